@@ -1,0 +1,1 @@
+"""File formats the product reads and writes."""
