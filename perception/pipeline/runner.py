@@ -240,13 +240,16 @@ class PipelineWorker:
         return self._worker.is_alive()
 
     def _put(self, item: object) -> bool:
-        """Queue an item; live sources evict the oldest frame instead of waiting."""
+        """Queue an item; live sources evict the oldest frame at once instead of waiting."""
         while not self._stop.is_set():
             try:
-                self._queue.put(item, timeout=0.05)
+                if self.drop_stale:
+                    self._queue.put_nowait(item)
+                else:
+                    self._queue.put(item, timeout=0.05)
                 return True
             except queue.Full:
-                if self.drop_stale and item is not _END:
+                if self.drop_stale:
                     try:
                         self._queue.get_nowait()
                         self.stats.dropped += 1

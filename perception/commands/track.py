@@ -1,0 +1,79 @@
+"""`track`: run a tracker on a MOTChallenge sequence's public detections and export the tracks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from perception.commands.common import (add_summary_json, check_outputs, print_summary, progress_callback,
+                                        write_summary_json)
+from perception.io.exports import TRACK_FORMATS, TrackRecorder, format_for
+from perception.io.mot import read_mot
+from perception.pipeline.runner import Pipeline, run_pipeline
+from perception.public_detections import PublicDetectionsStage
+from perception.sources.base import FrameSource
+from perception.sources.blank import BlankSource
+from perception.sources.images import ImageFolderSource, read_seqinfo
+from perception.sources.video import VideoFileSource
+from perception.types import InputError
+from trackers.base import TrackerStage
+from trackers.registry import TRACKERS, build_tracker
+from trackers.scores import normalise_scores
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `track` command."""
+    p = sub.add_parser("track", help="track a MOTChallenge sequence from its public detections")
+    p.add_argument("--mot-seq", required=True, metavar="FOLDER", help="sequence folder with seqinfo.ini and det/det.txt")
+    p.add_argument("--out", required=True, metavar="PATH", help="where to write the tracks")
+    p.add_argument("--format", choices=TRACK_FORMATS, help="export format (default: from the extension, .txt = mot)")
+    p.add_argument("--tracker", default="graph", choices=sorted(TRACKERS), help="tracker to run (default: graph)")
+    p.add_argument("--video", metavar="FILE", help="read frames from this video instead of img1/")
+    p.add_argument("--det", metavar="FILE", help="detections file (default: <seq>/det/det.txt)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_summary_json(p)
+    p.set_defaults(handler=track_command)
+
+
+def _frames(seq: Path, video: str | None) -> FrameSource:
+    """Frames from --video, else img1/, else blank frames of the sequence's size (boxes-only tracking)."""
+    info = read_seqinfo(seq)
+    if video:
+        return VideoFileSource(video)
+    if (seq / info.im_dir).is_dir():
+        return ImageFolderSource(seq)
+    return BlankSource(info.name, info.width, info.height, info.fps, info.length)
+
+
+def track_command(args: argparse.Namespace) -> int:
+    """Run the tracker over every frame of the sequence and export."""
+    seq = Path(args.mot_seq)
+    if not seq.is_dir():
+        raise InputError(f"MOT sequence folder not found: {seq}")
+    format_for(args.out, args.format)
+    check_outputs(args.out, args.summary_json, overwrite=args.overwrite)
+    det_path = Path(args.det) if args.det else seq / "det" / "det.txt"
+    table = read_mot(det_path)
+    for w in table.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    recorder = TrackRecorder()
+    with _frames(seq, args.video) as source:
+        tracker = build_tracker(args.tracker, fps=source.info.fps)
+        pipeline = Pipeline([PublicDetectionsStage(table, normalise_scores(table.scores)), TrackerStage(tracker)])
+        tick, bar = progress_callback(source.info.length, args.quiet, source.info.name)
+
+        def on_result(result) -> None:
+            recorder.add(result)
+            tick(result)
+
+        try:
+            stats = run_pipeline(source, pipeline, on_result=on_result)
+        finally:
+            bar.close()
+            recorder.write(args.out, args.format)
+    summary = print_summary(stats, {"sequence": seq.name, "tracker": args.tracker, "tracks_rows": len(recorder)})
+    write_summary_json(args.summary_json, summary)
+    print(f"tracks: {len(recorder)} rows -> {args.out}")
+    return 0
