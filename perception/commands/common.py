@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 
 from tqdm import tqdm
 
 from perception.io.atomic import atomic_write_text, check_export_path
-from perception.pipeline.runner import RunStats
-from perception.types import FrameResult
+from perception.types import FrameResult, SourceInfo
 
 
 def add_summary_json(parser) -> None:
@@ -19,17 +17,31 @@ def add_summary_json(parser) -> None:
                         help="write the run summary (frames, fps, per-stage mean/p95 ms) as JSON")
 
 
-def progress_callback(total: int | None, quiet: bool, desc: str) -> tuple[Callable[[FrameResult], None], tqdm]:
-    """A per-frame callback advancing a progress bar on stderr."""
-    bar = tqdm(total=total, unit="frame", desc=desc, disable=quiet, file=sys.stderr, dynamic_ncols=True, leave=False)
-    return (lambda _r: bar.update(1)), bar
+class ProgressBar:
+    """A tqdm bar on stderr, sized when the source is known, advanced once per frame."""
+
+    def __init__(self, quiet: bool = False, max_frames: int | None = None):
+        self.quiet, self.max_frames = quiet, max_frames
+        self._bar: tqdm | None = None
+
+    def start(self, info: SourceInfo) -> None:
+        """Open the bar for a source."""
+        total = info.length if self.max_frames is None else min(self.max_frames, info.length or self.max_frames)
+        self._bar = tqdm(total=total, unit="frame", desc=info.name, disable=self.quiet, file=sys.stderr,
+                         dynamic_ncols=True, leave=False)
+
+    def __call__(self, _result: FrameResult) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def close(self) -> None:
+        """Remove the bar."""
+        if self._bar is not None:
+            self._bar.close()
 
 
-def print_summary(stats: RunStats, extra: dict | None = None) -> dict:
-    """Print a human summary to stdout and return the JSON summary."""
-    summary = stats.summary()
-    if extra:
-        summary.update(extra)
+def print_summary(summary: dict) -> dict:
+    """Print a run summary (as made by RunStats.summary) to stdout; return it."""
     print(f"frames: {summary['frames']}  fps: {summary['fps']:.1f}  wall: {summary['wall_s']:.1f}s"
           + (f"  dropped: {summary['dropped']}" if summary["dropped"] else ""))
     for name, s in summary["stages"].items():

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from perception.commands.common import (add_summary_json, check_outputs, print_summary, progress_callback,
-                                        write_summary_json)
-from perception.io.exports import TRACK_FORMATS, TrackRecorder, format_for
-from perception.pipeline.factory import PipelineOptions, build_pipeline
-from perception.pipeline.runner import run_pipeline
-from perception.sources import open_source
-from perception.types import FrameResult
+from perception.commands.common import ProgressBar, add_summary_json, check_outputs, print_summary, write_summary_json
+from perception.io.exports import TRACK_FORMATS
+from perception.pipeline.factory import PipelineOptions
+from perception.pipeline.session import SessionOutputs, run_session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,36 +31,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Open the source, build the pipeline, stream, export; exports stay valid on Ctrl-C."""
-    if args.export_tracks:
-        format_for(args.export_tracks, args.format)
-    check_outputs(args.export_tracks, args.summary_json, overwrite=args.overwrite)
+    """Run one session with a progress bar; print and optionally save its summary."""
+    check_outputs(args.summary_json, overwrite=args.overwrite)
     options = PipelineOptions(segmenter=args.segmenter, tracker=args.tracker, on_error=args.on_error)
-    recorder = TrackRecorder()
-    with open_source(args.source) as source:
-        pipeline = build_pipeline(options, source.info)
-        total = source.info.length if args.max_frames is None else min(args.max_frames, source.info.length or args.max_frames)
-        tick, bar = progress_callback(total, args.quiet, source.info.name)
-
-        def on_result(result: FrameResult) -> None:
-            recorder.add(result)
-            tick(result)
-
-        interrupted = False
-        try:
-            stats = run_pipeline(source, pipeline, args.max_frames, on_result, pace_speed=args.realtime)
-        except KeyboardInterrupt:
-            interrupted = True
-            raise
-        finally:
-            bar.close()
-            pipeline.close()
-            if args.export_tracks:
-                recorder.write(args.export_tracks, args.format)
-                if interrupted:
-                    print(f"interrupted: tracks so far written to {args.export_tracks}")
-    summary = print_summary(stats, {"source": source.info.name})
+    outputs = SessionOutputs(tracks=args.export_tracks, tracks_format=args.format, overwrite=args.overwrite)
+    progress = ProgressBar(args.quiet, args.max_frames)
+    try:
+        session = run_session(args.source, options, outputs, args.max_frames, progress, args.realtime, progress.start)
+    except KeyboardInterrupt:
+        if outputs.paths():
+            print(f"interrupted: outputs so far written to {', '.join(map(str, outputs.paths()))}", file=sys.stderr)
+        raise
+    finally:
+        progress.close()
+    summary = print_summary(session.summary())
     write_summary_json(args.summary_json, summary)
-    if args.export_tracks:
-        print(f"tracks: {len(recorder)} rows -> {args.export_tracks}")
+    for p in session.written:
+        print(f"wrote {p}")
     return 0

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from perception.commands.common import (add_summary_json, check_outputs, print_summary, progress_callback,
-                                        write_summary_json)
+from perception.commands.common import ProgressBar, add_summary_json, check_outputs, print_summary, write_summary_json
 from perception.io.exports import TRACK_FORMATS, TrackRecorder, format_for
 from perception.io.mot import read_mot
 from perception.pipeline.runner import Pipeline, run_pipeline
@@ -16,7 +15,7 @@ from perception.sources.base import FrameSource
 from perception.sources.blank import BlankSource
 from perception.sources.images import ImageFolderSource, read_seqinfo
 from perception.sources.video import VideoFileSource
-from perception.types import InputError
+from perception.types import FrameResult, InputError
 from trackers.base import TrackerStage
 from trackers.registry import TRACKERS, build_tracker
 from trackers.scores import normalise_scores
@@ -62,18 +61,21 @@ def track_command(args: argparse.Namespace) -> int:
     with _frames(seq, args.video) as source:
         tracker = build_tracker(args.tracker, fps=source.info.fps)
         pipeline = Pipeline([PublicDetectionsStage(table, normalise_scores(table.scores)), TrackerStage(tracker)])
-        tick, bar = progress_callback(source.info.length, args.quiet, source.info.name)
+        progress = ProgressBar(args.quiet)
+        progress.start(source.info)
 
-        def on_result(result) -> None:
+        def on_result(result: FrameResult) -> None:
             recorder.add(result)
-            tick(result)
+            progress(result)
 
         try:
             stats = run_pipeline(source, pipeline, on_result=on_result)
         finally:
-            bar.close()
+            progress.close()
             recorder.write(args.out, args.format)
-    summary = print_summary(stats, {"sequence": seq.name, "tracker": args.tracker, "tracks_rows": len(recorder)})
+    summary = stats.summary()
+    summary.update({"sequence": seq.name, "tracker": args.tracker, "track_rows": len(recorder)})
+    print_summary(summary)
     write_summary_json(args.summary_json, summary)
     print(f"tracks: {len(recorder)} rows -> {args.out}")
     return 0
