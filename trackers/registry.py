@@ -9,6 +9,7 @@ from trackers.base import Tracker
 
 TRACKERS: dict[str, str] = {
     "iou": "trackers.iou:IoUTracker",
+    "graph": "trackers.graph:GraphTracker",
 }
 
 

@@ -1,0 +1,108 @@
+"""Sparse track-detection edges: features, top-k candidate selection, a calibrated score, message passing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trackers.geometry import box_iou
+from trackers.kalman import xyxy_to_cxcywh
+
+FEATURES = ("dx/w", "dy/h", "log w ratio", "log h ratio", "iou", "cosine")
+
+
+def edge_features(track_boxes: np.ndarray, det_boxes: np.ndarray, track_emb: np.ndarray | None,
+                  det_emb: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """TxDx6 features (see FEATURES) plus the IoU and cosine matrices; cosine is None without appearance
+    and its feature column then holds NaN (tracks that have no appearance yet also get NaN)."""
+    t = xyxy_to_cxcywh(track_boxes)
+    d = xyxy_to_cxcywh(det_boxes)
+    tw = np.maximum(t[:, None, 2], 1e-6)
+    th = np.maximum(t[:, None, 3], 1e-6)
+    feats = np.empty((len(t), len(d), 6))
+    feats[..., 0] = (d[None, :, 0] - t[:, None, 0]) / tw
+    feats[..., 1] = (d[None, :, 1] - t[:, None, 1]) / th
+    feats[..., 2] = np.log(np.maximum(d[None, :, 2], 1e-6) / tw)
+    feats[..., 3] = np.log(np.maximum(d[None, :, 3], 1e-6) / th)
+    iou = box_iou(track_boxes, det_boxes)
+    feats[..., 4] = iou
+    cos = None
+    if track_emb is not None and det_emb is not None:
+        cos = track_emb @ det_emb.T
+        has = np.linalg.norm(track_emb, axis=1) > 0
+        cos[~has] = np.nan
+        feats[..., 5] = cos
+    else:
+        feats[..., 5] = np.nan
+    return feats, iou, cos
+
+
+def _top_k(values: np.ndarray, k: int, valid: np.ndarray) -> np.ndarray:
+    """Boolean TxD mask of each row's k largest valid values."""
+    out = np.zeros(values.shape, dtype=bool)
+    if values.shape[1] == 0:
+        return out
+    k = min(k, values.shape[1])
+    v = np.where(valid, values, -np.inf)
+    idx = np.argpartition(-v, k - 1, axis=1)[:, :k]
+    np.put_along_axis(out, idx, True, axis=1)
+    return out & valid
+
+
+def sparse_edges(feats: np.ndarray, iou: np.ndarray, cos: np.ndarray | None, misses: np.ndarray, k: int,
+                 gate: float = 2.0, gate_growth: float = 0.3) -> np.ndarray:
+    """Each track's top-k detections by IoU, by centre distance and by appearance, inside a distance
+    gate of ``gate`` box sizes that widens by ``gate_growth`` per missed frame."""
+    dist = np.hypot(feats[..., 0], feats[..., 1])
+    reach = gate * (1.0 + gate_growth * misses)[:, None]
+    near = dist <= reach
+    mask = _top_k(iou, k, near & (iou > 0)) | _top_k(-dist, k, near)
+    if cos is not None:
+        mask |= _top_k(np.nan_to_num(cos, nan=-1.0), k, near & np.isfinite(cos))
+    return mask
+
+
+@dataclass
+class EdgeScorer:
+    """Logistic edge score: IoU and appearance raise it; offset from the prediction (relative to an
+    uncertainty that grows with missed frames) and size change lower it. Missing appearance is neutral."""
+
+    bias: float = 0.0
+    w_iou: float = 4.0
+    w_offset: float = 2.0
+    w_size: float = 4.0
+    w_cosine: float = 6.0
+    cosine_neutral: float = 0.7
+    offset_growth: float = 0.3
+
+    def score(self, feats: np.ndarray, misses: np.ndarray) -> np.ndarray:
+        """Scores in (0, 1) for Ex6 edge features of tracks with ``misses`` missed frames (E,)."""
+        spread = (1.0 + self.offset_growth * misses) ** 2
+        offset = (feats[:, 0] ** 2 + feats[:, 1] ** 2) / spread
+        size = np.abs(feats[:, 2]) + np.abs(feats[:, 3])
+        app = np.nan_to_num(feats[:, 5] - self.cosine_neutral, nan=0.0)
+        z = self.bias + self.w_iou * feats[:, 4] - self.w_offset * offset - self.w_size * size + self.w_cosine * app
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def _other_max(s: np.ndarray, axis: int) -> np.ndarray:
+    """For each entry, the largest other entry along ``axis`` (0 when there is none)."""
+    n = s.shape[axis]
+    if n < 2:
+        return np.zeros_like(s)
+    part = -np.partition(-s, 1, axis=axis)
+    first = np.take(part, [0], axis=axis)
+    second = np.take(part, [1], axis=axis)
+    return np.where(s >= first, second, first)
+
+
+def message_passing(s0: np.ndarray, rounds: int, competition: float) -> np.ndarray:
+    """Higher-order edge scores: each round an edge loses score in proportion to how much a competing
+    edge (another track claiming the same detection, or another detection for the same track) beats it."""
+    s = s0
+    for _ in range(rounds):
+        col = np.maximum(_other_max(s, 0) - s, 0.0)
+        row = np.maximum(_other_max(s, 1) - s, 0.0)
+        s = s0 * (1.0 - competition * col) * (1.0 - competition * row)
+    return s

@@ -1,0 +1,279 @@
+"""Graph tracker (2D), after Sparse Graph Tracker: sparse track-detection edges, message passing, Hungarian.
+
+Per frame: Kalman-predict every track; link each track to its top-k detections by IoU, centre distance
+and appearance (no score cutoff on the detection side); score each edge from its features; let edges
+compete for a few rounds of message passing; solve the assignment; then a second IoU pass, re-identify
+lost tracks by appearance, and start tracks only from high-score detections. A low-score detection may
+only extend a confirmed track (detection recovery) after a "real object" check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from perception.types import Detections, FrameResult, Tracks, TrackState
+from trackers.appearance import detection_embeddings
+from trackers.base import Tracker, frames_for
+from trackers.cmc import CameraMotion
+from trackers.edges import EdgeScorer, edge_features, message_passing, sparse_edges
+from trackers.geometry import box_iou
+from trackers.kalman import BoxKalman, cxcywh_to_xyxy, xyxy_to_cxcywh
+
+
+@dataclass
+class _Track:
+    track_id: int
+    mean: np.ndarray
+    cov: np.ndarray
+    score: float
+    class_id: int
+    embedding: np.ndarray | None
+    state: TrackState = TrackState.TENTATIVE
+    hits: int = 1
+    misses: int = 0
+    det_index: int = -1
+    mask: np.ndarray | None = field(default=None, repr=False)
+    last_box: np.ndarray | None = None
+
+    @property
+    def xyxy(self) -> np.ndarray:
+        """The current (predicted or corrected) box."""
+        return cxcywh_to_xyxy(self.mean[:4])[0]
+
+
+def _assign(score: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hungarian on 1 - score; pairs below ``threshold`` are dropped."""
+    if score.size == 0:
+        return np.zeros(0, int), np.zeros(0, int)
+    rows, cols = linear_sum_assignment(1.0 - score)
+    ok = score[rows, cols] >= threshold
+    return rows[ok], cols[ok]
+
+
+class GraphTracker(Tracker):
+    """Training-free sparse graph tracker; buffers are given in seconds and converted with ``fps``."""
+
+    name = "graph"
+
+    def __init__(self, fps: float = 30.0, high_score: float = 0.5, new_track_score: float = 0.6,
+                 low_score: float = 0.1, max_detections: int = 300, top_k: int = 4, match_score: float = 0.3,
+                 rounds: int = 2, competition: float = 0.5, recovery: bool = True, recovery_iou: float = 0.3,
+                 duplicate_iou: float = 0.6, second_iou: float = 0.4, min_hits: int = 2,
+                 track_buffer_s: float = 2.0, reid_window_s: float = 4.0, reid_cosine: float = 0.85,
+                 reid_speed: float = 1.5, ema: float = 0.9, appearance: bool = True, cmc: bool = False,
+                 output_box: str = "detection", scorer: EdgeScorer | None = None):
+        super().__init__(fps)
+        if output_box not in ("detection", "kalman"):
+            raise ValueError(f"output_box must be 'detection' or 'kalman', got {output_box!r}")
+        self.high_score, self.new_track_score, self.low_score = high_score, new_track_score, low_score
+        self.max_detections, self.top_k, self.match_score = max_detections, top_k, match_score
+        self.rounds, self.competition = rounds, competition
+        self.recovery, self.recovery_iou, self.duplicate_iou = recovery, recovery_iou, duplicate_iou
+        self.second_iou, self.min_hits = second_iou, min_hits
+        self.track_buffer = frames_for(track_buffer_s, fps)
+        self.reid_window = frames_for(reid_window_s, fps)
+        self.reid_cosine = reid_cosine
+        self.reid_speed_per_frame = reid_speed / self.fps  # box heights per frame
+        self.ema, self.appearance, self.output_box = ema, appearance, output_box
+        self.scorer = scorer or EdgeScorer()
+        self.kalman = BoxKalman()
+        self.cmc = CameraMotion() if cmc else None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every track; IDs restart at 1."""
+        self._tracks: list[_Track] = []
+        self._next_id = 1
+        self._frames = 0
+        if self.cmc is not None:
+            self.cmc.reset()
+
+    # -- one frame ---------------------------------------------------------------------------------
+
+    def update(self, result: FrameResult) -> Tracks:
+        """Associate this frame's detections with the tracks; report confirmed tracks matched now."""
+        dets = result.detections
+        self._frames += 1
+        self._predict(result)
+        cand = self._candidates(dets)
+        boxes = dets.xyxy[cand]
+        scores = dets.scores[cand]
+        high = scores >= self.high_score
+        emb = self._embeddings(result, cand)
+        tracks = self._tracks
+        track_boxes = np.array([t.xyxy for t in tracks]).reshape(-1, 4)
+        real = self._real_objects(boxes, scores, high, track_boxes)
+
+        matches: dict[int, int] = {}
+        free_t = np.arange(len(tracks))
+        free_d = np.arange(len(cand))
+        # 1) graph association over every track and every candidate detection
+        if len(tracks) and len(cand):
+            s = self._edge_scores(tracks, track_boxes, boxes, emb, high, real)
+            for r, c in zip(*_assign(s, self.match_score)):
+                matches[int(r)] = int(c)
+        # 2) second IoU pass for tracks still free (tentative ones included)
+        free_t = np.array([i for i in range(len(tracks)) if i not in matches], dtype=int)
+        used = set(matches.values())
+        free_d = np.array([j for j in range(len(cand)) if j not in used and (high[j] or real[j])], dtype=int)
+        if len(free_t) and len(free_d):
+            iou = box_iou(track_boxes[free_t], boxes[free_d])
+            ok_low = np.array([[high[j] or tracks[i].state != TrackState.TENTATIVE for j in free_d] for i in free_t])
+            iou = np.where(ok_low, iou, 0.0)
+            for r, c in zip(*_assign(iou, self.second_iou)):
+                matches[int(free_t[r])] = int(free_d[c])
+        # 3) re-identify lost tracks by appearance, within the time window and a speed gate
+        if emb is not None:
+            self._reidentify(matches, tracks, boxes, emb, high)
+
+        for ti, di in matches.items():
+            self._correct(tracks[ti], boxes[di], float(scores[di]), int(dets.class_ids[cand[di]]),
+                          None if emb is None else emb[di], int(cand[di]),
+                          None if dets.masks is None else dets.masks[cand[di]])
+        matched_t = set(matches)
+        for i, t in enumerate(tracks):
+            if i not in matched_t:
+                t.misses += 1
+                t.det_index, t.mask = -1, None
+                if t.state == TrackState.CONFIRMED:
+                    t.state = TrackState.LOST
+        self._start_tracks(dets, cand, boxes, scores, emb, set(matches.values()))
+        self._tracks = [t for t in self._tracks if not self._expired(t)]
+        return self._report()
+
+    # -- steps -------------------------------------------------------------------------------------
+
+    def _predict(self, result: FrameResult) -> None:
+        if not self._tracks:
+            if self.cmc is not None:
+                self.cmc.estimate(result.packet.image)
+            return
+        means = np.stack([t.mean for t in self._tracks])
+        covs = np.stack([t.cov for t in self._tracks])
+        means, covs = self.kalman.predict(means, covs)
+        if self.cmc is not None:
+            warp = self.cmc.estimate(result.packet.image)
+            means, covs = self.cmc.apply(warp, means, covs)
+        for t, m, c in zip(self._tracks, means, covs):
+            t.mean, t.cov = m, c
+
+    def _candidates(self, dets: Detections) -> np.ndarray:
+        """Rows of the top ``max_detections`` detections scoring at least ``low_score``, best first."""
+        rows = np.flatnonzero(dets.scores >= self.low_score)
+        return rows[np.argsort(-dets.scores[rows], kind="stable")][: self.max_detections]
+
+    def _embeddings(self, result: FrameResult, cand: np.ndarray) -> np.ndarray | None:
+        if not self.appearance or len(cand) == 0:
+            return None
+        dets = result.detections
+        image = None if result.packet.source.kind == "blank" else result.packet.image
+        return detection_embeddings(image, dets.xyxy, dets.masks, dets.embeddings, cand)
+
+    def _real_objects(self, boxes: np.ndarray, scores: np.ndarray, high: np.ndarray,
+                      track_boxes: np.ndarray) -> np.ndarray:
+        """Low-score detections that may extend a confirmed track: they overlap a confirmed track's
+        prediction by ``recovery_iou`` and duplicate no higher-scoring detection."""
+        real = np.zeros(len(boxes), dtype=bool)
+        if not self.recovery or len(boxes) == 0:
+            return real
+        low = np.flatnonzero(~high)
+        if len(low) == 0:
+            return real
+        confirmed = np.array([t.state != TrackState.TENTATIVE and t.misses <= self.track_buffer
+                              for t in self._tracks], dtype=bool)
+        overlaps = box_iou(boxes[low], track_boxes[confirmed]).max(axis=1, initial=0.0) >= self.recovery_iou
+        dup = box_iou(boxes[low], boxes)
+        higher = scores[None, :] > scores[low][:, None]
+        duplicate = (np.where(higher, dup, 0.0) >= self.duplicate_iou).any(axis=1)
+        real[low] = overlaps & ~duplicate
+        return real
+
+    def _edge_scores(self, tracks: list[_Track], track_boxes: np.ndarray, boxes: np.ndarray,
+                     emb: np.ndarray | None, high: np.ndarray, real: np.ndarray) -> np.ndarray:
+        """Dense TxD matrix of message-passed edge scores; zero where there is no edge."""
+        track_emb = None
+        if emb is not None:
+            track_emb = np.stack([t.embedding if t.embedding is not None else np.zeros(emb.shape[1], np.float32)
+                                  for t in tracks])
+        misses = np.array([t.misses for t in tracks])
+        feats, iou, cos = edge_features(track_boxes, boxes, track_emb, emb)
+        mask = sparse_edges(feats, iou, cos, misses, self.top_k)
+        confirmed = np.array([t.state != TrackState.TENTATIVE for t in tracks])
+        mask &= (high | real)[None, :]
+        mask &= (misses <= self.track_buffer)[:, None]
+        mask &= confirmed[:, None] | high[None, :]  # tentative tracks only take high-score detections
+        s = np.zeros(mask.shape)
+        if mask.any():
+            s[mask] = self.scorer.score(feats[mask], misses[np.nonzero(mask)[0]])
+        return message_passing(s, self.rounds, self.competition)
+
+    def _reidentify(self, matches: dict[int, int], tracks: list[_Track], boxes: np.ndarray,
+                    emb: np.ndarray, high: np.ndarray) -> None:
+        lost = [i for i, t in enumerate(tracks) if i not in matches and t.state == TrackState.LOST
+                and t.embedding is not None and t.misses <= self.reid_window]
+        used = set(matches.values())
+        free = [j for j in range(len(boxes)) if j not in used and high[j]]
+        if not lost or not free:
+            return
+        cos = np.stack([tracks[i].embedding for i in lost]) @ emb[free].T
+        centre = xyxy_to_cxcywh(boxes[free])
+        for a, i in enumerate(lost):
+            t = tracks[i]
+            reach = self.reid_speed_per_frame * (t.misses + 1) * t.mean[3] + t.mean[3]
+            dist = np.hypot(centre[:, 0] - t.mean[0], centre[:, 1] - t.mean[1])
+            cos[a, dist > reach] = 0.0
+        for r, c in zip(*_assign(cos, self.reid_cosine)):
+            matches[lost[r]] = free[c]
+
+    def _correct(self, t: _Track, box: np.ndarray, score: float, class_id: int, emb: np.ndarray | None,
+                 det_index: int, mask: np.ndarray | None) -> None:
+        t.mean, t.cov = self.kalman.update(t.mean, t.cov, xyxy_to_cxcywh(box)[0])
+        t.score, t.class_id, t.det_index, t.mask = score, class_id, det_index, mask
+        t.hits = t.hits + 1
+        t.misses = 0
+        t.last_box = box
+        if emb is not None:
+            t.embedding = emb if t.embedding is None else self.ema * t.embedding + (1 - self.ema) * emb
+            t.embedding = t.embedding / max(float(np.linalg.norm(t.embedding)), 1e-12)
+        if t.state == TrackState.LOST or (t.state == TrackState.TENTATIVE and t.hits >= self.min_hits):
+            t.state = TrackState.CONFIRMED
+
+    def _start_tracks(self, dets: Detections, cand: np.ndarray, boxes: np.ndarray, scores: np.ndarray,
+                      emb: np.ndarray | None, used: set[int]) -> None:
+        """New tentative tracks from unmatched detections scoring at least ``new_track_score``."""
+        taken = boxes[sorted(used)] if used else np.zeros((0, 4))
+        for j in range(len(cand)):
+            if j in used or scores[j] < self.new_track_score:
+                continue
+            if len(taken) and box_iou(boxes[j:j + 1], taken).max() >= self.duplicate_iou:
+                continue
+            mean, cov = self.kalman.initiate(xyxy_to_cxcywh(boxes[j])[0])
+            t = _Track(self._next_id, mean, cov, float(scores[j]), int(dets.class_ids[cand[j]]),
+                       None if emb is None else emb[j].copy(), det_index=int(cand[j]),
+                       mask=None if dets.masks is None else dets.masks[cand[j]])
+            t.last_box = boxes[j]
+            if self._frames == 1 or self.min_hits <= 1:
+                t.state = TrackState.CONFIRMED
+            self._next_id += 1
+            self._tracks.append(t)
+            taken = np.vstack([taken, boxes[j]])
+
+    def _expired(self, t: _Track) -> bool:
+        if t.state == TrackState.TENTATIVE:
+            return t.misses > 0
+        return t.misses > max(self.track_buffer, self.reid_window if t.embedding is not None else 0)
+
+    def _report(self) -> Tracks:
+        out = [t for t in self._tracks if t.state == TrackState.CONFIRMED and t.misses == 0]
+        if not out:
+            return Tracks.empty()
+        boxes = np.array([t.last_box if self.output_box == "detection" else t.xyxy for t in out])
+        masks = None
+        if all(t.mask is not None for t in out):
+            masks = np.stack([t.mask for t in out])
+        return Tracks(boxes, np.array([t.track_id for t in out]), np.array([t.score for t in out]),
+                      np.array([t.class_id for t in out]), np.array([int(t.state) for t in out]),
+                      np.array([t.det_index for t in out]), masks)

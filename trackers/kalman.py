@@ -1,0 +1,60 @@
+"""Constant-velocity Kalman filter on boxes, state ``[cx, cy, w, h, vcx, vcy, vw, vh]`` (pixels, per frame).
+
+Noise scales with the box size (as in ByteTrack/BoT-SORT), so one setting fits near and far objects.
+Batch functions take stacked states so every track is predicted in one NumPy call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_F = np.eye(8)
+_F[:4, 4:] = np.eye(4)
+_H = np.eye(4, 8)
+
+
+def xyxy_to_cxcywh(b: np.ndarray) -> np.ndarray:
+    """Nx4 XYXY -> Nx4 centre-x, centre-y, width, height."""
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    return np.concatenate([(b[:, :2] + b[:, 2:]) / 2, b[:, 2:] - b[:, :2]], axis=1)
+
+
+def cxcywh_to_xyxy(b: np.ndarray) -> np.ndarray:
+    """Nx4 centre-x, centre-y, width, height -> Nx4 XYXY."""
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    half = b[:, 2:] / 2
+    return np.concatenate([b[:, :2] - half, b[:, :2] + half], axis=1)
+
+
+class BoxKalman:
+    """The filter's noise model; states live with the tracks, as (8,) means and (8, 8) covariances."""
+
+    def __init__(self, std_position: float = 1 / 20, std_velocity: float = 1 / 160):
+        self.std_position = std_position
+        self.std_velocity = std_velocity
+
+    def initiate(self, cxcywh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A new state from one measured box, with zero velocity and wide velocity uncertainty."""
+        z = np.asarray(cxcywh, dtype=np.float64)
+        wh = np.array([z[2], z[3], z[2], z[3]])
+        std = np.concatenate([2 * self.std_position * wh, 10 * self.std_velocity * wh])
+        return np.concatenate([z, np.zeros(4)]), np.diag(std**2)
+
+    def predict(self, means: np.ndarray, covs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One frame ahead for Nx8 means and Nx8x8 covariances."""
+        wh = np.concatenate([means[:, 2:4], means[:, 2:4]], axis=1)
+        q = np.concatenate([self.std_position * wh, self.std_velocity * wh], axis=1) ** 2
+        means = means @ _F.T
+        covs = _F @ covs @ _F.T
+        covs[:, np.arange(8), np.arange(8)] += q
+        return means, covs
+
+    def update(self, mean: np.ndarray, cov: np.ndarray, cxcywh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Correct one state with a measured box."""
+        wh = np.array([mean[2], mean[3], mean[2], mean[3]])
+        r = np.diag((self.std_position * wh) ** 2)
+        s = _H @ cov @ _H.T + r
+        gain = np.linalg.solve(s, _H @ cov).T
+        mean = mean + gain @ (np.asarray(cxcywh, dtype=np.float64) - _H @ mean)
+        cov = cov - gain @ s @ gain.T
+        return mean, cov
