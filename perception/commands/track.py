@@ -41,7 +41,7 @@ def _frames(seq: Path, video: str | None) -> FrameSource:
     info = read_seqinfo(seq)
     if video:
         return VideoFileSource(video)
-    if (seq / info.im_dir).is_dir():
+    if info.img_dir.is_dir():
         return ImageFolderSource(seq)
     return BlankSource(info.name, info.width, info.height, info.fps, info.length)
 
