@@ -9,7 +9,7 @@ import sys
 
 from perception.types import InputError
 
-COMMAND_MODULES = ["run", "track"]
+COMMAND_MODULES = ["run", "track", "batch", "evaluate"]
 
 
 def build_parser() -> argparse.ArgumentParser:

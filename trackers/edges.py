@@ -66,14 +66,18 @@ def sparse_edges(feats: np.ndarray, iou: np.ndarray, cos: np.ndarray | None, mis
 @dataclass
 class EdgeScorer:
     """Logistic edge score: IoU and appearance raise it; offset from the prediction (relative to an
-    uncertainty that grows with missed frames) and size change lower it. Missing appearance is neutral."""
+    uncertainty that grows with missed frames) and size change lower it. Missing appearance is neutral.
+
+    ``cosine_neutral`` (0.88) sits between the HSV-histogram cosines measured on ground-truth boxes of
+    TUD-Campus and PETS-S3-MF1: same identity 1-10 frames apart has median 0.95-0.98, different
+    identities have 75th percentile 0.82-0.88."""
 
     bias: float = 0.0
     w_iou: float = 4.0
     w_offset: float = 2.0
     w_size: float = 4.0
-    w_cosine: float = 6.0
-    cosine_neutral: float = 0.7
+    w_cosine: float = 10.0
+    cosine_neutral: float = 0.88
     offset_growth: float = 0.3
 
     def score(self, feats: np.ndarray, misses: np.ndarray) -> np.ndarray:

@@ -70,7 +70,8 @@ def _metrics(res: dict) -> dict[str, float]:
 def evaluate_mot(gt_path: str | os.PathLike[str], tracks_path: str | os.PathLike[str]) -> dict:
     """``{"sequences": {name: metrics}, "combined": metrics, "warnings": [...]}``; metrics as in METRICS
     (HOTA, DetA, AssA, MOTA, IDF1 as fractions in [0, 1]; IDsw a count)."""
-    import trackeval  # heavy import, only when evaluating
+    with contextlib.redirect_stdout(io.StringIO()):  # trackeval prints about optional extras on import
+        import trackeval
 
     gt_path, tracks_path = Path(gt_path), Path(tracks_path)
     if not tracks_path.exists():

@@ -62,9 +62,9 @@ class GraphTracker(Tracker):
                  low_score: float = 0.1, max_detections: int = 300, top_k: int = 4, match_score: float = 0.3,
                  rounds: int = 2, competition: float = 0.5, recovery: bool = True, recovery_iou: float = 0.3,
                  duplicate_iou: float = 0.6, second_iou: float = 0.4, min_hits: int = 2,
-                 track_buffer_s: float = 2.0, reid_window_s: float = 4.0, reid_cosine: float = 0.85,
+                 track_buffer_s: float = 2.0, reid_window_s: float = 4.0, reid_cosine: float = 0.95,
                  reid_speed: float = 1.5, ema: float = 0.9, appearance: bool = True, cmc: bool = False,
-                 output_box: str = "detection", scorer: EdgeScorer | None = None):
+                 output_box: str = "kalman", scorer: EdgeScorer | None = None):
         super().__init__(fps)
         if output_box not in ("detection", "kalman"):
             raise ValueError(f"output_box must be 'detection' or 'kalman', got {output_box!r}")
