@@ -1,0 +1,336 @@
+"""Per-track memory: lifecycle events, visibility intervals, compressed trajectories, colour and size.
+
+Everything is bounded: trajectories keep at most N key points (piecewise-linear within a pixel
+tolerance), intervals merge their shortest gaps, and the oldest ended tracks are compacted away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from perception.memory.config import MemoryConfig
+from perception.memory.describe import COLOURS, colour_votes, region_name, size_class
+from perception.memory.events import Event
+from perception.types import TrackState, Tracks, Tracks3D
+
+
+def _ro(a: list | np.ndarray, dims: int) -> np.ndarray:
+    arr = np.array(a, dtype=np.float64).reshape(-1, dims) if dims > 1 else np.array(a, dtype=np.float64)
+    arr.setflags(write=False)
+    return arr
+
+
+class Trajectory:
+    """Online piecewise-linear compression of a timed point sequence (2-D or 3-D)."""
+
+    def __init__(self, tolerance: float, capacity: int, pending_cap: int = 64):
+        self.tol = tolerance
+        self.cap = capacity
+        self.pending_cap = pending_cap
+        self.t: list[float] = []
+        self.p: list[tuple[float, ...]] = []
+        self._pt: list[float] = []
+        self._pp: list[tuple[float, ...]] = []
+
+    def add(self, t: float, p: tuple[float, ...]) -> None:
+        """Append an observation; keeps only the key points needed to stay within tolerance."""
+        if not self.t:
+            self.t.append(t)
+            self.p.append(p)
+            return
+        if self._pt and (len(self._pt) >= self.pending_cap or not self._explains(t, p)):
+            self.t.append(self._pt[-1])
+            self.p.append(self._pp[-1])
+            self._pt.clear()
+            self._pp.clear()
+            if len(self.t) > self.cap:
+                self._thin()
+        self._pt.append(t)
+        self._pp.append(p)
+
+    def _explains(self, t: float, p: tuple[float, ...]) -> bool:
+        a_t, a_p = self.t[-1], np.asarray(self.p[-1])
+        if t <= a_t:
+            return False
+        ts = np.asarray(self._pt)
+        alpha = ((ts - a_t) / (t - a_t))[:, None]
+        pred = a_p + alpha * (np.asarray(p) - a_p)
+        return bool(np.max(np.linalg.norm(np.asarray(self._pp) - pred, axis=1)) <= self.tol)
+
+    def _thin(self) -> None:
+        """Drop the interior key point whose removal costs the least."""
+        t = np.asarray(self.t)
+        p = np.asarray(self.p)
+        alpha = ((t[1:-1] - t[:-2]) / np.maximum(t[2:] - t[:-2], 1e-9))[:, None]
+        err = np.linalg.norm(p[:-2] + alpha * (p[2:] - p[:-2]) - p[1:-1], axis=1)
+        i = int(np.argmin(err)) + 1
+        del self.t[i], self.p[i]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Read-only (times N, points NxD) including the newest observation."""
+        t = self.t + self._pt[-1:]
+        p = self.p + self._pp[-1:]
+        dims = len(p[0]) if p else 2
+        return _ro(t, 1), _ro(p, dims)
+
+    def __len__(self) -> int:
+        return len(self.t) + len(self._pt)
+
+
+@dataclass(frozen=True)
+class TrackSummary:
+    """Immutable view of one track for readers: lifecycle times, where it went, what it looked like."""
+
+    id: int
+    class_id: int
+    born_t: float
+    confirmed_t: float | None
+    last_seen_t: float | None
+    intervals: tuple[tuple[float, float], ...]
+    traj_t: np.ndarray
+    traj_xy: np.ndarray
+    traj3d_t: np.ndarray
+    traj3d_xyz: np.ndarray
+    colour: str | None
+    size: str | None
+    mean_wh: tuple[float, float]
+    image_size: tuple[int, int]
+    visible_now: bool
+    ended: bool
+    lost_count: int
+    refound_count: int
+    observations: int
+    frame_period: float
+
+    @property
+    def confirmed(self) -> bool:
+        """True once the tracker confirmed it (tentative-only tracks are not counted as objects)."""
+        return self.confirmed_t is not None
+
+    @property
+    def visible_duration(self) -> float:
+        """Seconds the track was visible (sum of its visibility intervals, one frame each end)."""
+        return float(sum(b - a + self.frame_period for a, b in self.intervals))
+
+    def visible_at(self, t: float) -> bool:
+        """Whether the track was visible at time ``t`` (half a frame of slack)."""
+        s = 0.5 * self.frame_period
+        return any(a - s <= t <= b + s for a, b in self.intervals)
+
+    def position_at(self, t: float) -> tuple[float, float] | None:
+        """Image centre (x, y) at time ``t`` by interpolating the trajectory; None if never seen."""
+        if len(self.traj_t) == 0:
+            return None
+        return (float(np.interp(t, self.traj_t, self.traj_xy[:, 0])), float(np.interp(t, self.traj_t, self.traj_xy[:, 1])))
+
+    def region_at(self, t: float) -> str | None:
+        """Image region name at time ``t``."""
+        p = self.position_at(t)
+        return None if p is None else region_name(p[0], p[1], *self.image_size)
+
+    def position3d_at(self, t: float) -> tuple[float, float, float] | None:
+        """World position (metres) at time ``t`` when 3D tracking ran, else None."""
+        if len(self.traj3d_t) == 0:
+            return None
+        return tuple(float(np.interp(t, self.traj3d_t, self.traj3d_xyz[:, k])) for k in range(3))  # type: ignore[return-value]
+
+
+class _Track:
+    """Mutable per-track state owned by the writer."""
+
+    def __init__(self, tid: int, class_id: int, t: float, config: MemoryConfig, image_size: tuple[int, int]):
+        self.id = tid
+        self.class_id = class_id
+        self.born_t = t
+        self.confirmed_t: float | None = None
+        self.last_seen_t: float | None = None
+        self.last_report_t = t
+        self.visible = False
+        self.intervals: list[list[float]] = []
+        self.traj = Trajectory(config.trajectory_tolerance_px, config.max_track_points)
+        self.traj3d = Trajectory(0.02, config.max_track_points)
+        self.votes = np.zeros(len(COLOURS))
+        self.colour_samples = 0
+        self.wh_sum = np.zeros(2)
+        self.obs = 0
+        self.lost_count = 0
+        self.refound_count = 0
+        self.ended = False
+        self.image_size = image_size
+        self.max_intervals = config.max_track_intervals
+        self._summary: TrackSummary | None = None
+
+    @property
+    def colour(self) -> str | None:
+        return COLOURS[int(np.argmax(self.votes))] if self.votes.sum() > 0 else None
+
+    @property
+    def mean_box(self) -> np.ndarray:
+        wh = self.wh_sum / max(self.obs, 1)
+        return np.array([0.0, 0.0, wh[0], wh[1]])
+
+    def see(self, t: float, prev_frame_t: float | None) -> None:
+        """Mark visible at ``t``: extend the open interval or start a new one."""
+        if self.intervals and self.visible and prev_frame_t is not None and self.intervals[-1][1] >= prev_frame_t - 1e-9:
+            self.intervals[-1][1] = t
+        else:
+            self.intervals.append([t, t])
+            if len(self.intervals) > self.max_intervals:
+                gaps = [self.intervals[i + 1][0] - self.intervals[i][1] for i in range(len(self.intervals) - 1)]
+                i = int(np.argmin(gaps))
+                self.intervals[i:i + 2] = [[self.intervals[i][0], self.intervals[i + 1][1]]]
+        self.last_seen_t = t
+        self.visible = True
+
+    def freeze(self, frame_period: float) -> TrackSummary:
+        """Immutable summary (cached until the track changes)."""
+        if self._summary is None:
+            tt, xy = self.traj.arrays()
+            t3, p3 = self.traj3d.arrays() if len(self.traj3d) else (_ro([], 1), _ro(np.zeros((0, 3)), 3))
+            wh = self.wh_sum / max(self.obs, 1)
+            self._summary = TrackSummary(
+                self.id, self.class_id, self.born_t, self.confirmed_t, self.last_seen_t,
+                tuple((a, b) for a, b in self.intervals), tt, xy, t3, p3, self.colour,
+                size_class(self.mean_box, *self.image_size) if self.obs else None, (float(wh[0]), float(wh[1])),
+                self.image_size, self.visible, self.ended, self.lost_count, self.refound_count, self.obs, frame_period)
+        return self._summary
+
+
+class TrackBook:
+    """All tracks the memory knows, updated once per frame from the tracker's output."""
+
+    def __init__(self, config: MemoryConfig):
+        self.config = config
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every track."""
+        self.tracks: dict[int, _Track] = {}
+        self.active: set[int] = set()
+        self.distinct = 0
+        self.forgotten = 0
+        self.visible_ids: tuple[int, ...] = ()
+        self._prev_t: float | None = None
+        self._periods = 0
+        self.frame_period = 0.1
+
+    def update(self, t: float, frame_index: int, tracks: Tracks, image: np.ndarray,
+               tracks3d: Tracks3D | None = None) -> list[Event]:
+        """Fold one frame of tracks into memory; returns the lifecycle events it caused."""
+        h, w = image.shape[:2]
+        if self._prev_t is not None and t > self._prev_t:
+            dt = t - self._prev_t
+            self.frame_period = dt if self._periods == 0 else 0.9 * self.frame_period + 0.1 * dt
+            self._periods += 1
+        events: list[Event] = []
+        pos3d = {}
+        if tracks3d is not None:
+            pos3d = {int(i): tuple(map(float, c)) for i, c in zip(tracks3d.ids, tracks3d.centers)}
+        seen: set[int] = set()
+        visible: list[int] = []
+        for k in range(len(tracks)):
+            tid, state = int(tracks.ids[k]), int(tracks.states[k])
+            if state == TrackState.REMOVED:
+                continue
+            seen.add(tid)
+            box = tracks.xyxy[k]
+            tr = self.tracks.get(tid)
+            if tr is None or tr.ended:
+                if tr is not None:  # an id reused after its track ended: start afresh
+                    del self.tracks[tid]
+                tr = _Track(tid, int(tracks.class_ids[k]), t, self.config, (w, h))
+                self.tracks[tid] = tr
+                self.active.add(tid)
+                events.append(self._event(t, frame_index, "born", tr, box))
+            tr._summary = None
+            tr.last_report_t = t
+            if state == TrackState.CONFIRMED:
+                cx, cy = float(box[0] + box[2]) / 2, float(box[1] + box[3]) / 2
+                if tr.confirmed_t is None:
+                    tr.confirmed_t = t
+                    self.distinct += 1
+                    kind = "confirmed"
+                elif not tr.visible:
+                    tr.refound_count += 1
+                    kind = "refound"
+                else:
+                    kind = ""
+                tr.see(t, self._prev_t)
+                tr.traj.add(t, (cx, cy))
+                if tid in pos3d:
+                    tr.traj3d.add(t, pos3d[tid])
+                tr.obs += 1
+                tr.wh_sum += (box[2] - box[0], box[3] - box[1])
+                if tr.colour_samples < self.config.colour_samples or tr.obs % 10 == 0:
+                    masks = tracks.masks
+                    others = np.delete(tracks.xyxy, k, axis=0) if masks is None else None
+                    votes = colour_votes(image, box, None if masks is None else masks[k], others)
+                    if votes.any():
+                        tr.votes += votes
+                        tr.colour_samples += 1
+                visible.append(tid)
+                if kind:
+                    events.append(self._event(t, frame_index, kind, tr, box, pos3d.get(tid)))
+            elif tr.visible:
+                events.append(self._lose(t, frame_index, tr))
+        for tid in list(self.active - seen):
+            tr = self.tracks[tid]
+            if tr.visible:
+                tr._summary = None
+                events.append(self._lose(t, frame_index, tr))
+            if t - tr.last_report_t > self.config.forget_after_s:
+                events.append(self._end(frame_index, tr))
+        for k in range(len(tracks)):
+            if int(tracks.states[k]) == TrackState.REMOVED and int(tracks.ids[k]) in self.active:
+                tr = self.tracks[int(tracks.ids[k])]
+                if tr.visible:
+                    events.append(self._lose(t, frame_index, tr))
+                events.append(self._end(frame_index, tr))
+        self.visible_ids = tuple(sorted(visible))
+        self._prev_t = t
+        if len(self.tracks) > self.config.max_tracks:
+            self._compact()
+        return events
+
+    def _lose(self, t: float, frame_index: int, tr: _Track) -> Event:
+        tr.visible = False
+        tr.lost_count += 1
+        tr._summary = None
+        return self._event(tr.last_seen_t if tr.last_seen_t is not None else t, frame_index, "lost", tr)
+
+    def _end(self, frame_index: int, tr: _Track) -> Event:
+        tr.ended = True
+        tr.visible = False
+        tr._summary = None
+        self.active.discard(tr.id)
+        t = tr.last_seen_t if tr.last_seen_t is not None else tr.born_t
+        return self._event(t, frame_index, "ended", tr)
+
+    def _event(self, t: float, frame_index: int, kind: str, tr: _Track, box: np.ndarray | None = None,
+               pos: tuple[float, ...] | None = None) -> Event:
+        w, h = tr.image_size
+        if box is not None:
+            region = region_name((box[0] + box[2]) / 2, (box[1] + box[3]) / 2, w, h)
+            size = size_class(box, w, h)
+        else:
+            p = tr.traj.arrays()[1]
+            region = region_name(p[-1, 0], p[-1, 1], w, h) if len(p) else None
+            size = size_class(tr.mean_box, w, h) if tr.obs else None
+        return Event(t, frame_index, kind, track_id=tr.id, region=region,
+                     position=tuple(pos) if pos is not None else None,  # type: ignore[arg-type]
+                     colour=tr.colour, size=size)
+
+    def _compact(self) -> None:
+        """Drop the least useful ended tracks (never-confirmed first, then the longest-gone)."""
+        ended = [tr for tr in self.tracks.values() if tr.ended]
+        ended.sort(key=lambda tr: (tr.confirmed_t is not None, tr.last_seen_t or tr.born_t))
+        excess = len(self.tracks) - self.config.max_tracks
+        for tr in ended[: max(excess, len(self.tracks) // 64)]:
+            del self.tracks[tr.id]
+            self.forgotten += tr.confirmed_t is not None
+
+    def summaries(self) -> dict[int, TrackSummary]:
+        """Immutable summaries of every remembered track."""
+        return {tid: tr.freeze(self.frame_period) for tid, tr in self.tracks.items()}
