@@ -51,6 +51,10 @@ def test_video_info_and_timestamps(video: Path, sequential: list[str]) -> None:
 
 def test_video_seek_is_frame_exact(video: Path, sequential: list[str]) -> None:
     targets = [133, 0, 269, 12, 13, 250, 100, 101, 140, 268, 5, 200]  # backward, forward, short and long jumps
+    for k in (1, 5, 40):  # first seek of a fresh source: short forward decode and backend seek
+        with VideoFileSource(video) as src:
+            src.seek(k)
+            assert _digest(src.read().image) == sequential[k]
     with VideoFileSource(video) as src:
         for k in targets:
             src.seek(k)

@@ -67,9 +67,10 @@ class VideoFileSource(FrameSource):
         self._ended = False
         if index == self._pos:
             return
+        cap_pos = self._pos + (self._pending is not None)  # the capture is past a pending frame
         self._pending = None
-        if self._pos < index <= self._pos + FORWARD_DECODE_LIMIT:
-            reached = self._pos + self._grab(index - self._pos)
+        if cap_pos <= index <= cap_pos + FORWARD_DECODE_LIMIT:
+            reached = cap_pos + self._grab(index - cap_pos)
         else:
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
             reached = int(self._cap.get(cv2.CAP_PROP_POS_FRAMES))
