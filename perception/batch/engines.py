@@ -1,0 +1,117 @@
+"""Execution engines: a local process pool or a Ray cluster; both yield manifest records as tasks finish.
+
+Workers are long-lived processes that take task after task, so anything a worker process caches
+(imported libraries, loaded model weights) is paid once per worker, not once per recording.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from perception.batch.task import RecordingTask, failed_record, run_task
+from perception.types import InputError
+
+ENGINES = ("local", "ray")
+CRASHES_ALLOWED = 1  # a recording in flight when a worker died is retried this many times
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """forkserver where available, else spawn: never fork a process that may hold torch/Open3D threads."""
+    return multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
+                                       else "spawn")
+
+
+def run_local(tasks: Sequence[RecordingTask], workers: int | None = None) -> Iterator[dict]:
+    """Run tasks on a process pool (``workers`` processes, default one per core), at most one in flight each.
+
+    A worker that dies (e.g. a crash in a native decoder) breaks the pool: a fresh pool takes over and
+    the recordings that were in flight are retried once, then recorded as failed.
+    """
+    workers = max(1, min(workers or available_cores(), len(tasks)))
+    queue, crashes = deque(tasks), Counter()
+    while queue:
+        pool = ProcessPoolExecutor(workers, mp_context=_pool_context())
+        running: dict[Future, RecordingTask] = {}
+        broken = False
+        try:
+            while queue or running:
+                while queue and not broken and len(running) < workers:
+                    task = queue.popleft()
+                    running[pool.submit(run_task, task)] = task
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = running.pop(future)
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        crashes[task.key] += 1
+                        if crashes[task.key] > CRASHES_ALLOWED:
+                            yield failed_record(task, "the worker process died while processing this recording")
+                        else:
+                            queue.appendleft(task)
+        finally:
+            pool.shutdown(wait=not broken and not running, cancel_futures=True)
+
+
+def _connect_ray(address: str | None):
+    """Import Ray and connect (or start a local instance); returns the module and whether we connected."""
+    try:
+        import ray
+    except ImportError:
+        raise InputError("the ray engine needs Ray: pip install 'perception-studio[cluster]'") from None
+    if ray.is_initialized():
+        return ray, False
+    runtime_env = None
+    if address:  # an existing cluster: ship this checkout's packages so every node runs the same code
+        import perception
+        import trackers
+        runtime_env = {"py_modules": [perception, trackers]}
+    try:
+        ray.init(address=address, runtime_env=runtime_env, logging_level="WARNING", log_to_driver=True)
+    except ConnectionError as exc:
+        raise InputError(f"cannot connect to Ray at '{address}': {exc}") from None
+    return ray, True
+
+
+def run_ray(tasks: Sequence[RecordingTask], workers: int | None = None, address: str | None = None,
+            cpus_per_task: float = 1.0, gpus_per_task: float = 0.0) -> Iterator[dict]:
+    """Run tasks as Ray tasks with resource hints; ``workers`` caps how many are in flight (default: all).
+
+    Connects to ``address`` ("auto", "HOST:PORT", "ray://HOST:PORT") unless Ray is already initialised;
+    with no address a local Ray instance is started. Worker processes are reused across tasks, GPU ones too.
+    """
+    ray, connected = _connect_ray(address)
+    remote = ray.remote(num_cpus=cpus_per_task, num_gpus=gpus_per_task, max_calls=0, max_retries=1)(run_task)
+    limit = workers or len(tasks)
+    queue = deque(tasks)
+    running: dict = {}
+    try:
+        while queue or running:
+            while queue and len(running) < limit:
+                task = queue.popleft()
+                running[remote.remote(task)] = task
+            ready, _ = ray.wait(list(running), num_returns=1)
+            for ref in ready:
+                task = running.pop(ref)
+                try:
+                    yield ray.get(ref)
+                except ray.exceptions.RayError as exc:
+                    yield failed_record(task, f"ray task failed: {str(exc).strip().splitlines()[0]}")
+    finally:
+        for ref in running:
+            ray.cancel(ref, force=True)
+        if connected:
+            ray.shutdown()

@@ -1,0 +1,72 @@
+"""One folder per recording: which files go in it, and whether what is there is complete and valid.
+
+``summary.json`` is written last and lists every other file with its size and SHA-256, so a folder
+counts as complete only when that list checks out; anything else is redone from scratch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from pathlib import Path
+
+from perception.pipeline.session import SessionOutputs
+
+SUMMARY_NAME = "summary.json"
+TRACK_EXTENSIONS = {"mot": "txt", "json": "json", "csv": "csv"}
+
+
+def session_outputs(folder: Path, tracks_format: str) -> SessionOutputs:
+    """The outputs a recording's session writes into ``folder``; a new output kind is one more name here."""
+    return SessionOutputs(tracks=folder / f"tracks.{TRACK_EXTENSIONS[tracks_format]}", tracks_format=tracks_format,
+                          overwrite=True)
+
+
+def file_digest(path: Path) -> dict:
+    """``{"bytes", "sha256"}`` of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return {"bytes": path.stat().st_size, "sha256": h.hexdigest()}
+
+
+def read_summary(folder: Path) -> dict | None:
+    """The recording's summary, or None when absent or unreadable."""
+    try:
+        summary = json.loads((folder / SUMMARY_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) else None
+
+
+def is_complete(folder: Path, spec: str, fingerprint: str) -> dict | None:
+    """The summary when ``folder`` holds finished outputs of ``spec`` made with these options; else None."""
+    summary = read_summary(folder)
+    if summary is None or summary.get("input") != spec or summary.get("fingerprint") != fingerprint:
+        return None
+    files = summary.get("files")
+    if not isinstance(files, dict):
+        return None
+    for name, expected in files.items():
+        path = folder / name
+        if not path.is_file() or path.stat().st_size != expected.get("bytes"):
+            return None
+        if file_digest(path)["sha256"] != expected.get("sha256"):
+            return None
+    return summary
+
+
+def clear(folder: Path) -> None:
+    """Remove a recording's files (summary first, so the folder never looks complete), then the folder if empty."""
+    if not folder.is_dir():
+        return
+    with contextlib.suppress(FileNotFoundError):
+        (folder / SUMMARY_NAME).unlink()
+    for p in folder.iterdir():
+        if p.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()

@@ -1,0 +1,119 @@
+"""`batch`: run the pipeline over many recordings, resumably, on a local process pool or a Ray cluster."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from perception.batch import ENGINES, BatchConfig, BatchSummary, resolve_inputs, run_batch
+from perception.batch.manifest import MANIFEST_NAME
+from perception.commands.common import add_summary_json, check_outputs, write_summary_json
+from perception.io.exports import TRACK_FORMATS
+from perception.pipeline.factory import PipelineOptions
+from perception.types import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `batch` command."""
+    p = sub.add_parser("batch", help="process many recordings into an output folder (resumable; local or Ray)")
+    p.add_argument("--inputs", nargs="+", required=True, metavar="INPUT",
+                   help="globs ('videos/**/*.mp4'), list files (.txt/.lst, one path a line) or recording paths")
+    p.add_argument("--out", required=True, metavar="FOLDER", help="output folder (one subfolder per recording + manifest)")
+    p.add_argument("--engine", choices=ENGINES, default="local", help="local process pool (default) or Ray")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="Ray cluster to join: auto | HOST:PORT | ray://HOST:PORT (default: start a local Ray)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="parallel recordings (local default: one per core; ray default: as resources allow)")
+    p.add_argument("--cpus-per-task", type=float, default=1.0, metavar="C", help="Ray CPU hint per recording")
+    p.add_argument("--gpus-per-task", type=float, default=0.0, metavar="G",
+                   help="Ray GPU hint per recording (e.g. 1 or 0.5 with a SAM segmenter)")
+    p.add_argument("--max-frames", type=int, metavar="N", help="process at most N frames of each recording")
+    p.add_argument("--tracker", default="graph", help="tracker name, or 'none'")
+    p.add_argument("--segmenter", default="auto", help="segmenter name, 'auto' (by source) or 'none'")
+    p.add_argument("--format", choices=TRACK_FORMATS, default="mot", help="track file format (default mot)")
+    p.add_argument("--on-error", choices=["continue", "stop"], default="continue",
+                   help="when a stage fails on a frame: report and continue (default) or fail that recording")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_summary_json(p)
+    p.set_defaults(handler=batch_command)
+
+
+class BatchProgress:
+    """One tqdm bar over the recordings to process, with done/failed/frame counts."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self._bar: tqdm | None = None
+        self._summary = BatchSummary()
+
+    def plan(self, to_run: int, skipped: int) -> None:
+        """Open the bar once the work is known."""
+        if skipped:
+            print(f"skipping {skipped} finished recording(s)", file=sys.stderr)
+        self._bar = tqdm(total=to_run, unit="rec", desc="batch", disable=self.quiet, file=sys.stderr,
+                         dynamic_ncols=True)
+
+    def __call__(self, record: dict) -> None:
+        if record["status"] == "skipped" or self._bar is None:
+            return
+        self._summary.add(record)
+        self._bar.set_postfix(done=self._summary.done, failed=self._summary.failed, frames=self._summary.frames)
+        self._bar.update(1)
+        if record["status"] == "failed":
+            self._bar.write(f"failed: {record['input']}: {record['error']}", file=sys.stderr)
+
+    def close(self) -> None:
+        """Remove the bar."""
+        if self._bar is not None:
+            self._bar.close()
+
+
+def print_batch_summary(summary: BatchSummary) -> dict:
+    """Print the batch totals and slowest recordings to stdout; return the summary as a dict."""
+    d = summary.to_dict()
+    print(f"recordings: {d['done']} done, {d['failed']} failed, {d['skipped']} skipped")
+    print(f"frames: {d['frames']}  fps overall: {d['fps']:.1f}  wall: {d['wall_s']:.1f}s")
+    if d["slowest"]:
+        print("slowest:")
+        for r in d["slowest"]:
+            print(f"  {r['task_s']:8.2f} s  {r['frames']:6d} frames  {r['status']:<6}  {r['input']}")
+    for f in d["failures"]:
+        print(f"failed: {f['input']}: {f['error']}")
+    return d
+
+
+def batch_command(args: argparse.Namespace) -> int:
+    """Run the batch; exit 0 when every recording is done or skipped, 1 when any failed."""
+    check_outputs(args.summary_json)
+    if args.max_frames is not None and args.max_frames < 1:
+        raise InputError(f"--max-frames must be at least 1, got {args.max_frames}")
+    if args.engine == "local" and args.ray_address:
+        raise InputError("--ray-address needs --engine ray")
+    _check_tracker(args.tracker)
+    config = BatchConfig(inputs=resolve_inputs(args.inputs), out_dir=args.out,
+                         options=PipelineOptions(segmenter=args.segmenter, tracker=args.tracker, on_error=args.on_error),
+                         tracks_format=args.format, max_frames=args.max_frames, engine=args.engine,
+                         workers=args.workers, ray_address=args.ray_address, cpus_per_task=args.cpus_per_task,
+                         gpus_per_task=args.gpus_per_task)
+    progress = BatchProgress(args.quiet)
+    try:
+        summary = run_batch(config, progress.plan, progress)
+    except KeyboardInterrupt:
+        print(f"interrupted: finished recordings are kept; re-run the same command to resume "
+              f"(see {args.out}/{MANIFEST_NAME})", file=sys.stderr)
+        raise
+    finally:
+        progress.close()
+    write_summary_json(args.summary_json, print_batch_summary(summary))
+    print(f"manifest: {args.out}/{MANIFEST_NAME}")
+    return 1 if summary.failed else 0
+
+
+def _check_tracker(name: str) -> None:
+    """Fail before any work on a tracker name no worker could build."""
+    from trackers.registry import TRACKERS
+
+    if name != "none" and name not in TRACKERS:
+        raise InputError(f"unknown tracker '{name}'; choose one of: none, {', '.join(sorted(TRACKERS))}")
