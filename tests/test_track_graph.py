@@ -1,0 +1,220 @@
+"""Association logic of the 2D trackers on hand-made cases, plus their building blocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from perception.types import Detections, FramePacket, FrameResult, SourceInfo, TrackState
+from trackers.base import TrackerStage
+from trackers.cmc import CameraMotion
+from trackers.edges import message_passing
+from trackers.graph import GraphTracker
+from trackers.kalman import BoxKalman, xyxy_to_cxcywh
+from trackers.registry import TRACKERS, build_tracker
+from trackers.scores import normalise_scores
+
+BLANK = SourceInfo("test", "blank", 10.0, 640, 480)
+IMAGE = np.zeros((480, 640, 3), np.uint8)
+
+
+def frame(i: int, boxes, scores=None, embeddings=None, masks=None) -> FrameResult:
+    """A frame result carrying the given XYXY boxes."""
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    emb = None if embeddings is None else np.asarray(embeddings, dtype=np.float32)
+    return FrameResult(FramePacket(i, i / 10.0, IMAGE, BLANK),
+                       detections=Detections(boxes, None if scores is None else np.asarray(scores, float),
+                                             embeddings=emb, masks=masks))
+
+
+def person(cx: float, cy: float = 240.0) -> list[float]:
+    """A 40x100 box centred at (cx, cy)."""
+    return [cx - 20, cy - 50, cx + 20, cy + 50]
+
+
+def ids_by_x(tracks) -> list[int]:
+    """Track IDs ordered left to right."""
+    return [int(i) for i in tracks.ids[np.argsort(tracks.xyxy[:, 0])]]
+
+
+def test_registry_default_is_graph():
+    assert "graph" in TRACKERS
+    assert isinstance(build_tracker("graph", fps=25), GraphTracker)
+    with pytest.raises(ValueError, match="choose one of"):
+        build_tracker("nope")
+
+
+def test_crossing_paths_keep_identities_by_motion():
+    # A walks right, B walks left, slightly lower; they overlap around frames 9-11.
+    tr = GraphTracker(fps=10, appearance=False)
+    seen = {}
+    for i in range(20):
+        out = tr.update(frame(i, [person(100 + 20 * i, 240), person(500 - 20 * i, 260)]))
+        for box, tid in zip(out.xyxy, out.ids):
+            seen.setdefault(int(tid), []).append((i, (box[1] + box[3]) / 2))
+    assert set(seen) == {1, 2}
+    # each identity stays on its own horizontal lane the whole time
+    for tid, pts in seen.items():
+        lanes = {round(y / 20) for _, y in pts}
+        assert len(lanes) == 1, (tid, pts)
+
+
+def test_crossing_paths_with_appearance_and_no_lane_offset():
+    # Same lane, perfectly overlapping at the crossing: appearance has to disambiguate.
+    tr = GraphTracker(fps=10)
+    red, blue = np.eye(4)[0], np.eye(4)[1]
+    colour_of = {}
+    for i in range(20):
+        out = tr.update(frame(i, [person(100 + 20 * i), person(480 - 20 * i)], embeddings=[red, blue]))
+        for tid, d in zip(out.ids, out.det_index):
+            colour_of.setdefault(int(tid), set()).add(int(d))
+    assert colour_of == {1: {0}, 2: {1}}
+
+
+def test_occlusion_and_return_keeps_id():
+    tr = GraphTracker(fps=10, appearance=False)
+    ids = []
+    for i in range(30):
+        visible = not 10 <= i < 16  # six frames (0.6 s) behind an occluder
+        out = tr.update(frame(i, [person(100 + 10 * i)] if visible else []))
+        ids.append(out.ids.tolist())
+    assert ids[9] == [1]
+    assert all(x == [] for x in ids[10:16])
+    assert ids[16] == [1] and ids[-1] == [1]
+
+
+def test_lost_track_reidentified_by_appearance_after_displacement():
+    # The object reappears 80 px off its predicted path (beyond IoU/motion gates) with the same look.
+    tr = GraphTracker(fps=10, track_buffer_s=2.0, reid_window_s=4.0)
+    look, other = np.array([1.0, 0, 0, 0]), np.array([0, 1.0, 0, 0])
+    for i in range(6):
+        tr.update(frame(i, [person(200)], embeddings=[look]))
+    for i in range(6, 12):
+        tr.update(frame(i, []))
+    out = tr.update(frame(12, [person(200, 240 + 80)], embeddings=[look]))
+    assert out.ids.tolist() == [1]
+    tr.reset()
+    for i in range(6):
+        tr.update(frame(i, [person(200)], embeddings=[look]))
+    for i in range(6, 12):
+        tr.update(frame(i, []))
+    tr.update(frame(12, [person(200, 240 + 80)], embeddings=[other]))
+    out = tr.update(frame(13, [person(200, 240 + 80)], embeddings=[other]))
+    assert out.ids.tolist() == [2]
+
+
+def test_low_score_detection_extends_a_confirmed_track():
+    tr = GraphTracker(fps=10, appearance=False)
+    for i in range(5):
+        tr.update(frame(i, [person(100 + 10 * i)], [0.9]))
+    out = tr.update(frame(5, [person(150)], [0.3]))
+    assert out.ids.tolist() == [1]
+    assert out.det_index.tolist() == [0]
+    assert out.states.tolist() == [int(TrackState.CONFIRMED)]
+
+
+def test_low_score_detection_without_recovery_is_ignored():
+    tr = GraphTracker(fps=10, appearance=False, recovery=False)
+    for i in range(5):
+        tr.update(frame(i, [person(100 + 10 * i)], [0.9]))
+    assert len(tr.update(frame(5, [person(150)], [0.3]))) == 0
+
+
+def test_low_score_detection_never_starts_a_track():
+    tr = GraphTracker(fps=10, appearance=False)
+    for i in range(10):
+        out = tr.update(frame(i, [person(300)], [0.3]))
+        assert len(out) == 0
+    # far from any track, a low-score detection next to a live track starts nothing either
+    for i in range(10, 15):
+        out = tr.update(frame(i, [person(100), person(500)], [0.9, 0.3]))
+    assert out.ids.tolist() == [1]
+
+
+def test_low_score_duplicate_of_a_stronger_detection_is_not_a_real_object():
+    tr = GraphTracker(fps=10, appearance=False)
+    for i in range(5):
+        tr.update(frame(i, [person(100), person(160)], [0.9, 0.9]))
+    # the right object vanishes; a low-score box sits on the left one (a duplicate) near the right track
+    dup = [80 + 12, 190, 120 + 12, 290]
+    out = tr.update(frame(5, [person(100), dup], [0.9, 0.3]))
+    assert out.ids.tolist() == [1]
+
+
+def test_tentative_track_needs_min_hits_after_first_frame():
+    tr = GraphTracker(fps=10, appearance=False, min_hits=3)
+    tr.update(frame(0, []))
+    assert len(tr.update(frame(1, [person(100)], [0.9]))) == 0
+    assert len(tr.update(frame(2, [person(105)], [0.9]))) == 0
+    assert tr.update(frame(3, [person(110)], [0.9])).ids.tolist() == [1]
+
+
+def test_buffers_are_in_seconds():
+    slow, fast = GraphTracker(fps=5, track_buffer_s=2.0), GraphTracker(fps=30, track_buffer_s=2.0)
+    assert slow.track_buffer == 10 and fast.track_buffer == 60
+
+
+def test_masks_follow_tracks_and_reset_restarts_ids():
+    tr = GraphTracker(fps=10, appearance=False)
+    masks = np.zeros((2, 480, 640), bool)
+    masks[0, 200:280, 80:120] = True
+    masks[1, 200:280, 380:420] = True
+    stage = TrackerStage(tr)
+    res = stage.process(frame(0, [person(100), person(400)], masks=masks))
+    assert res.tracks.masks is not None and res.tracks.masks.shape == (2, 480, 640)
+    for t, d in zip(range(2), res.tracks.det_index):
+        assert np.array_equal(res.tracks.masks[t], masks[d])
+    stage.reset()
+    assert stage.process(frame(0, [person(300)])).tracks.ids.tolist() == [1]
+
+
+def test_message_passing_penalises_the_weaker_claim():
+    s0 = np.array([[0.9, 0.0], [0.6, 0.5]])
+    s = message_passing(s0, rounds=2, competition=0.5)
+    assert s[0, 0] == pytest.approx(0.9)  # uncontested winner keeps its score
+    assert s[1, 0] < 0.6 * 0.9  # track 1's claim on detection 0 is beaten by track 0's
+    assert s[0, 1] == 0.0  # no edge stays no edge
+
+
+def test_kalman_learns_constant_velocity():
+    kf = BoxKalman()
+    mean, cov = kf.initiate(xyxy_to_cxcywh(person(100))[0])
+    for i in range(1, 10):
+        m, c = kf.predict(mean[None], cov[None])
+        mean, cov = kf.update(m[0], c[0], xyxy_to_cxcywh(person(100 + 10 * i))[0])
+    assert mean[4] == pytest.approx(10, abs=1.0)
+
+
+def test_camera_motion_estimates_translation_and_moves_states():
+    rng = np.random.default_rng(0)
+    texture = (rng.random((240, 320)) * 255).astype(np.uint8)
+    texture = np.repeat(np.repeat(texture, 2, 0), 2, 1)
+    import cv2
+
+    texture = cv2.GaussianBlur(texture, (5, 5), 0)
+    img0 = cv2.cvtColor(texture, cv2.COLOR_GRAY2BGR)
+    img1 = np.roll(img0, (6, 10), axis=(0, 1))
+    cmc = CameraMotion()
+    cmc.estimate(img0)
+    warp = cmc.estimate(img1)
+    assert warp[:, 2] == pytest.approx([10, 6], abs=1.0)
+    means, covs = CameraMotion.apply(warp, np.array([[100.0, 100, 40, 100, 0, 0, 0, 0]]), np.eye(8)[None])
+    assert means[0, :2] == pytest.approx([110, 106], abs=1.0)
+
+
+def test_score_normalisation_is_monotone_and_keeps_valid_scores():
+    valid = np.array([0.0, 0.3, 1.0])
+    assert np.array_equal(normalise_scores(valid), valid)
+    raw = np.array([0.142, 50.0, 133.2, 13.0, 50.0])
+    out = normalise_scores(raw)
+    assert out.min() > 0 and out.max() < 1
+    assert np.array_equal(np.argsort(out, kind="stable"), np.argsort(raw, kind="stable"))
+    assert out[1] == out[4]
+    assert normalise_scores(np.zeros(0)).shape == (0,)
+
+
+def test_iou_tracker_matches_by_overlap_and_ignores_low_scores():
+    tr = build_tracker("iou", fps=10)
+    for i in range(5):
+        out = tr.update(frame(i, [person(100 + 5 * i), person(400)], [0.9, 0.1]))
+    assert out.ids.tolist() == [1]
