@@ -87,12 +87,17 @@ class WebcamSource(FrameSource):
                  fps: float | None = None, capture: Capture | Any | None = None,
                  max_failures: int = 5, retry_delay_s: float = 0.05):
         self.index = int(index)
+        node = Path(f"/dev/video{self.index}")
+        linux = sys.platform.startswith("linux")
         if capture is None:
-            if sys.platform.startswith("linux") and not Path(f"/dev/video{self.index}").exists():
+            if linux and not node.exists():
                 raise _no_camera(self.index)
             capture = cv2.VideoCapture(self.index)
         if not capture.isOpened():
             capture.release()
+            if linux and node.exists():
+                raise InputError(f"camera {self.index} ({node}) exists but cannot be opened: "
+                                 "in use by another program, or no permission")
             raise _no_camera(self.index)
         for prop, value in ((cv2.CAP_PROP_FRAME_WIDTH, width), (cv2.CAP_PROP_FRAME_HEIGHT, height),
                             (cv2.CAP_PROP_FPS, fps)):
