@@ -159,6 +159,18 @@ def test_esam_nan_pose_names_the_file(scenes: Path, tmp_path: Path) -> None:
         RGBDFolderSource(esam)
 
 
+def test_esam_invalid_poses_can_be_skipped(scenes: Path, tmp_path: Path) -> None:
+    esam = make_esam(scenes, tmp_path / "s", n=4)
+    (esam / "pose" / "2.txt").write_text("\n".join(["-inf -inf -inf -inf"] * 4) + "\n")  # ScanNet's lost tracking
+    with pytest.raises(InputError, match=r"pose file .*2\.txt has non-finite values"):
+        RGBDFolderSource(esam)
+    src = RGBDFolderSource(esam, skip_invalid_poses=True)
+    packets = list(src)
+    assert len(src) == 3 and [p.index for p in packets] == [0, 1, 2]
+    assert [p.timestamp for p in packets] == pytest.approx([0, 1 / 30, 3 / 30])  # the gap stays visible in time
+    np.testing.assert_array_equal(packets[2].pose, _pose(scenes, 3))
+
+
 def test_esam_zero_focal_length_is_rejected(scenes: Path, tmp_path: Path) -> None:
     esam = make_esam(scenes, tmp_path / "s", n=2)
     np.savetxt(esam / "intrinsic.txt", np.array([[0, 0, 320], [0, 585, 240], [0, 0, 1]], float))
@@ -226,6 +238,8 @@ def test_tum_nonfinite_groundtruth_names_the_file(scenes: Path, tmp_path: Path) 
     gt.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError, match=r"groundtruth\.txt: non-finite pose"):
         RGBDFolderSource(tum)
+    poses = [p.pose for p in RGBDFolderSource(tum, skip_invalid_poses=True)]
+    assert poses[0] is not None and poses[1] is None  # the bad row is ignored; no other row is within 0.02 s
 
 
 def test_associate_pairs_closest_first() -> None:

@@ -37,11 +37,12 @@ def _as_pinhole(k: IntrinsicsLike) -> Pinhole:
 class RGBDFolderSource(FrameSource):
     """Colour + metric depth + pose per frame from an RGB-D folder; ``layout`` overrides auto-detection.
 
-    ``intrinsics`` overrides the folder's camera model (needed for TUM, whose folders store none).
+    ``intrinsics`` overrides the folder's camera model (needed for TUM, whose folders store none);
+    ``skip_invalid_poses`` drops frames with a non-finite pose instead of refusing the folder.
     """
 
     def __init__(self, path: str | os.PathLike[str], intrinsics: IntrinsicsLike | None = None,
-                 fps: float | None = None, layout: str | None = None):
+                 fps: float | None = None, layout: str | None = None, skip_invalid_poses: bool = False):
         path = Path(path)
         if not path.is_dir():
             raise InputError(f"RGB-D folder not found: {path}")
@@ -52,7 +53,8 @@ class RGBDFolderSource(FrameSource):
                              if layout is None else f"unknown RGB-D layout {layout!r}; use one of {sorted(PARSERS)}")
         if fps is not None and fps <= 0:
             raise InputError(f"fps must be positive, got {fps}")
-        self.index = PARSERS[layout](path, fps, None if intrinsics is None else _as_pinhole(intrinsics))
+        self.index = PARSERS[layout](path, fps, None if intrinsics is None else _as_pinhole(intrinsics),
+                                     skip_invalid_poses)
         self.path = path
         first = self._color(0)
         h, w = first.shape[:2]
@@ -113,5 +115,5 @@ class RGBDFolderSource(FrameSource):
 
 
 def open_rgbd_folder(path: str | os.PathLike[str], **options) -> RGBDFolderSource:
-    """Open an RGB-D folder of any supported layout (options: intrinsics, fps, layout)."""
+    """Open an RGB-D folder of any supported layout (options: intrinsics, fps, layout, skip_invalid_poses)."""
     return RGBDFolderSource(path, **options)

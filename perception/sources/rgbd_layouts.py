@@ -8,6 +8,8 @@
 
 Every file a frame needs is checked when the folder is opened: a missing depth or pose file, a
 non-finite pose or bad intrinsics raise InputError naming the file before any frame is delivered.
+With ``skip_invalid_poses`` (ScanNet exports mark lost tracking with ``-inf`` poses) frames whose pose
+file is invalid are dropped instead (TUM: invalid ground-truth rows are ignored), with a warning.
 """
 
 from __future__ import annotations
@@ -89,28 +91,60 @@ def load_intrinsics_file(path: Path) -> Pinhole:
     return fx, fy, cx, cy
 
 
+def _load_poses(files: list[Path], skip_invalid: bool) -> list[np.ndarray | None]:
+    """Each pose file loaded and validated; an invalid one raises, or becomes None with ``skip_invalid``."""
+    poses: list[np.ndarray | None] = []
+    for f in files:
+        try:
+            poses.append(load_pose_file(f))
+        except InputError:
+            if not skip_invalid:
+                raise
+            poses.append(None)
+    return poses
+
+
+def _drop_unposed(index: RGBDIndex, folder: Path) -> RGBDIndex:
+    """The index without frames whose pose is None; InputError if none is left."""
+    keep = [i for i, p in enumerate(index.poses) if p is not None]
+    if not keep:
+        raise InputError(f"{folder}: no frame has a valid pose")
+    if len(keep) < len(index.poses):
+        log.warning("%s: skipping %d of %d frames with invalid poses", folder.name, len(index.poses) - len(keep),
+                    len(index.poses))
+    index.colors = [index.colors[i] for i in keep]
+    index.depths = [index.depths[i] for i in keep]
+    index.poses = [index.poses[i] for i in keep]
+    index.timestamps = index.timestamps[keep]
+    return index
+
+
 def _require(path: Path, what: str) -> Path:
     if not path.is_file():
         raise InputError(f"{what} is missing: expected {path}")
     return path
 
 
-def parse_esam(folder: Path, fps: float | None, intrinsics: Pinhole | None) -> RGBDIndex:
+def parse_esam(folder: Path, fps: float | None, intrinsics: Pinhole | None, skip_invalid_poses: bool = False
+               ) -> RGBDIndex:
     """ESAM / ScanNet export: numeric file names N shared by color/, depth/ and (optional) pose/."""
     colors = sorted((p for p in (folder / "color").iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS), key=natural_key)
     if not colors:
         raise InputError(f"no colour images in {folder / 'color'}")
     depths = [_require(folder / "depth" / f"{c.stem}.png", f"depth frame {c.stem}") for c in colors]
     pose_dir = folder / "pose"
-    poses: list[np.ndarray | None] = ([load_pose_file(_require(pose_dir / f"{c.stem}.txt", f"pose of frame {c.stem}"))
-                                        for c in colors] if pose_dir.is_dir() else [None] * len(colors))
+    has_poses = pose_dir.is_dir()
+    poses = (_load_poses([_require(pose_dir / f"{c.stem}.txt", f"pose of frame {c.stem}") for c in colors],
+                         skip_invalid_poses) if has_poses else [None] * len(colors))
     if intrinsics is None:
         intrinsics = load_intrinsics_file(_require(folder / "intrinsic.txt", "camera intrinsics file intrinsic.txt"))
     rate = fps or DEFAULT_FPS
-    return RGBDIndex("esam", colors, depths, poses, np.arange(len(colors)) / rate, rate, intrinsics, 1000.0)
+    index = RGBDIndex("esam", colors, depths, poses, np.arange(len(colors)) / rate, rate, intrinsics, 1000.0)
+    return _drop_unposed(index, folder) if has_poses and skip_invalid_poses else index
 
 
-def parse_7scenes(folder: Path, fps: float | None, intrinsics: Pinhole | None) -> RGBDIndex:
+def parse_7scenes(folder: Path, fps: float | None, intrinsics: Pinhole | None, skip_invalid_poses: bool = False
+                  ) -> RGBDIndex:
     """7-Scenes: ``frame-XXXXXX.{color.jpg|color.png, depth.png, pose.txt}``; 0 and 65535 are invalid depth."""
     colors = sorted((p for p in folder.glob("frame-*.color.*") if p.suffix.lower() in IMAGE_EXTENSIONS), key=natural_key)
     if not colors:
@@ -118,14 +152,15 @@ def parse_7scenes(folder: Path, fps: float | None, intrinsics: Pinhole | None) -
     stems = [c.name.split(".color.")[0] for c in colors]
     depths = [_require(folder / f"{s}.depth.png", f"depth frame {s}") for s in stems]
     has_poses = next(folder.glob("frame-*.pose.txt"), None) is not None
-    poses: list[np.ndarray | None] = ([load_pose_file(_require(folder / f"{s}.pose.txt", f"pose of frame {s}"))
-                                        for s in stems] if has_poses else [None] * len(colors))
+    poses = (_load_poses([_require(folder / f"{s}.pose.txt", f"pose of frame {s}") for s in stems],
+                         skip_invalid_poses) if has_poses else [None] * len(colors))
     if intrinsics is None:
         k_file = folder / "camera-intrinsics.txt"
         intrinsics = load_intrinsics_file(k_file) if k_file.is_file() else SEVEN_SCENES_INTRINSICS
     rate = fps or DEFAULT_FPS
-    return RGBDIndex("7scenes", colors, depths, poses, np.arange(len(colors)) / rate, rate, intrinsics, 1000.0,
-                     (0, 65535))
+    index = RGBDIndex("7scenes", colors, depths, poses, np.arange(len(colors)) / rate, rate, intrinsics, 1000.0,
+                      (0, 65535))
+    return _drop_unposed(index, folder) if has_poses and skip_invalid_poses else index
 
 
 def read_tum_list(path: Path, columns: int) -> tuple[np.ndarray, list[list[str]]]:
@@ -175,7 +210,7 @@ def tum_default_intrinsics(folder: Path) -> Pinhole:
     return TUM_INTRINSICS["fr1"]
 
 
-def _tum_poses(gt_file: Path, stamps: np.ndarray) -> list[np.ndarray | None]:
+def _tum_poses(gt_file: Path, stamps: np.ndarray, skip_invalid: bool) -> list[np.ndarray | None]:
     """Ground-truth camera-to-world poses (tx ty tz qx qy qz qw) nearest in time to ``stamps``, else None."""
     gt_t, gt_rows = read_tum_list(gt_file, 8)
     try:
@@ -183,8 +218,9 @@ def _tum_poses(gt_file: Path, stamps: np.ndarray) -> list[np.ndarray | None]:
     except ValueError:
         raise InputError(f"{gt_file}: non-numeric pose values") from None
     bad = ~np.isfinite(gt).all(axis=1)
-    if bad.any():
+    if bad.any() and not skip_invalid:
         raise InputError(f"{gt_file}: non-finite pose at t={gt_t[np.argmax(bad)]:.6f}")
+    gt_t, gt = gt_t[~bad], gt[~bad]
     poses: list[np.ndarray | None] = [None] * len(stamps)
     for k, g in associate(stamps, gt_t):
         pose = np.eye(4)
@@ -198,7 +234,8 @@ def _tum_poses(gt_file: Path, stamps: np.ndarray) -> list[np.ndarray | None]:
     return poses
 
 
-def parse_tum(folder: Path, fps: float | None, intrinsics: Pinhole | None) -> RGBDIndex:
+def parse_tum(folder: Path, fps: float | None, intrinsics: Pinhole | None, skip_invalid_poses: bool = False
+              ) -> RGBDIndex:
     """TUM RGB-D: colour/depth associated by timestamp; fps from the timestamps unless given."""
     rgb_t, rgb_rows = read_tum_list(folder / "rgb.txt", 2)
     dep_t, dep_rows = read_tum_list(folder / "depth.txt", 2)
@@ -212,7 +249,7 @@ def parse_tum(folder: Path, fps: float | None, intrinsics: Pinhole | None) -> RG
     depths = [_require(folder / dep_rows[j][0], f"depth frame at t={dep_t[j]:.6f}") for _, j in pairs]
     stamps = rgb_t[[i for i, _ in pairs]]
     gt_file = folder / "groundtruth.txt"
-    poses = _tum_poses(gt_file, stamps) if gt_file.is_file() else [None] * len(pairs)
+    poses = _tum_poses(gt_file, stamps, skip_invalid_poses) if gt_file.is_file() else [None] * len(pairs)
     rate = fps or (1.0 / float(np.median(np.diff(stamps))) if len(stamps) > 1 else DEFAULT_FPS)
     return RGBDIndex("tum", colors, depths, poses, stamps - stamps[0], rate,
                      intrinsics or tum_default_intrinsics(folder), TUM_DEPTH_SCALE)
