@@ -67,6 +67,7 @@ def test_video_seek_is_frame_exact(video: Path, sequential: list[str]) -> None:
                 assert b is None
         with pytest.raises(InputError, match="outside"):
             src.seek(270)
+    assert src.read() is None and len(src) == 270  # closed: no frame, length untouched
 
 
 def _write(path: Path, data: bytes) -> Path:

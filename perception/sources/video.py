@@ -55,6 +55,7 @@ class VideoFileSource(FrameSource):
         self._pending: np.ndarray | None = first  # frame 0, already decoded
         self._pos = 0  # index of the frame the next read() returns
         self._ended = False
+        self._closed = False
 
     @property
     def seekable(self) -> bool:
@@ -64,6 +65,8 @@ class VideoFileSource(FrameSource):
     def seek(self, index: int) -> None:
         """Make the next read() return frame ``index`` exactly."""
         index = self._check_seek(index)
+        if self._closed:
+            raise InputError(f"{self.path.name} is closed")
         self._ended = False
         if index == self._pos:
             return
@@ -93,10 +96,14 @@ class VideoFileSource(FrameSource):
 
     def read(self) -> FramePacket | None:
         """The next frame, or None at the end of the file (or of its decodable part)."""
+        if self._closed:
+            return None
         if self._pending is not None:
             frame, self._pending = self._pending, None
         else:
-            ok, frame = (False, None) if self._ended else self._cap.read()
+            if self._ended:
+                return None
+            ok, frame = self._cap.read()
             if not ok or frame is None:
                 self._end_early()
                 return None
@@ -114,5 +121,6 @@ class VideoFileSource(FrameSource):
             self.info = dataclasses.replace(self.info, length=self._pos)
 
     def close(self) -> None:
-        """Release the file."""
+        """Release the file; later reads return None."""
+        self._closed = True
         self._cap.release()
