@@ -1,0 +1,85 @@
+"""Generate a synthetic RGB-D room scene on disk in the ESAM / ScanNet export layout (see room_truth)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from perception.synthetic.folder import atomic_folder
+from perception.synthetic.render import RoomRenderer
+from perception.synthetic.room import RoomConfig, build_room, camera_path
+from perception.synthetic.room_truth import DEPTH_SCALE, GT_FILE, INSTANCE_POLICY, instance_record
+from perception.types import InputError
+
+FORMAT = "perception-studio synthetic room"
+VERSION = 1
+
+
+def scene_name(seed: int = 0, n_frames: int = 90, width: int = 640, height: int = 480, n_objects: int = 10,
+               moving: bool = True, heavy_occlusion: bool = False) -> str:
+    """Cache folder name of a room scene: every parameter that changes the files, plus the format version."""
+    return (f"room-s{seed}-{width}x{height}-f{n_frames}-o{n_objects}-m{int(moving)}-h{int(heavy_occlusion)}"
+            f"-v{VERSION}")
+
+
+def _check_config(cfg: RoomConfig) -> None:
+    if cfg.n_frames < 1:
+        raise InputError(f"a synthetic scene needs at least 1 frame, got n_frames={cfg.n_frames}")
+    if not (16 <= cfg.width <= 4096 and 16 <= cfg.height <= 4096):
+        raise InputError(f"synthetic image size must be 16..4096 pixels a side, got {cfg.width}x{cfg.height}")
+    if not 0 <= cfg.n_objects <= 40:
+        raise InputError(f"n_objects must be 0..40, got {cfg.n_objects}")
+
+
+def _write_png(path: Path, img: np.ndarray) -> None:
+    if not cv2.imwrite(str(path), img):
+        raise OSError(f"cannot write {path}")
+
+
+def generate_rgbd_scene(out_dir: str | os.PathLike[str], seed: int = 0, n_frames: int = 90, width: int = 640,
+                        height: int = 480, n_objects: int = 10, moving: bool = True, heavy_occlusion: bool = False,
+                        fps: float = 15.0, overwrite: bool = False, nthreads: int = 0) -> Path:
+    """Render a room scene into ``out_dir`` (created atomically) and return it; same arguments, same files.
+
+    ``nthreads`` is the ray-casting thread count (0 = all cores); it does not change the output.
+    """
+    cfg = RoomConfig(seed=seed, n_frames=n_frames, width=width, height=height, n_objects=n_objects,
+                     moving=moving, heavy_occlusion=heavy_occlusion, fps=fps)
+    _check_config(cfg)
+    instances = build_room(cfg)
+    poses = camera_path(cfg)
+    k = cfg.intrinsics_matrix()
+    renderer = RoomRenderer(instances, k, width, height, nthreads=nthreads)
+    pixels = {inst.id: 0 for inst in instances}
+    frames_seen = {inst.id: 0 for inst in instances}
+    with atomic_folder(out_dir, overwrite=overwrite) as tmp:
+        for sub in ("color", "depth", "pose", "instance"):
+            (tmp / sub).mkdir()
+        np.savetxt(tmp / "intrinsic.txt", k, fmt="%.6f")
+        for f in range(n_frames):
+            view = renderer.render(f, poses[f])
+            if not cv2.imwrite(str(tmp / "color" / f"{f}.jpg"), view.color, [cv2.IMWRITE_JPEG_QUALITY, 95]):
+                raise OSError(f"cannot write {tmp / 'color' / f'{f}.jpg'}")
+            _write_png(tmp / "depth" / f"{f}.png", np.round(view.depth * DEPTH_SCALE).astype(np.uint16))
+            _write_png(tmp / "instance" / f"{f}.png", view.instance)
+            np.savetxt(tmp / "pose" / f"{f}.txt", poses[f], fmt="%.9f")
+            ids, counts = np.unique(view.instance, return_counts=True)
+            for i, c in zip(ids.tolist(), counts.tolist()):
+                if i in pixels:
+                    pixels[i] += c
+                    frames_seen[i] += 1
+        records = []
+        for inst in instances:
+            rec = instance_record(inst, n_frames)
+            rec["pixel_count"], rec["frames_visible"] = pixels[inst.id], frames_seen[inst.id]
+            records.append(rec)
+        meta = {"format": FORMAT, "version": VERSION, **asdict(cfg), "depth_scale": DEPTH_SCALE,
+                "world": "metres, z up, floor at z=0; poses camera-to-world, OpenCV camera axes",
+                "instance_policy": INSTANCE_POLICY, "instances": records}
+        (tmp / GT_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    return Path(out_dir)
