@@ -70,6 +70,24 @@ def test_video_seek_is_frame_exact(video: Path, sequential: list[str]) -> None:
     assert src.read() is None and len(src) == 270  # closed: no frame, length untouched
 
 
+@pytest.mark.parametrize("name, fourcc", [("clip.mp4", "mp4v"), ("clip.mkv", "mp4v"), ("clip.avi", "MJPG")])
+def test_seek_is_frame_exact_in_other_containers(tmp_path: Path, name: str, fourcc: str) -> None:
+    path = tmp_path / name
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 25, (160, 120))
+    if not writer.isOpened():
+        pytest.skip(f"this OpenCV build cannot write {fourcc} to {path.suffix}")
+    base = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    for i in range(120):
+        writer.write(np.roll(base, 3 * i, axis=1))
+    writer.release()
+    with VideoFileSource(path) as src:
+        sequential = [_digest(p.image) for p in src]
+        assert len(sequential) == len(src) == 120
+        for k in (90, 3, 119, 60, 61, 0, 100, 30):
+            src.seek(k)
+            assert _digest(src.read().image) == sequential[k], f"frame {k} after seek"
+
+
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
