@@ -110,3 +110,35 @@ def evaluate_mot(gt_path: str | os.PathLike[str], tracks_path: str | os.PathLike
     res = out["MotChallenge2DBox"]["tracker"]
     per_seq = {seq: _metrics(res[seq]["pedestrian"]) for seq in seqs}
     return {"sequences": per_seq, "combined": _metrics(res["COMBINED_SEQ"]["pedestrian"]), "warnings": warnings}
+
+
+def evaluate_points(gt: list[tuple[np.ndarray, np.ndarray]], tracks: list[tuple[np.ndarray, np.ndarray]],
+                    max_distance: float = 0.5) -> dict[str, float]:
+    """Metrics (as in METRICS) of 3D tracks: per frame ``(ids (N,), centres (N, 3))`` for truth and tracks.
+
+    TrackEval's HOTA/CLEAR/Identity run on the similarity ``1 - d / (2 max_distance)``, so a match at
+    the CLEAR threshold 0.5 means a centre within ``max_distance`` metres."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        import trackeval
+    if len(gt) != len(tracks):
+        raise InputError(f"ground truth has {len(gt)} frames but tracks have {len(tracks)}")
+
+    def relabel(frames: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[np.ndarray], int]:
+        uniq = np.unique(np.concatenate([np.asarray(f[0], np.int64) for f in frames] + [np.zeros(0, np.int64)]))
+        return [np.searchsorted(uniq, np.asarray(f[0], np.int64)) for f in frames], len(uniq)
+
+    gt_ids, n_gt = relabel(gt)
+    tr_ids, n_tr = relabel(tracks)
+    sims = []
+    for (_, g), (_, t) in zip(gt, tracks):
+        g, t = np.asarray(g, float).reshape(-1, 3), np.asarray(t, float).reshape(-1, 3)
+        d = np.linalg.norm(g[:, None] - t[None], axis=2)
+        sims.append(np.clip(1.0 - d / (2 * max_distance), 0.0, 1.0))
+    data = {"num_timesteps": len(gt), "num_gt_ids": n_gt, "num_tracker_ids": n_tr,
+            "num_gt_dets": int(sum(len(i) for i in gt_ids)), "num_tracker_dets": int(sum(len(i) for i in tr_ids)),
+            "gt_ids": gt_ids, "tracker_ids": tr_ids, "similarity_scores": sims}
+    res = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for metric in (trackeval.metrics.HOTA(), trackeval.metrics.CLEAR(), trackeval.metrics.Identity()):
+            res[metric.get_name()] = metric.eval_sequence(data)
+    return _metrics(res)
