@@ -1,0 +1,176 @@
+"""Pipeline controls: segmenter, tracker and thresholds, 3D map, memory, answer backend settings.
+
+Only what is installed is offered: each choice is probed by importing the module that provides it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+from dataclasses import dataclass
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit,
+                               QPushButton, QVBoxLayout, QWidget)
+
+from perception.pipeline.factory import PipelineOptions
+
+# tracker name -> the threshold options its constructor takes (label, key, default)
+TRACKER_THRESHOLDS: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "graph": (("High score", "high_score", 0.5), ("Match score", "match_score", 0.3)),
+    "iou": (("IoU threshold", "iou_threshold", 0.3), ("Min score", "min_score", 0.3)),
+}
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def available_segmenters() -> list[str]:
+    """Segmenter names this install offers ("auto" lets the factory pick): the registry's, else probed modules."""
+    try:
+        registry = importlib.import_module("perception.segmentation.registry")
+        names = list(getattr(registry, "SEGMENTERS"))
+    except (ImportError, AttributeError):
+        names = [n for n, mod in (("geometric", "perception.segmentation.geometric"),
+                                  ("sam", "perception.segmentation.sam")) if _installed(mod)]
+    return ["auto", "none", *[n for n in names if n not in ("auto", "none")]]
+
+
+def available_trackers() -> list[str]:
+    """Tracker names from the tracker registry, plus 'none'."""
+    try:
+        from trackers.registry import TRACKERS
+    except ImportError:
+        return ["none"]
+    return ["none", *TRACKERS]
+
+
+def memory_installed() -> bool:
+    """Whether the streaming memory stage can be built."""
+    return _installed("perception.memory")
+
+
+def map3d_installed() -> bool:
+    """Whether the 3D map stage can be built."""
+    return _installed("perception.map3d.stage")
+
+
+@dataclass
+class AnswerSettings:
+    """Which answer backend the chat uses and where it lives."""
+
+    backend: str = "builtin"
+    endpoint: str = ""
+    model: str = ""
+
+
+class PipelinePanel(QWidget):
+    """Emits ``options_changed(PipelineOptions)`` on Apply and ``answer_changed(AnswerSettings)`` on edits."""
+
+    options_changed = Signal(object)
+    answer_changed = Signal(object)
+    sam_checkpoint_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.segmenter = QComboBox()
+        self.segmenter.addItems(available_segmenters())
+        self.sam_button = QPushButton("SAM checkpoint…")
+        self.sam_button.clicked.connect(self.sam_checkpoint_requested)
+        self.sam_checkpoint = ""
+        self.tracker = QComboBox()
+        self.tracker.addItems(available_trackers())
+        self.tracker.currentTextChanged.connect(self._show_thresholds)
+        self.thresholds: dict[str, QDoubleSpinBox] = {}
+        self.threshold_form = QFormLayout()
+        self.map3d = QCheckBox("3D map")
+        self.map3d.setEnabled(map3d_installed())
+        self.map3d.setToolTip("Needs an RGB-D source" if map3d_installed() else "The 3D map is not installed")
+        self.memory = QCheckBox("Streaming memory (chat)")
+        self.memory.setEnabled(memory_installed())
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.clicked.connect(lambda: self.options_changed.emit(self.options()))
+        self.backend = QComboBox()
+        self.backend.addItems(["builtin", "openai", "ollama"])
+        self.endpoint = QLineEdit()
+        self.endpoint.setPlaceholderText("http://localhost:11434")
+        self.model = QLineEdit()
+        self.model.setPlaceholderText("model name")
+        for w in (self.backend,):
+            w.currentTextChanged.connect(lambda _t: self.answer_changed.emit(self.answer_settings()))
+        for w in (self.endpoint, self.model):
+            w.editingFinished.connect(lambda: self.answer_changed.emit(self.answer_settings()))
+
+        stages = QGroupBox("Stages")
+        form = QFormLayout(stages)
+        seg_row = QHBoxLayout()
+        seg_row.addWidget(self.segmenter, 1)
+        seg_row.addWidget(self.sam_button)
+        form.addRow("Segmenter", seg_row)
+        form.addRow("Tracker", self.tracker)
+        form.addRow(self.threshold_form)
+        form.addRow(self.map3d)
+        form.addRow(self.memory)
+        form.addRow(self.apply_button)
+        answers = QGroupBox("Answers")
+        aform = QFormLayout(answers)
+        aform.addRow("Backend", self.backend)
+        aform.addRow("Endpoint", self.endpoint)
+        aform.addRow("Model", self.model)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(stages)
+        lay.addWidget(answers)
+        lay.addStretch(1)
+        self._show_thresholds(self.tracker.currentText())
+
+    def _show_thresholds(self, tracker: str) -> None:
+        while self.threshold_form.rowCount():
+            self.threshold_form.removeRow(0)
+        self.thresholds.clear()
+        for label, key, default in TRACKER_THRESHOLDS.get(tracker, ()):
+            spin = QDoubleSpinBox()
+            spin.setRange(0.0, 1.0)
+            spin.setSingleStep(0.05)
+            spin.setValue(default)
+            self.thresholds[key] = spin
+            self.threshold_form.addRow(label, spin)
+
+    def set_options(self, options: PipelineOptions) -> None:
+        """Show ``options`` in the widgets (unknown names fall back to the first choice)."""
+        if self.segmenter.findText(options.segmenter) >= 0:
+            self.segmenter.setCurrentText(options.segmenter)
+        if self.tracker.findText(options.tracker) >= 0:
+            self.tracker.setCurrentText(options.tracker)
+        for key, value in options.tracker_options.items():
+            if key in self.thresholds:
+                self.thresholds[key].setValue(float(value))
+        self.map3d.setChecked(bool(options.map3d) and self.map3d.isEnabled())
+        self.memory.setChecked(bool(options.memory) and self.memory.isEnabled())
+        self.sam_checkpoint = str(getattr(options, "sam_checkpoint", "") or "")
+
+    def options(self) -> PipelineOptions:
+        """The options the widgets describe."""
+        values = {"segmenter": self.segmenter.currentText(), "tracker": self.tracker.currentText(),
+                  "tracker_options": {k: s.value() for k, s in self.thresholds.items()},
+                  "map3d": self.map3d.isChecked(), "memory": self.memory.isChecked()}
+        names = {f.name for f in dataclasses.fields(PipelineOptions)}
+        if "sam_checkpoint" in names and self.sam_checkpoint:
+            values["sam_checkpoint"] = self.sam_checkpoint
+        return PipelineOptions(**{k: v for k, v in values.items() if k in names})
+
+    def answer_settings(self) -> AnswerSettings:
+        """The chat's backend settings."""
+        return AnswerSettings(self.backend.currentText(), self.endpoint.text().strip(), self.model.text().strip())
+
+    def set_answer_settings(self, s: AnswerSettings) -> None:
+        """Show saved backend settings."""
+        if self.backend.findText(s.backend) >= 0:
+            self.backend.setCurrentText(s.backend)
+        self.endpoint.setText(s.endpoint)
+        self.model.setText(s.model)

@@ -1,0 +1,103 @@
+"""Stats panel: FPS, per-stage milliseconds, queue depth and dropped frames over time (pyqtgraph).
+
+Samples are appended per frame into ring buffers; the plots redraw on a slow timer so drawing them
+costs the GUI thread a few milliseconds a few times a second, not per frame.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from app.overlay import id_color_hex
+
+
+class StatsPanel(QWidget):
+    """Rolling plots of the last ``history`` frames."""
+
+    def __init__(self, parent: QWidget | None = None, history: int = 300, redraw_ms: int = 250):
+        super().__init__(parent)
+        self.history = history
+        self.frames: deque[int] = deque(maxlen=history)
+        self.fps: deque[float] = deque(maxlen=history)
+        self.queue: deque[int] = deque(maxlen=history)
+        self.dropped: deque[int] = deque(maxlen=history)
+        self.stage_ms: dict[str, deque[float]] = {}
+        self._last_t: float | None = None
+        self._dirty = False
+        self.summary = QLabel("no frames yet")
+        self.fps_plot = pg.PlotWidget(title="FPS")
+        self.ms_plot = pg.PlotWidget(title="Stage time (ms)")
+        self.ms_plot.addLegend(offset=(5, 5))
+        self.q_plot = pg.PlotWidget(title="Queue depth / dropped frames")
+        self.fps_curve = self.fps_plot.plot(pen=pg.mkPen("c", width=2))
+        self.q_curve = self.q_plot.plot(pen=pg.mkPen("y", width=2), name="queue")
+        self.drop_curve = self.q_plot.plot(pen=pg.mkPen("r", width=2), name="dropped")
+        self.stage_curves: dict[str, pg.PlotDataItem] = {}
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.summary)
+        for w in (self.fps_plot, self.ms_plot, self.q_plot):
+            w.setMinimumHeight(90)
+            lay.addWidget(w)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.redraw)
+        self._timer.start(redraw_ms)
+
+    def reset(self) -> None:
+        """Clear every series (a new source)."""
+        for d in (self.frames, self.fps, self.queue, self.dropped):
+            d.clear()
+        for d in self.stage_ms.values():
+            d.clear()
+        self._last_t = None
+        self._dirty = True
+
+    def add(self, frame: int, t: float, timings_ms: dict[str, float], queue_depth: int, dropped: int) -> None:
+        """One displayed frame: its index, display time (s), per-stage times, queue depth and drops so far."""
+        if self._last_t is not None and t > self._last_t:
+            self.fps.append(1.0 / (t - self._last_t))
+        else:
+            self.fps.append(float("nan"))
+        self._last_t = t
+        self.frames.append(frame)
+        self.queue.append(queue_depth)
+        self.dropped.append(dropped)
+        n = len(self.frames)
+        for name, ms in timings_ms.items():
+            series = self.stage_ms.setdefault(name, deque([float("nan")] * (n - 1), maxlen=self.history))
+            series.append(ms)
+        for name, series in self.stage_ms.items():
+            if len(series) < n:
+                series.append(float("nan"))
+        self._dirty = True
+
+    def smoothed_fps(self, window: int = 30) -> float:
+        """Mean display FPS over the last ``window`` frames (nan if unknown)."""
+        vals = np.array(list(self.fps)[-window:], dtype=float)
+        vals = vals[np.isfinite(vals)]
+        return float(1.0 / np.mean(1.0 / vals)) if len(vals) else float("nan")
+
+    def redraw(self) -> None:
+        """Push the buffers to the plots (only if something changed)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        x = np.arange(len(self.frames))
+        self.fps_curve.setData(x, np.array(self.fps, dtype=float), connect="finite")
+        self.q_curve.setData(x, np.array(self.queue, dtype=float))
+        self.drop_curve.setData(x, np.array(self.dropped, dtype=float))
+        for k, (name, series) in enumerate(self.stage_ms.items()):
+            curve = self.stage_curves.get(name)
+            if curve is None:
+                curve = self.ms_plot.plot(pen=pg.mkPen(id_color_hex(k + 1), width=2), name=name)
+                self.stage_curves[name] = curve
+            curve.setData(np.arange(len(series)), np.array(series, dtype=float), connect="finite")
+        last = {n: s[-1] for n, s in self.stage_ms.items() if s}
+        stage_text = ", ".join(f"{n} {v:.1f} ms" for n, v in last.items() if np.isfinite(v))
+        self.summary.setText(f"display {self.smoothed_fps():.1f} FPS | queue {self.queue[-1] if self.queue else 0} | "
+                             f"dropped {self.dropped[-1] if self.dropped else 0}" + (f" | {stage_text}" if stage_text else ""))
