@@ -211,9 +211,16 @@ def test_open_source_dispatch(shared_data: Path, tmp_path: Path) -> None:
         open_source(str(tmp_path))
 
 
-def test_open_source_sample_delegates_to_synthetic() -> None:
-    synthetic = pytest.importorskip("perception.synthetic")
-    if not hasattr(synthetic, "sample_path"):
-        pytest.skip("perception.synthetic.sample_path is not available yet")
+def test_open_source_sample_and_synthetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from perception.synthetic import cache
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr(cache, "SAMPLE_OPTIONS", {**cache.SAMPLE_OPTIONS, "n_frames": 3, "width": 64, "height": 48})
     with open_source("sample") as src:
-        assert src.info.has_depth and src.read() is not None
+        assert (src.info.kind, src.info.has_depth, len(src)) == ("rgbd-esam", True, 3)
+        assert src.fps == src.ground_truth.fps  # the generator's rate, not the ESAM reader's default
+        p = src.read()
+        assert p.depth.shape == (48, 64) and p.pose is not None and p.intrinsics is not None
+    with pytest.raises(InputError, match="no options"):
+        open_source("sample", fps=5)
+    with pytest.raises(InputError, match="unknown synthetic source"):
+        open_source("synthetic:nonsense")

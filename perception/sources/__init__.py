@@ -35,7 +35,8 @@ def _synthetic():
 def open_source(spec: str, **options) -> FrameSource:
     """Open the source a spec names; ``options`` go to that source's constructor. InputError if unknown.
 
-    Forms: ``webcam:N`` / ``N``, ``realsense[:SERIAL]``, ``sample``, ``synthetic:NAME`` (passed whole to
+    Forms: ``webcam:N`` / ``N``, ``realsense[:SERIAL]``, ``sample`` (the cached synthetic room of
+    ``perception.synthetic.sample_path``), ``synthetic:NAME`` (passed whole to
     ``perception.synthetic.open_synthetic``), or a path to a video file, image/MOT folder or RGB-D folder.
     """
     spec = str(spec).strip()
@@ -46,7 +47,10 @@ def open_source(spec: str, **options) -> FrameSource:
     if m := re.fullmatch(r"realsense(?::(\S+))?", spec):
         return RealSenseSource(m.group(1), **options)
     if spec == "sample":
-        return RGBDFolderSource(_synthetic().sample_path(), **options)
+        if options:
+            raise InputError(f"the sample source takes no options, got {', '.join(sorted(options))}")
+        from perception.sources.synthetic import open_room_folder
+        return open_room_folder(_synthetic().sample_path())  # its own fps, with ground truth attached
     if spec == "synthetic" or spec.startswith("synthetic:"):
         return _synthetic().open_synthetic(spec, **options)
     path = Path(spec).expanduser()
