@@ -85,12 +85,16 @@ def _sprite(rng: np.random.Generator, color: np.ndarray, pattern: str, height: i
     return np.clip(img, 0, 255).astype(np.uint8), mask.astype(bool)
 
 
-def _path(rng: np.random.Generator, cfg: WalkersConfig, w: int, h: int, inside: bool) -> np.ndarray:
-    """Foot points (Nx2) of one walk across the image: constant speed, slowly turning heading, until it leaves."""
-    leftward = rng.uniform() < 0.5
-    speed = rng.uniform(1.2, 3.0) * cfg.width / 640
+def _path(rng: np.random.Generator, cfg: WalkersConfig, w: int, h: int, start_x: float | None = None,
+          leftward: bool | None = None) -> np.ndarray:
+    """Foot points (Nx2) of one walk: constant speed, slowly turning heading, until it leaves the image.
+
+    Without ``start_x`` the walker enters through the left or right border.
+    """
+    leftward = bool(rng.uniform() < 0.5) if leftward is None else leftward
+    speed = rng.uniform(1.2, 3.0) * cfg.height / 480
     y = rng.uniform(0.55, 0.95) * cfg.height
-    x = rng.uniform(0.1, 0.9) * cfg.width if inside else (cfg.width + w / 2 + 1 if leftward else -w / 2 - 1)
+    x = start_x if start_x is not None else (cfg.width + w / 2 + 1 if leftward else -w / 2 - 1)
     heading = (np.pi if leftward else 0.0) + rng.uniform(-0.15, 0.15)
     turn = rng.uniform(-0.003, 0.003)
     pts = []
@@ -105,26 +109,35 @@ def _path(rng: np.random.Generator, cfg: WalkersConfig, w: int, h: int, inside: 
 
 
 def make_walkers(cfg: WalkersConfig) -> tuple[list[Walker], list[tuple[int, int, int, int]], np.ndarray]:
-    """Walkers (ids in order of entry), pillars (x0, y0, x1, y1, exclusive ends) and the background image."""
+    """Walkers (ids in order of entry), pillars (x0, y0, x1, y1, exclusive ends) and the background image.
+
+    A quarter of the walkers start inside the image (the first just before the widest pillar, walking into
+    it, so every sequence has a long full occlusion); the others enter later through the borders.
+    """
     rng = np.random.default_rng(cfg.seed)
     scale = cfg.height / 480
+    pillars = []
+    for j in range(cfg.n_pillars):
+        pw = int((rng.uniform(90, 130) if j == 0 else rng.uniform(55, 80)) * scale)
+        x0 = int((j + 1) / (cfg.n_pillars + 1) * cfg.width + rng.uniform(-0.08, 0.08) * cfg.width - pw / 2)
+        pillars.append((x0, 0, x0 + pw, cfg.height))
     drafts = []
     for i in range(cfg.n_walkers):
         hue = (0.07 + 0.618034 * i) % 1.0
         color = np.array(colorsys.hsv_to_rgb(hue, rng.uniform(0.6, 1.0), rng.uniform(0.7, 1.0))[::-1]) * 255
         pattern = PATTERNS[i % len(PATTERNS)]
         sprite, mask = _sprite(rng, color, pattern, int(rng.uniform(90, 170) * scale))
-        inside = i < max(1, cfg.n_walkers // 4)
-        start = 0 if inside else int(rng.uniform(0, 0.7) * cfg.n_frames)
-        feet = _path(rng, cfg, mask.shape[1], mask.shape[0], inside)[: cfg.n_frames - start]
-        drafts.append((start, i, tuple(int(c) for c in color), pattern, sprite, mask, feet))
+        w, h = mask.shape[1], mask.shape[0]
+        if i == 0 and pillars:
+            start, feet = 0, _path(rng, cfg, w, h, pillars[0][0] - 0.75 * w, leftward=False)
+        elif i < max(1, cfg.n_walkers // 4):
+            start, feet = 0, _path(rng, cfg, w, h, rng.uniform(0.1, 0.9) * cfg.width)
+        else:
+            start = int(rng.uniform(0, 0.6) * cfg.n_frames)
+            feet = _path(rng, cfg, w, h)
+        drafts.append((start, i, tuple(int(c) for c in color), pattern, sprite, mask, feet[: cfg.n_frames - start]))
     drafts.sort(key=lambda d: (d[0], d[1]))
     walkers = [Walker(n + 1, c, p, s, m, st, f) for n, (st, _, c, p, s, m, f) in enumerate(drafts)]
-    pillars = []
-    for j in range(cfg.n_pillars):
-        pw = int(rng.uniform(55, 80) * scale)
-        x0 = int((j + 1) / (cfg.n_pillars + 1) * cfg.width + rng.uniform(-0.08, 0.08) * cfg.width - pw / 2)
-        pillars.append((x0, 0, x0 + pw, cfg.height))
     return walkers, pillars, _background(rng, cfg)
 
 
