@@ -22,7 +22,8 @@ class MemoryConfig:
     thumbnail_bytes_cap: int = 4_000_000  # all JPEGs together
     duplicate_similarity: float = 0.995   # cosine above which a frame only adds weight to the last record
     embedding: str = "auto"               # "auto": external vector when given, else descriptor; or "descriptor"
-    scene_change_similarity: float = 0.80 # cosine to the recent mean below which the scene changed
+    scene_change_fraction: float = 0.6    # share of 8x6 grid cells whose colour must change for a scene change
+    scene_change_delta: float = 12.0      # Lab distance from a cell's recent mean that counts as changed
     max_tracks: int = 4096                # per-track summaries kept (oldest ended ones compacted away)
     max_track_points: int = 256           # trajectory key points per track
     max_track_intervals: int = 64         # visibility intervals per track

@@ -28,6 +28,12 @@ def frame_embedding(image: np.ndarray) -> np.ndarray:
     return normalise(v)
 
 
+def grid_colours(image: np.ndarray) -> np.ndarray:
+    """Mean Lab colour of each cell of an 8x6 grid (48x3 float32): the layout scene changes are judged on."""
+    small = cv2.resize(image, (8, 6), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
+
+
 def normalise(v: np.ndarray) -> np.ndarray:
     """Unit-length float32 copy of a 1-D vector (zeros stay zeros)."""
     v = np.asarray(v, dtype=np.float32).ravel()

@@ -15,7 +15,7 @@ from types import MappingProxyType
 import numpy as np
 
 from perception.memory.config import MemoryConfig
-from perception.memory.describe import encode_jpeg, frame_embedding, normalise
+from perception.memory.describe import encode_jpeg, frame_embedding, grid_colours, normalise
 from perception.memory.events import Event, Timeline
 from perception.memory.history import CountHistory, InstanceBook, InstanceSummary, count_at
 from perception.memory.star import Cluster, FrameRecord, StarMemory
@@ -85,6 +85,17 @@ class MemorySnapshot:
         return f"object #{tid} ({bits}): first seen {s.born_t:.1f} s, {state}"
 
 
+def _cells_free(boxes: np.ndarray, width: int, height: int, cols: int = 8, rows: int = 6) -> np.ndarray:
+    """Which cells of a cols x rows grid (row-major) no box touches."""
+    covered = np.zeros((rows, cols), dtype=bool)
+    cw, ch = width / cols, height / rows
+    for x1, y1, x2, y2 in boxes:
+        c0, c1 = int(np.clip(x1 // cw, 0, cols - 1)), int(np.clip(np.ceil(x2 / cw), 1, cols))
+        r0, r1 = int(np.clip(y1 // ch, 0, rows - 1)), int(np.clip(np.ceil(y2 / ch), 1, rows))
+        covered[r0:r1, c0:c1] = True
+    return ~covered.ravel()
+
+
 class VideoMemory:
     """Bounded streaming memory of frames, objects and events (writer side; thread-safe snapshots)."""
 
@@ -136,6 +147,7 @@ class VideoMemory:
         p = result.packet
         t, image = float(p.timestamp), p.image
         emb = self._embedding(result)
+        grid = grid_colours(image)
         record = None
         if emb is not None:
             last = self.star.spatial[-1] if self.star.spatial else None
@@ -154,9 +166,9 @@ class VideoMemory:
                 events.extend(self.instances.update(t, p.index, result.instances))
             if record is not None:
                 self.star.add(record)
-                events.extend(self._scene(t, p.index, record.embedding))
             else:
                 self.skipped_embeddings += 1
+            events.extend(self._scene(t, p.index, grid, result.tracks.xyxy, (image.shape[1], image.shape[0])))
             for e in events:
                 self.events.append(e)
                 self.timeline.add(e)
@@ -166,17 +178,24 @@ class VideoMemory:
             self._snap = None
         return events
 
-    def _scene(self, t: float, frame_index: int, emb: np.ndarray) -> list[Event]:
-        """A 'scene_change' event when the frame drifts far from the recent mean embedding."""
-        if self._scene_mean is None or self._scene_mean.shape != emb.shape:
-            self._scene_mean = emb.copy()
+    def _scene(self, t: float, frame_index: int, grid: np.ndarray, boxes: np.ndarray, size: tuple[int, int]) -> list[Event]:
+        """A 'scene_change' event when most background cells of an 8x6 grid change colour at once (a cut
+        or a pan). Cells under tracked objects are left out, so objects moving through the view do not count."""
+        free = _cells_free(boxes, *size)
+        if self._scene_mean is None:
+            self._scene_mean = grid.copy()
             return []
-        sim = float(normalise(self._scene_mean) @ emb)
-        if sim < self.config.scene_change_similarity and t - self._last_scene_change >= 1.0:
-            self._scene_mean = emb.copy()
-            self._last_scene_change = t
-            return [Event(t, frame_index, "scene_change")]
-        self._scene_mean = 0.8 * self._scene_mean + 0.2 * emb
+        if free.sum() < 8:
+            return []
+        dist = np.linalg.norm(grid - self._scene_mean, axis=1)
+        changed = float(np.mean(dist[free] > self.config.scene_change_delta))
+        if changed >= self.config.scene_change_fraction:
+            self._scene_mean = grid.copy()
+            if t - self._last_scene_change >= 1.0:
+                self._last_scene_change = t
+                return [Event(t, frame_index, "scene_change")]
+            return []
+        self._scene_mean[free] = 0.8 * self._scene_mean[free] + 0.2 * grid[free]
         return []
 
     def sizes(self) -> dict[str, int]:

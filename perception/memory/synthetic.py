@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from perception.sources.base import FrameSource
 from perception.types import FramePacket, FrameResult, SourceInfo, Tracks, TrackState, Tracks3D
 
 PALETTE: dict[str, tuple[int, int, int]] = {
@@ -75,8 +76,9 @@ class ScriptedScene:
 
     def __init__(self, seed: int = 0, duration_s: float = 300.0, fps: float = 10.0, width: int = 320, height: int = 240,
                  max_objects: int = 6, life_s: tuple[float, float] = (8.0, 40.0), scene_every_s: float = 60.0,
-                 with_3d: bool = False):
+                 with_3d: bool = False, jitter_px: float = 0.0):
         self.rng = np.random.default_rng(seed)
+        self.seed, self.jitter_px = seed, jitter_px
         self.fps, self.width, self.height = fps, width, height
         self.frames = int(round(duration_s * fps))
         self.duration = self.frames / fps
@@ -146,21 +148,66 @@ class ScriptedScene:
             cv2.rectangle(img, (x1, y1), (x2 - 1, y2 - 1), PALETTE[o.colour], -1)
         return img
 
-    def result(self, i: int) -> FrameResult:
-        """Frame ``i`` as the pipeline would hand it to the memory (image + tracks, optionally 3D)."""
+    def tracks(self, i: int) -> tuple[Tracks, Tracks3D | None]:
+        """What a good tracker reports at frame ``i``: 2D tracks (boxes jittered by ``jitter_px`` Gaussian
+        noise) and, with ``with_3d``, 3D tracks."""
         t = self.time(i)
         rows = [(o, self.state(o, i)) for o in self.objects if o.alive(t)]
         rows = [(o, s) for o, s in rows if s is not None]
-        tracks = Tracks(np.array([o.box(t) for o, _ in rows]).reshape(-1, 4), np.array([o.id for o, _ in rows], dtype=np.int64),
+        boxes = np.array([o.box(t) for o, _ in rows]).reshape(-1, 4)
+        if self.jitter_px > 0:
+            boxes = boxes + np.random.default_rng((self.seed, i)).normal(0.0, self.jitter_px, boxes.shape)
+        tracks = Tracks(boxes, np.array([o.id for o, _ in rows], dtype=np.int64),
                         states=np.array([s for _, s in rows], dtype=np.int64),
                         det_index=np.array([k if s == TrackState.CONFIRMED else -1 for k, (_, s) in enumerate(rows)], dtype=np.int64))
-        res = FrameResult(FramePacket(i, t, self.render(i), self.info), tracks=tracks)
+        t3 = None
         if self.with_3d:
-            res.tracks3d = Tracks3D(np.array([self.world(o, t) for o, _ in rows]).reshape(-1, 3), tracks.ids.copy(),
-                                    states=tracks.states.copy())
-        return res
+            t3 = Tracks3D(np.array([self.world(o, t) for o, _ in rows]).reshape(-1, 3), tracks.ids.copy(), states=tracks.states.copy())
+        return tracks, t3
+
+    def result(self, i: int) -> FrameResult:
+        """Frame ``i`` as the pipeline would hand it to the memory (image + tracks, optionally 3D)."""
+        tracks, t3 = self.tracks(i)
+        return FrameResult(FramePacket(i, self.time(i), self.render(i), self.info), tracks=tracks, tracks3d=t3)
 
     def world(self, obj: SceneObject, t: float) -> tuple[float, float, float]:
         """A world position (metres) for the box: the image plane mapped onto a 4 m x 3 m wall 2 m away."""
         cx, cy = obj.center(t)
         return (4.0 * cx / self.width, 3.0 * cy / self.height, 2.0)
+
+
+class ScriptedSource(FrameSource):
+    """The scene's frames as a frame source (images only; pair with ScriptedTracksStage)."""
+
+    def __init__(self, scene: ScriptedScene):
+        self.scene = scene
+        self.info = scene.info
+        self._next = 0
+
+    def read(self) -> FramePacket | None:
+        """The next rendered frame."""
+        if self._next >= self.scene.frames:
+            return None
+        i = self._next
+        self._next += 1
+        return FramePacket(i, self.scene.time(i), self.scene.render(i), self.info)
+
+
+class ScriptedTracksStage:
+    """A stand-in tracker stage "tracks": fills ``result.tracks`` (and 3D tracks) from the scene's script."""
+
+    name = "tracks"
+
+    def __init__(self, scene: ScriptedScene):
+        self.scene = scene
+
+    def process(self, result: FrameResult) -> FrameResult:
+        """Copy the scripted tracks of this frame into ``result``."""
+        result.tracks, result.tracks3d = self.scene.tracks(result.index)
+        return result
+
+    def reset(self) -> None:
+        """Nothing to forget."""
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -49,13 +49,15 @@ class Answer:
     latency_ms: float = 0.0
     error: str | None = None
     frame_index: int = -1
+    scheduled_t: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (sets become sorted lists)."""
         value = self.value
         if isinstance(value, dict):
             value = {k: sorted(v) if isinstance(v, (set, frozenset)) else v for k, v in value.items()}
-        return {"question": self.question, "asked_at": round(self.asked_at, 3), "frame_index": self.frame_index,
+        return {"question": self.question, "t": self.scheduled_t, "asked_at": round(self.asked_at, 3),
+                "frame_index": self.frame_index,
                 "answer": self.text, "value": value, "citations": [c.to_json() for c in self.citations],
                 "backend": self.backend, "latency_ms": round(self.latency_ms, 1), "error": self.error}
 
