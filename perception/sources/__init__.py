@@ -60,4 +60,6 @@ def open_source(spec: str, **options) -> FrameSource:
         if detect_layout(path) is not None:
             return RGBDFolderSource(path, **options)
         return ImageFolderSource(path, **options)
+    if path.suffix or "/" in spec or "\\" in spec:
+        raise InputError(f"source not found: {path} (no such file or folder)")
     raise InputError(f"source '{spec}' is not a file, a folder or a known form; accepted: {ACCEPTED_FORMS}")
