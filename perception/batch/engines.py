@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -26,9 +27,30 @@ def available_cores() -> int:
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
-    """forkserver where available, else spawn: never fork a process that may hold torch/Open3D threads."""
-    return multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
-                                       else "spawn")
+    """forkserver where available, else spawn: never fork a process that may hold torch/Open3D threads.
+
+    The fork server imports the task module once (NumPy, SciPy, OpenCV: about a second), so each new
+    worker starts with it loaded; models are not loaded there, only in the workers.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([run_task.__module__])
+    return ctx
+
+
+def _ignore_interrupts() -> None:
+    """Pool initializer: an idle worker ignores Ctrl-C (the driver shuts the pool down)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_interruptibly(task: RecordingTask) -> dict:
+    """Run a task in a pool worker; Ctrl-C during it aborts the recording, whose folder is then cleared."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return run_task(task)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_local(tasks: Sequence[RecordingTask], workers: int | None = None) -> Iterator[dict]:
@@ -40,14 +62,14 @@ def run_local(tasks: Sequence[RecordingTask], workers: int | None = None) -> Ite
     workers = max(1, min(workers or available_cores(), len(tasks)))
     queue, crashes = deque(tasks), Counter()
     while queue:
-        pool = ProcessPoolExecutor(workers, mp_context=_pool_context())
+        pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_ignore_interrupts)
         running: dict[Future, RecordingTask] = {}
         broken = False
         try:
             while queue or running:
                 while queue and not broken and len(running) < workers:
                     task = queue.popleft()
-                    running[pool.submit(run_task, task)] = task
+                    running[pool.submit(_run_interruptibly, task)] = task
                 if not running:
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)

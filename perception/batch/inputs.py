@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import os
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -32,21 +33,21 @@ def _expand(item: str, base: Path) -> list[str]:
         matches = sorted(glob.glob(str(Path(pattern).expanduser()), recursive=True))
         if not matches:
             raise InputError(f"no recordings match '{item}'")
-        return [str(Path(m).resolve()) for m in matches]
+        return [os.path.abspath(m) for m in matches]
     path = Path(item).expanduser()
     if not path.is_absolute():
         path = base / path
     if path.is_file() and path.suffix.lower() in LIST_SUFFIXES:
         return _read_list(path)
     if path.exists() or ":" not in item:
-        return [str(path.resolve())]
+        return [os.path.abspath(path)]
     return [item]  # a non-path spec such as synthetic:NAME
 
 
 def resolve_inputs(items: Sequence[str], base: str | Path = ".") -> list[str]:
     """Recording specs from globs, list files (.txt/.lst/.list, one path a line) and paths, de-duplicated in order.
 
-    Paths become absolute so workers on any node and in any folder open the same file.
+    Paths become absolute (links are kept, not resolved) so workers in any folder or node open the same file.
     """
     specs: list[str] = []
     for item in items:

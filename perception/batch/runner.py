@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perception.batch import layout
-from perception.batch.engines import ENGINES, run_local, run_ray
+from perception.batch.engines import ENGINES, available_cores, run_local, run_ray
 from perception.batch.inputs import recording_keys
 from perception.batch.manifest import Manifest
 from perception.batch.task import RecordingTask, now_iso
@@ -40,11 +40,17 @@ class BatchConfig:
     cpus_per_task: float = 1.0
     gpus_per_task: float = 0.0
 
+    def threads_per_task(self) -> int:
+        """Each worker's share of threads: the cores split between local workers, or the Ray CPU hint."""
+        if self.engine == "ray":
+            return max(1, round(self.cpus_per_task))
+        return max(1, available_cores() // min(self.workers or available_cores(), len(self.inputs)))
+
     def tasks(self) -> list[RecordingTask]:
         """One task per input, each with its own output folder."""
         keys = recording_keys(self.inputs)
         return [RecordingTask(spec, keys[spec], str(Path(self.out_dir).resolve()), self.options,
-                              self.tracks_format, self.max_frames) for spec in self.inputs]
+                              self.tracks_format, self.max_frames, self.threads_per_task()) for spec in self.inputs]
 
 
 @dataclass

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import socket
+import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class RecordingTask:
     options: PipelineOptions
     tracks_format: str = "mot"
     max_frames: int | None = None
+    threads: int | None = None
 
     @property
     def folder(self) -> Path:
@@ -45,6 +47,20 @@ class RecordingTask:
         settings = {"options": dataclasses.asdict(self.options), "tracks_format": self.tracks_format,
                     "max_frames": self.max_frames}
         return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENCV_FFMPEG_THREADS")
+
+
+def limit_threads(n: int) -> None:
+    """Keep this worker to ``n`` threads in OpenCV, BLAS/OpenMP and torch, so parallel workers do not oversubscribe."""
+    import cv2
+
+    for var in THREAD_ENV:
+        os.environ[var] = str(n)
+    cv2.setNumThreads(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
 
 
 def now_iso() -> str:
@@ -73,6 +89,8 @@ def run_task(task: RecordingTask) -> dict:
     """Process one recording into its folder; never raises for a bad recording (the record says why)."""
     started, t0 = now_iso(), time.perf_counter()
     folder = task.folder
+    if task.threads is not None:
+        limit_threads(task.threads)
     try:
         layout.clear(folder)
         folder.mkdir(parents=True, exist_ok=True)
