@@ -1,4 +1,4 @@
-"""`run`: stream a source through the pipeline headlessly, with a progress bar, summary and exports."""
+"""`run`: stream a source through the pipeline headlessly, with a progress bar, summary, exports and questions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from perception.commands.common import ProgressBar, add_summary_json, check_outp
 from perception.io.exports import TRACK_FORMATS
 from perception.pipeline.factory import PipelineOptions
 from perception.pipeline.session import SessionOutputs, run_session
+from perception.types import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,10 +17,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the pipeline on a source (webcam:N, video file, folder, sample, synthetic:NAME)")
     p.add_argument("--source", default="sample", help="webcam:0 | file.mp4 | image/MOT/RGB-D folder | sample | synthetic:NAME")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
-    p.add_argument("--tracker", default="graph", help="tracker name, or 'none'")
-    p.add_argument("--segmenter", default="auto", help="segmenter name, 'auto' (by source) or 'none'")
+    p.add_argument("--segmenter", default="auto",
+                   help="auto (geometric with depth, rgb without) | geometric | rgb | sam | none")
+    p.add_argument("--sam-checkpoint", metavar="PATH", help="SAM checkpoint file (with --segmenter sam)")
+    p.add_argument("--sam-model", default="vit_b", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type")
+    p.add_argument("--tracker", default="graph", help="2D tracker: graph | iou | none")
+    p.add_argument("--map3d", dest="map3d", action="store_true", default=None, help="force the 3D map on")
+    p.add_argument("--no-3d", dest="map3d", action="store_false", help="turn the 3D map off")
+    p.add_argument("--no-memory", dest="memory", action="store_false", help="turn the streaming memory off")
     p.add_argument("--export-tracks", metavar="PATH", help="write tracks (format from --format or the extension)")
     p.add_argument("--format", choices=TRACK_FORMATS, help="track export format")
+    p.add_argument("--export-map", metavar="PATH", help="write the 3D instance map as PLY (xyz, rgb, instance id)")
+    p.add_argument("--export-instances", metavar="PATH", help="write the 3D instances as JSON")
+    p.add_argument("--ask", action="append", metavar="QUESTION", help="a question answered at the end (repeatable)")
+    p.add_argument("--questions", metavar="FILE", help="JSON list of {question, t}: answered online when the stream reaches t")
+    p.add_argument("--answers", metavar="PATH", help="write the answers with citations as JSON")
     p.add_argument("--realtime", nargs="?", type=float, const=1.0, metavar="SPEED",
                    help="pace file sources at their native fps (x SPEED); default: as fast as possible")
     p.add_argument("--on-error", choices=["continue", "stop"], default="continue",
@@ -30,11 +42,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_command)
 
 
+def options_from_args(args: argparse.Namespace) -> PipelineOptions:
+    """Pipeline options from the shared pipeline flags (also used by `batch`)."""
+    segmenter_options = {}
+    if args.segmenter == "sam":
+        segmenter_options = {"checkpoint": args.sam_checkpoint, "model_type": args.sam_model}
+    return PipelineOptions(segmenter=args.segmenter, segmenter_options=segmenter_options, tracker=args.tracker,
+                           map3d=args.map3d, memory=args.memory, on_error=args.on_error)
+
+
+def _memory_options(args: argparse.Namespace) -> dict:
+    from perception.memory.questions import QuestionSchedule
+
+    schedule = QuestionSchedule.load(args.questions) if args.questions else QuestionSchedule()
+    for q in args.ask or []:
+        schedule.add(q)
+    return {"schedule": schedule}
+
+
 def run_command(args: argparse.Namespace) -> int:
-    """Run one session with a progress bar; print and optionally save its summary."""
+    """Run one session with a progress bar; print and optionally save its summary and answers."""
     check_outputs(args.summary_json, overwrite=args.overwrite)
-    options = PipelineOptions(segmenter=args.segmenter, tracker=args.tracker, on_error=args.on_error)
-    outputs = SessionOutputs(tracks=args.export_tracks, tracks_format=args.format, overwrite=args.overwrite)
+    options = options_from_args(args)
+    if (args.ask or args.questions) and not args.memory:
+        raise InputError("--ask/--questions need the streaming memory (drop --no-memory)")
+    if args.memory:
+        options.memory_options = _memory_options(args)
+    outputs = SessionOutputs(tracks=args.export_tracks, tracks_format=args.format, map_ply=args.export_map,
+                             instances_json=args.export_instances, answers_json=args.answers, overwrite=args.overwrite)
     progress = ProgressBar(args.quiet, args.max_frames)
     try:
         session = run_session(args.source, options, outputs, args.max_frames, progress, args.realtime, progress.start)
@@ -45,6 +80,8 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     summary = print_summary(session.summary())
+    for a in session.answers:
+        print(f"Q: {a.question}\nA: {a.error or a.text}")
     write_summary_json(args.summary_json, summary)
     for p in session.written:
         print(f"wrote {p}")

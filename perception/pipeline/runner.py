@@ -132,6 +132,10 @@ class Pipeline:
                 result.timings_ms[stage.name] = (time.perf_counter() - t0) * 1e3
         return result
 
+    def stage(self, name: str) -> Stage | None:
+        """The stage called ``name``, or None when the pipeline has none."""
+        return next((s for s in self.stages if s.name == name), None)
+
     def reset(self) -> None:
         """Reset every stage (new sequence or a seek)."""
         for s in self.stages:

@@ -5,16 +5,19 @@ Shared by the `run` command and batch processing; outputs are written even when 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from perception.io.atomic import check_export_path
 from perception.io.exports import TrackRecorder, format_for
 from perception.pipeline.factory import PipelineOptions, build_pipeline
-from perception.pipeline.runner import RunStats, run_pipeline
+from perception.pipeline.runner import Pipeline, RunStats, run_pipeline
 from perception.sources import open_source
-from perception.types import FrameResult, SourceInfo
+from perception.types import FrameResult, InputError, SourceInfo
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -23,17 +26,23 @@ class SessionOutputs:
 
     tracks: str | Path | None = None
     tracks_format: str | None = None
+    map_ply: str | Path | None = None
+    instances_json: str | Path | None = None
+    answers_json: str | Path | None = None
     overwrite: bool = False
 
     def paths(self) -> list[Path]:
         """Every requested output path."""
-        return [Path(p) for p in (self.tracks,) if p]
+        return [Path(p) for p in (self.tracks, self.map_ply, self.instances_json, self.answers_json) if p]
 
     def check(self) -> None:
         """Fail before any work on a path that cannot be written or a format that is unknown."""
         if self.tracks:
             format_for(self.tracks, self.tracks_format)
-        for p in self.paths():
+        paths = self.paths()
+        if len({p.resolve() for p in paths}) != len(paths):
+            raise InputError("two outputs were given the same path")
+        for p in paths:
             check_export_path(p, overwrite=self.overwrite)
 
 
@@ -45,12 +54,39 @@ class SessionResult:
     source: SourceInfo
     written: list[Path]
     track_rows: int
+    answers: list = field(default_factory=list)
 
     def summary(self) -> dict:
-        """The run summary plus the source name and the files written."""
+        """The run summary plus the source name, the files written and the answers."""
         s = self.stats.summary()
         s.update({"source": self.source.name, "outputs": [str(p) for p in self.written], "track_rows": self.track_rows})
+        if self.answers:
+            s["answers"] = [a.to_json() for a in self.answers]
         return s
+
+
+def _write_outputs(pipeline: Pipeline, outputs: SessionOutputs, recorder: TrackRecorder, answers: list,
+                   finished: bool) -> list[Path]:
+    """Write every requested output that the pipeline can provide; returns the paths written."""
+    written: list[Path] = []
+    if outputs.tracks:
+        written.append(recorder.write(outputs.tracks, outputs.tracks_format))
+    map_stage = pipeline.stage("map3d")
+    if outputs.map_ply or outputs.instances_json:
+        if map_stage is None:
+            raise InputError("a 3D map export was asked for but the 3D map did not run (the source has no depth?)")
+        if outputs.map_ply:
+            map_stage.export_ply(outputs.map_ply)
+            written.append(Path(outputs.map_ply))
+        if outputs.instances_json:
+            map_stage.export_json(outputs.instances_json)
+            written.append(Path(outputs.instances_json))
+    memory = pipeline.stage("memory")
+    if memory is not None and len(memory.schedule):
+        answers.extend(memory.finish(None if finished else 2.0))
+        if outputs.answers_json:
+            written.append(memory.write_answers(outputs.answers_json, timeout=0))
+    return written
 
 
 def run_session(source_spec: str, options: PipelineOptions, outputs: SessionOutputs, max_frames: int | None = None,
@@ -60,6 +96,7 @@ def run_session(source_spec: str, options: PipelineOptions, outputs: SessionOutp
     outputs.check()
     recorder = TrackRecorder()
     written: list[Path] = []
+    answers: list = []
     with open_source(source_spec) as source:
         if on_open is not None:
             on_open(source.info)
@@ -71,10 +108,13 @@ def run_session(source_spec: str, options: PipelineOptions, outputs: SessionOutp
                 on_result(result)
 
         stats = RunStats()
+        finished = False
         try:
             stats = run_pipeline(source, pipeline, max_frames, record, pace_speed=pace_speed)
+            finished = True
         finally:
-            pipeline.close()
-            if outputs.tracks:
-                written.append(recorder.write(outputs.tracks, outputs.tracks_format))
-    return SessionResult(stats, source.info, written, len(recorder))
+            try:
+                written = _write_outputs(pipeline, outputs, recorder, answers, finished)
+            finally:
+                pipeline.close()
+    return SessionResult(stats, source.info, written, len(recorder), answers)
