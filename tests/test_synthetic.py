@@ -95,6 +95,15 @@ def test_instance_labels_agree_with_back_projected_depth(room: Path) -> None:
     assert {1, 2} & checked and len(checked & set(gt.object_ids.tolist())) >= 4
 
 
+def test_label_points_recovers_the_instance_maps(room: Path) -> None:
+    gt = RoomGroundTruth.load(room)
+    for f in (0, len(gt) - 1):
+        points, ids = gt.back_project(f, stride=2)
+        labels = gt.label_points(points, frame=f)
+        assert np.mean(labels == ids) > 0.99
+    assert np.all(gt.label_points(np.array([[0.0, 0.0, 50.0]])) == 0)
+
+
 def test_moving_objects_really_move_in_the_depth(room: Path) -> None:
     gt = RoomGroundTruth.load(room)
     for inst in (i for i in gt.instances if i.moving):

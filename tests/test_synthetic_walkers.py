@@ -29,7 +29,8 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def test_same_seed_same_files(seq: Path, tmp_path: Path) -> None:
     again = generate_mot_sequence(tmp_path / "seq", seed=1, **SMALL)
-    for rel in ("gt/gt.txt", "gt/amodal.txt", "det/det.txt", "gt/walkers.json", "img1/000050.jpg", "gt/masks/000050.png"):
+    for rel in ("gt/gt.txt", "gt/amodal.txt", "det/det.txt", "gt/walkers.json", "img1/000050.jpg",
+                "gt/masks/000050.png"):
         assert (again / rel).read_bytes() == (seq / rel).read_bytes(), rel
     other = generate_mot_sequence(tmp_path / "other", seed=2, **SMALL)
     assert (other / "gt/gt.txt").read_bytes() != (seq / "gt/gt.txt").read_bytes()

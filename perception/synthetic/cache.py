@@ -31,7 +31,8 @@ def cache_dir() -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"cannot create the synthetic scene cache {folder} ({exc.strerror}); set {CACHE_ENV}") from None
+        raise InputError(f"cannot create the synthetic scene cache {folder} ({exc.strerror}); "
+                         f"set {CACHE_ENV}") from None
     return folder
 
 

@@ -66,7 +66,7 @@ class RoomInstance:
     def to_local(self, points: np.ndarray, frame: int) -> np.ndarray:
         """World points (Nx3) in this instance's local frame at ``frame``."""
         pose = self.pose(frame)
-        return (np.asarray(points, dtype=np.float64) - pose[:3, 3]) @ pose[:3, :3]
+        return np.einsum("nj,ji->ni", np.asarray(points, dtype=np.float64) - pose[:3, 3], pose[:3, :3])
 
     def signed_distance(self, points: np.ndarray, frame: int) -> np.ndarray:
         """Signed distance (metres, negative inside) of world points to the shape at ``frame``; exact outside boxes."""

@@ -61,7 +61,8 @@ def _simulate_detections(rng: np.random.Generator, cfg: WalkersConfig, boxes: li
     for _ in range(rng.poisson(0.3)):
         h = rng.uniform(60, 170) * scale
         w = h * rng.uniform(0.3, 0.5)
-        rows.append((rng.uniform(0, cfg.width - w), rng.uniform(0, cfg.height - h), w, h, float(rng.uniform(0.02, 0.5))))
+        x, y = rng.uniform(0, cfg.width - w), rng.uniform(0, cfg.height - h)
+        rows.append((x, y, w, h, float(rng.uniform(0.02, 0.5))))
     return rows
 
 

@@ -36,7 +36,8 @@ class RoomRenderer:
         self._meshes = [local_mesh(inst.shape, inst.size) for inst in instances]
         self._ids = np.array([0] + [inst.id for inst in instances], dtype=np.uint16)
         u, v = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64))
-        self._dirs = np.stack([(u - k[0, 2]) / k[0, 0], (v - k[1, 2]) / k[1, 1], np.ones_like(u)], axis=-1)
+        dirs = np.stack([(u - k[0, 2]) / k[0, 0], (v - k[1, 2]) / k[1, 1], np.ones_like(u)], axis=-1)
+        self._dirs = dirs.astype(np.float32)
 
     def _scene(self, frame: int) -> o3d.t.geometry.RaycastingScene:
         scene = o3d.t.geometry.RaycastingScene()
@@ -49,7 +50,7 @@ class RoomRenderer:
     def render(self, frame: int, cam_pose: np.ndarray) -> RenderedFrame:
         """Render 0-based ``frame`` of the scene from the camera-to-world pose ``cam_pose``."""
         rot, eye = cam_pose[:3, :3], cam_pose[:3, 3]
-        dirs = np.einsum("hwj,ij->hwi", self._dirs, rot).astype(np.float32)
+        dirs = np.einsum("hwj,ij->hwi", self._dirs, rot.astype(np.float32))
         rays = np.concatenate([np.broadcast_to(eye.astype(np.float32), dirs.shape), dirs], axis=-1)
         hit = self._scene(frame).cast_rays(o3d.core.Tensor(np.ascontiguousarray(rays)), nthreads=self.nthreads)
         t = hit["t_hit"].numpy()
@@ -64,11 +65,12 @@ class RoomRenderer:
 
     def _shade(self, frame: int, normals: np.ndarray, depth: np.ndarray, dirs: np.ndarray, geom: np.ndarray,
                eye: np.ndarray) -> np.ndarray:
-        """BGR of N hit pixels: albedo x (plane-wave texture in object coordinates) x (ambient + key light + headlight)."""
+        """BGR of N hit pixels: albedo x (plane-wave texture in object coordinates) x (ambient + key + head light)."""
         unit = dirs / np.linalg.norm(dirs, axis=1, keepdims=True)
         cos_view = np.einsum("nc,nc->n", normals, unit)
         facing = normals * np.where(cos_view > 0, -1.0, 1.0).astype(np.float32)[:, None]
-        light = 0.3 + 0.45 * np.clip(np.einsum("nj,j->n", facing, LIGHT.astype(np.float32)), 0.0, None) + 0.3 * np.abs(cos_view)
+        key = np.clip(np.einsum("nj,j->n", facing, LIGHT.astype(np.float32)), 0.0, None)
+        light = 0.3 + 0.45 * key + 0.3 * np.abs(cos_view)
         points = eye.astype(np.float32) + dirs * depth[:, None]
         order = np.argsort(geom, kind="stable")
         starts = np.searchsorted(geom[order], np.arange(len(self.instances) + 1))

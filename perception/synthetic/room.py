@@ -179,7 +179,8 @@ def _place_objects(cfg: RoomConfig, rng: np.random.Generator) -> list[RoomInstan
                     layout.take(lo_xy, hi_xy)
                     s = (1 - np.cos(2 * np.pi * frames / max(cfg.n_frames, 2))) / 2
                     yaw0, spin = rng.uniform(0, np.pi), rng.uniform(-0.03, 0.03)
-                    poses = np.stack([yaw_pose(*(a + (b - a) * si), size[2] / 2, yaw0 + spin * f) for f, si in zip(frames, s)])
+                    poses = np.stack([yaw_pose(*(a + (b - a) * si), size[2] / 2, yaw0 + spin * f)
+                                      for f, si in zip(frames, s)])
                     add(name, size, poses)
                     break
             elif tables:

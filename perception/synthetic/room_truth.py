@@ -109,7 +109,7 @@ class RoomGroundTruth:
         return self._read_png(self.root / "depth" / f"{frame}.png").astype(np.float32) / DEPTH_SCALE
 
     def back_project(self, frame: int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """World points (Nx3) of the valid depth pixels of ``frame`` (every ``stride``-th pixel) and their instance ids."""
+        """World points (Nx3) of the valid depth pixels of ``frame`` (every ``stride``-th pixel) and their ids."""
         depth = self.depth(frame)[::stride, ::stride]
         ids = self.instance_map(frame)[::stride, ::stride]
         v, u = np.nonzero(depth > 0)
@@ -117,7 +117,19 @@ class RoomGroundTruth:
         k = self.intrinsics
         cam = np.stack([(u * stride - k.cx) * z / k.fx, (v * stride - k.cy) * z / k.fy, z], axis=1)
         pose = self.poses[frame]
-        return cam @ pose[:3, :3].T + pose[:3, 3], ids[v, u].astype(np.int64)
+        return np.einsum("nj,ij->ni", cam, pose[:3, :3]) + pose[:3, 3], ids[v, u].astype(np.int64)
+
+    def label_points(self, points: np.ndarray, frame: int = -1, tol: float = 0.03) -> np.ndarray:
+        """GT instance id of each world point (Nx3): nearest instance surface at ``frame``, 0 if none within ``tol``.
+
+        Labels any point set, e.g. a reconstructed map, for class-agnostic 3D instance evaluation; moving
+        instances are taken at their pose of ``frame`` (default: the last frame).
+        """
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        frame = frame % len(self)
+        dist = np.stack([np.abs(inst.signed_distance(points, frame)) for inst in self.instances])
+        nearest = dist.argmin(axis=0)
+        return np.where(dist[nearest, np.arange(len(points))] <= tol, self.ids[nearest], 0)
 
     @staticmethod
     def _read_png(path: Path) -> np.ndarray:
