@@ -23,7 +23,7 @@ from perception.pipeline.factory import PipelineOptions
 from perception.types import InputError
 
 REPO = Path(__file__).resolve().parents[1]
-PIPELINE_ARGS = ["--tracker", "iou", "-q"]
+PIPELINE_ARGS = ["--segmenter", "none", "--tracker", "iou", "--no-memory", "-q"]
 
 
 def write_video(path: Path, seed: int, frames: int = 20, size: tuple[int, int] = (160, 120)) -> Path:
@@ -64,7 +64,7 @@ def local_out(recordings, tmp_path_factory) -> tuple[Path, int]:
 def ray_local():
     """One local Ray instance for the whole session (its start-up takes seconds)."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
     yield ray
     ray.shutdown()
 
@@ -126,7 +126,7 @@ def test_local_batch_logs_every_recording_and_the_corrupt_one_as_failed(local_ou
         assert rec["outputs"] == [f"{rec['key']}/tracks.txt", f"{rec['key']}/summary.json"]
         assert rec["timings"]["task_s"] > 0 and "tracker" in rec["timings"]["stages"]
         assert is_complete(out / rec["key"], rec["input"], RecordingTask(
-            rec["input"], rec["key"], str(out), PipelineOptions(tracker="iou")).fingerprint)
+            rec["input"], rec["key"], str(out), PipelineOptions(segmenter="none", tracker="iou", memory=False)).fingerprint)
     assert len({r["worker"] for r in recs.values()}) <= 2  # workers are reused across recordings
     assert not part_files(out)
 

@@ -15,12 +15,19 @@ from perception.pipeline.session import SessionOutputs
 
 SUMMARY_NAME = "summary.json"
 TRACK_EXTENSIONS = {"mot": "txt", "json": "json", "csv": "csv"}
+MAP_FILES = {"map_ply": "map.ply", "instances_json": "instances.json"}  # SessionOutputs field -> file name
 
 
 def session_outputs(folder: Path, tracks_format: str) -> SessionOutputs:
-    """The outputs a recording's session writes into ``folder``; a new output kind is one more name here."""
+    """The outputs every recording's session writes into ``folder``; a new output kind is one more name here."""
     return SessionOutputs(tracks=folder / f"tracks.{TRACK_EXTENSIONS[tracks_format]}", tracks_format=tracks_format,
                           overwrite=True)
+
+
+def add_map_outputs(outputs: SessionOutputs, folder: Path) -> None:
+    """Also write the 3D map files (for sources where the 3D map runs)."""
+    for field_name, file_name in MAP_FILES.items():
+        setattr(outputs, field_name, folder / file_name)
 
 
 def file_digest(path: Path) -> dict:

@@ -21,7 +21,7 @@ from perception.batch import layout
 from perception.io.atomic import atomic_write_text
 from perception.pipeline.factory import PipelineOptions
 from perception.pipeline.session import run_session
-from perception.types import InputError
+from perception.types import InputError, SourceInfo
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,13 @@ def run_task(task: RecordingTask) -> dict:
     try:
         layout.clear(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        session = run_session(task.spec, task.options, layout.session_outputs(folder, task.tracks_format),
-                              task.max_frames)
+        outputs = layout.session_outputs(folder, task.tracks_format)
+
+        def add_map_outputs(info: SourceInfo) -> None:  # known only once the source is open: does it have depth?
+            if task.options.map3d_for(info):
+                layout.add_map_outputs(outputs, folder)
+
+        session = run_session(task.spec, task.options, outputs, task.max_frames, on_open=add_map_outputs)
         summary = session.summary()
         files = {p.name: layout.file_digest(p) for p in session.written}
         atomic_write_text(folder / layout.SUMMARY_NAME, json.dumps(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tqdm import tqdm
@@ -10,8 +11,8 @@ from tqdm import tqdm
 from perception.batch import ENGINES, BatchConfig, BatchSummary, resolve_inputs, run_batch
 from perception.batch.manifest import MANIFEST_NAME
 from perception.commands.common import add_summary_json, check_outputs, write_summary_json
+from perception.commands.run import options_from_args
 from perception.io.exports import TRACK_FORMATS
-from perception.pipeline.factory import PipelineOptions
 from perception.types import InputError
 
 
@@ -30,8 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gpus-per-task", type=float, default=0.0, metavar="G",
                    help="Ray GPU hint per recording (e.g. 1 or 0.5 with a SAM segmenter)")
     p.add_argument("--max-frames", type=int, metavar="N", help="process at most N frames of each recording")
-    p.add_argument("--tracker", default="graph", help="tracker name, or 'none'")
-    p.add_argument("--segmenter", default="auto", help="segmenter name, 'auto' (by source) or 'none'")
+    p.add_argument("--segmenter", default="auto",
+                   help="auto (geometric with depth, rgb without) | geometric | rgb | sam | none")
+    p.add_argument("--sam-checkpoint", metavar="PATH", help="SAM checkpoint file (with --segmenter sam)")
+    p.add_argument("--sam-model", default="vit_b", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type")
+    p.add_argument("--tracker", default="graph", help="2D tracker: graph | iou | none")
+    p.add_argument("--map3d", dest="map3d", action="store_true", default=None, help="force the 3D map on")
+    p.add_argument("--no-3d", dest="map3d", action="store_false", help="turn the 3D map off")
+    p.add_argument("--no-memory", dest="memory", action="store_false", help="turn the streaming memory off")
     p.add_argument("--format", choices=TRACK_FORMATS, default="mot", help="track file format (default mot)")
     p.add_argument("--on-error", choices=["continue", "stop"], default="continue",
                    help="when a stage fails on a frame: report and continue (default) or fail that recording")
@@ -92,8 +99,9 @@ def batch_command(args: argparse.Namespace) -> int:
     if args.engine == "local" and args.ray_address:
         raise InputError("--ray-address needs --engine ray")
     _check_tracker(args.tracker)
-    config = BatchConfig(inputs=resolve_inputs(args.inputs), out_dir=args.out,
-                         options=PipelineOptions(segmenter=args.segmenter, tracker=args.tracker, on_error=args.on_error),
+    if args.sam_checkpoint:  # workers may run in other folders or on other nodes
+        args.sam_checkpoint = os.path.abspath(args.sam_checkpoint)
+    config = BatchConfig(inputs=resolve_inputs(args.inputs), out_dir=args.out, options=options_from_args(args),
                          tracks_format=args.format, max_frames=args.max_frames, engine=args.engine,
                          workers=args.workers, ray_address=args.ray_address, cpus_per_task=args.cpus_per_task,
                          gpus_per_task=args.gpus_per_task)
