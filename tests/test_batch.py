@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from perception.batch import BatchConfig, Manifest, recording_keys, resolve_inputs, run_batch
+from perception.batch import BatchConfig, Manifest, recording_keys, resolve_inputs, run_batch, run_local
 from perception.batch.layout import SUMMARY_NAME, is_complete
 from perception.batch.runner import _exclusive
 from perception.batch.task import RecordingTask
@@ -203,3 +203,19 @@ def test_bad_batch_arguments_print_one_line(tmp_path, capsys, args, message):
     assert main(["batch", *args, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and message in err and "\n" not in err
+
+
+class KillsItsWorker:
+    """Options that end the worker process abruptly when it unpickles them (a stand-in for a native crash)."""
+
+    def __reduce__(self):
+        return os._exit, (3,)
+
+
+def test_a_recording_that_kills_its_worker_fails_alone(recordings, tmp_path):
+    good = [RecordingTask(str(recordings / f"walk{k}.avi"), f"walk{k}", str(tmp_path),
+                          PipelineOptions(segmenter="none", tracker="iou", memory=False)) for k in range(2)]
+    crash = RecordingTask(str(recordings / "walk2.avi"), "walk2", str(tmp_path), KillsItsWorker())
+    records = {r["key"]: r for r in run_local([good[0], crash, good[1]], workers=2)}
+    assert records["walk2"]["status"] == "failed" and "worker process died" in records["walk2"]["error"]
+    assert records["walk0"]["status"] == records["walk1"]["status"] == "done"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -18,7 +18,6 @@ from perception.batch.task import RecordingTask, failed_record, run_task
 from perception.types import InputError
 
 ENGINES = ("local", "ray")
-CRASHES_ALLOWED = 1  # a recording in flight when a worker died is retried this many times
 
 
 def available_cores() -> int:
@@ -57,33 +56,42 @@ def run_local(tasks: Sequence[RecordingTask], workers: int | None = None) -> Ite
     """Run tasks on a process pool (``workers`` processes, default one per core), at most one in flight each.
 
     A worker that dies (e.g. a crash in a native decoder) breaks the pool: a fresh pool takes over and
-    the recordings that were in flight are retried once, then recorded as failed.
+    the recordings that were in flight are rerun one at a time; one that kills its worker alone failed.
     """
     workers = max(1, min(workers or available_cores(), len(tasks)))
-    queue, crashes = deque(tasks), Counter()
-    while queue:
+    queue: deque[RecordingTask] = deque(tasks)
+    suspects: deque[RecordingTask] = deque()
+    while queue or suspects:
         pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_ignore_interrupts)
         running: dict[Future, RecordingTask] = {}
         broken = False
         try:
-            while queue or running:
-                while queue and not broken and len(running) < workers:
+            while not broken and (queue or suspects or running):
+                if suspects and not running:
+                    running[pool.submit(_run_interruptibly, suspects[0])] = suspects[0]
+                while queue and not suspects and len(running) < workers:
                     task = queue.popleft()
                     running[pool.submit(_run_interruptibly, task)] = task
-                if not running:
-                    break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     task = running.pop(future)
+                    alone = bool(suspects) and task is suspects[0]
+                    if alone:
+                        suspects.popleft()
                     try:
                         yield future.result()
                     except BrokenProcessPool:
                         broken = True
-                        crashes[task.key] += 1
-                        if crashes[task.key] > CRASHES_ALLOWED:
+                        if alone:
                             yield failed_record(task, "the worker process died while processing this recording")
                         else:
-                            queue.appendleft(task)
+                            suspects.append(task)
+            for future, task in running.items():  # the rest of a broken pool's work: finished, or suspect
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    suspects.append(task)
+            running.clear()
         finally:
             pool.shutdown(wait=not broken and not running, cancel_futures=True)
 
