@@ -42,10 +42,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs per worker count (interleaved)")
     ap.add_argument("--tracker", default="graph")
     ap.add_argument("--segmenter", default="auto")
+    ap.add_argument("--no-memory", dest="memory", action="store_false", help="turn the streaming memory off")
     args = ap.parse_args()
     if not args.video.is_file():
         raise SystemExit(f"video not found: {args.video}")
-    options = PipelineOptions(segmenter=args.segmenter, tracker=args.tracker)
+    options = PipelineOptions(segmenter=args.segmenter, tracker=args.tracker, memory=args.memory)
     with tempfile.TemporaryDirectory(prefix="batch-inputs-") as tmp:
         inputs = []
         for k in range(args.copies):
@@ -53,7 +54,7 @@ def main() -> None:
             link.symlink_to(args.video.resolve())
             inputs.append(str(link))
         print(f"{args.copies} recordings of {args.video.name}, pipeline segmenter={args.segmenter} "
-              f"tracker={args.tracker}, {available_cores()} cores available")
+              f"tracker={args.tracker} memory={args.memory}, {available_cores()} cores available")
         rates: dict[int, list[float]] = {w: [] for w in args.workers}
         for r in range(args.repeat):
             for w in args.workers:

@@ -105,14 +105,15 @@ def _connect_ray(address: str | None):
     if ray.is_initialized():
         return ray, False
     runtime_env = None
-    if address:  # an existing cluster: ship this checkout's packages so every node runs the same code
+    target = address or os.environ.get("RAY_ADDRESS")
+    if target:  # an existing cluster: ship our packages so nodes run this code
         import perception
         import trackers
         runtime_env = {"py_modules": [perception, trackers]}
     try:
         ray.init(address=address, runtime_env=runtime_env, logging_level="WARNING", log_to_driver=True)
     except ConnectionError as exc:
-        raise InputError(f"cannot connect to Ray at '{address}': {exc}") from None
+        raise InputError(f"cannot connect to Ray at '{target or 'a local instance'}': {exc}") from None
     return ray, True
 
 
