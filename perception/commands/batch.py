@@ -96,8 +96,10 @@ def batch_command(args: argparse.Namespace) -> int:
     check_outputs(args.summary_json)
     if args.max_frames is not None and args.max_frames < 1:
         raise InputError(f"--max-frames must be at least 1, got {args.max_frames}")
-    if args.engine == "local" and args.ray_address:
-        raise InputError("--ray-address needs --engine ray")
+    if args.cpus_per_task <= 0 or args.gpus_per_task < 0:
+        raise InputError("--cpus-per-task must be positive and --gpus-per-task at least 0")
+    if args.engine == "local" and (args.ray_address or args.gpus_per_task or args.cpus_per_task != 1.0):
+        raise InputError("--ray-address, --cpus-per-task and --gpus-per-task need --engine ray")
     _check_tracker(args.tracker)
     if args.sam_checkpoint:  # workers may run in other folders or on other nodes
         args.sam_checkpoint = os.path.abspath(args.sam_checkpoint)
