@@ -11,6 +11,8 @@ import numpy as np
 
 _BINS = [8, 4]  # hue x saturation per body part
 _RANGES = [0, 180, 0, 256]
+_SAMPLE = (24, 48)  # crops are sampled (nearest pixel) on this width x height grid
+_PARTS = 2  # upper and lower body
 
 
 def _normalise(v: np.ndarray) -> np.ndarray:
@@ -18,41 +20,76 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
-def _histograms(hsv: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """Square-rooted H-S histograms of the upper and lower half of one crop (head row skipped)."""
-    h = hsv.shape[0]
-    parts = [(h // 8, h // 2), (h // 2, h)]
-    out = []
-    for top, bottom in parts:
-        m = None if mask is None else mask[top:bottom].astype(np.uint8)
-        hist = cv2.calcHist([hsv[top:bottom]], [0, 1], m, _BINS, _RANGES).ravel()
-        out.append(np.sqrt(hist / max(hist.sum(), 1.0)))
-    return np.concatenate(out)
-
-
 def box_embeddings(image: np.ndarray, xyxy: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
-    """NxD unit vectors for the boxes of a HxWx3 uint8 BGR image (zero vector for empty crops)."""
+    """NxD unit vectors for the boxes of a HxWx3 uint8 BGR image (zero vector for empty crops).
+
+    Every box is sampled on a fixed grid of ``_SAMPLE`` pixels (nearest pixel), all boxes at once, then
+    hue x saturation histograms of the upper and lower body (the head rows skipped) are square-rooted."""
     xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    n = len(xyxy)
+    out = np.zeros((n, _PARTS * _BINS[0] * _BINS[1]), dtype=np.float32)
+    if n == 0:
+        return out
     h, w = image.shape[:2]
-    dim = 2 * _BINS[0] * _BINS[1]
-    out = np.zeros((len(xyxy), dim), dtype=np.float32)
-    boxes = np.round(xyxy).astype(int)
-    boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, w)
-    boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, h)
-    for i, (x1, y1, x2, y2) in enumerate(boxes):
-        if x2 - x1 < 2 or y2 - y1 < 4:
-            continue
-        hsv = cv2.cvtColor(image[y1:y2, x1:x2], cv2.COLOR_BGR2HSV)
-        mask = None if masks is None else masks[i, y1:y2, x1:x2]
-        out[i] = _histograms(hsv, mask)
-    return _normalise(out)
+    b = np.clip(xyxy, 0, [w, h, w, h])
+    ok = (b[:, 2] - b[:, 0] >= 2) & (b[:, 3] - b[:, 1] >= 4)
+    sw, sh = _SAMPLE
+    xs = (b[:, None, 0] + (np.arange(sw) + 0.5) * (b[:, None, 2] - b[:, None, 0]) / sw).astype(np.intp)
+    ys = (b[:, None, 1] + (np.arange(sh) + 0.5) * (b[:, None, 3] - b[:, None, 1]) / sh).astype(np.intp)
+    xs, ys = np.clip(xs, 0, w - 1), np.clip(ys, 0, h - 1)
+    patch = image[ys[:, :, None], xs[:, None, :]]  # N x sh x sw x 3
+    hsv = cv2.cvtColor(patch.reshape(n * sh, sw, 3), cv2.COLOR_BGR2HSV).reshape(n, sh, sw, 3)
+    bins = (hsv[..., 0].astype(np.intp) * _BINS[0] // 180) * _BINS[1] + (hsv[..., 1] >> 6)
+    part = np.where(np.arange(sh) < sh // 2, 0, 1)[None, :, None]
+    index = (np.arange(n)[:, None, None] * _PARTS + part) * (_BINS[0] * _BINS[1]) + bins
+    weight = np.ones(index.shape)
+    weight[:, : sh // 8] = 0.0  # head rows
+    if masks is not None:
+        weight *= masks[np.arange(n)[:, None, None], ys[:, :, None], xs[:, None, :]]
+    weight[~ok] = 0.0
+    hist = np.bincount(index.ravel(), weight.ravel(), minlength=n * out.shape[1]).reshape(n, _PARTS, -1)
+    hist = np.sqrt(hist / np.maximum(hist.sum(axis=2, keepdims=True), 1.0))
+    return _normalise(hist.reshape(n, -1))
 
 
-def detection_embeddings(image: np.ndarray | None, xyxy: np.ndarray, masks: np.ndarray | None,
-                         embeddings: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
-    """Unit appearance vectors for the detections ``rows``: given embeddings first, else histograms; None without either."""
-    if embeddings is not None:
-        return _normalise(embeddings[rows])
-    if image is None or len(rows) == 0:
-        return None
-    return box_embeddings(image, xyxy[rows], None if masks is None else masks[rows])
+class LazyEmbeddings:
+    """Unit appearance vectors of some detection rows, computed only when first asked for.
+
+    Detector embeddings, when given, are used as they are; otherwise colour histograms of the image.
+    """
+
+    def __init__(self, image: np.ndarray | None, xyxy: np.ndarray, masks: np.ndarray | None,
+                 embeddings: np.ndarray | None, rows: np.ndarray):
+        if embeddings is None and image is None:
+            raise ValueError("appearance needs an image or detector embeddings")
+        self._image, self._xyxy, self._masks, self._rows = image, xyxy, masks, rows
+        if embeddings is not None:
+            self._vectors = _normalise(embeddings[rows])
+            self._done = np.ones(len(rows), dtype=bool)
+        else:
+            self._vectors = np.zeros((len(rows), _PARTS * _BINS[0] * _BINS[1]), dtype=np.float32)
+            self._done = np.zeros(len(rows), dtype=bool)
+
+    @property
+    def dim(self) -> int:
+        """Vector length."""
+        return self._vectors.shape[1]
+
+    def computed(self, j: int) -> bool:
+        """Whether candidate ``j`` already has its vector."""
+        return bool(self._done[j])
+
+    def computed_mask(self) -> np.ndarray:
+        """Boolean per candidate: vector already known."""
+        return self._done.copy()
+
+    def get(self, idx: np.ndarray | list[int]) -> np.ndarray:
+        """Vectors of candidates ``idx`` (positions in ``rows``), computing the missing ones in one batch."""
+        idx = np.asarray(idx, dtype=int)
+        todo = idx[~self._done[idx]]
+        if len(todo):
+            rows = self._rows[todo]
+            self._vectors[todo] = box_embeddings(self._image, self._xyxy[rows],
+                                                 None if self._masks is None else self._masks[rows])
+            self._done[todo] = True
+        return self._vectors[idx]

@@ -6,16 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trackers.geometry import box_iou
 from trackers.kalman import xyxy_to_cxcywh
 
 FEATURES = ("dx/w", "dy/h", "log w ratio", "log h ratio", "iou", "cosine")
 
 
-def edge_features(track_boxes: np.ndarray, det_boxes: np.ndarray, track_emb: np.ndarray | None,
-                  det_emb: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """TxDx6 features (see FEATURES) plus the IoU and cosine matrices; cosine is None without appearance
-    and its feature column then holds NaN (tracks that have no appearance yet also get NaN)."""
+def edge_features(track_boxes: np.ndarray, det_boxes: np.ndarray, iou: np.ndarray) -> np.ndarray:
+    """TxDx6 features (see FEATURES) given the TxD IoU; the cosine column is NaN until appearance fills it."""
     t = xyxy_to_cxcywh(track_boxes)
     d = xyxy_to_cxcywh(det_boxes)
     tw = np.maximum(t[:, None, 2], 1e-6)
@@ -25,17 +22,9 @@ def edge_features(track_boxes: np.ndarray, det_boxes: np.ndarray, track_emb: np.
     feats[..., 1] = (d[None, :, 1] - t[:, None, 1]) / th
     feats[..., 2] = np.log(np.maximum(d[None, :, 2], 1e-6) / tw)
     feats[..., 3] = np.log(np.maximum(d[None, :, 3], 1e-6) / th)
-    iou = box_iou(track_boxes, det_boxes)
     feats[..., 4] = iou
-    cos = None
-    if track_emb is not None and det_emb is not None:
-        cos = track_emb @ det_emb.T
-        has = np.linalg.norm(track_emb, axis=1) > 0
-        cos[~has] = np.nan
-        feats[..., 5] = cos
-    else:
-        feats[..., 5] = np.nan
-    return feats, iou, cos
+    feats[..., 5] = np.nan
+    return feats
 
 
 def _top_k(values: np.ndarray, k: int, valid: np.ndarray) -> np.ndarray:
@@ -50,16 +39,20 @@ def _top_k(values: np.ndarray, k: int, valid: np.ndarray) -> np.ndarray:
     return out & valid
 
 
-def sparse_edges(feats: np.ndarray, iou: np.ndarray, cos: np.ndarray | None, misses: np.ndarray, k: int,
-                 gate: float = 2.0, gate_growth: float = 0.3) -> np.ndarray:
-    """Each track's top-k detections by IoU, by centre distance and by appearance, inside a distance
-    gate of ``gate`` box sizes that widens by ``gate_growth`` per missed frame."""
+def gate(feats: np.ndarray, misses: np.ndarray, size: float = 2.0, growth: float = 0.3) -> np.ndarray:
+    """TxD: detection centre within ``size`` box sizes of the prediction, widening by ``growth`` per missed frame."""
+    return np.hypot(feats[..., 0], feats[..., 1]) <= size * (1.0 + growth * misses)[:, None]
+
+
+def sparse_edges(feats: np.ndarray, near: np.ndarray, k: int) -> np.ndarray:
+    """Inside the gate ``near``, each track's top-k detections by IoU, by centre distance and by appearance
+    (where the cosine column is known)."""
+    iou, cos = feats[..., 4], feats[..., 5]
     dist = np.hypot(feats[..., 0], feats[..., 1])
-    reach = gate * (1.0 + gate_growth * misses)[:, None]
-    near = dist <= reach
+    known = np.isfinite(cos)
     mask = _top_k(iou, k, near & (iou > 0)) | _top_k(-dist, k, near)
-    if cos is not None:
-        mask |= _top_k(np.nan_to_num(cos, nan=-1.0), k, near & np.isfinite(cos))
+    if known.any():
+        mask |= _top_k(np.where(known, cos, -1.0), k, near & known)
     return mask
 
 

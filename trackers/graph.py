@@ -15,10 +15,10 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from perception.types import Detections, FrameResult, Tracks, TrackState
-from trackers.appearance import detection_embeddings
+from trackers.appearance import LazyEmbeddings
 from trackers.base import Tracker, frames_for
 from trackers.cmc import CameraMotion
-from trackers.edges import EdgeScorer, edge_features, message_passing, sparse_edges
+from trackers.edges import EdgeScorer, edge_features, gate, message_passing, sparse_edges
 from trackers.geometry import box_iou
 from trackers.kalman import BoxKalman, cxcywh_to_xyxy, xyxy_to_cxcywh
 
@@ -37,11 +37,6 @@ class _Track:
     det_index: int = -1
     mask: np.ndarray | None = field(default=None, repr=False)
     last_box: np.ndarray | None = None
-
-    @property
-    def xyxy(self) -> np.ndarray:
-        """The current (predicted or corrected) box."""
-        return cxcywh_to_xyxy(self.mean[:4])[0]
 
 
 def _assign(score: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +58,8 @@ class GraphTracker(Tracker):
                  rounds: int = 2, competition: float = 0.5, recovery: bool = True, recovery_iou: float = 0.3,
                  duplicate_iou: float = 0.6, second_iou: float = 0.4, min_hits: int = 2,
                  track_buffer_s: float = 2.0, reid_window_s: float = 4.0, reid_cosine: float = 0.95,
-                 reid_speed: float = 1.5, ema: float = 0.9, appearance: bool = True, cmc: bool = False,
+                 reid_speed: float = 1.5, ema: float = 0.9, appearance: bool = True, appearance_refresh: int = 5,
+                 cmc: bool = False,
                  output_box: str = "kalman", scorer: EdgeScorer | None = None):
         super().__init__(fps)
         if output_box not in ("detection", "kalman"):
@@ -78,6 +74,7 @@ class GraphTracker(Tracker):
         self.reid_cosine = reid_cosine
         self.reid_speed_per_frame = reid_speed / self.fps  # box heights per frame
         self.ema, self.appearance, self.output_box = ema, appearance, output_box
+        self.appearance_refresh = appearance_refresh
         self.scorer = scorer or EdgeScorer()
         self.kalman = BoxKalman()
         self.cmc = CameraMotion() if cmc else None
@@ -104,15 +101,14 @@ class GraphTracker(Tracker):
         high = scores >= self.high_score
         emb = self._embeddings(result, cand)
         tracks = self._tracks
-        track_boxes = np.array([t.xyxy for t in tracks]).reshape(-1, 4)
-        real = self._real_objects(boxes, scores, high, track_boxes)
+        track_boxes = cxcywh_to_xyxy(np.array([t.mean[:4] for t in tracks]).reshape(-1, 4))
+        iou = box_iou(track_boxes, boxes)
+        real = self._real_objects(boxes, scores, high, iou)
 
         matches: dict[int, int] = {}
-        free_t = np.arange(len(tracks))
-        free_d = np.arange(len(cand))
         # 1) graph association over every track and every candidate detection
         if len(tracks) and len(cand):
-            s = self._edge_scores(tracks, track_boxes, boxes, emb, high, real)
+            s = self._edge_scores(tracks, track_boxes, boxes, iou, emb, high, real)
             for r, c in zip(*_assign(s, self.match_score)):
                 matches[int(r)] = int(c)
         # 2) second IoU pass for tracks still free (tentative ones included)
@@ -120,19 +116,15 @@ class GraphTracker(Tracker):
         used = set(matches.values())
         free_d = np.array([j for j in range(len(cand)) if j not in used and (high[j] or real[j])], dtype=int)
         if len(free_t) and len(free_d):
-            iou = box_iou(track_boxes[free_t], boxes[free_d])
-            ok_low = np.array([[high[j] or tracks[i].state != TrackState.TENTATIVE for j in free_d] for i in free_t])
-            iou = np.where(ok_low, iou, 0.0)
-            for r, c in zip(*_assign(iou, self.second_iou)):
+            tentative = np.array([tracks[i].state == TrackState.TENTATIVE for i in free_t])
+            pair_iou = np.where(tentative[:, None] & ~high[free_d][None, :], 0.0, iou[np.ix_(free_t, free_d)])
+            for r, c in zip(*_assign(pair_iou, self.second_iou)):
                 matches[int(free_t[r])] = int(free_d[c])
         # 3) re-identify lost tracks by appearance, within the time window and a speed gate
         if emb is not None:
             self._reidentify(matches, tracks, boxes, emb, high)
 
-        for ti, di in matches.items():
-            self._correct(tracks[ti], boxes[di], float(scores[di]), int(dets.class_ids[cand[di]]),
-                          None if emb is None else emb[di], int(cand[di]),
-                          None if dets.masks is None else dets.masks[cand[di]])
+        self._correct(matches, boxes, scores, dets, cand, emb)
         matched_t = set(matches)
         for i, t in enumerate(tracks):
             if i not in matched_t:
@@ -165,15 +157,16 @@ class GraphTracker(Tracker):
         rows = np.flatnonzero(dets.scores >= self.low_score)
         return rows[np.argsort(-dets.scores[rows], kind="stable")][: self.max_detections]
 
-    def _embeddings(self, result: FrameResult, cand: np.ndarray) -> np.ndarray | None:
-        if not self.appearance or len(cand) == 0:
-            return None
+    def _embeddings(self, result: FrameResult, cand: np.ndarray) -> LazyEmbeddings | None:
+        """Lazy appearance of the candidates: detector embeddings, else histograms of a real (non-blank) image."""
         dets = result.detections
         image = None if result.packet.source.kind == "blank" else result.packet.image
-        return detection_embeddings(image, dets.xyxy, dets.masks, dets.embeddings, cand)
+        if not self.appearance or len(cand) == 0 or (image is None and dets.embeddings is None):
+            return None
+        return LazyEmbeddings(image, dets.xyxy, dets.masks, dets.embeddings, cand)
 
     def _real_objects(self, boxes: np.ndarray, scores: np.ndarray, high: np.ndarray,
-                      track_boxes: np.ndarray) -> np.ndarray:
+                      iou: np.ndarray) -> np.ndarray:
         """Low-score detections that may extend a confirmed track: they overlap a confirmed track's
         prediction by ``recovery_iou`` and duplicate no higher-scoring detection."""
         real = np.zeros(len(boxes), dtype=bool)
@@ -184,26 +177,39 @@ class GraphTracker(Tracker):
             return real
         confirmed = np.array([t.state != TrackState.TENTATIVE and t.misses <= self.track_buffer
                               for t in self._tracks], dtype=bool)
-        overlaps = box_iou(boxes[low], track_boxes[confirmed]).max(axis=1, initial=0.0) >= self.recovery_iou
+        overlaps = iou[confirmed][:, low].max(axis=0, initial=0.0) >= self.recovery_iou
         dup = box_iou(boxes[low], boxes)
         higher = scores[None, :] > scores[low][:, None]
         duplicate = (np.where(higher, dup, 0.0) >= self.duplicate_iou).any(axis=1)
         real[low] = overlaps & ~duplicate
         return real
 
-    def _edge_scores(self, tracks: list[_Track], track_boxes: np.ndarray, boxes: np.ndarray,
-                     emb: np.ndarray | None, high: np.ndarray, real: np.ndarray) -> np.ndarray:
-        """Dense TxD matrix of message-passed edge scores; zero where there is no edge."""
-        track_emb = None
-        if emb is not None:
-            track_emb = np.stack([t.embedding if t.embedding is not None else np.zeros(emb.shape[1], np.float32)
-                                  for t in tracks])
+    def _edge_scores(self, tracks: list[_Track], track_boxes: np.ndarray, boxes: np.ndarray, iou: np.ndarray,
+                     emb: LazyEmbeddings | None, high: np.ndarray, real: np.ndarray) -> np.ndarray:
+        """Dense TxD matrix of message-passed edge scores; zero where there is no edge.
+
+        Histograms are computed only where geometry is not enough: detections inside the gate of two or
+        more tracks, among two or more detections inside one track's gate, or near a track that is coasting
+        on its prediction (missed frames); vectors already known (detector embeddings) are always used."""
         misses = np.array([t.misses for t in tracks])
-        feats, iou, cos = edge_features(track_boxes, boxes, track_emb, emb)
-        mask = sparse_edges(feats, iou, cos, misses, self.top_k)
+        feats = edge_features(track_boxes, boxes, iou)
+        near = gate(feats, misses)
+        near &= (misses <= self.track_buffer)[:, None]
+        if emb is not None:
+            has = np.array([t.embedding is not None for t in tracks])
+            contested = near & has[:, None]
+            need = (contested.sum(axis=0) >= 2) | contested[contested.sum(axis=1) >= 2].any(axis=0)
+            need |= contested[misses > 0].any(axis=0) | emb.computed_mask()
+            cols = np.flatnonzero(need)
+            if len(cols):
+                track_emb = np.stack([t.embedding if t.embedding is not None else np.zeros(emb.dim, np.float32)
+                                      for t in tracks])
+                cos = track_emb @ emb.get(cols).T
+                cos[~has] = np.nan
+                feats[:, cols, 5] = cos
+        mask = sparse_edges(feats, near, self.top_k)
         confirmed = np.array([t.state != TrackState.TENTATIVE for t in tracks])
         mask &= (high | real)[None, :]
-        mask &= (misses <= self.track_buffer)[:, None]
         mask &= confirmed[:, None] | high[None, :]  # tentative tracks only take high-score detections
         s = np.zeros(mask.shape)
         if mask.any():
@@ -211,14 +217,14 @@ class GraphTracker(Tracker):
         return message_passing(s, self.rounds, self.competition)
 
     def _reidentify(self, matches: dict[int, int], tracks: list[_Track], boxes: np.ndarray,
-                    emb: np.ndarray, high: np.ndarray) -> None:
+                    emb: LazyEmbeddings, high: np.ndarray) -> None:
         lost = [i for i, t in enumerate(tracks) if i not in matches and t.state == TrackState.LOST
                 and t.embedding is not None and t.misses <= self.reid_window]
         used = set(matches.values())
         free = [j for j in range(len(boxes)) if j not in used and high[j]]
         if not lost or not free:
             return
-        cos = np.stack([tracks[i].embedding for i in lost]) @ emb[free].T
+        cos = np.stack([tracks[i].embedding for i in lost]) @ emb.get(free).T
         centre = xyxy_to_cxcywh(boxes[free])
         for a, i in enumerate(lost):
             t = tracks[i]
@@ -228,38 +234,52 @@ class GraphTracker(Tracker):
         for r, c in zip(*_assign(cos, self.reid_cosine)):
             matches[lost[r]] = free[c]
 
-    def _correct(self, t: _Track, box: np.ndarray, score: float, class_id: int, emb: np.ndarray | None,
-                 det_index: int, mask: np.ndarray | None) -> None:
-        t.mean, t.cov = self.kalman.update(t.mean, t.cov, xyxy_to_cxcywh(box)[0])
-        t.score, t.class_id, t.det_index, t.mask = score, class_id, det_index, mask
-        t.hits = t.hits + 1
-        t.misses = 0
-        t.last_box = box
-        if emb is not None:
-            t.embedding = emb if t.embedding is None else self.ema * t.embedding + (1 - self.ema) * emb
-            t.embedding = t.embedding / max(float(np.linalg.norm(t.embedding)), 1e-12)
-        if t.state == TrackState.LOST or (t.state == TrackState.TENTATIVE and t.hits >= self.min_hits):
-            t.state = TrackState.CONFIRMED
+    def _correct(self, matches: dict[int, int], boxes: np.ndarray, scores: np.ndarray, dets: Detections,
+                 cand: np.ndarray, emb: LazyEmbeddings | None) -> None:
+        """Kalman-correct every matched track in one batch; refresh appearance when it was computed anyway,
+        when the track has none, or every ``appearance_refresh`` hits."""
+        if not matches:
+            return
+        ti = np.fromiter(matches.keys(), int)
+        di = np.fromiter(matches.values(), int)
+        tracks = [self._tracks[i] for i in ti]
+        means, covs = self.kalman.update_batch(np.stack([t.mean for t in tracks]), np.stack([t.cov for t in tracks]),
+                                               xyxy_to_cxcywh(boxes[di]))
+        for t, d, m, c in zip(tracks, di, means, covs):
+            row = int(cand[d])
+            t.mean, t.cov, t.last_box = m, c, boxes[d]
+            t.score, t.class_id, t.det_index = float(scores[d]), int(dets.class_ids[row]), row
+            t.mask = None if dets.masks is None else dets.masks[row]
+            t.hits, t.misses = t.hits + 1, 0
+            if emb is not None and (emb.computed(d) or t.embedding is None or t.hits % self.appearance_refresh == 0):
+                e = emb.get([d])[0]
+                e = e if t.embedding is None else self.ema * t.embedding + (1 - self.ema) * e
+                t.embedding = e / max(float(np.linalg.norm(e)), 1e-12)
+            if t.state == TrackState.LOST or (t.state == TrackState.TENTATIVE and t.hits >= self.min_hits):
+                t.state = TrackState.CONFIRMED
 
     def _start_tracks(self, dets: Detections, cand: np.ndarray, boxes: np.ndarray, scores: np.ndarray,
-                      emb: np.ndarray | None, used: set[int]) -> None:
+                      emb: LazyEmbeddings | None, used: set[int]) -> None:
         """New tentative tracks from unmatched detections scoring at least ``new_track_score``."""
-        taken = boxes[sorted(used)] if used else np.zeros((0, 4))
-        for j in range(len(cand)):
-            if j in used or scores[j] < self.new_track_score:
-                continue
-            if len(taken) and box_iou(boxes[j:j + 1], taken).max() >= self.duplicate_iou:
+        new = [j for j in range(len(cand)) if j not in used and scores[j] >= self.new_track_score]
+        if not new:
+            return
+        taken = np.zeros(len(cand), dtype=bool)
+        taken[list(used)] = True
+        overlap = box_iou(boxes, boxes) >= self.duplicate_iou
+        for j in new:
+            if (overlap[j] & taken).any():
                 continue
             mean, cov = self.kalman.initiate(xyxy_to_cxcywh(boxes[j])[0])
             t = _Track(self._next_id, mean, cov, float(scores[j]), int(dets.class_ids[cand[j]]),
-                       None if emb is None else emb[j].copy(), det_index=int(cand[j]),
+                       None if emb is None else emb.get([j])[0].copy(), det_index=int(cand[j]),
                        mask=None if dets.masks is None else dets.masks[cand[j]])
             t.last_box = boxes[j]
             if self._frames == 1 or self.min_hits <= 1:
                 t.state = TrackState.CONFIRMED
             self._next_id += 1
             self._tracks.append(t)
-            taken = np.vstack([taken, boxes[j]])
+            taken[j] = True
 
     def _expired(self, t: _Track) -> bool:
         if t.state == TrackState.TENTATIVE:
@@ -270,7 +290,10 @@ class GraphTracker(Tracker):
         out = [t for t in self._tracks if t.state == TrackState.CONFIRMED and t.misses == 0]
         if not out:
             return Tracks.empty()
-        boxes = np.array([t.last_box if self.output_box == "detection" else t.xyxy for t in out])
+        if self.output_box == "detection":
+            boxes = np.array([t.last_box for t in out])
+        else:
+            boxes = cxcywh_to_xyxy(np.array([t.mean[:4] for t in out]))
         masks = None
         if all(t.mask is not None for t in out):
             masks = np.stack([t.mask for t in out])

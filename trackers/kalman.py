@@ -49,12 +49,18 @@ class BoxKalman:
         covs[:, np.arange(8), np.arange(8)] += q
         return means, covs
 
+    def update_batch(self, means: np.ndarray, covs: np.ndarray, cxcywh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Correct Nx8 means / Nx8x8 covariances with Nx4 measured boxes."""
+        wh = np.concatenate([means[:, 2:4], means[:, 2:4]], axis=1)
+        s = covs[:, :4, :4].copy()
+        s[:, np.arange(4), np.arange(4)] += (self.std_position * wh) ** 2
+        gain = np.linalg.solve(s, covs[:, :4, :]).transpose(0, 2, 1)  # N x 8 x 4
+        innovation = np.asarray(cxcywh, dtype=np.float64).reshape(-1, 4) - means[:, :4]
+        means = means + np.einsum("nij,nj->ni", gain, innovation)
+        covs = covs - gain @ s @ gain.transpose(0, 2, 1)
+        return means, covs
+
     def update(self, mean: np.ndarray, cov: np.ndarray, cxcywh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Correct one state with a measured box."""
-        wh = np.array([mean[2], mean[3], mean[2], mean[3]])
-        r = np.diag((self.std_position * wh) ** 2)
-        s = _H @ cov @ _H.T + r
-        gain = np.linalg.solve(s, _H @ cov).T
-        mean = mean + gain @ (np.asarray(cxcywh, dtype=np.float64) - _H @ mean)
-        cov = cov - gain @ s @ gain.T
-        return mean, cov
+        means, covs = self.update_batch(mean[None], cov[None], np.asarray(cxcywh)[None])
+        return means[0], covs[0]
