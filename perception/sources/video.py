@@ -22,6 +22,12 @@ from perception.types import FramePacket, InputError, SourceInfo
 
 log = logging.getLogger(__name__)
 
+# FFmpeg and OpenCV print their own complaints straight to stderr (e.g. "moov atom not found"); the InputError
+# or warning raised here says it once, in words, so keep them quiet unless the user set their log levels.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+if "OPENCV_LOG_LEVEL" not in os.environ:
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
 FORWARD_DECODE_LIMIT = 30  # seeks at most this far ahead decode forward instead of asking the backend
 
 
@@ -40,7 +46,8 @@ class VideoFileSource(FrameSource):
         self._cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
         if not self._cap.isOpened():
             self._cap.release()
-            raise InputError(f"cannot open {path} as a video: not a video file or an unsupported format")
+            raise InputError(f"cannot open {path} as a video: not a video file, or a format or codec "
+                             "OpenCV cannot decode")
         ok, first = self._cap.read()
         if not ok or first is None:
             self._cap.release()
