@@ -10,6 +10,7 @@ Usage: .venv/bin/python bench/batch_scale.py [--copies 8] [--repeat 3] [--max-fr
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -24,13 +25,19 @@ from perception.pipeline.factory import PipelineOptions  # noqa: E402
 DEFAULT_VIDEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "megamind.avi"
 
 
-def measure(inputs: list[str], workers: int, max_frames: int | None, options: PipelineOptions) -> tuple[int, float]:
-    """(frames, wall seconds) of one batch over ``inputs`` into a fresh folder."""
+def measure(inputs: list[str], workers: int, max_frames: int | None,
+            options: PipelineOptions) -> tuple[int, float, float]:
+    """(frames, wall seconds, worker utilisation) of one batch over ``inputs`` into a fresh folder.
+
+    Utilisation is the time workers spent inside recordings over ``workers x wall``: what the engine
+    loses to start-up and hand-over, independent of how fast each recording runs.
+    """
     with tempfile.TemporaryDirectory(prefix="batch-bench-") as out:
         summary = run_batch(BatchConfig(inputs, out, options, max_frames=max_frames, engine="local", workers=workers))
     if summary.failed:
         raise SystemExit(f"{summary.failed} recording(s) failed: {summary.to_dict()['failures'][0]}")
-    return summary.frames, summary.wall_s
+    busy = sum(r["timings"]["task_s"] for r in summary.records)
+    return summary.frames, summary.wall_s, busy / (workers * summary.wall_s)
 
 
 def main() -> None:
@@ -58,9 +65,10 @@ def main() -> None:
         rates: dict[int, list[float]] = {w: [] for w in args.workers}
         for r in range(args.repeat):
             for w in args.workers:
-                frames, wall = measure(inputs, w, args.max_frames, options)
+                frames, wall, utilisation = measure(inputs, w, args.max_frames, options)
                 rates[w].append(frames / wall)
-                print(f"run {r + 1} workers={w}: {frames} frames in {wall:.2f} s -> {frames / wall:.1f} frames/s")
+                print(f"run {r + 1} workers={w}: {frames} frames in {wall:.2f} s -> {frames / wall:.1f} frames/s "
+                      f"(worker utilisation {utilisation:.0%}, load average {os.getloadavg()[0]:.1f})")
     base = args.workers[0]
     for w in args.workers:
         print(f"workers={w}: best {max(rates[w]):.1f} frames/s, median {statistics.median(rates[w]):.1f} frames/s")
