@@ -48,31 +48,34 @@ def colour_votes(image: np.ndarray, box: np.ndarray, mask: np.ndarray | None = N
     Pixels inside any ``exclude`` box (other objects overlapping this one, Kx4 XYXY) do not vote.
     """
     h, w = image.shape[:2]
-    x1, y1, x2, y2 = box
+    x1, y1, x2, y2 = (float(v) for v in box)
     cx, cy, bw, bh = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) * 0.3, (y2 - y1) * 0.3
-    a, b = int(np.clip(cx - bw, 0, w - 1)), int(np.clip(cx + bw + 1, 1, w))
-    c, d = int(np.clip(cy - bh, 0, h - 1)), int(np.clip(cy + bh + 1, 1, h))
-    votes = np.zeros(len(COLOURS))
+    a, b = min(max(int(cx - bw), 0), w - 1), min(max(int(cx + bw + 1), 1), w)
+    c, d = min(max(int(cy - bh), 0), h - 1), min(max(int(cy + bh + 1), 1), h)
     if b <= a or d <= c:
-        return votes
+        return np.zeros(len(COLOURS))
     step = max(1, max(b - a, d - c) // 16)
-    ys, xs = np.arange(c, d, step), np.arange(a, b, step)
-    keep = np.ones((len(ys), len(xs)), dtype=bool)
-    if mask is not None and mask[np.ix_(ys, xs)].any():
-        keep &= mask[np.ix_(ys, xs)]
-    if exclude is not None:
+    crop = image[c:d:step, a:b:step]
+    keep = None
+    if mask is not None:
+        m = mask[c:d:step, a:b:step]
+        keep = m if m.any() else None
+    if exclude is not None and len(exclude):
+        ys, xs = np.arange(c, d, step), np.arange(a, b, step)
+        inside = np.zeros(crop.shape[:2], dtype=bool)
         for ex in exclude:
-            keep &= ~(((ys >= ex[1]) & (ys < ex[3]))[:, None] & ((xs >= ex[0]) & (xs < ex[2]))[None, :])
-    if not keep.any():
-        return votes
-    crop = image[np.ix_(ys, xs)][keep][None]
-    hsv = cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_BGR2HSV).reshape(-1, 3).astype(np.int32)
+            if ex[0] < b and ex[2] > a and ex[1] < d and ex[3] > c:
+                inside |= ((ys >= ex[1]) & (ys < ex[3]))[:, None] & ((xs >= ex[0]) & (xs < ex[2]))[None, :]
+        keep = ~inside if keep is None else keep & ~inside
+    pixels = crop.reshape(-1, 3) if keep is None else crop[keep]
+    if len(pixels) == 0:
+        return np.zeros(len(COLOURS))
+    hsv = cv2.cvtColor(np.ascontiguousarray(pixels[None]), cv2.COLOR_BGR2HSV).reshape(-1, 3).astype(np.int32)
     hue, sat, val = hsv[:, 0], hsv[:, 1], hsv[:, 2]
     chroma = (sat >= 70) & (val >= 60)
     names = np.where(chroma, _HUE_NAMES[np.searchsorted(_HUE_EDGES, hue, side="right")],
                      np.where(val < 50, 10, np.where((sat < 40) & (val > 190), 8, 9)))
-    np.add.at(votes, names, 1.0)
-    return votes
+    return np.bincount(names, minlength=len(COLOURS)).astype(np.float64)
 
 
 def size_class(box: np.ndarray, width: int, height: int) -> str:

@@ -89,9 +89,9 @@ def _cells_free(boxes: np.ndarray, width: int, height: int, cols: int = 8, rows:
     """Which cells of a cols x rows grid (row-major) no box touches."""
     covered = np.zeros((rows, cols), dtype=bool)
     cw, ch = width / cols, height / rows
-    for x1, y1, x2, y2 in boxes:
-        c0, c1 = int(np.clip(x1 // cw, 0, cols - 1)), int(np.clip(np.ceil(x2 / cw), 1, cols))
-        r0, r1 = int(np.clip(y1 // ch, 0, rows - 1)), int(np.clip(np.ceil(y2 / ch), 1, rows))
+    for x1, y1, x2, y2 in boxes.tolist():
+        c0, c1 = min(max(int(x1 // cw), 0), cols - 1), min(max(int(-(-x2 // cw)), 1), cols)
+        r0, r1 = min(max(int(y1 // ch), 0), rows - 1), min(max(int(-(-y2 // ch)), 1), rows)
         covered[r0:r1, c0:c1] = True
     return ~covered.ravel()
 

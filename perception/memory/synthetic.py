@@ -85,6 +85,8 @@ class ScriptedScene:
         self.with_3d = with_3d
         self.info = SourceInfo("scripted", "synthetic", fps, width, height, self.frames)
         self.objects = self._script(max_objects, life_s)
+        self._births = np.array([o.birth for o in self.objects])
+        self._max_life = life_s[1]
         self._backgrounds = [self._background(k) for k in range(3)]
         self.scene_every_s = scene_every_s
 
@@ -121,6 +123,11 @@ class ScriptedScene:
         tile = np.clip(base + noise, 0, 255).astype(np.uint8)
         return cv2.resize(tile, (self.width, self.height), interpolation=cv2.INTER_NEAREST)
 
+    def alive(self, t: float) -> list[SceneObject]:
+        """Objects alive at time ``t`` (births are sorted, lives are bounded: a window, not a scan)."""
+        lo, hi = np.searchsorted(self._births, [t - self._max_life, t], side="right")
+        return [o for o in self.objects[lo:hi] if o.alive(t)]
+
     def time(self, i: int) -> float:
         """Timestamp (s) of frame ``i``."""
         return i / self.fps
@@ -142,7 +149,7 @@ class ScriptedScene:
         """The image of frame ``i`` (smaller boxes drawn on top)."""
         t = self.time(i)
         img = self._backgrounds[int(t // self.scene_every_s) % 3].copy()
-        live = [o for o in self.objects if o.alive(t) and not o.hidden_at(t)]
+        live = [o for o in self.alive(t) if not o.hidden_at(t)]
         for o in sorted(live, key=lambda o: -o.w * o.h):
             x1, y1, x2, y2 = (int(round(v)) for v in o.box(t))
             cv2.rectangle(img, (x1, y1), (x2 - 1, y2 - 1), PALETTE[o.colour], -1)
@@ -152,7 +159,7 @@ class ScriptedScene:
         """What a good tracker reports at frame ``i``: 2D tracks (boxes jittered by ``jitter_px`` Gaussian
         noise) and, with ``with_3d``, 3D tracks."""
         t = self.time(i)
-        rows = [(o, self.state(o, i)) for o in self.objects if o.alive(t)]
+        rows = [(o, self.state(o, i)) for o in self.alive(t)]
         rows = [(o, s) for o, s in rows if s is not None]
         boxes = np.array([o.box(t) for o, _ in rows]).reshape(-1, 4)
         if self.jitter_px > 0:

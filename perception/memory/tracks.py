@@ -40,7 +40,9 @@ class Trajectory:
             self.t.append(t)
             self.p.append(p)
             return
-        if self._pt and (len(self._pt) >= self.pending_cap or not self._explains(t, p)):
+        if len(self._pt) >= self.pending_cap:  # keep the check bounded: every other pending point
+            del self._pt[-2::-2], self._pp[-2::-2]
+        if self._pt and not self._explains(t, p):
             self.t.append(self._pt[-1])
             self.p.append(self._pp[-1])
             self._pt.clear()
