@@ -56,7 +56,8 @@ def recordings(tmp_path_factory) -> Path:
 def local_out(recordings, tmp_path_factory) -> tuple[Path, int]:
     """One local-engine batch over the recordings: (output folder, exit code)."""
     out = tmp_path_factory.mktemp("local") / "out"
-    rc = main(["batch", "--inputs", str(recordings / "*.avi"), "--out", str(out), "--workers", "2", *PIPELINE_ARGS])
+    rc = main(["batch", "--inputs", str(recordings / "*.avi"), "--out", str(out), "--workers", "2",
+               "--summary-json", str(out.parent / "batch.json"), *PIPELINE_ARGS])
     return out, rc
 
 
@@ -129,6 +130,10 @@ def test_local_batch_logs_every_recording_and_the_corrupt_one_as_failed(local_ou
             rec["input"], rec["key"], str(out), PipelineOptions(segmenter="none", tracker="iou", memory=False)).fingerprint)
     assert len({r["worker"] for r in recs.values()}) <= 2  # workers are reused across recordings
     assert not part_files(out)
+    summary = json.loads((out.parent / "batch.json").read_text())
+    assert (summary["done"], summary["failed"], summary["skipped"], summary["frames"]) == (4, 1, 0, 80)
+    assert summary["fps"] > 0 and len(summary["slowest"]) == 3
+    assert summary["failures"] == [{"input": bad["input"], "error": bad["error"]}]
 
 
 def test_rerun_skips_finished_work_retries_failures_and_redoes_damaged_outputs(local_out, recordings, capsys):

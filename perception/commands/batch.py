@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from perception.batch import ENGINES, BatchConfig, BatchSummary, resolve_inputs, run_batch
 from perception.batch.manifest import MANIFEST_NAME
-from perception.commands.common import add_summary_json, check_outputs, write_summary_json
+from perception.commands.common import check_outputs, write_summary_json
 from perception.commands.run import options_from_args
 from perception.io.exports import TRACK_FORMATS
 from perception.types import InputError
@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--on-error", choices=["continue", "stop"], default="continue",
                    help="when a stage fails on a frame: report and continue (default) or fail that recording")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    add_summary_json(p)
+    p.add_argument("--summary-json", metavar="PATH",
+                   help="write the batch summary (counts, frames, fps overall, slowest recordings, failures) as JSON")
     p.set_defaults(handler=batch_command)
 
 
