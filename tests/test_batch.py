@@ -222,3 +222,15 @@ def test_a_recording_that_kills_its_worker_fails_alone(recordings, tmp_path):
     records = {r["key"]: r for r in run_local([good[0], crash, good[1]], workers=2)}
     assert records["walk2"]["status"] == "failed" and "worker process died" in records["walk2"]["error"]
     assert records["walk0"]["status"] == records["walk1"]["status"] == "done"
+
+
+def test_rgbd_recordings_also_get_the_3d_map(shared_data, recordings, tmp_path):
+    out = tmp_path / "out"
+    rgbd = shared_data / "rgbd" / "7scenes-a"
+    assert main(["batch", "--inputs", str(rgbd), str(recordings / "walk0.avi"), "--out", str(out),
+                 "--max-frames", "3", *PIPELINE_ARGS]) == 0
+    recs = latest(out)
+    assert recs["7scenes-a"]["outputs"] == ["7scenes-a/tracks.txt", "7scenes-a/map.ply", "7scenes-a/instances.json",
+                                            "7scenes-a/summary.json"]
+    assert recs["walk0.avi"]["outputs"] == ["walk0/tracks.txt", "walk0/summary.json"]
+    assert (out / "7scenes-a" / "map.ply").read_bytes().startswith(b"ply")
