@@ -183,7 +183,8 @@ def test_killed_batch_resumes_without_redoing_or_leaving_half_files(tmp_path):
     assert main(["batch", "--inputs", str(tmp_path / "*.avi"), "--out", str(out), *PIPELINE_ARGS]) == 0
     recs = Manifest(out).latest()
     assert {Path(k).name for k in recs} == {p.name for p in inputs}
-    assert {k for k, r in recs.items() if r["status"] == "skipped"} == done_before
+    skipped = {k for k, r in recs.items() if r["status"] == "skipped"}
+    assert done_before <= skipped  # (one finished just before the kill, not yet logged, is also skipped)
     assert all(r["status"] in ("done", "skipped") for r in recs.values())
     assert not part_files(out)
     for rec in recs.values():
