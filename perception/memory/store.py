@@ -20,7 +20,7 @@ from perception.memory.events import Event, Timeline
 from perception.memory.history import CountHistory, InstanceBook, InstanceSummary, count_at
 from perception.memory.star import Cluster, FrameRecord, StarMemory
 from perception.memory.tracks import TrackBook, TrackSummary
-from perception.types import FrameResult, InputError
+from perception.types import FrameResult, InputError, TrackState
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class VideoMemory:
             dup = (last is not None and last.embedding.shape == emb.shape
                    and float(last.embedding @ emb) >= self.config.duplicate_similarity)
             jpeg = b"" if dup else encode_jpeg(image, self.config.keyframe_max_side, self.config.jpeg_quality)
-            visible = result.tracks.ids[result.tracks.states == 1]
+            visible = result.tracks.ids[result.tracks.states == TrackState.CONFIRMED]
             inst = () if result.instances is None else tuple(int(i) for i in result.instances.ids)
             record = FrameRecord(p.index, t, t, 1.0, emb, jpeg, tuple(sorted(int(i) for i in visible)), inst)
         with self._lock:
