@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.overlay import label_image
 from perception.pipeline.runner import Pipeline
 from perception.types import FrameResult, Intrinsics
 
@@ -57,11 +58,11 @@ def depth_points(result: FrameResult, stride: int = 4) -> tuple[np.ndarray, np.n
     pose = np.eye(4) if p.pose is None else p.pose
     xyz = cam @ pose[:3, :3].T + pose[:3, 3]
     rgb = p.image[v, u][:, ::-1]
+    label, label_ids = label_image(result)
     ids = np.zeros(len(z), np.int64)
-    t = result.tracks
-    if t.masks is not None:
-        for tid, m in zip(t.ids, t.masks):
-            ids[m[v, u]] = tid
+    if label is not None:
+        lut = np.concatenate([[0], label_ids]).astype(np.int64)
+        ids = lut[label[v, u]]
     return xyz, rgb, ids
 
 

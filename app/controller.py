@@ -109,6 +109,7 @@ class StreamController(QObject):
         self.trails = TrailBook()
         self.cloud = CloudBuilder()
         self.recorder: SessionRecorder | None = None
+        self.pipeline_error: str | None = None
         self.state = "closed"
         self.last_index = -1
         self.last_result: FrameResult | None = None
@@ -128,11 +129,12 @@ class StreamController(QObject):
     def open(self, spec: str) -> SourceInfo:
         """Close what is open and open ``spec``; InputError (nothing changes) if it cannot be opened."""
         source = _StampedSource(self.source_opener(spec))
+        self.pipeline_error = None
         try:
             pipeline = self.pipeline_factory(self.options, source.info)
-        except Exception:
-            source.close()
-            raise
+        except Exception as exc:  # the video still plays; the window says why nothing is processed
+            self.pipeline_error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, InputError) else str(exc)
+            pipeline = Pipeline([])
         self.close()
         self.source, self.spec, self.pipeline = source, spec, pipeline
         self.log.reset()
@@ -149,6 +151,7 @@ class StreamController(QObject):
             self.options = options
             return
         pipeline = self.pipeline_factory(options, self.source.info)
+        self.pipeline_error = None
         playing = self.state == "playing"
         self._stop_worker()
         if self.pipeline is not None:
@@ -303,6 +306,9 @@ class StreamController(QObject):
             self.play()
 
     def _start(self, max_frames: int | None) -> None:
+        length = self.source.info.length
+        if self.seekable and length is not None and self.last_index + 1 < length:
+            self._reposition(self.last_index + 1)  # undo the reader's read-ahead of the previous run
         self._generation += 1
         gen = self._generation
         live = self.source.info.live
@@ -386,7 +392,8 @@ class StreamController(QObject):
             return
         info = self.info
         at_end = info is not None and info.length is not None and self.last_index + 1 >= info.length
-        if stats.source_error is not None or at_end:
+        stopped_live = info is not None and info.live and self.state == "playing"  # a camera ends only when lost
+        if stats.source_error is not None or at_end or stopped_live:
             self._set_state("ended")
         elif self.state == "playing":
             self._set_state("paused")

@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.gui_ms: deque[float] = deque(maxlen=2000)
         self.frames_shown = 0
         self._pending: FrameView | None = None
+        self.last_view: FrameView | None = None
         self._handler_ms = 0.0
         self._reported_stages: set[str] = set()
         self._jobs: list[threading.Thread] = []
@@ -214,6 +215,9 @@ class MainWindow(QMainWindow):
             self.notify("Cannot open source", f"{spec}: {type(exc).__name__}: {exc}\n\nChoose another source from the File menu.")
             return False
         self._remember(spec)
+        if self.controller.pipeline_error:
+            self.notify("Pipeline unavailable", f"{self.controller.pipeline_error}\n\nThe source plays without processing; "
+                        "change the choices in the Pipeline panel and press Apply.")
         if play:
             self.controller.play()
         else:
@@ -326,7 +330,7 @@ class MainWindow(QMainWindow):
             if getattr(ev, "kind", None) in NARRATED or not hasattr(ev, "kind"):
                 self.chat.narrate(getattr(ev, "text", str(ev)))
         self.state_label.setText(f"{self.controller.state} | frame {view.index + 1} | {len(r.tracks)} tracks")
-        self._pending = view
+        self._pending = self.last_view = view
         self._handler_ms = (time.perf_counter() - t0) * 1e3
 
     def _on_painted(self, t: float) -> None:
@@ -494,6 +498,7 @@ class _JobSignal(QObject):
 def launch(argv: list[str] | None = None) -> int:
     """Open the studio on ``argv[0]`` (a source spec) or the bundled sample and run until the window closes."""
     argv = list(argv or [])
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "perception-studio"])
     app.setApplicationName("Perception Studio")
     window = MainWindow()

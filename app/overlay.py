@@ -77,7 +77,7 @@ class TrailBook:
                 if i in self._points and len(self._points[i]) > 1]
 
 
-def _label_image(result: FrameResult) -> tuple[np.ndarray | None, np.ndarray]:
+def label_image(result: FrameResult) -> tuple[np.ndarray | None, np.ndarray]:
     """HxW int32 labels (0 = none, k = the k-th ID) and the ID of each label k >= 1.
 
     Uses the segmenter's label image when present (one pass, no per-mask loop); else paints the masks
@@ -132,7 +132,7 @@ class OverlayLayer:
 def build_layer(result: FrameResult, layers: OverlayLayers, trails: TrailBook | None = None) -> OverlayLayer:
     """The enabled overlay layers of ``result`` (masks blended, boxes / IDs / trails opaque)."""
     h, w = result.packet.image.shape[:2]
-    label, ids = _label_image(result) if layers.masks else (None, np.zeros(0, np.int64))
+    label, ids = label_image(result) if layers.masks else (None, np.zeros(0, np.int64))
     if label is not None and len(ids):
         if len(ids) > 255:  # uint8 lookup tables below hold 255 labels
             label = np.where(label > 255, 0, label)
