@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
+from dataclasses import dataclass
 
-from app.pipeline_panel import AnswerSettings
 from perception.types import InputError
+
+@dataclass
+class AnswerSettings:
+    """Which answer backend the chat uses and where it lives ('' = the backend's default)."""
+
+    backend: str = "builtin"
+    endpoint: str = ""
+    model: str = ""
+
 
 MEMORY_OFF = "The streaming memory is off: tick 'Streaming memory' in the Pipeline panel and press Apply."
 
@@ -20,14 +28,33 @@ def memory_of(stage) -> object | None:
     return None
 
 
+def backend_names() -> list[str]:
+    """Answer backends this install offers ('builtin' needs no server)."""
+    try:
+        from perception.memory.answer.registry import PRESETS
+    except ImportError:
+        return ["builtin"]
+    return list(PRESETS)
+
+
+def default_endpoint(kind: str) -> str:
+    """The usual local address of a backend kind ('' for builtin or unknown)."""
+    try:
+        from perception.memory.answer.registry import PRESETS
+    except ImportError:
+        return ""
+    return PRESETS.get(kind, ("", None))[1] or ""
+
+
 def make_backend(settings: AnswerSettings):
-    """An AnswerBackend for ``settings``; InputError with a way forward if it is not available."""
-    answer = importlib.import_module("perception.memory.answer")
+    """An AnswerBackend for ``settings``; InputError with a way forward if it cannot be built."""
     if settings.backend == "builtin":
-        return answer.GroundedAnswerer()
-    build = getattr(answer, "build_backend", None)
-    if build is None:
-        raise InputError(f"the '{settings.backend}' answer backend is not installed; choose 'builtin' in the Pipeline panel")
-    if not settings.endpoint:
-        raise InputError(f"the '{settings.backend}' backend needs an endpoint URL: set it in the Pipeline panel")
-    return build(settings.backend, endpoint=settings.endpoint, model=settings.model or None)
+        from perception.memory.answer import GroundedAnswerer
+
+        return GroundedAnswerer()
+    try:
+        from perception.memory.answer.registry import make_backend as build
+    except ImportError:
+        raise InputError(f"the '{settings.backend}' answer backend is not installed; choose 'builtin' in the "
+                         "Pipeline panel") from None
+    return build(settings.backend, url=settings.endpoint or None, model=settings.model or None)

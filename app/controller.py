@@ -119,7 +119,7 @@ class StreamController(QObject):
         self._generation = 0
         self._since_cloud = 0
         self.want_cloud = True
-        self._events: deque = deque(maxlen=256)
+        self._narration: deque = deque(maxlen=256)
         self._layer: OverlayLayer | None = None
         self._latest: FramePacket | None = None
         self._preview = False
@@ -283,11 +283,11 @@ class StreamController(QObject):
             view, self._mailbox = self._mailbox, None
         return view
 
-    def take_events(self) -> list:
-        """Events (e.g. memory narration) produced since the last call, oldest first."""
+    def take_narration(self) -> list:
+        """Narration messages the memory stage produced since the last call, oldest first."""
         out = []
-        while self._events:
-            out.append(self._events.popleft())
+        while self._narration:
+            out.append(self._narration.popleft())
         return out
 
     # ----- internals ------------------------------------------------------------------------------------
@@ -343,7 +343,7 @@ class StreamController(QObject):
         single = self._worker is not None and self._worker.max_frames is not None
         self._deliver(result, cloud=self.want_cloud and (single or self._since_cloud >= self.cloud_every),
                       own_frame=not self._preview)
-        self._events.extend(result.events)
+        self._narration.extend(result.extras.get("narration", ()))
         for err in result.errors:
             self.stage_failed.emit(err)
 

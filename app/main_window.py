@@ -13,15 +13,15 @@ from collections import deque
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressDialog, QVBoxLayout, QWidget)
 
-from app.answers import MEMORY_OFF, make_backend, memory_of
+from app.answers import MEMORY_OFF, AnswerSettings, make_backend, memory_of
 from app.chat_panel import ChatPanel
 from app.cloud_view import CloudView
 from app.controller import FrameView, PipelineFactory, SourceOpener, StreamController
-from app.pipeline_panel import AnswerSettings, PipelinePanel
+from app.pipeline_panel import PipelinePanel
 from app.recording import recording_kind
 from app.stats_panel import StatsPanel
 from app.tracks_panel import TracksPanel
@@ -33,7 +33,6 @@ from perception.types import InputError, SourceInfo, StageError
 
 SAMPLE = "sample"
 MAX_RECENT = 8
-NARRATED = {"confirmed", "refound", "ended", "instance", "scene_change"}
 
 
 class MainWindow(QMainWindow):
@@ -118,9 +117,6 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             v.addAction(dock.toggleViewAction())
         v.addAction("&Fit video", self.video.fit)
-        for key, slot in ((Qt.Key.Key_Space, self.controller.toggle), (Qt.Key.Key_Right, lambda: self.step(1)),
-                          (Qt.Key.Key_Left, lambda: self.step(-1))):
-            QShortcut(QKeySequence(key), self, slot)
 
     def _connect(self) -> None:
         c = self.controller
@@ -157,8 +153,8 @@ class MainWindow(QMainWindow):
         opts = PipelineOptions()
         opts.segmenter = str(s.value("pipeline/segmenter", opts.segmenter))
         opts.tracker = str(s.value("pipeline/tracker", opts.tracker))
-        opts.map3d = s.value("pipeline/map3d", True, type=bool)
-        opts.memory = s.value("pipeline/memory", True, type=bool)
+        opts.map3d = {"auto": None, "on": True, "off": False}.get(str(s.value("pipeline/map3d", "auto")))
+        opts.memory = s.value("pipeline/memory", opts.memory, type=bool)
         self.pipeline_panel.set_options(opts)
         self.controller.options = self.pipeline_panel.options()
         self.pipeline_panel.set_answer_settings(AnswerSettings(
@@ -172,7 +168,7 @@ class MainWindow(QMainWindow):
         o = self.controller.options
         s.setValue("pipeline/segmenter", o.segmenter)
         s.setValue("pipeline/tracker", o.tracker)
-        s.setValue("pipeline/map3d", bool(o.map3d))
+        s.setValue("pipeline/map3d", {None: "auto", True: "on", False: "off"}[o.map3d])
         s.setValue("pipeline/memory", bool(o.memory))
         s.setValue("cloud/budget", self.cloud_view.budget.value())
         self._save_answer_settings(self.pipeline_panel.answer_settings())
@@ -326,9 +322,8 @@ class MainWindow(QMainWindow):
         self.stats_panel.add(r.index, view.ready_at, r.timings_ms, view.queue_depth, view.dropped)
         if view.cloud is not None:
             self.cloud_view.set_snapshot(view.cloud)
-        for ev in self.controller.take_events():
-            if getattr(ev, "kind", None) in NARRATED or not hasattr(ev, "kind"):
-                self.chat.narrate(getattr(ev, "text", str(ev)))
+        for said in self.controller.take_narration():
+            self.chat.narrate(getattr(said, "text", str(said)))
         self.state_label.setText(f"{self.controller.state} | frame {view.index + 1} | {len(r.tracks)} tracks")
         self._pending = self.last_view = view
         self._handler_ms = (time.perf_counter() - t0) * 1e3
@@ -476,6 +471,17 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getSaveFileName(self, "Record session as video", "session.avi", "Video (*.avi *.mp4)")
         if path:
             self.start_recording(path)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        """Space: play/pause; Right / Left: step (keys a focused text field does not take)."""
+        actions = {Qt.Key.Key_Space: self.controller.toggle, Qt.Key.Key_Right: lambda: self.step(1),
+                   Qt.Key.Key_Left: lambda: self.step(-1)}
+        action = actions.get(Qt.Key(event.key()))
+        if action is None:
+            super().keyPressEvent(event)
+            return
+        action()
+        event.accept()
 
     # ----- shutdown -------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name

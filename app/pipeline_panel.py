@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
-from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit,
                                QPushButton, QVBoxLayout, QWidget)
 
+from app.answers import AnswerSettings, backend_names, default_endpoint
 from perception.pipeline.factory import PipelineOptions
 
 # tracker name -> the threshold options its constructor takes (label, key, default)
@@ -50,6 +50,15 @@ def available_trackers() -> list[str]:
     return ["none", *TRACKERS]
 
 
+def available_trackers3d() -> list[str]:
+    """3D tracker names from the tracker registry, plus 'none'."""
+    try:
+        from trackers.registry import TRACKERS_3D
+    except ImportError:
+        return ["none"]
+    return [*TRACKERS_3D, "none"]
+
+
 def memory_installed() -> bool:
     """Whether the streaming memory stage can be built."""
     return _installed("perception.memory")
@@ -60,13 +69,7 @@ def map3d_installed() -> bool:
     return _installed("perception.map3d.stage")
 
 
-@dataclass
-class AnswerSettings:
-    """Which answer backend the chat uses and where it lives."""
-
-    backend: str = "builtin"
-    endpoint: str = ""
-    model: str = ""
+MAP3D_CHOICES: dict[str, bool | None] = {"auto": None, "on": True, "off": False}
 
 
 class PipelinePanel(QWidget):
@@ -88,17 +91,19 @@ class PipelinePanel(QWidget):
         self.tracker.currentTextChanged.connect(self._show_thresholds)
         self.thresholds: dict[str, QDoubleSpinBox] = {}
         self.threshold_form = QFormLayout()
-        self.map3d = QCheckBox("3D map")
-        self.map3d.setEnabled(map3d_installed())
-        self.map3d.setToolTip("Needs an RGB-D source" if map3d_installed() else "The 3D map is not installed")
+        self.map3d = QComboBox()
+        self.map3d.addItems(list(MAP3D_CHOICES) if map3d_installed() else ["off"])
+        self.map3d.setToolTip("auto: on for sources with depth" if map3d_installed() else "The 3D map is not installed")
+        self.tracker3d = QComboBox()
+        self.tracker3d.addItems(available_trackers3d())
         self.memory = QCheckBox("Streaming memory (chat)")
         self.memory.setEnabled(memory_installed())
         self.apply_button = QPushButton("Apply")
         self.apply_button.clicked.connect(lambda: self.options_changed.emit(self.options()))
         self.backend = QComboBox()
-        self.backend.addItems(["builtin", "openai", "ollama"])
+        self.backend.addItems(backend_names())
         self.endpoint = QLineEdit()
-        self.endpoint.setPlaceholderText("http://localhost:11434")
+        self.backend.currentTextChanged.connect(lambda k: self.endpoint.setPlaceholderText(default_endpoint(k)))
         self.model = QLineEdit()
         self.model.setPlaceholderText("model name")
         for w in (self.backend,):
@@ -114,7 +119,8 @@ class PipelinePanel(QWidget):
         form.addRow("Segmenter", seg_row)
         form.addRow("Tracker", self.tracker)
         form.addRow(self.threshold_form)
-        form.addRow(self.map3d)
+        form.addRow("3D map", self.map3d)
+        form.addRow("3D tracker", self.tracker3d)
         form.addRow(self.memory)
         form.addRow(self.apply_button)
         answers = QGroupBox("Answers")
@@ -150,7 +156,12 @@ class PipelinePanel(QWidget):
         for key, value in options.tracker_options.items():
             if key in self.thresholds:
                 self.thresholds[key].setValue(float(value))
-        self.map3d.setChecked(bool(options.map3d) and self.map3d.isEnabled())
+        choice = next((k for k, v in MAP3D_CHOICES.items() if v == options.map3d), "auto")
+        if self.map3d.findText(choice) >= 0:
+            self.map3d.setCurrentText(choice)
+        tracker3d = getattr(options, "tracker3d", None)
+        if tracker3d is not None and self.tracker3d.findText(tracker3d) >= 0:
+            self.tracker3d.setCurrentText(tracker3d)
         self.memory.setChecked(bool(options.memory) and self.memory.isEnabled())
         self.sam_checkpoint = str(getattr(options, "sam_checkpoint", "") or "")
 
@@ -158,7 +169,8 @@ class PipelinePanel(QWidget):
         """The options the widgets describe."""
         values = {"segmenter": self.segmenter.currentText(), "tracker": self.tracker.currentText(),
                   "tracker_options": {k: s.value() for k, s in self.thresholds.items()},
-                  "map3d": self.map3d.isChecked(), "memory": self.memory.isChecked()}
+                  "map3d": MAP3D_CHOICES[self.map3d.currentText()], "tracker3d": self.tracker3d.currentText(),
+                  "memory": self.memory.isChecked()}
         names = {f.name for f in dataclasses.fields(PipelineOptions)}
         if "sam_checkpoint" in names and self.sam_checkpoint:
             values["sam_checkpoint"] = self.sam_checkpoint

@@ -63,6 +63,8 @@ class TransportBar(QWidget):
             self.layer_boxes[name] = box
             lay.addWidget(box)
         self.highlight: int | None = None
+        for w in self.findChildren(QWidget):  # keys stay with the window: Space plays, arrows step
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     def layers(self) -> OverlayLayers:
         """The layers the toggles ask for."""

@@ -27,45 +27,17 @@ QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 WAIT_MS = 60_000
 
 
-class _MemoryStage:
-    """Test adapter used only while the factory offers no "memory" stage: VideoMemory as a stage."""
-
-    name = "memory"
-
-    def __init__(self) -> None:
-        from perception.memory import VideoMemory
-
-        self.memory = VideoMemory()
-
-    def process(self, result):
-        result.events.extend(self.memory.update(result))
-        return result
-
-    def reset(self) -> None:
-        self.memory.reset()
-
-    def close(self) -> None:
-        pass
-
-
 def studio_pipeline(options, info) -> Pipeline:
-    """The real factory's pipeline, completed with the weight-free segmenter, 3D map and memory if it lacks them."""
+    """The real factory's pipeline; while the segmenter registry is not installed, its weight-free segmenter is added."""
     try:
-        stages = list(build_pipeline(options, info).stages)
-    except ImportError:  # a stage the factory names is not installed yet
-        stages = list(build_pipeline(replace(options, segmenter="none", map3d=False, memory=False), info).stages)
-    names = [s.name for s in stages]
-    if "segment" not in names and options.segmenter != "none" and info.has_depth:
+        return build_pipeline(options, info)
+    except ImportError:
+        stages = list(build_pipeline(replace(options, segmenter="none"), info).stages)
+    if options.segmenter != "none" and info.has_depth:
         from perception.segmentation.geometric import GeometricSegmenter
         from perception.segmentation.stage import SegmentStage
 
         stages.insert(0, SegmentStage(GeometricSegmenter()))
-    if "map3d" not in names and options.map3d is not False and info.has_depth:
-        from perception.map3d.stage import build_map3d_stage
-
-        stages.append(build_map3d_stage())
-    if "memory" not in names and options.memory:
-        stages.append(_MemoryStage())
     return Pipeline(stages, on_error=options.on_error)
 
 
@@ -326,8 +298,6 @@ def test_settings_and_recent_sources_persist(qtbot, tmp_path):
 def test_keyboard_transport(window, qtbot):
     assert window.open_spec("mem:8")
     qtbot.waitUntil(lambda: _shown(window, 0), timeout=WAIT_MS)
-    window.activateWindow()
-    qtbot.waitActive(window)
     qtbot.keyClick(window.video, Qt.Key.Key_Right)
     qtbot.waitUntil(lambda: _shown(window, 1), timeout=WAIT_MS)
     qtbot.keyClick(window.video, Qt.Key.Key_Left)
