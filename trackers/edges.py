@@ -66,9 +66,9 @@ class EdgeScorer:
     identities have 75th percentile 0.82-0.88."""
 
     bias: float = 0.0
-    w_iou: float = 4.0
+    w_iou: float = 2.0
     w_offset: float = 2.0
-    w_size: float = 4.0
+    w_size: float = 1.0
     w_cosine: float = 10.0
     cosine_neutral: float = 0.88
     offset_growth: float = 0.3
