@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,21 +69,27 @@ def detect_layout(folder: Path) -> str | None:
     return None
 
 
+def _load_matrix(path: Path, what: str) -> np.ndarray:
+    """A whitespace-separated numeric matrix; InputError naming the file if it is unreadable or empty."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # NumPy's "input contained no data": said below, once
+            matrix = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {what} file {path}: {exc}") from None
+    if matrix.size == 0:
+        raise InputError(f"{what} file {path} is empty")
+    return matrix
+
+
 def load_pose_file(path: Path) -> np.ndarray:
     """A 4x4 camera-to-world matrix from a whitespace-separated text file; InputError naming the file."""
-    try:
-        pose = np.loadtxt(path, dtype=np.float64, ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read pose file {path}: {exc}") from None
-    return validate_pose(pose, f"pose file {path}")
+    return validate_pose(_load_matrix(path, "pose"), f"pose file {path}")
 
 
 def load_intrinsics_file(path: Path) -> Pinhole:
     """(fx, fy, cx, cy) from a 3x3 or 4x4 camera matrix file; InputError naming the file if invalid."""
-    try:
-        k = np.loadtxt(path, dtype=np.float64, ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read intrinsics file {path}: {exc}") from None
+    k = _load_matrix(path, "intrinsics")
     if k.shape not in ((3, 3), (4, 4)):
         raise InputError(f"intrinsics file {path} must hold a 3x3 or 4x4 matrix, got shape {k.shape}")
     fx, fy, cx, cy = float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2])
