@@ -14,7 +14,7 @@ from perception.sources.synthetic import SyntheticSource, open_room_folder
 from perception.synthetic import cache, generate_rgbd_scene, open_synthetic, parse_spec, sample_path
 from perception.synthetic.folder import COMPLETE_MARKER
 from perception.synthetic.render import RoomRenderer
-from perception.synthetic.room import RoomConfig, camera_path
+from perception.synthetic.room import RoomConfig, build_room, camera_path
 from perception.synthetic.room_truth import RoomGroundTruth
 from perception.types import InputError
 
@@ -102,6 +102,31 @@ def test_label_points_recovers_the_instance_maps(room: Path) -> None:
         labels = gt.label_points(points, frame=f)
         assert np.mean(labels == ids) > 0.99
     assert np.all(gt.label_points(np.array([[0.0, 0.0, 50.0]])) == 0)
+
+
+def test_colour_odometry_recovers_the_ground_truth_motion() -> None:
+    import open3d as o3d
+
+    cfg = RoomConfig(seed=1, n_frames=60, width=320, height=240, moving=False)
+    k, poses = cfg.intrinsics_matrix(), camera_path(cfg)
+    renderer = RoomRenderer(build_room(cfg), k, cfg.width, cfg.height)
+    cam = o3d.camera.PinholeCameraIntrinsic(cfg.width, cfg.height, k[0, 0], k[1, 1], k[0, 2], k[1, 2])
+
+    def rgbd(f: int):
+        view = renderer.render(f, poses[f])
+        return o3d.geometry.RGBDImage.create_from_color_and_depth(
+            o3d.geometry.Image(np.ascontiguousarray(view.color[..., ::-1])), o3d.geometry.Image(view.depth),
+            depth_scale=1.0, depth_trunc=20.0)
+
+    option = o3d.pipelines.odometry.OdometryOption()
+    option.depth_max = 20.0
+    for f in (0, 30):
+        ok, step, _ = o3d.pipelines.odometry.compute_rgbd_odometry(
+            rgbd(f + 1), rgbd(f), cam, np.eye(4), o3d.pipelines.odometry.RGBDOdometryJacobianFromColorTerm(), option)
+        truth = np.linalg.inv(poses[f]) @ poses[f + 1]
+        err = np.linalg.inv(truth) @ step
+        assert ok and np.linalg.norm(truth[:3, 3]) > 0.05
+        assert np.linalg.norm(err[:3, 3]) < 0.01 and np.degrees(np.arccos(min(1.0, (np.trace(err[:3, :3]) - 1) / 2))) < 0.2
 
 
 def test_moving_objects_really_move_in_the_depth(room: Path) -> None:

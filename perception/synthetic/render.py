@@ -9,7 +9,12 @@ import open3d as o3d
 
 from perception.synthetic.geometry import RoomInstance, local_mesh
 
-LIGHT = np.array([0.4, 0.3, 1.0]) / np.linalg.norm([0.4, 0.3, 1.0])
+# Two fixed world-space lights (key, fill) with weights: shading never depends on the viewpoint, so surfaces
+# keep their brightness as the camera moves (photometric odometry assumes exactly that).
+LIGHTS = np.array([[0.4, 0.3, 1.0], [-0.6, -0.5, 0.3]], dtype=np.float32)
+LIGHTS /= np.linalg.norm(LIGHTS, axis=1, keepdims=True)
+LIGHT_WEIGHTS = np.array([0.45, 0.3], dtype=np.float32)
+AMBIENT = 0.3
 
 
 @dataclass
@@ -65,12 +70,11 @@ class RoomRenderer:
 
     def _shade(self, frame: int, normals: np.ndarray, depth: np.ndarray, dirs: np.ndarray, geom: np.ndarray,
                eye: np.ndarray) -> np.ndarray:
-        """BGR of N hit pixels: albedo x (plane-wave texture in object coordinates) x (ambient + key + head light)."""
-        unit = dirs / np.linalg.norm(dirs, axis=1, keepdims=True)
-        cos_view = np.einsum("nc,nc->n", normals, unit)
-        facing = normals * np.where(cos_view > 0, -1.0, 1.0).astype(np.float32)[:, None]
-        key = np.clip(np.einsum("nj,j->n", facing, LIGHT.astype(np.float32)), 0.0, None)
-        light = 0.3 + 0.45 * key + 0.3 * np.abs(cos_view)
+        """BGR of N hit pixels: albedo x (plane-wave texture in object coordinates) x (ambient + two world lights)."""
+        toward = np.where(np.einsum("nc,nc->n", normals, dirs) > 0, -1.0, 1.0).astype(np.float32)
+        facing = normals * toward[:, None]
+        lit = np.clip(np.einsum("nj,lj->nl", facing, LIGHTS), 0.0, None)
+        light = AMBIENT + np.einsum("nl,l->n", lit, LIGHT_WEIGHTS)
         points = eye.astype(np.float32) + dirs * depth[:, None]
         order = np.argsort(geom, kind="stable")
         starts = np.searchsorted(geom[order], np.arange(len(self.instances) + 1))
