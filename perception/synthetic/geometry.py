@@ -51,8 +51,8 @@ class RoomInstance:
     size: np.ndarray
     color: np.ndarray
     poses: np.ndarray
+    texture: np.ndarray
     structure: bool = False
-    texture: np.ndarray | None = None
 
     @property
     def moving(self) -> bool:

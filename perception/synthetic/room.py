@@ -35,6 +35,7 @@ CATALOG: dict[str, tuple[str, tuple[float, float, float], tuple[float, float, fl
     "cup": ("cylinder", (0.1, 0.1, 0.12), (0.16, 0.16, 0.2), "table"),
     "box": ("box", (0.15, 0.15, 0.1), (0.3, 0.3, 0.25), "table"),
     "orb": ("sphere", (0.12, 0.12, 0.12), (0.24, 0.24, 0.24), "table"),
+    "pillar": ("cylinder", (0.3, 0.3, ROOM_HEIGHT), (0.3, 0.3, ROOM_HEIGHT), "occluder"),
 }
 MOVABLE = ("crate", "stool", "ball")
 
@@ -77,7 +78,7 @@ def _structure(rng: np.random.Generator) -> list[RoomInstance]:
         ("wall", (2 * hx, t, h), (0.0, -hy - t / 2, h / 2), (0.82, 0.74, 0.74)),
     ]
     return [RoomInstance(i + 1, name, "box", np.array(size), np.array(color), yaw_pose(*centre, 0.0)[None],
-                         structure=True, texture=_texture(rng, 1.5, 5.0))
+                         _texture(rng, 1.5, 5.0), structure=True)
             for i, (name, size, centre, color) in enumerate(parts)]
 
 
@@ -115,19 +116,24 @@ def _outer_spot(rng: np.random.Generator, reach: float) -> np.ndarray | None:
 
 
 def _place_objects(cfg: RoomConfig, rng: np.random.Generator) -> list[RoomInstance]:
+    """Up to ``cfg.n_objects`` objects (fewer if the room fills up), plus six pillars with heavy occlusion.
+
+    Mix: two movers sliding back and forth across the centre (if ``moving``), furniture against the walls,
+    free-standing objects in the centre (or, when it is full, between the camera orbit and the walls) and
+    small items on tables. Footprints, including each mover's whole sweep, never overlap.
+    """
     layout, on_tables = _Layout(), _Layout()
     objects: list[RoomInstance] = []
 
     def add(name: str, size: np.ndarray, poses: np.ndarray) -> None:
-        shape = CATALOG[name][0] if name in CATALOG else "cylinder"
-        objects.append(RoomInstance(FIRST_OBJECT_ID + len(objects), name, shape, size,
-                                    _distinct_color(len(objects), rng), poses, texture=_texture(rng, 3.0, 9.0)))
+        objects.append(RoomInstance(FIRST_OBJECT_ID + len(objects), name, CATALOG[name][0], size,
+                                    _distinct_color(len(objects), rng), poses, _texture(rng, 3.0, 9.0)))
 
     if cfg.heavy_occlusion:
         for a in rng.uniform(0, 2 * np.pi) + np.arange(6) * np.pi / 3:
             xy = PILLAR_ORBIT * [np.cos(a), np.sin(a)]
             layout.take(xy - 0.15, xy + 0.15)
-            add("pillar", np.array([0.3, 0.3, ROOM_HEIGHT]), yaw_pose(xy[0], xy[1], ROOM_HEIGHT / 2, 0.0)[None])
+            add("pillar", np.array(CATALOG["pillar"][1]), yaw_pose(xy[0], xy[1], ROOM_HEIGHT / 2, 0.0)[None])
 
     n_moving = min(2, cfg.n_objects) if cfg.moving else 0
     n_table = cfg.n_objects // 4
@@ -142,7 +148,7 @@ def _place_objects(cfg: RoomConfig, rng: np.random.Generator) -> list[RoomInstan
     frames = np.arange(cfg.n_frames)
     for where, name in plan[: cfg.n_objects]:
         if where == "table" and not tables:
-            where, name = "centre", str(rng.choice(centre_names[1:]))
+            where, name = "centre", str(rng.choice([n for n in centre_names if n != "table"]))
         shape, lo, hi, _ = CATALOG[name]
         size = rng.uniform(lo, hi)
         if shape != "box":

@@ -40,8 +40,8 @@ def instance_record(inst: RoomInstance, n_frames: int) -> dict:
 def _instance_from_record(rec: dict) -> RoomInstance:
     poses = np.asarray(rec["poses"] if rec.get("moving") else [rec["pose"]], dtype=np.float64)
     return RoomInstance(int(rec["id"]), str(rec["name"]), rec["shape"], np.asarray(rec["size"], dtype=np.float64),
-                        np.asarray(rec["color"], dtype=np.float64) / 255.0, poses, bool(rec.get("structure", False)),
-                        np.asarray(rec["texture"], dtype=np.float64))
+                        np.asarray(rec["color"], dtype=np.float64) / 255.0, poses,
+                        np.asarray(rec["texture"], dtype=np.float64), bool(rec.get("structure", False)))
 
 
 def read_matrix(path: Path, shape: tuple[int, int]) -> np.ndarray:
