@@ -175,19 +175,37 @@ def _wait_for_progress(proc: subprocess.Popen, frames: int, timeout: float) -> N
     raise AssertionError(f"no progress to {frames} frames: {seen[-500:]}")
 
 
-def test_ctrl_c_during_a_headless_run_keeps_the_exports_valid(shared_data, tmp_path, segmenters):
-    out = tmp_path / "tracks.txt"
-    cmd = [sys.executable, str(REPO_ROOT / "main.py"), "run", "--source", str(shared_data / "mot/TUD-Campus"),
-           "--no-memory", "--realtime", "1", "--export-tracks", str(out)]
+def _interrupt(cmd: list[str], after_frames: int) -> tuple[int, str]:
+    """Run ``cmd``, send SIGINT once its progress bar shows ``after_frames`` frames; return (exit code, stderr)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO_ROOT)
     try:
-        _wait_for_progress(proc, 10, timeout=120)
+        _wait_for_progress(proc, after_frames, timeout=120)
         proc.send_signal(signal.SIGINT)
-        rest_out, rest_err = proc.communicate(timeout=60)
+        _, rest = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert proc.returncode == 130, rest_err
-    err = rest_err.decode()
+    return proc.returncode, rest.decode(errors="replace")
+
+
+def test_ctrl_c_during_a_headless_run_keeps_tracks_and_answers_valid(shared_data, tmp_path):
+    tracks, answers = tmp_path / "tracks.txt", tmp_path / "answers.json"
+    code, err = _interrupt([sys.executable, str(REPO_ROOT / "main.py"), "run", "--source",
+                            str(shared_data / "mot/TUD-Campus"), "--segmenter", "none", "--tracker", "iou",
+                            "--realtime", "1", "--ask", "what happened?", "--answers", str(answers),
+                            "--export-tracks", str(tracks)], after_frames=10)
+    assert code == 130, err
+    assert "Traceback" not in err and f"interrupted: outputs so far written to {tracks}, {answers}" in err
+    assert len(read_mot(tracks)) == 0  # valid (no segmenter: no tracks)
+    doc = json.loads(answers.read_text())
+    assert 10 <= doc["meta"]["frames"] < 71 and [a["question"] for a in doc["answers"]] == ["what happened?"]
+
+
+def test_ctrl_c_during_a_headless_run_keeps_the_exports_valid(shared_data, tmp_path, segmenters):
+    out = tmp_path / "tracks.txt"
+    code, err = _interrupt([sys.executable, str(REPO_ROOT / "main.py"), "run", "--source",
+                            str(shared_data / "mot/TUD-Campus"), "--no-memory", "--realtime", "1", "--export-tracks",
+                            str(out)], after_frames=10)
+    assert code == 130, err
     assert "Traceback" not in err and f"interrupted: outputs so far written to {out}" in err
     table = read_mot(out)  # a complete, valid file
     assert len(table) > 0 and 10 <= table.frames.max() < 71
