@@ -93,11 +93,14 @@ class ChatPanel(QWidget):
         threading.Thread(target=run, name="chat-answer", daemon=True).start()
 
     def narrate(self, text: str) -> None:
-        """Show a proactive narration line."""
-        self.messages.append(_Message("narration", text))
+        """Show a proactive narration line (appended, not a full redraw)."""
+        msg = _Message("narration", text)
+        self.messages.append(msg)
         if len(self.messages) > 500:
             del self.messages[:100]
-        self._render()
+            self._render()
+            return
+        self.view.append(self._html(msg))
 
     def _on_chunk(self, idx: int, chunk) -> None:
         if idx >= len(self.messages):
@@ -121,19 +124,21 @@ class ChatPanel(QWidget):
         if idx < len(self.messages):
             self.answered.emit(self.messages[idx].text.strip())
 
+    @staticmethod
+    def _html(m: _Message) -> str:
+        """One message as an HTML paragraph (links coloured by the ID they cite)."""
+        style = {"you": "color:#9cdcfe", "narration": "color:#aaaaaa;font-style:italic"}.get(m.who, "")
+        if m.error:
+            style = "color:#f48771"
+        body = html.escape(m.text.strip() or "…")
+        links = " ".join(f'<a href="{h}" style="color:{id_color_hex(int(h.split(":")[2]))}">'
+                         f"{html.escape(label)}</a>" if int(h.split(":")[2]) >= 0 else
+                         f'<a href="{h}">{html.escape(label)}</a>' for h, label in m.links)
+        return (f'<p style="{style}"><b>{html.escape(m.who)}:</b> {body}'
+                + (f"<br/>↳ {links}" if links else "") + "</p>")
+
     def _render(self) -> None:
-        parts = []
-        for m in self.messages:
-            style = {"you": "color:#9cdcfe", "narration": "color:#aaaaaa;font-style:italic"}.get(m.who, "")
-            if m.error:
-                style = "color:#f48771"
-            body = html.escape(m.text.strip() or "…")
-            links = " ".join(f'<a href="{h}" style="color:{id_color_hex(int(h.split(":")[2]))}">'
-                             f"{html.escape(label)}</a>" if int(h.split(":")[2]) >= 0 else
-                             f'<a href="{h}">{html.escape(label)}</a>' for h, label in m.links)
-            parts.append(f'<p style="{style}"><b>{html.escape(m.who)}:</b> {body}'
-                         + (f"<br/>↳ {links}" if links else "") + "</p>")
-        self.view.setHtml("".join(parts))
+        self.view.setHtml("".join(self._html(m) for m in self.messages))
         bar = self.view.verticalScrollBar()
         bar.setValue(bar.maximum())
 

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QOffscreenSurface, QOpenGLContext
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from app.cloud import CloudSnapshot
 from app.overlay import id_colors
@@ -21,20 +21,23 @@ from app.overlay import id_colors
 log = logging.getLogger(__name__)
 
 
-def opengl_available() -> tuple[bool, str]:
-    """Whether an OpenGL context can be created and made current here, and why not."""
+def opengl_available() -> tuple[bool, str, bool]:
+    """Whether an OpenGL context can be made current here, why not, and whether it renders in software."""
     try:
         ctx = QOpenGLContext()
         if not ctx.create():
-            return False, "no OpenGL context could be created"
+            return False, "no OpenGL context could be created", False
         surface = QOffscreenSurface()
         surface.create()
         if not ctx.makeCurrent(surface):
-            return False, "the OpenGL context could not be made current"
+            return False, "the OpenGL context could not be made current", False
+        from OpenGL import GL
+
+        renderer = (GL.glGetString(GL.GL_RENDERER) or b"").decode(errors="replace").lower()
         ctx.doneCurrent()
-        return True, ""
+        return True, "", any(k in renderer for k in ("llvmpipe", "softpipe", "software", "swrast"))
     except Exception as exc:  # any driver trouble means: use the 2D fallback
-        return False, str(exc)
+        return False, str(exc), False
 
 
 def point_colors(snap: CloudSnapshot, by: str, highlight: int | None) -> np.ndarray:
@@ -67,7 +70,7 @@ class _GLCanvas:
         view = _PickingGLView(owner)
         view.setCameraPosition(distance=8.0, elevation=35, azimuth=-60)
         view.addItem(gl.GLGridItem())
-        self.scatter = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=3.0, pxMode=True)
+        self.scatter = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=3.0, pxMode=True, glOptions="opaque")
         self.path = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=(1.0, 0.85, 0.1, 1.0), width=2.0)
         self.frustum = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=(0.2, 1.0, 0.3, 1.0), width=2.0, mode="lines")
         for item in (self.scatter, self.path, self.frustum):
@@ -116,15 +119,22 @@ class _FlatCanvas:
         self.widget.setLabel("bottom", "x (m)")
         self.widget.setLabel("left", "y (m)")
         self.scatter = pg.ScatterPlotItem(size=3, pen=None)
-        self.scatter.sigClicked.connect(lambda _item, pts, _ev: owner.pick_point(pts[0].index()) if len(pts) else None)
+        self.index = np.zeros(0, dtype=np.int64)  # drawn point -> snapshot point
+        self.scatter.sigClicked.connect(
+            lambda _item, pts, _ev: owner.pick_point(int(self.index[pts[0].index()])) if len(pts) else None)
         self.path = pg.PlotCurveItem(pen=pg.mkPen((255, 217, 25), width=2))
         self.frustum = pg.PlotCurveItem(pen=pg.mkPen((50, 255, 80), width=2), connect="pairs")
         for item in (self.scatter, self.path, self.frustum):
             self.widget.addItem(item)
 
-    def show(self, snap: CloudSnapshot, colors: np.ndarray) -> None:
-        brushes = [pg.mkBrush(*c) for c in (colors * 255).astype(int)]
-        self.scatter.setData(x=snap.xyz[:, 0], y=snap.xyz[:, 1], brush=brushes)
+    def show(self, snap: CloudSnapshot, colors: np.ndarray, max_points: int = 5000) -> None:
+        keep = np.linspace(0, len(snap) - 1, min(len(snap), max_points)).astype(np.int64) if len(snap) else []
+        self.index = np.asarray(keep, dtype=np.int64)
+        rgba = (colors[self.index] * 255).astype(np.uint8)
+        palette, inverse = np.unique(rgba, axis=0, return_inverse=True)
+        brushes = [pg.mkBrush(*c) for c in palette.tolist()]
+        self.scatter.setData(x=snap.xyz[self.index, 0], y=snap.xyz[self.index, 1],
+                             brush=[brushes[i] for i in inverse.ravel()])
         self.path.setData(snap.trajectory[:, 0], snap.trajectory[:, 1]) if len(snap.trajectory) else self.path.clear()
         self.frustum.setData(snap.frustum[:, 0], snap.frustum[:, 1]) if len(snap.frustum) else self.frustum.clear()
 
@@ -137,7 +147,7 @@ class CloudView(QWidget):
 
     def __init__(self, parent: QWidget | None = None, use_opengl: bool | None = None):
         super().__init__(parent)
-        ok, why = opengl_available() if use_opengl is None else (use_opengl, "OpenGL disabled")
+        ok, why, self.software_gl = opengl_available() if use_opengl is None else (use_opengl, "OpenGL disabled", False)
         self.snapshot: CloudSnapshot | None = None
         self.highlight: int | None = None
         self.color_by = QComboBox()
@@ -170,8 +180,38 @@ class CloudView(QWidget):
             note = QLabel(f"OpenGL unavailable ({why}): showing the map from above.")
             note.setWordWrap(True)
             lay.addWidget(note)
-        lay.addWidget(self.canvas.widget, 1)
+        self.separate_window = ok and self.software_gl
+        if self.separate_window:
+            # Software OpenGL: a GL widget inside the main window would make every video repaint composite
+            # the whole window through GL; in its own top-level window it costs only its own updates.
+            self.canvas.widget.setWindowTitle("Perception Studio — 3D view")
+            self.canvas.widget.resize(640, 480)
+            note = QLabel("Software OpenGL: the 3D view has its own window.")
+            note.setWordWrap(True)
+            show = QPushButton("Show 3D window")
+            show.clicked.connect(self.show_window)
+            lay.addWidget(note)
+            lay.addWidget(show)
+            lay.addStretch(1)
+        else:
+            lay.addWidget(self.canvas.widget, 1)
         self.canvas.widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+
+    def show_window(self) -> None:
+        """Show (and raise) the separate 3D window, when the view uses one."""
+        if self.separate_window:
+            self.canvas.widget.show()
+            self.canvas.widget.raise_()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """The separate 3D window appears with the panel."""
+        super().showEvent(event)
+        self.show_window()
+
+    def close_window(self) -> None:
+        """Close the separate 3D window (the main window is closing)."""
+        if self.separate_window:
+            self.canvas.widget.close()
 
     def set_snapshot(self, snap: CloudSnapshot) -> None:
         """Show new points, trajectory and frustum."""

@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["3D view"]], [480], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["Tracks"]], [220], Qt.Orientation.Vertical)
         self.state_label = QLabel("no source")
+        self.state_label.setMinimumWidth(260)  # per-frame text changes must not relayout the window
         self.statusBar().addPermanentWidget(self.state_label)
 
         self._build_menus()
@@ -490,6 +491,7 @@ class MainWindow(QMainWindow):
         if self.controller.recorder is not None:
             self.stop_recording()
         self.controller.close()
+        self.cloud_view.close_window()
         for job in self._jobs:
             job.join(10.0)
         super().closeEvent(event)
@@ -505,6 +507,7 @@ def launch(argv: list[str] | None = None) -> int:
     """Open the studio on ``argv[0]`` (a source spec) or the bundled sample and run until the window closes."""
     argv = list(argv or [])
     QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    sys.setswitchinterval(0.001)  # the GUI thread gets the GIL back quickly from the pipeline threads
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "perception-studio"])
     app.setApplicationName("Perception Studio")
     window = MainWindow()

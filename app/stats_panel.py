@@ -83,8 +83,8 @@ class StatsPanel(QWidget):
         return float(1.0 / np.mean(1.0 / vals)) if len(vals) else float("nan")
 
     def redraw(self) -> None:
-        """Push the buffers to the plots (only if something changed)."""
-        if not self._dirty:
+        """Push the buffers to the plots (only if something changed and the panel is on screen)."""
+        if not self._dirty or not self.isVisible():
             return
         self._dirty = False
         x = np.arange(len(self.frames))

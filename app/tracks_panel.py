@@ -17,7 +17,7 @@ class TracksPanel(QWidget):
 
     seek_requested = Signal(int, str, int)
 
-    def __init__(self, log: SessionLog, parent: QWidget | None = None, refresh_ms: int = 500):
+    def __init__(self, log: SessionLog, parent: QWidget | None = None, refresh_ms: int = 1000):
         super().__init__(parent)
         self.log = log
         self._version = -1
@@ -36,8 +36,8 @@ class TracksPanel(QWidget):
         self._timer.start(refresh_ms)
 
     def refresh(self, force: bool = False) -> None:
-        """Rebuild the table if the log changed."""
-        if not force and self.log.version == self._version:
+        """Rebuild the table if the log changed (and the panel is on screen, unless forced)."""
+        if not force and (self.log.version == self._version or not self.isVisible()):
             return
         self._version = self.log.version
         entries = self.log.entries()

@@ -38,7 +38,7 @@ class TransportBar(QWidget):
         self.slider.setTracking(False)
         self.slider.valueChanged.connect(self.seek_requested)
         self.frame_label = QLabel("–")
-        self.frame_label.setMinimumWidth(110)
+        self.frame_label.setFixedWidth(110)
         self.speed = QComboBox()
         self.speed.addItems(list(SPEEDS))
         self.speed.setCurrentText("1x")
