@@ -16,7 +16,7 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402
 from perception.io.mot import read_mot  # noqa: E402
 from perception.pipeline.runner import Pipeline  # noqa: E402
-from perception.sources import MemorySource  # noqa: E402
+from perception.sources import MemorySource, open_source  # noqa: E402
 from perception.types import Detections  # noqa: E402
 from trackers.base import TrackerStage  # noqa: E402
 from trackers.registry import build_tracker  # noqa: E402
@@ -50,7 +50,9 @@ def _pipeline(options, info) -> Pipeline:
     return Pipeline([_Boxes(), TrackerStage(build_tracker("iou", fps=info.fps))])
 
 
-def _opener(spec: str) -> MemorySource:
+def _opener(spec: str):
+    if not spec.startswith("mem:"):
+        return open_source(spec)
     n = int(spec.split(":")[1])
     return MemorySource([np.full((120, 160, 3), 10 * (i % 20), np.uint8) for i in range(n)], fps=30.0, name=spec)
 
@@ -131,3 +133,30 @@ def test_export_to_a_missing_folder_says_so(window, qtbot, tmp_path: Path):
         window.export_tracks(str(tmp_path / "gone" / "tracks.txt"), "mot")
     assert "does not exist" in sig.args[1] and "gone" in window.statusBar().currentMessage()
     assert not (tmp_path / "gone").exists()
+
+
+def _zero_byte(root: Path, esam_folder) -> tuple[str, str]:
+    (root / "empty.mp4").write_bytes(b"")
+    return str(root / "empty.mp4"), "empty (0 bytes)"
+
+
+def _nan_pose(root: Path, esam_folder) -> tuple[str, str]:
+    folder = esam_folder(2)
+    (folder / "pose" / "1.txt").write_text("nan 0 0 0\n0 1 0 0\n0 0 1 0\n0 0 0 1\n")
+    return str(folder), "non-finite"
+
+
+def _no_images(root: Path, esam_folder) -> tuple[str, str]:
+    (root / "seq" / "img1").mkdir(parents=True)
+    (root / "seq" / "img1" / "000001.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    return str(root / "seq"), "can be decoded"
+
+
+@pytest.mark.parametrize("make", [_zero_byte, _nan_pose, _no_images], ids=["zero-byte-video", "nan-pose", "undecodable"])
+def test_bad_file_opened_in_the_window_is_one_message(window, qtbot, tmp_path, esam_folder, make):
+    spec, words = make(tmp_path, esam_folder)
+    with qtbot.waitSignal(window.message_shown, timeout=WAIT_MS) as sig:
+        assert not window.open_spec(spec)
+    assert sig.args[0] == "Cannot open source" and words in sig.args[1]
+    assert "Cannot open source" in window.statusBar().currentMessage() and len(window.messages) == 1
+    _play_to_end(qtbot, window, "mem:3")  # and the window still plays what opens
