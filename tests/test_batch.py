@@ -17,7 +17,7 @@ import pytest
 from perception.batch import BatchConfig, Manifest, recording_keys, resolve_inputs, run_batch, run_local
 from perception.batch.layout import SUMMARY_NAME, is_complete
 from perception.batch.runner import _exclusive
-from perception.batch.task import RecordingTask
+from perception.batch.task import RecordingTask, run_task
 from perception.cli import main
 from perception.pipeline.factory import PipelineOptions
 from perception.types import InputError
@@ -235,3 +235,16 @@ def test_rgbd_recordings_also_get_the_3d_map(shared_data, recordings, tmp_path):
                                             "7scenes-a/summary.json"]
     assert recs["walk0.avi"]["outputs"] == ["walk0/tracks.txt", "walk0/summary.json"]
     assert (out / "7scenes-a" / "map.ply").read_bytes().startswith(b"ply")
+
+
+def test_a_task_replaces_half_written_files_left_by_a_killed_run(recordings, tmp_path):
+    task = RecordingTask(str(recordings / "walk1.avi"), "walk1", str(tmp_path),
+                         PipelineOptions(segmenter="none", tracker="iou", memory=False))
+    task.folder.mkdir()
+    (task.folder / ".tracks.txt.x1y2.part").write_text("1,1,")
+    (task.folder / "tracks.txt").write_text("stale\n")
+    assert is_complete(task.folder, task.spec, task.fingerprint) is None
+    record = run_task(task)
+    assert record["status"] == "done" and record["frames"] == 20
+    assert sorted(p.name for p in task.folder.iterdir()) == ["summary.json", "tracks.txt"]
+    assert is_complete(task.folder, task.spec, task.fingerprint) is not None
