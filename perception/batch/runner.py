@@ -126,7 +126,10 @@ def run_batch(config: BatchConfig, on_plan: Callable[[int, int], None] | None = 
     out = Path(config.out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"cannot write the batch to {out}: it is a file")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder {out}: {exc.strerror}") from None
     summary, run_id, t0 = BatchSummary(), now_iso(), time.perf_counter()
     with _exclusive(out):
         manifest = Manifest(out)
