@@ -55,6 +55,7 @@ class VideoFileSource(FrameSource):
         native_fps = self._cap.get(cv2.CAP_PROP_FPS)
         rate = fps if fps is not None else native_fps
         if not (rate and math.isfinite(rate) and rate > 0):
+            self._cap.release()
             raise InputError(f"{path}: the file has no valid frame rate; pass fps")
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self.info = SourceInfo(name=path.name, kind="video", fps=float(rate), width=first.shape[1],

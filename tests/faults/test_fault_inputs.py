@@ -211,3 +211,20 @@ def test_rgbd_intrinsics_with_zero_focal_length(cli, esam_folder, kept):
     r = cli("run", "--source", folder, *RGBD, "--export-tracks", kept, "--overwrite")
     assert r.code == 2 and "intrinsic.txt" in r.error and "fx=0.0" in r.error
     assert kept.read_text() == KEEP
+
+
+def test_refused_videos_leak_no_file_descriptors(shared_data, tmp_path):
+    import psutil
+
+    from perception.sources import VideoFileSource
+    from perception.types import InputError
+
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n" * 40)
+    proc = psutil.Process()
+    before = proc.num_fds()
+    for _ in range(30):
+        for path, fps in ((text, None), (shared_data / "video/megamind.avi", 0.0)):  # unreadable; invalid rate
+            with pytest.raises(InputError):
+                VideoFileSource(path, fps=fps)
+    assert proc.num_fds() <= before
