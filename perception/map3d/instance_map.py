@@ -1,0 +1,416 @@
+"""The online 3D instance map: per-frame lifting, free-space carving, association, voting and maintenance.
+
+Instance IDs are never reused; a merge keeps the older (smaller) ID, so IDs stay stable over a sequence.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from perception.lifting import (LiftConfig, LiftedSegments, check_frame, depth_edges, lift_labels, paint_labels,
+                                voxel_centers)
+from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
+from perception.map3d.voxels import VoxelStore
+from perception.types import InputError, Instances3D, Intrinsics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MapConfig:
+    """Map options; distances in metres.
+
+    assoc_cell: association counts overlap in cells of this many voxels a side; visible_tol: a map voxel is visible when |z - depth| is below this; carve_margin: a voxel this far in
+    front of the measured surface is free space; iou_min / recall_min / feature_min: association gates;
+    maintain_every: frames between merge/prune passes; merge_overlap: contested voxels / smaller size to merge,
+    in at least merge_min_frames frames;
+    min_observations / min_voxels: prune thresholds; reid_distance / reid_feature / reid_frames: an unmatched
+    segment takes over an instance seen in the last reid_frames frames within reid_distance (m) of it with
+    feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off).
+    """
+
+    lift: LiftConfig = field(default_factory=LiftConfig)
+    capacity: int = 2_000_000
+    visible_tol: float = 0.04
+    carve_margin: float = 0.08
+    iou_min: float = 0.3
+    recall_min: float = 0.5
+    feature_min: float = 0.75
+    min_new_voxels: int = 5
+    assoc_cell: int = 2
+    reid_distance: float = 0.5
+    reid_feature: float = 0.9
+    reid_frames: int = 15
+    maintain_every: int = 10
+    merge_overlap: float = 0.5
+    merge_min_frames: int = 3
+    min_observations: int = 3
+    min_voxels: int = 20
+    denoise_every: int = 30
+
+
+@dataclass
+class InstanceInfo:
+    """Per-instance summary kept beside the voxels."""
+
+    id: int
+    first_seen: int
+    last_seen: int
+    observations: int = 0
+    feature: np.ndarray | None = None
+
+
+@dataclass
+class FrameUpdate:
+    """What one integrate() call did: the instance of each segment (-1: none) and the visible instances."""
+
+    segment_ids: np.ndarray
+    visible_ids: np.ndarray
+
+
+class InstanceMap:
+    """Sparse voxel instance map with bounded memory; see MapConfig for options."""
+
+    def __init__(self, config: MapConfig | None = None):
+        self.config = config or MapConfig()
+        self.store = VoxelStore(self.config.lift.voxel, self.config.capacity)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every voxel and instance."""
+        self.store.clear()
+        self.info: dict[int, InstanceInfo] = {}
+        self._next_id = 1
+        self._conflicts: list[np.ndarray] = []
+        self._touched: set[int] = set()
+        self._merged: dict[int, int] = {}
+        self._keep_pairs: np.ndarray | None = None
+        self.frames = 0
+
+    @property
+    def voxel(self) -> float:
+        """Voxel edge length in metres."""
+        return self.store.voxel
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the map (voxels plus instance features)."""
+        feats = sum(i.feature.nbytes for i in self.info.values() if i.feature is not None)
+        return self.store.nbytes + feats + 64 * len(self.info)
+
+    def integrate(self, frame: int, depth: np.ndarray, image: np.ndarray | None, intrinsics: Intrinsics,
+                  pose: np.ndarray, masks: np.ndarray | None = None, labels: np.ndarray | None = None,
+                  embeddings: np.ndarray | None = None, n_segments: int | None = None,
+                  assign: np.ndarray | None = None) -> FrameUpdate:
+        """Fuse one frame's segments (NxHxW ``masks`` or an HxW ``labels`` image) into the map.
+
+        ``assign`` (instance ID per segment, > 0) bypasses association and maintenance: used to build
+        ground-truth maps with exactly the same lifting, voting and free-space carving.
+        """
+        check_frame(depth, intrinsics, pose)
+        valid = np.isfinite(depth) & (depth > 0)
+        if not valid.any():
+            raise InputError(f"frame {frame}: depth has no valid pixels")
+        cfg = self.config
+        if labels is None:
+            if masks is None:
+                raise InputError("integrate needs masks or a label image")
+            n_segments = len(masks)
+            if masks.ndim != 3 or masks.shape[1:] != depth.shape:
+                raise InputError(f"masks of shape {masks.shape} do not match depth {depth.shape}")
+            labels = paint_labels(masks, cfg.lift.stride)
+        n_segments = int(labels.max()) + 1 if n_segments is None else int(n_segments)
+        lifted = lift_labels(labels, depth, image, intrinsics, pose, n_segments, cfg.lift)
+        visible = self._visibility(depth, intrinsics, pose)
+        vis_ids = np.unique(self.store.label[visible])
+        if assign is None:
+            seg_ids = self._associate(frame, lifted, visible, embeddings)
+        else:
+            seg_ids = self._assign(frame, np.asarray(assign, np.int64))
+        self._vote(frame, lifted, seg_ids)
+        self.frames += 1
+        if assign is None and cfg.maintain_every > 0 and self.frames % cfg.maintain_every == 0:
+            self.maintain(frame, denoise=cfg.denoise_every > 0 and self.frames % cfg.denoise_every == 0)
+            seg_ids = np.array([i if i in self.info else self._resolve(i) for i in seg_ids], np.int64)
+        vis_ids = np.array([i if i in self.info else self._resolve(i) for i in vis_ids.tolist() if i > 0], np.int64)
+        return FrameUpdate(seg_ids, np.unique(vis_ids[vis_ids > 0]))
+
+    def _visibility(self, depth: np.ndarray, k: Intrinsics, pose: np.ndarray) -> np.ndarray:
+        """Rows of voxels visible in this frame; voxels seen through (free space) lose evidence and may vanish."""
+        st = self.store
+        if len(st) == 0:
+            return np.zeros(0, np.int64)
+        r = pose[:3, :3]
+        pc = (st.centers - pose[:3, 3].astype(np.float32)) @ r.astype(np.float32)
+        z = pc[:, 2]
+        front = np.flatnonzero(z > self.config.lift.min_depth)
+        zf = z[front]
+        u = np.round(pc[front, 0] / zf * k.fx + k.cx).astype(np.int64)
+        v = np.round(pc[front, 1] / zf * k.fy + k.cy).astype(np.int64)
+        inside = (u >= 0) & (u < k.width) & (v >= 0) & (v < k.height)
+        rows, u, v, zf = front[inside], u[inside], v[inside], zf[inside]
+        dm = depth[v, u]
+        ok = np.isfinite(dm) & (dm > 0)
+        rows, u, v, zf, dm = rows[ok], u[ok], v[ok], zf[ok], dm[ok]
+        d = np.where(np.isfinite(depth), depth, 0).astype(np.float32)
+        kern = np.ones((3, 3), np.uint8)
+        spread = (cv2.dilate(d, kern) - cv2.erode(d, kern))[v, u]  # depth change across a pixel: grazing surfaces
+        edges = cv2.dilate(depth_edges(depth).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        vis = rows[np.abs(zf - dm) < self.config.visible_tol + 0.5 * self.voxel + np.where(edges[v, u], 0, spread)]
+        free = rows[(dm > zf + self.config.carve_margin + spread) & ~edges[v, u]]
+        if len(free):
+            st.hits[free] = st.hits[free] // 2 - 1
+            dead = free[st.hits[free] <= 0]
+            st.label[dead] = 0
+            st.hits[dead] = 0
+            st.conf[dead] = 0
+        return vis[st.hits[vis] > 0]
+
+    def _associate(self, frame: int, lifted: LiftedSegments, visible: np.ndarray,
+                   embeddings: np.ndarray | None) -> np.ndarray:
+        """Instance ID for each segment, creating instances for unmatched segments with enough voxels.
+
+        Overlap is counted in cells of ``assoc_cell`` voxels so that a surface seen one voxel off
+        (noise, a moving object) still overlaps.
+        """
+        cfg = self.config
+        st = self.store
+        seg_cell, seg = unique_pairs(coarse_keys(lifted.keys, cfg.assoc_cell), lifted.segment)
+        vis = visible[st.label[visible] > 0]
+        map_cell, map_label = unique_pairs(coarse_keys(st.keys[vis], cfg.assoc_cell), st.label[vis])
+        inst_ids, inter, sizes, vis_sizes = cell_overlaps(seg_cell, seg, lifted.n_segments, map_cell, map_label)
+        sim = None
+        if embeddings is not None and len(inst_ids):
+            feats = [self.info[i].feature for i in inst_ids]
+            if all(f is not None for f in feats):
+                sim = _normalise(embeddings) @ np.stack(feats).T
+        match = associate(inter, sizes, vis_sizes, sim, cfg.iou_min, cfg.recall_min, cfg.feature_min)
+        covers = (inter / np.maximum(vis_sizes, 1)[None] >= 0.5) & (inter >= cfg.min_new_voxels)
+        multi = np.flatnonzero(covers.sum(1) >= 2)  # under-segmented: spans several known instances
+        self._keep_pairs = np.concatenate([s * (1 << 32) + inst_ids[covers[s]] for s in multi]) if len(multi) else None
+        inst_ids, match = self._reidentify(frame, lifted, embeddings, inst_ids, match, sizes)
+        ids = np.full(lifted.n_segments, -1, np.int64)
+        for s in range(lifted.n_segments):
+            if match[s] >= 0:
+                ids[s] = inst_ids[match[s]]
+            elif sizes[s] >= cfg.min_new_voxels:
+                ids[s] = self._next_id
+                self.info[self._next_id] = InstanceInfo(self._next_id, frame, frame)
+                self._next_id += 1
+            else:
+                continue
+            inst = self.info[int(ids[s])]
+            inst.last_seen = frame
+            inst.observations += 1
+            if embeddings is not None:
+                f = _normalise(embeddings[s:s + 1])[0]
+                inst.feature = f if inst.feature is None else _normalise((inst.feature * 0.8 + f * 0.2)[None])[0]
+            self._touched.add(int(ids[s]))
+        return ids
+
+    def _reidentify(self, frame: int, lifted: LiftedSegments, embeddings: np.ndarray | None, inst_ids: np.ndarray,
+                    match: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Give unmatched segments to recently seen, unmatched instances nearby with a very similar feature
+        (an object that moved further than overlap can follow); Hungarian on centroid distance."""
+        cfg = self.config
+        todo = np.flatnonzero((match < 0) & (sizes >= cfg.min_new_voxels))
+        if embeddings is None or len(todo) == 0 or cfg.reid_distance <= 0:
+            return inst_ids, match
+        taken = set(inst_ids[match[match >= 0]].tolist())
+        cands = np.array([i for i, inf in self.info.items() if i not in taken and inf.feature is not None
+                          and inf.last_seen >= frame - cfg.reid_frames], np.int64)
+        if len(cands) == 0:
+            return inst_ids, match
+        summ = self.instances(cands)
+        if len(summ) == 0:
+            return inst_ids, match
+        pts = voxel_centers(lifted.keys, self.voxel)
+        n = np.maximum(lifted.sizes(), 1)[:, None]
+        seg_c = np.stack([np.bincount(lifted.segment, pts[:, j], lifted.n_segments) for j in range(3)], 1) / n
+        dist = np.linalg.norm(seg_c[todo, None, :] - summ.centroids[None], axis=2)
+        sim = _normalise(embeddings[todo]) @ np.stack([self.info[i].feature for i in summ.ids.tolist()]).T
+        ok = (dist <= cfg.reid_distance) & (sim >= cfg.reid_feature)
+        if not ok.any():
+            return inst_ids, match
+        rows, cols = linear_sum_assignment(np.where(ok, dist, 1e6))
+        good = ok[rows, cols]
+        ids = np.concatenate([inst_ids, summ.ids[cols[good]]])
+        match = match.copy()
+        match[todo[rows[good]]] = len(inst_ids) + np.arange(int(good.sum()))
+        return ids, match
+
+    def _assign(self, frame: int, ids: np.ndarray) -> np.ndarray:
+        for i in np.unique(ids[ids > 0]).tolist():
+            inst = self.info.setdefault(i, InstanceInfo(i, frame, frame))
+            inst.last_seen = frame
+            inst.observations += 1
+        return ids
+
+    def _vote(self, frame: int, lifted: LiftedSegments, seg_ids: np.ndarray) -> None:
+        keys, seg, rgb = lifted.per_voxel()
+        lab = seg_ids[seg]
+        if self._keep_pairs is not None:  # voxels of an under-segmented segment keep their own instance
+            cur = self.label_of(keys)
+            own = np.isin(seg * (1 << 32) + cur, self._keep_pairs)
+            lab = np.where(own, cur, lab)
+            self._keep_pairs = None
+        keep = lab > 0
+        conflicts = self.store.vote(keys[keep], lab[keep], rgb[keep], frame)
+        conflicts = conflicts[(conflicts[:, 0] > 0) & (conflicts[:, 0] != conflicts[:, 1])]
+        if len(conflicts):
+            self._conflicts.append(np.column_stack([np.sort(conflicts, axis=1), np.full(len(conflicts), frame)]))
+
+    def _resolve(self, i: int) -> int:
+        """An ID that was merged away maps to the ID that absorbed it (-1 if it was pruned)."""
+        return self._merged.get(int(i), -1)
+
+    def maintain(self, frame: int, denoise: bool = False) -> None:
+        """Merge overlapping instances, prune weak ones, optionally DBSCAN-denoise recently touched ones."""
+        cfg = self.config
+        st = self.store
+        st.keep(st.hits > 0)
+        sizes = self._sizes()
+        self._merged = {}
+        if self._conflicts:
+            rows = np.concatenate(self._conflicts)
+            self._conflicts = []
+            uniq, counts = np.unique(rows[:, :2], axis=0, return_counts=True)
+            frames_of = np.unique(rows, axis=0)
+            pair_frames = dict(zip(*[tuple(map(tuple, a)) if i == 0 else a.tolist() for i, a in
+                                     enumerate(np.unique(frames_of[:, :2], axis=0, return_counts=True))]))
+            parent: dict[int, int] = {}
+
+            def root(x: int) -> int:
+                while x in parent:
+                    x = parent[x]
+                return x
+            for (a, b), c in zip(uniq.tolist(), counts.tolist()):
+                if a not in self.info or b not in self.info:
+                    continue
+                small = max(min(sizes.get(a, 0), sizes.get(b, 0)), 1)
+                if (c / small < cfg.merge_overlap or pair_frames[(a, b)] < cfg.merge_min_frames
+                        or not self._features_agree(a, b)):
+                    continue
+                ra, rb = root(a), root(b)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+            for child in list(parent):
+                self._absorb(root(child), child)
+        sizes = self._sizes()
+        stale = frame - cfg.maintain_every
+        for i, inst in list(self.info.items()):
+            weak = inst.observations < cfg.min_observations or sizes.get(i, 0) < cfg.min_voxels
+            if sizes.get(i, 0) == 0 or (weak and inst.last_seen < stale):
+                self._remove(i)
+        if denoise:
+            self._denoise([i for i in self._touched if i in self.info])
+            self._touched = set()
+
+    def _features_agree(self, a: int, b: int) -> bool:
+        fa, fb = self.info[a].feature, self.info[b].feature
+        return fa is None or fb is None or float(fa @ fb) >= self.config.feature_min
+
+    def _absorb(self, keep: int, gone: int) -> None:
+        st = self.store
+        st.label[st.label == gone] = keep
+        a, b = self.info[keep], self.info.pop(gone)
+        a.first_seen = min(a.first_seen, b.first_seen)
+        a.last_seen = max(a.last_seen, b.last_seen)
+        a.observations += b.observations
+        if a.feature is not None and b.feature is not None:
+            a.feature = _normalise((a.feature + b.feature)[None])[0]
+        self._merged[gone] = keep
+        self._touched.discard(gone)
+        self._touched.add(keep)
+
+    def _remove(self, i: int) -> None:
+        self.store.label[self.store.label == i] = 0
+        self.info.pop(i, None)
+        self._touched.discard(i)
+
+    def _denoise(self, ids: list[int]) -> None:
+        """Keep each instance's large DBSCAN clusters; stray voxels lose their label."""
+        import open3d as o3d
+
+        st = self.store
+        for i in ids:
+            rows = np.flatnonzero(st.label == i)
+            if len(rows) < 10:
+                continue
+            pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(st.centers[rows].astype(np.float64)))
+            lab = np.asarray(pcd.cluster_dbscan(eps=2.5 * self.voxel, min_points=3))
+            if lab.max() < 0:
+                continue
+            counts = np.bincount(lab[lab >= 0])
+            good = np.flatnonzero(counts >= 0.25 * counts.max())
+            st.label[rows[~np.isin(lab, good)]] = 0
+
+    def _sizes(self) -> dict[int, int]:
+        lab = self.store.label
+        ids, counts = np.unique(lab[lab > 0], return_counts=True)
+        return dict(zip(ids.tolist(), counts.tolist()))
+
+    def instances(self, ids: np.ndarray | None = None) -> Instances3D:
+        """Centroid, box and voxel count of the given instances (default: all), sorted by ID."""
+        st = self.store
+        lab = st.label
+        sel = np.flatnonzero(lab > 0) if ids is None else np.flatnonzero(np.isin(lab, ids) & (lab > 0))
+        if len(sel) == 0:
+            return Instances3D.empty()
+        order = sel[np.argsort(lab[sel], kind="stable")]
+        l = lab[order]
+        start = np.flatnonzero(np.r_[True, l[1:] != l[:-1]])
+        pts = st.centers[order].astype(np.float64)
+        counts = np.diff(np.append(start, len(order)))
+        cent = np.add.reduceat(pts, start, axis=0) / counts[:, None]
+        half = 0.5 * self.voxel
+        return Instances3D(l[start], cent, np.minimum.reduceat(pts, start, axis=0) - half,
+                           np.maximum.reduceat(pts, start, axis=0) + half, counts)
+
+    def summaries(self) -> list[dict]:
+        """JSON-ready per-instance records: id, centroid, box, point count, first/last seen frame, observations."""
+        inst = self.instances()
+        out = []
+        for j, i in enumerate(inst.ids.tolist()):
+            info = self.info.get(i)
+            if info is None:
+                continue
+            out.append({"id": i, "centroid": _r(inst.centroids[j]), "box_min": _r(inst.box_min[j]),
+                        "box_max": _r(inst.box_max[j]), "point_count": int(inst.point_counts[j]),
+                        "first_seen": info.first_seen, "last_seen": info.last_seen,
+                        "observations": info.observations})
+        return out
+
+    def points(self, max_points: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(xyz Nx3 float32, rgb Nx3 uint8, instance_id N int64; 0 = no instance), subsampled to ``max_points``."""
+        st = self.store
+        rows = np.flatnonzero(st.hits > 0)
+        if max_points is not None and len(rows) > max_points:
+            rows = np.sort(np.random.default_rng(seed).choice(rows, max_points, replace=False))
+        return st.centers[rows].copy(), st.rgb[rows].copy(), st.label[rows].copy()
+
+    def label_of(self, keys: np.ndarray) -> np.ndarray:
+        """Instance ID stored at each packed voxel key (0 where absent or unlabelled)."""
+        rows = self.store.lookup(keys)
+        out = np.zeros(len(keys), np.int64)
+        out[rows >= 0] = self.store.label[rows[rows >= 0]]
+        return out
+
+    def score(self, i: int) -> float:
+        """Confidence of an instance in [0, 1): grows with the number of observations."""
+        n = self.info[i].observations if i in self.info else 0
+        return n / (n + 2.0)
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+
+
+def _r(v: np.ndarray) -> list[float]:
+    return [round(float(x), 4) for x in v]

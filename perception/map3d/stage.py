@@ -1,0 +1,130 @@
+"""Pipeline stage "map3d": lift each frame's masks into the persistent instance map and report instances."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import numpy as np
+
+from perception.map3d.export import export_json, export_ply, write_mesh
+from perception.map3d.instance_map import InstanceMap, MapConfig
+from perception.map3d.tsdf import TSDFFusion
+from perception.odometry import RGBDOdometry
+from perception.types import FrameResult, InputError, Instances3D
+
+log = logging.getLogger(__name__)
+
+
+class Map3DStage:
+    """Fills ``result.instances`` (det_index links an instance to a detection) and
+    ``result.extras["instance_of_detection"]`` (instance ID per detection, -1 none).
+
+    Uses the packet's pose, else estimates one with RGB-D odometry (``odometry=True``); frames
+    without depth, without a pose (tracking lost) or with unusable data are skipped with a warning
+    and leave the map untouched. All map access goes through ``lock`` (the GUI reads from another thread).
+    """
+
+    name = "map3d"
+
+    def __init__(self, config: MapConfig | None = None, odometry: bool = True, tsdf: bool = False):
+        self.map = InstanceMap(config)
+        self.odometry = RGBDOdometry() if odometry else None
+        self.tsdf = TSDFFusion() if tsdf else None
+        self.lock = threading.Lock()
+        self.poses: dict[int, np.ndarray] = {}
+        self.skipped = 0
+
+    def _skip(self, result: FrameResult, why: str) -> FrameResult:
+        self.skipped += 1
+        log.warning("map3d: frame %d skipped: %s", result.index, why)
+        result.extras["map3d_skipped"] = why
+        return result
+
+    def process(self, result: FrameResult) -> FrameResult:
+        """Integrate one frame; see the class docstring."""
+        p = result.packet
+        if p.depth is None or p.intrinsics is None:
+            return self._skip(result, "no depth" if p.depth is None else "no camera intrinsics")
+        pose = p.pose
+        if pose is None:
+            if self.odometry is None:
+                return self._skip(result, "no camera pose and odometry is off")
+            try:
+                odo = self.odometry.track(p.image, p.depth, p.intrinsics)
+            except InputError as exc:
+                return self._skip(result, str(exc))
+            result.extras["odometry"] = odo.method
+            if odo.pose is None:
+                return self._skip(result, "camera tracking lost")
+            pose = odo.pose
+        det = result.detections
+        labels = result.extras.get("segment_labels")
+        masks = det.masks if det.masks is not None else np.zeros((len(det), *p.depth.shape), bool)
+        if labels is not None and (labels.shape != p.depth.shape or int(labels.max(initial=-1)) >= len(det)):
+            labels = None
+        with self.lock:
+            try:
+                upd = self.map.integrate(p.index, p.depth, p.image, p.intrinsics, pose, masks=masks, labels=labels,
+                                         embeddings=det.embeddings, n_segments=len(det))
+            except InputError as exc:
+                return self._skip(result, str(exc))
+            if self.tsdf is not None:
+                self.tsdf.integrate(p.image, p.depth, p.intrinsics, pose)
+            ids = np.union1d(upd.visible_ids, upd.segment_ids[upd.segment_ids > 0])
+            inst = self.map.instances(ids)
+        self.poses[p.index] = pose
+        det_index = np.full(len(inst), -1, np.int64)
+        for j, i in enumerate(inst.ids.tolist()):
+            hits = np.flatnonzero(upd.segment_ids == i)
+            if len(hits):
+                det_index[j] = hits[0]
+        result.instances = Instances3D(inst.ids, inst.centroids, inst.box_min, inst.box_max, inst.point_counts, det_index)
+        result.extras["instance_of_detection"] = upd.segment_ids
+        result.extras["camera_pose"] = pose
+        return result
+
+    def points(self, max_points: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Thread-safe snapshot of the map: (xyz Nx3, rgb Nx3 uint8, instance_id N; 0 = none)."""
+        with self.lock:
+            return self.map.points(max_points)
+
+    def export_ply(self, path: str | os.PathLike[str]) -> int:
+        """Write the map as PLY (xyz, rgb, instance); returns the number of points."""
+        with self.lock:
+            return export_ply(self.map, path)
+
+    def export_json(self, path: str | os.PathLike[str]) -> int:
+        """Write per-instance summaries as JSON; returns the number of instances."""
+        with self.lock:
+            return export_json(self.map, path)
+
+    def export_mesh(self, path: str | os.PathLike[str]) -> None:
+        """Write the TSDF mesh as PLY (needs ``tsdf=True``)."""
+        if self.tsdf is None:
+            raise InputError("mesh export needs the map3d stage built with tsdf=True")
+        with self.lock:
+            write_mesh(self.tsdf.mesh(), path)
+
+    def reset(self) -> None:
+        """Forget the map, the trajectory and the TSDF volume."""
+        with self.lock:
+            self.map.reset()
+            if self.odometry is not None:
+                self.odometry.reset()
+            if self.tsdf is not None:
+                self.tsdf.reset()
+            self.poses.clear()
+            self.skipped = 0
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def build_map3d_stage(voxel: float = 0.025, odometry: bool = True, tsdf: bool = False, **map_options) -> Map3DStage:
+    """The "map3d" stage; ``map_options`` are MapConfig fields (see its docstring)."""
+    from perception.lifting import LiftConfig
+
+    cfg = MapConfig(lift=LiftConfig(voxel=voxel), **map_options)
+    return Map3DStage(cfg, odometry=odometry, tsdf=tsdf)

@@ -1,0 +1,79 @@
+"""What every segmenter returns, the segmenter protocol, and helpers shared by the implementations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+from perception.types import Detections, FramePacket
+
+
+@dataclass
+class Segmentation:
+    """Masks of one frame as Detections plus the same partition as a label image (HxW int32, -1 = none)."""
+
+    detections: Detections
+    labels: np.ndarray
+
+    @classmethod
+    def empty(cls, height: int, width: int) -> "Segmentation":
+        """No segments."""
+        return cls(Detections(np.zeros((0, 4)), masks=np.zeros((0, height, width), bool)),
+                   np.full((height, width), -1, np.int32))
+
+    @classmethod
+    def from_low_res(cls, lab: np.ndarray, image: np.ndarray, stride: int, min_pixels: int = 0,
+                     scores: np.ndarray | None = None) -> "Segmentation":
+        """Build from a label image computed on ``image[::stride, ::stride]``: drop small segments, upsample."""
+        height, width = image.shape[:2]
+        n = int(lab.max()) + 1
+        if n <= 0:
+            return cls.empty(height, width)
+        counts = np.bincount(lab[lab >= 0], minlength=n) * stride * stride
+        keep = np.flatnonzero(counts >= max(min_pixels, 1))
+        remap = np.full(n + 1, -1, np.int32)
+        remap[keep] = np.arange(len(keep), dtype=np.int32)
+        lab = remap[lab]  # -1 indexes the last entry, which is -1
+        if len(keep) == 0:
+            return cls.empty(height, width)
+        full = cv2.resize(lab, (width, height), interpolation=cv2.INTER_NEAREST)
+        masks = np.zeros((len(keep), height, width), bool)
+        boxes = np.zeros((len(keep), 4))
+        for i, sl in enumerate(ndimage.find_objects(lab + 1)[: len(keep)]):
+            y0, y1 = sl[0].start * stride, min(sl[0].stop * stride, height)
+            x0, x1 = sl[1].start * stride, min(sl[1].stop * stride, width)
+            masks[i, y0:y1, x0:x1] = full[y0:y1, x0:x1] == i
+            boxes[i] = (x0, y0, x1, y1)
+        feats = colour_features(image[::stride, ::stride], lab, len(keep))
+        sc = None if scores is None else np.asarray(scores)[keep]
+        return cls(Detections(boxes, scores=sc, masks=masks, embeddings=feats), full)
+
+
+def colour_features(image_bgr: np.ndarray, lab: np.ndarray, n: int) -> np.ndarray:
+    """Per-segment colour descriptor (n x 28, unit length): hue x saturation and value histograms."""
+    hsv = cv2.cvtColor(np.ascontiguousarray(image_bgr), cv2.COLOR_BGR2HSV)
+    sel = lab >= 0
+    l = lab[sel].astype(np.int64)
+    h = hsv[..., 0][sel].astype(np.int64) * 8 // 180
+    s = hsv[..., 1][sel].astype(np.int64) * 3 // 256
+    v = hsv[..., 2][sel].astype(np.int64) * 4 // 256
+    hs = np.bincount(l * 24 + h * 3 + s, minlength=n * 24).reshape(n, 24)
+    vh = np.bincount(l * 4 + v, minlength=n * 4).reshape(n, 4)
+    f = np.sqrt(np.concatenate([hs, vh], axis=1).astype(np.float32))
+    return f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-9)
+
+
+@runtime_checkable
+class Segmenter(Protocol):
+    """Frame in, masks (with scores and optional per-mask features) out."""
+
+    name: str
+    needs_depth: bool
+
+    def segment(self, packet: FramePacket) -> Segmentation:
+        """Segment one frame."""
+        ...

@@ -1,0 +1,142 @@
+"""Weight-free RGB-D segmenter: depth and normal discontinuities -> connected components, plus RANSAC planes.
+
+Works on a subsampled organized point cloud (``stride``) and upsamples labels, so 640x480 runs in a few ms.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from perception.segmentation.base import Segmentation, colour_features
+from perception.types import FramePacket, InputError
+
+
+class GeometricSegmenter:
+    """Segments surfaces bounded by depth jumps or creases; dominant planes become one segment each.
+
+    stride: internal subsampling; depth_rel: depth jump threshold, as the second difference of inverse depth
+    times depth (zero on any plane, ~relative jump size at a discontinuity);
+    normal_deg: crease angle; min_pixels: smallest kept segment (full-resolution pixels);
+    max_planes / plane_dist / plane_min_frac: RANSAC planes (at most, inlier distance m, share of pixels);
+    max_depth: depth beyond this (m) is ignored.
+    """
+
+    name = "geometric"
+    needs_depth = True
+
+    def __init__(self, stride: int = 4, depth_rel: float = 0.04, normal_deg: float = 35.0,
+                 min_pixels: int = 400, max_planes: int = 3, plane_dist: float = 0.02, plane_min_frac: float = 0.08,
+                 max_depth: float = 10.0, seed: int = 0):
+        self.stride = int(stride)
+        self.depth_rel = depth_rel
+        self.cos_normal = float(np.cos(np.deg2rad(normal_deg)))
+        self.min_pixels = int(min_pixels)
+        self.max_planes, self.plane_dist, self.plane_min_frac = int(max_planes), plane_dist, plane_min_frac
+        self.max_depth = max_depth
+        self._rng = np.random.default_rng(seed)
+
+    def segment(self, packet: FramePacket) -> Segmentation:
+        """Masks of one RGB-D frame (empty when the frame has no valid depth)."""
+        if packet.depth is None or packet.intrinsics is None:
+            raise InputError("the geometric segmenter needs depth and intrinsics (use --segmenter rgb for colour-only input)")
+        s, k = self.stride, packet.intrinsics
+        d = np.nan_to_num(packet.depth[::s, ::s], nan=0.0).astype(np.float32)
+        d[(d < 0) | (d > self.max_depth)] = 0
+        d = cv2.medianBlur(d, 3)
+        h, w = d.shape
+        valid = d > 0
+        uu = (np.arange(w, dtype=np.float32) * s - k.cx) / k.fx
+        vv = (np.arange(h, dtype=np.float32) * s - k.cy) / k.fy
+        pts = np.stack([uu[None, :] * d, vv[:, None] * d, d], axis=2)
+        edge, normals = self._edges(d, pts, valid)
+        n_lab, lab = cv2.connectedComponents((~edge & valid).astype(np.uint8), connectivity=4)
+        lab = lab.astype(np.int32) - 1  # background component 0 -> -1
+        lab[edge | ~valid] = -1
+        lab = self._fill_edges(lab, d, valid)
+        lab = self._merge_planes(lab, pts, normals, valid)
+        return Segmentation.from_low_res(lab, packet.image, s, self.min_pixels)
+
+    def _edges(self, d: np.ndarray, pts: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pixels on a depth jump or a surface crease (normal angle above the threshold) or without depth; normals."""
+        inv = np.where(valid, 1.0 / np.maximum(d, 1e-6), 0.0).astype(np.float32)
+        jump = np.zeros(d.shape, bool)
+        jump[:, 1:-1] = np.abs(inv[:, :-2] - 2 * inv[:, 1:-1] + inv[:, 2:]) * d[:, 1:-1] > self.depth_rel
+        jump[1:-1] |= np.abs(inv[:-2] - 2 * inv[1:-1] + inv[2:]) * d[1:-1] > self.depth_rel
+        dx = np.zeros_like(pts)
+        dy = np.zeros_like(pts)
+        dx[:, 1:-1] = pts[:, 2:] - pts[:, :-2]
+        dy[1:-1] = pts[2:] - pts[:-2]
+        n = np.cross(dx, dy)
+        n /= np.maximum(np.linalg.norm(n, axis=2, keepdims=True), 1e-9)
+        crease = np.zeros(d.shape, bool)
+        crease[:, 1:] |= np.sum(n[:, 1:] * n[:, :-1], axis=2) < self.cos_normal
+        crease[1:] |= np.sum(n[1:] * n[:-1], axis=2) < self.cos_normal
+        thick = cv2.dilate((jump | crease).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))) > 0
+        return thick | ~valid, n
+
+    def _fill_edges(self, lab: np.ndarray, d: np.ndarray, valid: np.ndarray, passes: int = 2) -> np.ndarray:
+        """Give unlabelled pixels with depth the label of the 4-neighbour closest in depth (if within the jump gate)."""
+        for _ in range(passes):
+            todo = (lab < 0) & valid
+            if not todo.any():
+                break
+            pl = np.pad(lab, 1, constant_values=-1)
+            pd = np.pad(d, 1, constant_values=0)
+            nl = np.stack([pl[:-2, 1:-1], pl[2:, 1:-1], pl[1:-1, :-2], pl[1:-1, 2:]])
+            nd = np.stack([pd[:-2, 1:-1], pd[2:, 1:-1], pd[1:-1, :-2], pd[1:-1, 2:]])
+            diff = np.where(nl >= 0, np.abs(nd - d[None]) / np.maximum(nd, 1e-6), np.inf)
+            best = np.argmin(diff, axis=0)
+            bd = np.take_along_axis(diff, best[None], 0)[0]
+            take = todo & (bd < 2 * self.depth_rel)
+            lab = np.where(take, np.take_along_axis(nl, best[None], 0)[0], lab)
+        return lab
+
+    def _merge_planes(self, lab: np.ndarray, pts: np.ndarray, normals: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Find up to ``max_planes`` dominant planes (RANSAC) and make each one segment.
+
+        Components lying on a plane but for a few pixels join it whole; components partly on it (a leak
+        across a missed crease) give it their inlier pixels (close to the plane and facing its way).
+        """
+        import open3d as o3d
+
+        if self.max_planes <= 0:
+            return lab
+        flat, nrm = pts.reshape(-1, 3), normals.reshape(-1, 3)
+        labf = lab.reshape(-1)
+        cand = np.flatnonzero(valid.reshape(-1) & (labf >= 0))
+        n_lab = int(lab.max()) + 1
+        if len(cand) < 100 or n_lab == 0:
+            return lab
+        n_valid = valid.sum()
+        comp_size = np.bincount(labf[cand], minlength=n_lab)
+        out = lab.copy().reshape(-1)
+        next_label = n_lab
+        for _ in range(self.max_planes):
+            if len(cand) < max(100, self.plane_min_frac * n_valid):
+                break
+            sample = cand if len(cand) <= 2000 else self._rng.choice(cand, 2000, replace=False)
+            pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(flat[sample].astype(np.float64)))
+            model, _ = pcd.segment_plane(self.plane_dist, 3, 60)
+            normal, off = np.asarray(model[:3]), float(model[3])
+            inl = cand[(np.abs(flat[cand] @ normal + off) < self.plane_dist) & (np.abs(nrm[cand] @ normal) > 0.9)]
+            if len(inl) < self.plane_min_frac * n_valid:
+                break
+            on_plane = np.bincount(labf[inl], minlength=n_lab)
+            share = on_plane / np.maximum(comp_size, 1)
+            small_rest = (comp_size - on_plane) * self.stride ** 2 < self.min_pixels
+            whole = np.flatnonzero((share >= 0.7) & small_rest)
+            part = np.flatnonzero((share >= 0.2) & ~((share >= 0.7) & small_rest))
+            members = np.isin(labf, whole)
+            out[members] = next_label
+            out[inl[np.isin(labf[inl], part)]] = next_label
+            next_label += 1
+            cand = cand[(out[cand] < n_lab)]
+            for c in part:  # what a plane leaves of a component may fall apart
+                rest = (out == c).reshape(lab.shape).astype(np.uint8)
+                k, pieces = cv2.connectedComponents(rest, connectivity=4)
+                if k > 2:
+                    sel = pieces.reshape(-1) > 1
+                    out[sel] = next_label + pieces.reshape(-1)[sel] - 2
+                    next_label += k - 2
+        return out.reshape(lab.shape)
