@@ -4,7 +4,7 @@ Per frame: Kalman-predict every track; link each track to its top-k detections b
 and appearance (no score cutoff on the detection side); score each edge from its features; let edges
 compete for a few rounds of message passing; solve the assignment; then a second IoU pass, re-identify
 lost tracks by appearance, and start tracks only from high-score detections. A low-score detection may
-only extend a confirmed track (detection recovery) after a "real object" check.
+only extend an existing track (detection recovery) after a "real object" check.
 """
 
 from __future__ import annotations
@@ -116,8 +116,7 @@ class GraphTracker(Tracker):
         used = set(matches.values())
         free_d = np.array([j for j in range(len(cand)) if j not in used and (high[j] or real[j])], dtype=int)
         if len(free_t) and len(free_d):
-            tentative = np.array([tracks[i].state == TrackState.TENTATIVE for i in free_t])
-            pair_iou = np.where(tentative[:, None] & ~high[free_d][None, :], 0.0, iou[np.ix_(free_t, free_d)])
+            pair_iou = iou[np.ix_(free_t, free_d)]
             for r, c in zip(*_assign(pair_iou, self.second_iou)):
                 matches[int(free_t[r])] = int(free_d[c])
         # 3) re-identify lost tracks by appearance, within the time window and a speed gate
@@ -167,17 +166,17 @@ class GraphTracker(Tracker):
 
     def _real_objects(self, boxes: np.ndarray, scores: np.ndarray, high: np.ndarray,
                       iou: np.ndarray) -> np.ndarray:
-        """Low-score detections that may extend a confirmed track: they overlap a confirmed track's
-        prediction by ``recovery_iou`` and duplicate no higher-scoring detection."""
+        """Low-score detections that pass the "real object" check and so may extend (never start) a track:
+        they overlap the prediction of a live track by ``recovery_iou`` and duplicate no higher-scoring
+        detection by ``duplicate_iou``."""
         real = np.zeros(len(boxes), dtype=bool)
         if not self.recovery or len(boxes) == 0:
             return real
         low = np.flatnonzero(~high)
         if len(low) == 0:
             return real
-        confirmed = np.array([t.state != TrackState.TENTATIVE and t.misses <= self.track_buffer
-                              for t in self._tracks], dtype=bool)
-        overlaps = iou[confirmed][:, low].max(axis=0, initial=0.0) >= self.recovery_iou
+        live = np.array([t.misses <= self.track_buffer for t in self._tracks], dtype=bool)
+        overlaps = iou[live][:, low].max(axis=0, initial=0.0) >= self.recovery_iou
         dup = box_iou(boxes[low], boxes)
         higher = scores[None, :] > scores[low][:, None]
         duplicate = (np.where(higher, dup, 0.0) >= self.duplicate_iou).any(axis=1)
@@ -208,9 +207,7 @@ class GraphTracker(Tracker):
                 cos[~has] = np.nan
                 feats[:, cols, 5] = cos
         mask = sparse_edges(feats, near, self.top_k)
-        confirmed = np.array([t.state != TrackState.TENTATIVE for t in tracks])
         mask &= (high | real)[None, :]
-        mask &= confirmed[:, None] | high[None, :]  # tentative tracks only take high-score detections
         s = np.zeros(mask.shape)
         if mask.any():
             s[mask] = self.scorer.score(feats[mask], misses[np.nonzero(mask)[0]])
