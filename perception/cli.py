@@ -41,3 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: one line by default, the traceback with -v
+        if args.verbose:
+            raise
+        print(f"error: internal error ({type(exc).__name__}: {exc}); run with -v for the traceback", file=sys.stderr)
+        return 1
