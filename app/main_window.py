@@ -11,6 +11,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
@@ -21,6 +22,7 @@ from app.answers import MEMORY_OFF, AnswerSettings, make_backend, memory_of
 from app.chat_panel import ChatPanel
 from app.cloud_view import CloudView
 from app.controller import FrameView, PipelineFactory, SourceOpener, StreamController
+from app.downloads import SAM_CHECKPOINTS, download, weights_dir
 from app.pipeline_panel import PipelinePanel
 from app.recording import recording_kind
 from app.stats_panel import StatsPanel
@@ -39,6 +41,7 @@ class MainWindow(QMainWindow):
     """Perception studio. ``settings`` defaults to the user's QSettings; tests pass their own."""
 
     export_finished = Signal(str, str)  # path, error ("" on success)
+    download_finished = Signal(str, str)  # path, error ("" on success)
     message_shown = Signal(str, str)    # title, text
 
     def __init__(self, settings: QSettings | None = None, pipeline_factory: PipelineFactory = build_pipeline,
@@ -134,9 +137,11 @@ class MainWindow(QMainWindow):
         t.live_changed.connect(c.set_stay_live)
         t.layers_changed.connect(c.set_layers)
         self.video.painted.connect(self._on_painted)
+        self.video.clicked.connect(self._video_clicked)
         self.pipeline_panel.options_changed.connect(self.apply_options)
         self.pipeline_panel.answer_changed.connect(self._save_answer_settings)
         self.pipeline_panel.sam_checkpoint_requested.connect(self._ask_sam_checkpoint)
+        self.pipeline_panel.sam_download_requested.connect(lambda: self.download_weights(SAM_CHECKPOINTS["vit_b"]))
         self.cloud_view.instance_clicked.connect(lambda i: self.highlight(i, "3D"))
         self.cloud_view.budget_changed.connect(self._set_budget)
         self.tracks_panel.seek_requested.connect(self._seek_to_track)
@@ -277,6 +282,40 @@ class MainWindow(QMainWindow):
             self.pipeline_panel.sam_checkpoint = path
             self.statusBar().showMessage(f"SAM checkpoint: {path} (press Apply)", 8000)
 
+    def download_weights(self, url: str, dest: str | None = None) -> None:
+        """Download a checkpoint behind a cancellable progress dialog; on success it becomes the SAM checkpoint."""
+        target = Path(dest) if dest else weights_dir() / url.rsplit("/", 1)[-1]
+        dialog = QProgressDialog(f"Downloading {target.name}…", "Cancel", 0, 100, self)
+        dialog.setWindowTitle("Download weights")
+        dialog.setMinimumDuration(0)
+        relay = _ProgressSignal(self)
+        relay.progress.connect(lambda done, total: dialog.setValue(int(100 * done / total)) if total else
+                               dialog.setLabelText(f"Downloading {target.name}… {done / 1e6:.1f} MB"))
+
+        def finish(path: str, error: str) -> None:
+            dialog.reset()
+            dialog.deleteLater()
+            relay.deleteLater()
+            if error:
+                self.notify("Download failed", error)
+            else:
+                self.pipeline_panel.sam_checkpoint = path
+                self.statusBar().showMessage(f"downloaded {path}; choose the SAM segmenter and press Apply", 10000)
+            self.download_finished.emit(path, error)
+
+        relay.finished.connect(finish)
+        cancelled = threading.Event()
+        dialog.canceled.connect(cancelled.set)
+
+        def work() -> None:
+            try:
+                path = download(url, target, lambda d, t: relay.progress.emit(d, t) or not cancelled.is_set())
+                relay.finished.emit(str(path), "")
+            except InputError as exc:
+                relay.finished.emit("", str(exc))
+
+        threading.Thread(target=work, name="download", daemon=True).start()
+
     def _set_budget(self, budget: int) -> None:
         self.controller.cloud.budget = int(budget)
 
@@ -302,6 +341,19 @@ class MainWindow(QMainWindow):
         self.cloud_view.set_highlight(track_id)
         if track_id is not None:
             self.tracks_panel.select(kind, track_id)
+
+    def _video_clicked(self, x: float, y: float) -> None:
+        """Highlight the smallest track box under the click (or clear the highlight)."""
+        view = self.last_view
+        if view is None:
+            return
+        t = view.result.tracks
+        inside = (t.xyxy[:, 0] <= x) & (x <= t.xyxy[:, 2]) & (t.xyxy[:, 1] <= y) & (y <= t.xyxy[:, 3])
+        if not inside.any():
+            self.highlight(None)
+            return
+        area = (t.xyxy[:, 2] - t.xyxy[:, 0]) * (t.xyxy[:, 3] - t.xyxy[:, 1])
+        self.highlight(int(t.ids[inside][area[inside].argmin()]))
 
     def _seek_to_track(self, frame: int, kind: str, track_id: int) -> None:
         self.highlight(track_id, kind)
@@ -501,6 +553,13 @@ class _JobSignal(QObject):
     """Carries a background job's result to the GUI thread."""
 
     finished = Signal(object, str)
+
+
+class _ProgressSignal(QObject):
+    """Carries a download's progress (bytes done, total or 0) and result (path, error) to the GUI thread."""
+
+    progress = Signal(object, object)
+    finished = Signal(str, str)
 
 
 def launch(argv: list[str] | None = None) -> int:

@@ -78,6 +78,7 @@ class PipelinePanel(QWidget):
     options_changed = Signal(object)
     answer_changed = Signal(object)
     sam_checkpoint_requested = Signal()
+    sam_download_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -85,6 +86,9 @@ class PipelinePanel(QWidget):
         self.segmenter.addItems(available_segmenters())
         self.sam_button = QPushButton("SAM checkpoint…")
         self.sam_button.clicked.connect(self.sam_checkpoint_requested)
+        self.sam_download = QPushButton("Download…")
+        self.sam_download.setToolTip("Download the SAM ViT-B checkpoint")
+        self.sam_download.clicked.connect(self.sam_download_requested)
         self.sam_checkpoint = ""
         self.tracker = QComboBox()
         self.tracker.addItems(available_trackers())
@@ -116,6 +120,7 @@ class PipelinePanel(QWidget):
         seg_row = QHBoxLayout()
         seg_row.addWidget(self.segmenter, 1)
         seg_row.addWidget(self.sam_button)
+        seg_row.addWidget(self.sam_download)
         form.addRow("Segmenter", seg_row)
         form.addRow("Tracker", self.tracker)
         form.addRow(self.threshold_form)
@@ -163,7 +168,7 @@ class PipelinePanel(QWidget):
         if tracker3d is not None and self.tracker3d.findText(tracker3d) >= 0:
             self.tracker3d.setCurrentText(tracker3d)
         self.memory.setChecked(bool(options.memory) and self.memory.isEnabled())
-        self.sam_checkpoint = str(getattr(options, "sam_checkpoint", "") or "")
+        self.sam_checkpoint = str(getattr(options, "segmenter_options", {}).get("checkpoint", "") or self.sam_checkpoint)
 
     def options(self) -> PipelineOptions:
         """The options the widgets describe."""
@@ -172,8 +177,8 @@ class PipelinePanel(QWidget):
                   "map3d": MAP3D_CHOICES[self.map3d.currentText()], "tracker3d": self.tracker3d.currentText(),
                   "memory": self.memory.isChecked()}
         names = {f.name for f in dataclasses.fields(PipelineOptions)}
-        if "sam_checkpoint" in names and self.sam_checkpoint:
-            values["sam_checkpoint"] = self.sam_checkpoint
+        if values["segmenter"] == "sam" and self.sam_checkpoint and "segmenter_options" in names:
+            values["segmenter_options"] = {"checkpoint": self.sam_checkpoint}
         return PipelineOptions(**{k: v for k, v in values.items() if k in names})
 
     def answer_settings(self) -> AnswerSettings:

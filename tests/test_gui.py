@@ -120,7 +120,7 @@ def test_sample_plays_with_overlays_cloud_seek_and_pause(sample_window, qtbot, a
     qtbot.waitUntil(lambda: w.cloud_view.snapshot is not None and len(w.cloud_view.snapshot) > 1000, timeout=WAIT_MS)
     assert w.cloud_view.snapshot.from_map and len(w.cloud_view.snapshot.trajectory) >= 2
     w.grab().save(str(artifacts_dir / "gui_main_window.png"))
-    w.cloud_view.grab().save(str(artifacts_dir / "gui_3d_view.png"))
+    w.cloud_view.canvas.widget.grab().save(str(artifacts_dir / "gui_3d_view.png"))
 
     paused_at = w.controller.last_index
     with qtbot.waitSignal(w.controller.frame_ready, timeout=WAIT_MS):
@@ -275,12 +275,13 @@ def test_pipeline_that_cannot_be_built_is_explained(window, qtbot):
 
 def test_recorded_session_replays(window, qtbot, tmp_path):
     assert window.open_spec("mem:6")
+    qtbot.waitUntil(lambda: _shown(window, 0), timeout=WAIT_MS)  # frame 0 is on screen before recording starts
     assert window.start_recording(str(tmp_path / "cam.avi"))
     window.controller.play()
     qtbot.waitUntil(lambda: window.controller.state == "ended", timeout=WAIT_MS)
     assert window.stop_recording() == str(tmp_path / "cam.avi")
     assert window.open_spec(str(tmp_path / "cam.avi"))
-    assert window.controller.info.length == 6
+    assert window.controller.info.length == 5  # frames 1..5: what was shown while recording
 
 
 def test_settings_and_recent_sources_persist(qtbot, tmp_path):
@@ -318,6 +319,30 @@ def test_tracks_table_double_click_seeks(sample_window, qtbot):
     w.tracks_panel._double_clicked(row, 0)
     qtbot.waitUntil(lambda: _shown(w, first), timeout=WAIT_MS)
     assert w.transport.highlight == tid
+
+
+def test_sam_download_sets_the_checkpoint_or_explains(window, qtbot, tmp_path):
+    src = tmp_path / "sam_vit_b.pth"
+    src.write_bytes(b"\0" * 300_000)
+    with qtbot.waitSignal(window.download_finished, timeout=WAIT_MS) as sig:
+        window.download_weights(src.as_uri(), str(tmp_path / "weights" / "sam_vit_b.pth"))
+    assert sig.args == [str(tmp_path / "weights" / "sam_vit_b.pth"), ""]
+    assert window.pipeline_panel.sam_checkpoint == sig.args[0]
+    with qtbot.waitSignal(window.download_finished, timeout=WAIT_MS) as sig:
+        window.download_weights((tmp_path / "absent.pth").as_uri(), str(tmp_path / "weights" / "x.pth"))
+    assert sig.args[1] and window.messages[-1][0] == "Download failed"
+
+
+def test_clicking_a_box_highlights_its_track(sample_window, qtbot):
+    w = sample_window
+    _play(qtbot, w, 2)
+    t = w.last_view.result.tracks
+    assert len(t)
+    k = int(np.argmin((t.xyxy[:, 2] - t.xyxy[:, 0]) * (t.xyxy[:, 3] - t.xyxy[:, 1])))
+    cx, cy = (t.xyxy[k, 0] + t.xyxy[k, 2]) / 2, (t.xyxy[k, 1] + t.xyxy[k, 3]) / 2
+    w.video.clicked.emit(cx, cy)
+    assert w.transport.highlight == int(t.ids[k])
+    qtbot.waitUntil(lambda: w.controller.layers.highlight == int(t.ids[k]), timeout=WAIT_MS)
 
 
 def test_3d_view_data_path_without_opengl(qtbot):

@@ -131,3 +131,18 @@ def test_recording_video_reads_back(tmp_path):
     with pytest.raises(InputError):
         empty.finish()
     assert not list(tmp_path.glob(".none*"))
+
+
+def test_download_is_atomic_reports_progress_and_cancels(tmp_path):
+    from app.downloads import download
+
+    src = tmp_path / "weights.bin"
+    src.write_bytes(bytes(range(256)) * 5000)
+    seen = []
+    out = download(src.as_uri(), tmp_path / "w" / "sam.pth", lambda d, t: seen.append((d, t)) or True, chunk=100_000)
+    assert out.read_bytes() == src.read_bytes() and seen[-1] == (1_280_000, 1_280_000)
+    with pytest.raises(InputError, match="cancelled"):
+        download(src.as_uri(), tmp_path / "w" / "other.pth", lambda d, t: False, chunk=100_000)
+    assert not (tmp_path / "w" / "other.pth").exists() and not list((tmp_path / "w").glob(".*"))
+    with pytest.raises(InputError, match="cannot download"):
+        download((tmp_path / "absent.pth").as_uri(), tmp_path / "w" / "x.pth")
