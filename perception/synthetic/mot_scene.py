@@ -67,9 +67,11 @@ def _simulate_detections(rng: np.random.Generator, cfg: WalkersConfig, boxes: li
 
 
 def _table(rows: list[tuple]) -> str:
+    """MOT text of (frame, id, x, y, w, h, conf) rows, sorted by frame then id (stable for det's -1 ids)."""
     if not rows:
         return ""
     a = np.asarray(rows, dtype=np.float64).reshape(-1, 7)
+    a = a[np.lexsort((a[:, 1], a[:, 0]))]
     return format_mot_rows(a[:, 0], a[:, 1], a[:, 2:6], a[:, 6])
 
 
