@@ -34,6 +34,7 @@ def atomic_folder(out_dir: str | os.PathLike[str], overwrite: bool = False) -> I
     try:
         yield tmp
         (tmp / COMPLETE_MARKER).write_text("ok\n", encoding="utf-8")
+        tmp.chmod(0o755)  # mkdtemp made it private; the finished folder is an ordinary one
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
             os.replace(out_dir, old / "previous")

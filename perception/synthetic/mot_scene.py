@@ -22,7 +22,7 @@ from perception.synthetic.walkers import WalkersConfig, Walker, make_walkers, re
 from perception.types import InputError
 
 
-VERSION = 1
+VERSION = 1  # bump whenever the same arguments would produce different files (cache folder names carry it)
 
 
 def sequence_name(seed: int = 0, n_frames: int = 150, width: int = 640, height: int = 480, n_walkers: int = 12,

@@ -17,7 +17,7 @@ from perception.synthetic.room_truth import DEPTH_SCALE, GT_FILE, INSTANCE_POLIC
 from perception.types import InputError
 
 FORMAT = "perception-studio synthetic room"
-VERSION = 1
+VERSION = 2  # bump whenever the same arguments would produce different files (cache folder names carry it)
 
 
 def scene_name(seed: int = 0, n_frames: int = 90, width: int = 640, height: int = 480, n_objects: int = 10,
