@@ -13,7 +13,8 @@ import pyqtgraph as pg
 import pyqtgraph.opengl as gl
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QOffscreenSurface, QOpenGLContext
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout,
+                               QWidget)
 
 from app.cloud import CloudSnapshot
 from app.overlay import id_colors
@@ -192,7 +193,7 @@ class CloudView(QWidget):
             show.clicked.connect(self.show_window)
             lay.addWidget(note)
             lay.addWidget(show)
-            lay.addStretch(1)
+            self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         else:
             lay.addWidget(self.canvas.widget, 1)
         self.canvas.widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)

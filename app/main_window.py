@@ -572,4 +572,7 @@ def launch(argv: list[str] | None = None) -> int:
     window = MainWindow()
     window.show()
     window.open_spec(argv[0] if argv else SAMPLE, play=True)
-    return app.exec()
+    code = app.exec()
+    window.deleteLater()  # Qt objects go before the interpreter tears down the modules they use
+    app.processEvents()
+    return code

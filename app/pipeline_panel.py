@@ -32,10 +32,14 @@ def _installed(module: str) -> bool:
 
 def available_segmenters() -> list[str]:
     """Segmenter names this install offers ("auto" lets the factory pick): the registry's, else probed modules."""
-    try:
-        registry = importlib.import_module("perception.segmentation.registry")
-        names = list(getattr(registry, "SEGMENTERS"))
-    except (ImportError, AttributeError):
+    names: list[str] = []
+    for module in ("perception.segmentation", "perception.segmentation.registry"):
+        try:
+            names = list(getattr(importlib.import_module(module), "SEGMENTERS"))
+            break
+        except (ImportError, AttributeError):
+            continue
+    if not names:
         names = [n for n, mod in (("geometric", "perception.segmentation.geometric"),
                                   ("sam", "perception.segmentation.sam")) if _installed(mod)]
     return ["auto", "none", *[n for n in names if n not in ("auto", "none")]]
