@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +24,8 @@ from perception.pipeline.factory import PipelineOptions
 from perception.types import InputError
 
 REPO = Path(__file__).resolve().parents[1]
-PIPELINE_ARGS = ["--segmenter", "none", "--tracker", "iou", "--no-memory", "-q"]
+PIPELINE_ARGS = ["--segmenter", "rgb", "--no-memory", "-q"]  # weight-free segmenter, graph tracker
+OPTIONS = PipelineOptions(segmenter="rgb", memory=False)  # what PIPELINE_ARGS mean
 
 
 def write_video(path: Path, seed: int, frames: int = 20, size: tuple[int, int] = (160, 120)) -> Path:
@@ -127,7 +129,7 @@ def test_local_batch_logs_every_recording_and_the_corrupt_one_as_failed(local_ou
         assert rec["outputs"] == [f"{rec['key']}/tracks.txt", f"{rec['key']}/summary.json"]
         assert rec["timings"]["task_s"] > 0 and "tracker" in rec["timings"]["stages"]
         assert is_complete(out / rec["key"], rec["input"], RecordingTask(
-            rec["input"], rec["key"], str(out), PipelineOptions(segmenter="none", tracker="iou", memory=False)).fingerprint)
+            rec["input"], rec["key"], str(out), OPTIONS).fingerprint)
     assert len({r["worker"] for r in recs.values()}) <= 2  # workers are reused across recordings
     assert not part_files(out)
     summary = json.loads((out.parent / "batch.json").read_text())
@@ -136,8 +138,10 @@ def test_local_batch_logs_every_recording_and_the_corrupt_one_as_failed(local_ou
     assert summary["failures"] == [{"input": bad["input"], "error": bad["error"]}]
 
 
-def test_rerun_skips_finished_work_retries_failures_and_redoes_damaged_outputs(local_out, recordings, capsys):
-    out, _ = local_out
+def test_rerun_skips_finished_work_retries_failures_and_redoes_damaged_outputs(local_out, recordings, tmp_path,
+                                                                                 capsys):
+    out = tmp_path / "out"
+    shutil.copytree(local_out[0], out)
     before = {p: p.stat().st_mtime_ns for p in out.rglob("tracks.txt")}
     args = ["batch", "--inputs", str(recordings / "*.avi"), "--out", str(out), "--workers", "2", *PIPELINE_ARGS]
     assert main(args) == 1
@@ -152,22 +156,23 @@ def test_rerun_skips_finished_work_retries_failures_and_redoes_damaged_outputs(l
     assert all(frames == 5 for frames, _ in outputs_of(out).values())
 
 
-def test_ray_engine_gives_the_same_outputs_as_local(ray_local, recordings, tmp_path):
+def test_ray_engine_gives_the_same_outputs_as_local(ray_local, local_out, recordings, tmp_path):
     ray_out = tmp_path / "ray"
-    local_full = tmp_path / "local"
-    inputs = ["--inputs", str(recordings / "*.avi")]
-    assert main(["batch", *inputs, "--out", str(ray_out), "--engine", "ray", *PIPELINE_ARGS]) == 1
-    assert main(["batch", *inputs, "--out", str(local_full), "--workers", "1", *PIPELINE_ARGS]) == 1
-    assert outputs_of(ray_out) == outputs_of(local_full) and len(outputs_of(ray_out)) == 4
+    assert main(["batch", "--inputs", str(recordings / "*.avi"), "--out", str(ray_out), "--engine", "ray",
+                 *PIPELINE_ARGS]) == 1
+    ray_outputs = outputs_of(ray_out)
+    assert ray_outputs == outputs_of(local_out[0]) and len(ray_outputs) == 4
+    assert all(frames == 20 and tracks.strip() for frames, tracks in ray_outputs.values())  # real tracks
     bad = latest(ray_out)["corrupt.avi"]
     assert bad["status"] == "failed" and "cannot open" in bad["error"]
 
 
 def test_killed_batch_resumes_without_redoing_or_leaving_half_files(tmp_path):
-    inputs = [write_video(tmp_path / f"rec{k:02d}.avi", seed=10 + k, frames=40) for k in range(10)]
+    inputs = [write_video(tmp_path / f"rec{k:02d}.avi", seed=10 + k, frames=30) for k in range(10)]
     out = tmp_path / "out"
+    light = ["--segmenter", "none", "--no-memory", "-q"]  # resuming is what is tested here, not the pipeline
     cmd = [sys.executable, str(REPO / "main.py"), "batch", "--inputs", str(tmp_path / "*.avi"), "--out", str(out),
-           "--workers", "1", *PIPELINE_ARGS]
+           "--workers", "1", *light]
     proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
@@ -180,7 +185,7 @@ def test_killed_batch_resumes_without_redoing_or_leaving_half_files(tmp_path):
         proc.wait()
     done_before = {r["input"] for r in Manifest(out).records() if r["status"] == "done"}
     assert 3 <= len(done_before) < len(inputs)
-    assert main(["batch", "--inputs", str(tmp_path / "*.avi"), "--out", str(out), *PIPELINE_ARGS]) == 0
+    assert main(["batch", "--inputs", str(tmp_path / "*.avi"), "--out", str(out), *light]) == 0
     recs = Manifest(out).latest()
     assert {Path(k).name for k in recs} == {p.name for p in inputs}
     skipped = {k for k, r in recs.items() if r["status"] == "skipped"}
@@ -188,7 +193,7 @@ def test_killed_batch_resumes_without_redoing_or_leaving_half_files(tmp_path):
     assert all(r["status"] in ("done", "skipped") for r in recs.values())
     assert not part_files(out)
     for rec in recs.values():
-        assert json.loads((out / rec["key"] / SUMMARY_NAME).read_text())["session"]["frames"] == 40
+        assert json.loads((out / rec["key"] / SUMMARY_NAME).read_text())["session"]["frames"] == 30
 
 
 def test_a_second_batch_on_the_same_folder_is_refused(tmp_path, recordings):
@@ -218,7 +223,7 @@ class KillsItsWorker:
 
 def test_a_recording_that_kills_its_worker_fails_alone(recordings, tmp_path):
     good = [RecordingTask(str(recordings / f"walk{k}.avi"), f"walk{k}", str(tmp_path),
-                          PipelineOptions(segmenter="none", tracker="iou", memory=False)) for k in range(2)]
+                          OPTIONS) for k in range(2)]
     crash = RecordingTask(str(recordings / "walk2.avi"), "walk2", str(tmp_path), KillsItsWorker())
     records = {r["key"]: r for r in run_local([good[0], crash, good[1]], workers=2)}
     assert records["walk2"]["status"] == "failed" and "worker process died" in records["walk2"]["error"]
@@ -229,7 +234,7 @@ def test_rgbd_recordings_also_get_the_3d_map(shared_data, recordings, tmp_path):
     out = tmp_path / "out"
     rgbd = shared_data / "rgbd" / "7scenes-a"
     assert main(["batch", "--inputs", str(rgbd), str(recordings / "walk0.avi"), "--out", str(out),
-                 "--max-frames", "3", *PIPELINE_ARGS]) == 0
+                 "--max-frames", "3", "--no-memory", "-q"]) == 0  # segmenter auto: geometric with depth
     recs = latest(out)
     assert recs["7scenes-a"]["outputs"] == ["7scenes-a/tracks.txt", "7scenes-a/map.ply", "7scenes-a/instances.json",
                                             "7scenes-a/summary.json"]
@@ -238,8 +243,7 @@ def test_rgbd_recordings_also_get_the_3d_map(shared_data, recordings, tmp_path):
 
 
 def test_a_task_replaces_half_written_files_left_by_a_killed_run(recordings, tmp_path):
-    task = RecordingTask(str(recordings / "walk1.avi"), "walk1", str(tmp_path),
-                         PipelineOptions(segmenter="none", tracker="iou", memory=False))
+    task = RecordingTask(str(recordings / "walk1.avi"), "walk1", str(tmp_path), OPTIONS)
     task.folder.mkdir()
     (task.folder / ".tracks.txt.x1y2.part").write_text("1,1,")
     (task.folder / "tracks.txt").write_text("stale\n")
