@@ -6,6 +6,7 @@ The GUI thread only draws: frames are processed, composited and summarised on th
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -13,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
@@ -34,6 +36,7 @@ from perception.sources import open_source
 from perception.types import InputError, SourceInfo, StageError
 
 SAMPLE = "sample"
+_gc_on_gui_thread: GarbageCollector | None = None
 MAX_RECENT = 8
 
 
@@ -47,6 +50,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, pipeline_factory: PipelineFactory = build_pipeline,
                  source_opener: SourceOpener = open_source, use_opengl: bool | None = None):
         super().__init__()
+        _collect_garbage_on_gui_thread()
         self.setWindowTitle("Perception Studio")
         self.settings = settings or QSettings("perception-studio", "studio")
         self.controller = StreamController(pipeline_factory, source_opener, self)
@@ -547,6 +551,15 @@ class MainWindow(QMainWindow):
         for job in self._jobs:
             job.join(10.0)
         super().closeEvent(event)
+        gc.collect()  # the stopped session's cycles go now, on this thread
+
+
+def _collect_garbage_on_gui_thread() -> None:
+    """Python's cycle collector may run in whichever thread allocates; if it frees Qt objects from a pipeline
+    thread, Qt aborts. Collect on a GUI-thread timer instead (once per process)."""
+    global _gc_on_gui_thread
+    if _gc_on_gui_thread is None:
+        _gc_on_gui_thread = GarbageCollector(interval=0.5)
 
 
 class _JobSignal(QObject):
