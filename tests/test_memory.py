@@ -58,7 +58,7 @@ def test_star_keeps_weights_spans_and_member_keyframes():
 
 
 def test_near_duplicate_frames_add_weight_not_records():
-    mem = VideoMemory(MemoryConfig(spatial_size=4))
+    mem = VideoMemory(MemoryConfig(spatial_size=4, frame_interval_s=0.0))
     for i in range(50):
         mem.update(frame(i))
     assert len(mem.star.spatial) == 1 and not mem.star.clusters
@@ -67,8 +67,18 @@ def test_near_duplicate_frames_add_weight_not_records():
     assert mem.star.duplicates == 49
 
 
+def test_frames_within_the_sampling_interval_add_weight():
+    mem = VideoMemory(MemoryConfig(spatial_size=50, frame_interval_s=0.5, duplicate_similarity=1.1))
+    for i in range(40):  # 10 fps, every frame different
+        mem.update(frame(i, [(1, (i, 10, i + 30, 40), TrackState.CONFIRMED)]))
+    recs = list(mem.star.spatial)
+    assert len(recs) == 8 and all(r.weight == 5 for r in recs)
+    assert [r.t_start for r in recs] == pytest.approx([0.5 * k for k in range(8)])
+    assert recs[-1].t_end == pytest.approx(3.9) and recs[0].track_ids == (1,)
+
+
 def test_external_embedding_is_used_and_checked():
-    mem = VideoMemory()
+    mem = VideoMemory(MemoryConfig(frame_interval_s=0.0))
     v = np.arange(8, dtype=np.float32) + 1
     mem.update(frame(0, image_embedding=v))
     assert np.allclose(mem.star.spatial[-1].embedding, v / np.linalg.norm(v))

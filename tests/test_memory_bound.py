@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from perception.memory import MemoryConfig, VideoMemory
 from perception.memory.synthetic import ScriptedScene
@@ -12,6 +13,7 @@ SMALL = MemoryConfig(spatial_size=3, temporal_clusters=6, retrieved_size=2, keyf
                      timeline_lines=30, timeline_compact=8, forget_after_s=1.0)
 
 
+@pytest.mark.slow
 def test_memory_size_is_flat_over_a_long_stream():
     scene = ScriptedScene(seed=5, duration_s=600.0, fps=10.0, width=64, height=48, max_objects=8, life_s=(1.0, 3.0),
                           scene_every_s=7.0, jitter_px=1.0)

@@ -21,16 +21,17 @@ class MemoryConfig:
     jpeg_quality: int = 80
     thumbnail_bytes_cap: int = 4_000_000  # all JPEGs together
     duplicate_similarity: float = 0.995   # cosine above which a frame only adds weight to the last record
+    frame_interval_s: float = 0.2         # at most one new frame record per interval; frames between add weight
     embedding: str = "auto"               # "auto": external vector when given, else descriptor; or "descriptor"
     scene_change_fraction: float = 0.6    # share of 8x6 grid cells whose colour must change for a scene change
     scene_change_delta: float = 12.0      # Lab distance from a cell's recent mean that counts as changed
-    max_tracks: int = 4096                # per-track summaries kept (oldest ended ones compacted away)
+    max_tracks: int = 1000                # per-track summaries kept (oldest ended ones compacted away)
     max_track_points: int = 256           # trajectory key points per track
     max_track_intervals: int = 64         # visibility intervals per track
     trajectory_tolerance_px: float = 3.0  # max error of the piecewise-linear trajectory
     max_instances: int = 4096             # per-instance 3D summaries
-    max_events: int = 20_000              # raw event log
-    max_count_changes: int = 16_384       # change points of the visible-object count
+    max_events: int = 5000                # raw event log
+    max_count_changes: int = 2048         # change points of the visible-object count
     timeline_lines: int = 300             # abstract memory (text timeline)
     timeline_compact: int = 40            # oldest lines merged into one summary line when full
     forget_after_s: float = 3.0           # a track absent this long has ended
@@ -53,5 +54,7 @@ class MemoryConfig:
             raise InputError(f"memory embedding must be 'auto' or 'descriptor', got {self.embedding!r}")
         if self.timeline_compact < 2 or self.timeline_compact >= self.timeline_lines:
             raise InputError("timeline_compact must be >= 2 and below timeline_lines")
+        if self.frame_interval_s < 0:
+            raise InputError(f"frame_interval_s must be >= 0, got {self.frame_interval_s}")
         if self.thumbnail_bytes_cap < 10_000:
             raise InputError(f"thumbnail_bytes_cap must be >= 10000 bytes, got {self.thumbnail_bytes_cap}")

@@ -60,7 +60,7 @@ class StarMemory:
         self.config = config
         self.spatial: deque[FrameRecord] = deque()
         self.clusters: list[Cluster] = []
-        self.duplicates = 0
+        self.duplicates = 0  # frames folded into an existing record (near-duplicate or within the sampling interval)
 
     def reset(self) -> None:
         """Forget every frame."""
@@ -68,18 +68,27 @@ class StarMemory:
         self.clusters.clear()
         self.duplicates = 0
 
+    def is_duplicate(self, embedding: np.ndarray) -> bool:
+        """Whether a frame with this embedding is a near-duplicate of the newest record."""
+        if not self.spatial:
+            return False
+        last = self.spatial[-1].embedding
+        return last.shape == embedding.shape and float(last @ embedding) >= self.config.duplicate_similarity
+
+    def extend(self, t: float, track_ids: tuple[int, ...] = (), instance_ids: tuple[int, ...] = (), weight: float = 1.0) -> None:
+        """Fold a frame into the newest record: more weight, a longer time span, the union of its links."""
+        last = self.spatial[-1]
+        self.spatial[-1] = replace(last, t_end=t, weight=last.weight + weight,
+                                   track_ids=tuple(sorted(set(last.track_ids) | set(track_ids))),
+                                   instance_ids=tuple(sorted(set(last.instance_ids) | set(instance_ids))))
+        self.duplicates += 1
+
     def add(self, record: FrameRecord) -> bool:
         """Add a frame record; a near-duplicate of the newest record only adds weight. True if added."""
         record = replace(record, embedding=_frozen(record.embedding))
-        if self.spatial:
-            last = self.spatial[-1]
-            if (last.embedding.shape == record.embedding.shape
-                    and float(last.embedding @ record.embedding) >= self.config.duplicate_similarity):
-                self.spatial[-1] = replace(last, t_end=record.t_end, weight=last.weight + record.weight,
-                                           track_ids=tuple(sorted(set(last.track_ids) | set(record.track_ids))),
-                                           instance_ids=tuple(sorted(set(last.instance_ids) | set(record.instance_ids))))
-                self.duplicates += 1
-                return False
+        if self.is_duplicate(record.embedding):
+            self.extend(record.t_end, record.track_ids, record.instance_ids, record.weight)
+            return False
         self.spatial.append(record)
         if len(self.spatial) > self.config.spatial_size:
             self._to_temporal(self.spatial.popleft())

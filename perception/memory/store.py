@@ -146,17 +146,16 @@ class VideoMemory:
         """Fold one frame result in; returns the events it caused (time order)."""
         p = result.packet
         t, image = float(p.timestamp), p.image
-        emb = self._embedding(result)
         grid = grid_colours(image)
+        visible = tuple(sorted(int(i) for i in result.tracks.ids[result.tracks.states == TrackState.CONFIRMED]))
+        inst = () if result.instances is None else tuple(int(i) for i in result.instances.ids)
+        star = self.star
+        recent = bool(star.spatial) and t - star.spatial[-1].t_start < self.config.frame_interval_s
+        emb = None if recent else self._embedding(result)
         record = None
-        if emb is not None:
-            last = self.star.spatial[-1] if self.star.spatial else None
-            dup = (last is not None and last.embedding.shape == emb.shape
-                   and float(last.embedding @ emb) >= self.config.duplicate_similarity)
-            jpeg = b"" if dup else encode_jpeg(image, self.config.keyframe_max_side, self.config.jpeg_quality)
-            visible = result.tracks.ids[result.tracks.states == TrackState.CONFIRMED]
-            inst = () if result.instances is None else tuple(int(i) for i in result.instances.ids)
-            record = FrameRecord(p.index, t, t, 1.0, emb, jpeg, tuple(sorted(int(i) for i in visible)), inst)
+        if emb is not None and not star.is_duplicate(emb):
+            jpeg = encode_jpeg(image, self.config.keyframe_max_side, self.config.jpeg_quality)
+            record = FrameRecord(p.index, t, t, 1.0, emb, jpeg, visible, inst)
         with self._lock:
             events = self.book.update(t, p.index, result.tracks, image, result.tracks3d)
             prev = self.counts.add(t, len(self.book.visible_ids))
@@ -165,7 +164,9 @@ class VideoMemory:
             if result.instances is not None:
                 events.extend(self.instances.update(t, p.index, result.instances))
             if record is not None:
-                self.star.add(record)
+                star.add(record)
+            elif star.spatial and (recent or emb is not None):
+                star.extend(t, visible, inst)
             else:
                 self.skipped_embeddings += 1
             events.extend(self._scene(t, p.index, grid, result.tracks.xyxy, (image.shape[1], image.shape[0])))

@@ -20,16 +20,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from perception.memory.answer.base import AnswerChunk, Citation
-from perception.memory.answer.grounded import GroundedAnswerer
-from perception.memory.answer.parse import parse_question
+from perception.memory.answer.prompt import SYSTEM_PROMPT, memory_text, question_keyframes
 from perception.memory.star import FrameRecord
 from perception.memory.store import MemorySnapshot
 from perception.types import InputError
-
-SYSTEM_PROMPT = ("You answer questions about a live video stream using its memory: a timeline of events, the "
-                 "objects remembered (with #ids), and a few timestamped frames. Cite times in seconds and object "
-                 "#ids. If the memory does not contain the answer, say so briefly.")
-
 
 class EndpointError(Exception):
     """The endpoint failed; ``retryable`` when trying again may help (down, 5xx, timeout)."""
@@ -71,39 +65,18 @@ class _HTTPBackend(abc.ABC):
         self.object_lines = object_lines
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self._grounded = GroundedAnswerer()
 
     def __repr__(self) -> str:  # never shows the key
         return f"{type(self).__name__}({self.base_url!r}, model={self.model!r})"
 
     # --- what is sent ------------------------------------------------------------------------
     def memory_text(self, snap: MemorySnapshot, question: str) -> str:
-        """The memory as text: time, visible objects, remembered objects, timeline, and a grounded lookup."""
-        lines = [f"Stream time now: {snap.time:.1f} s ({snap.frames} frames seen).",
-                 f"Objects visible now: {', '.join(f'#{i}' for i in snap.visible_ids) or 'none'}."]
-        recent = sorted((s for s in snap.tracks.values() if s.confirmed), key=lambda s: -(s.last_seen_t or s.born_t))
-        if recent:
-            lines.append("Remembered objects (most recent first):")
-            lines += [f"- {snap.describe_object(s.id)}" for s in recent[: self.object_lines]]
-        lines.append("Timeline (oldest first):")
-        lines += [f"- {x}" for x in snap.timeline[-self.timeline_lines:]] or ["- nothing yet"]
-        if parse_question(question, snap.time) is not None:
-            fact = "".join(c.text for c in self._grounded.answer(snap, question))
-            lines.append(f"Memory lookup for this question: {fact}")
-        return "\n".join(lines)
+        """The memory as prompt text (see perception.memory.answer.prompt)."""
+        return memory_text(snap, question, self.timeline_lines, self.object_lines)
 
     def keyframes(self, snap: MemorySnapshot, question: str) -> list[FrameRecord]:
-        """Frames for this question: at the times it names, showing the objects it names, then context."""
-        q = parse_question(question, snap.time)
-        times: tuple[float, ...] = ()
-        ids: tuple[int, ...] = ()
-        if q is not None:
-            times = tuple(t for t in (q.t, q.t1, q.t2) if t is not None)
-            if q.track_id is not None:
-                ids = (q.track_id,)
-            elif q.colour is not None:
-                ids = tuple(s.id for s in snap.tracks.values() if s.colour == q.colour)[-3:]
-        return [r for r in snap.keyframes(self.max_images, times, ids) if r.jpeg]
+        """Frames for this question (see perception.memory.answer.prompt)."""
+        return question_keyframes(snap, question, self.max_images)
 
     def citations(self, frames: list[FrameRecord]) -> tuple[Citation, ...]:
         """The frames sent, as citations."""
