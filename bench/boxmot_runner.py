@@ -30,17 +30,18 @@ def main() -> None:
     else:
         tracker = boxmot.OcSort()
     d = np.load(a.dets)
-    rows, times = [], []
+    rows, times, cpu = [], [], []
     for f in range(1, a.length + 1):
         img = cv2.imread(f"{a.seq}/img1/{f:06d}.jpg")
         sel = d["frames"] == f
         dets = np.concatenate([d["xyxy"][sel], d["scores"][sel, None], np.zeros((sel.sum(), 1))], axis=1)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = tracker.update(dets.astype(np.float32), img)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         for r in np.asarray(out).reshape(-1, 8):
             rows.append([f, r[4], r[0], r[1], r[2] - r[0], r[3] - r[1], r[5]])
-    np.savez(a.out, rows=np.array(rows).reshape(-1, 7), update_s=np.array(times))
+    np.savez(a.out, rows=np.array(rows).reshape(-1, 7), update_s=np.array(times), update_cpu_s=np.array(cpu))
 
 
 if __name__ == "__main__":

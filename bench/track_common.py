@@ -39,12 +39,13 @@ def run_peer(name: str, seq_dir: Path, detections: MotTable | None = None) -> Re
         np.savez(dets, frames=table.frames, xyxy=table.xyxy, scores=normalise_scores(table.scores))
         cmd = [str(BOXMOT_PYTHON), str(REPO / "bench" / "boxmot_runner.py"), "--tracker", name, "--dets", str(dets),
                "--seq", str(seq_dir), "--fps", str(info.fps), "--length", str(info.length), "--out", str(out)]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             sys.exit(f"boxmot {name} failed:\n{proc.stderr[-2000:]}")
         res = np.load(out)
-        rows, times = res["rows"], res["update_s"]
-    return ReplayResult(rows[:, 0].astype(int), rows[:, 1].astype(int), rows[:, 2:6], rows[:, 6], times)
+        rows, times, cpu = res["rows"], res["update_s"], res["update_cpu_s"]
+    return ReplayResult(rows[:, 0].astype(int), rows[:, 1].astype(int), rows[:, 2:6], rows[:, 6], times, cpu)
 
 
 def score(result: ReplayResult, seq_dir: Path) -> dict:

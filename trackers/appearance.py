@@ -10,7 +10,6 @@ import cv2
 import numpy as np
 
 _BINS = [8, 4]  # hue x saturation per body part
-_RANGES = [0, 180, 0, 256]
 _SAMPLE = (24, 48)  # crops are sampled (nearest pixel) on this width x height grid
 _PARTS = 2  # upper and lower body
 
@@ -20,6 +19,18 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
+def _bin_lut() -> np.ndarray:
+    """cv2.LUT table for HSV: hue -> hue bin x saturation bins, saturation -> saturation bin, value -> 0."""
+    lut = np.zeros((256, 1, 3), np.uint8)
+    v = np.arange(256)
+    lut[:, 0, 0] = np.minimum(v * _BINS[0] // 180, _BINS[0] - 1) * _BINS[1]
+    lut[:, 0, 1] = v * _BINS[1] // 256
+    return lut
+
+
+_LUT = _bin_lut()
+
+
 def box_embeddings(image: np.ndarray, xyxy: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
     """NxD unit vectors for the boxes of a HxWx3 uint8 BGR image (zero vector for empty crops).
 
@@ -27,27 +38,26 @@ def box_embeddings(image: np.ndarray, xyxy: np.ndarray, masks: np.ndarray | None
     hue x saturation histograms of the upper and lower body (the head rows skipped) are square-rooted."""
     xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
     n = len(xyxy)
-    out = np.zeros((n, _PARTS * _BINS[0] * _BINS[1]), dtype=np.float32)
+    bins = _BINS[0] * _BINS[1]
     if n == 0:
-        return out
+        return np.zeros((0, _PARTS * bins), dtype=np.float32)
     h, w = image.shape[:2]
-    b = np.clip(xyxy, 0, [w, h, w, h])
+    b = np.clip(xyxy, 0, [w - 1, h - 1, w, h])
     ok = (b[:, 2] - b[:, 0] >= 2) & (b[:, 3] - b[:, 1] >= 4)
     sw, sh = _SAMPLE
     xs = (b[:, None, 0] + (np.arange(sw) + 0.5) * (b[:, None, 2] - b[:, None, 0]) / sw).astype(np.intp)
     ys = (b[:, None, 1] + (np.arange(sh) + 0.5) * (b[:, None, 3] - b[:, None, 1]) / sh).astype(np.intp)
-    xs, ys = np.clip(xs, 0, w - 1), np.clip(ys, 0, h - 1)
-    patch = image[ys[:, :, None], xs[:, None, :]]  # N x sh x sw x 3
-    hsv = cv2.cvtColor(patch.reshape(n * sh, sw, 3), cv2.COLOR_BGR2HSV).reshape(n, sh, sw, 3)
-    bins = (hsv[..., 0].astype(np.intp) * _BINS[0] // 180) * _BINS[1] + (hsv[..., 1] >> 6)
-    part = np.where(np.arange(sh) < sh // 2, 0, 1)[None, :, None]
-    index = (np.arange(n)[:, None, None] * _PARTS + part) * (_BINS[0] * _BINS[1]) + bins
-    weight = np.ones(index.shape)
-    weight[:, : sh // 8] = 0.0  # head rows
+    pixels = ys[:, :, None] * w + xs[:, None, :]  # N x sh x sw flat pixel indices
+    patch = np.ascontiguousarray(image).reshape(-1, 3).take(pixels.ravel(), axis=0).reshape(n * sh, sw, 3)
+    code = cv2.LUT(cv2.cvtColor(patch, cv2.COLOR_BGR2HSV), _LUT).reshape(n, sh, sw, 3).sum(axis=3, dtype=np.intp)
+    part = (np.arange(sh) >= sh // 2).astype(np.intp)
+    code += ((np.arange(n)[:, None] * _PARTS + part[None, :]) * bins)[:, :, None]
+    top = sh // 8  # head rows are skipped
+    weights = None
     if masks is not None:
-        weight *= masks[np.arange(n)[:, None, None], ys[:, :, None], xs[:, None, :]]
-    weight[~ok] = 0.0
-    hist = np.bincount(index.ravel(), weight.ravel(), minlength=n * out.shape[1]).reshape(n, _PARTS, -1)
+        weights = np.asarray(masks, dtype=bool).reshape(n, -1)[np.arange(n)[:, None, None], pixels][:, top:].ravel()
+    hist = np.bincount(code[:, top:].ravel(), weights, minlength=n * _PARTS * bins).reshape(n, _PARTS, bins)
+    hist[~ok] = 0.0
     hist = np.sqrt(hist / np.maximum(hist.sum(axis=2, keepdims=True), 1.0))
     return _normalise(hist.reshape(n, -1))
 
@@ -85,8 +95,8 @@ class LazyEmbeddings:
 
     def get(self, idx: np.ndarray | list[int]) -> np.ndarray:
         """Vectors of candidates ``idx`` (positions in ``rows``), computing the missing ones in one batch."""
-        idx = np.asarray(idx, dtype=int)
-        todo = idx[~self._done[idx]]
+        idx = np.asarray(idx, dtype=int).reshape(-1)
+        todo = np.unique(idx[~self._done[idx]])
         if len(todo):
             rows = self._rows[todo]
             self._vectors[todo] = box_embeddings(self._image, self._xyxy[rows],

@@ -28,15 +28,12 @@ def edge_features(track_boxes: np.ndarray, det_boxes: np.ndarray, iou: np.ndarra
 
 
 def _top_k(values: np.ndarray, k: int, valid: np.ndarray) -> np.ndarray:
-    """Boolean TxD mask of each row's k largest valid values."""
-    out = np.zeros(values.shape, dtype=bool)
-    if values.shape[1] == 0:
-        return out
-    k = min(k, values.shape[1])
+    """Boolean TxD mask of each row's k largest valid values (ties at the k-th value all kept)."""
+    if values.shape[1] <= k:
+        return valid.copy()
     v = np.where(valid, values, -np.inf)
-    idx = np.argpartition(-v, k - 1, axis=1)[:, :k]
-    np.put_along_axis(out, idx, True, axis=1)
-    return out & valid
+    kth = -np.partition(-v, k - 1, axis=1)[:, k - 1:k]
+    return valid & (v >= kth)
 
 
 def gate(feats: np.ndarray, misses: np.ndarray, size: float = 2.0, growth: float = 0.3) -> np.ndarray:

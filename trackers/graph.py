@@ -242,13 +242,15 @@ class GraphTracker(Tracker):
         tracks = [self._tracks[i] for i in ti]
         means, covs = self.kalman.update_batch(np.stack([t.mean for t in tracks]), np.stack([t.cov for t in tracks]),
                                                xyxy_to_cxcywh(boxes[di]))
+        if emb is not None:  # one batch for every appearance vector this step needs
+            emb.get([d for t, d in zip(tracks, di) if t.embedding is None or (t.hits + 1) % self.appearance_refresh == 0])
         for t, d, m, c in zip(tracks, di, means, covs):
             row = int(cand[d])
             t.mean, t.cov, t.last_box = m, c, boxes[d]
             t.score, t.class_id, t.det_index = float(scores[d]), int(dets.class_ids[row]), row
             t.mask = None if dets.masks is None else dets.masks[row]
             t.hits, t.misses = t.hits + 1, 0
-            if emb is not None and (emb.computed(d) or t.embedding is None or t.hits % self.appearance_refresh == 0):
+            if emb is not None and emb.computed(d):
                 e = emb.get([d])[0]
                 e = e if t.embedding is None else self.ema * t.embedding + (1 - self.ema) * e
                 t.embedding = e / max(float(np.linalg.norm(e)), 1e-12)
@@ -261,6 +263,8 @@ class GraphTracker(Tracker):
         new = [j for j in range(len(cand)) if j not in used and scores[j] >= self.new_track_score]
         if not new:
             return
+        if emb is not None:
+            emb.get(new)
         taken = np.zeros(len(cand), dtype=bool)
         taken[list(used)] = True
         overlap = box_iou(boxes, boxes) >= self.duplicate_iou

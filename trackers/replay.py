@@ -43,13 +43,14 @@ def sequence_info(seq_dir: str | Path) -> SequenceInfo:
 
 @dataclass
 class ReplayResult:
-    """Track rows (1-based frames, MOT order) and the wall time of every ``update`` call."""
+    """Track rows (1-based frames, MOT order) and the wall and process CPU time of every ``update`` call."""
 
     frames: np.ndarray
     ids: np.ndarray
     xywh: np.ndarray
     scores: np.ndarray
     update_s: np.ndarray
+    update_cpu_s: np.ndarray
 
     def write(self, path: str | Path) -> None:
         """Write the rows as a MOTChallenge file."""
@@ -69,7 +70,7 @@ def replay(tracker: Tracker, seq_dir: str | Path, detections: MotTable | None = 
     blank = np.zeros((info.height, info.width, 3), np.uint8)
     tracker.reset()
     rows: list[tuple[int, int, np.ndarray, float]] = []
-    times = []
+    times, cpu = [], []
     for f in range(1, info.length + 1):
         image = cv2.imread(str(seq_dir / "img1" / f"{f:06d}.jpg")) if images else blank
         if image is None:
@@ -77,12 +78,14 @@ def replay(tracker: Tracker, seq_dir: str | Path, detections: MotTable | None = 
         idx = by_frame.get(f, np.zeros(0, int))
         result = FrameResult(FramePacket(f - 1, (f - 1) / info.fps, image, source),
                              detections=Detections(xyxy[idx], scores[idx]))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         tracks = tracker.update(result)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         for box, tid, sc in zip(tracks.xyxy, tracks.ids, tracks.scores):
             rows.append((f, int(tid), np.array([box[0], box[1], box[2] - box[0], box[3] - box[1]]), float(sc)))
     if not rows:
-        return ReplayResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, 4)), np.zeros(0), np.array(times))
+        return ReplayResult(np.zeros(0, int), np.zeros(0, int), np.zeros((0, 4)), np.zeros(0), np.array(times),
+                            np.array(cpu))
     return ReplayResult(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]),
-                        np.stack([r[2] for r in rows]), np.array([r[3] for r in rows]), np.array(times))
+                        np.stack([r[2] for r in rows]), np.array([r[3] for r in rows]), np.array(times), np.array(cpu))
