@@ -50,7 +50,8 @@ def main() -> int:
         if peers:
             orig = score(run_peer("bytetrack", seq_dir), seq_dir)["HOTA"]
             pert = score(run_peer("bytetrack", seq_dir, low), seq_dir)["HOTA"]
-            print(f"  {'boxmot bytetrack':<22} {100 * orig:5.1f} -> {100 * pert:5.1f}  (change {100 * (pert - orig):+5.1f})")
+            print(f"  {'boxmot bytetrack':<22} {100 * orig:5.1f} -> {100 * pert:5.1f}  "
+                  f"(change {100 * (pert - orig):+5.1f})")
     return 0
 
 

@@ -218,3 +218,11 @@ def test_iou_tracker_matches_by_overlap_and_ignores_low_scores():
     for i in range(5):
         out = tr.update(frame(i, [person(100 + 5 * i), person(400)], [0.9, 0.1]))
     assert out.ids.tolist() == [1]
+
+
+def test_low_score_detection_confirms_a_tentative_track_it_overlaps():
+    tr = GraphTracker(fps=10, appearance=False, min_hits=2)
+    tr.update(frame(0, []))
+    assert len(tr.update(frame(1, [person(100)], [0.9]))) == 0  # tentative
+    out = tr.update(frame(2, [person(104)], [0.3]))  # low score, but on the tentative track's prediction
+    assert out.ids.tolist() == [1]

@@ -243,7 +243,8 @@ class GraphTracker(Tracker):
         means, covs = self.kalman.update_batch(np.stack([t.mean for t in tracks]), np.stack([t.cov for t in tracks]),
                                                xyxy_to_cxcywh(boxes[di]))
         if emb is not None:  # one batch for every appearance vector this step needs
-            emb.get([d for t, d in zip(tracks, di) if t.embedding is None or (t.hits + 1) % self.appearance_refresh == 0])
+            refresh = [t.embedding is None or (t.hits + 1) % self.appearance_refresh == 0 for t in tracks]
+            emb.get(di[np.array(refresh, dtype=bool)])
         for t, d, m, c in zip(tracks, di, means, covs):
             row = int(cand[d])
             t.mean, t.cov, t.last_box = m, c, boxes[d]
