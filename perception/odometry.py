@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from perception.types import InputError, Intrinsics
@@ -29,12 +30,13 @@ class RGBDOdometry:
 
     max_depth: depth beyond this (m) is ignored; depth_diff_max: correspondence gate (m);
     keyframe_translation / keyframe_rotation_deg: motion from the keyframe that makes a new keyframe;
-    max_step_translation / max_step_rotation_deg: larger steps between frames are treated as failures.
+    max_step_translation / max_step_rotation_deg: larger steps between frames are treated as failures;
+    scale: image scale the alignment runs at (0.5 = half resolution).
     """
 
     def __init__(self, max_depth: float = 4.0, depth_diff_max: float = 0.07, keyframe_translation: float = 0.1,
                  keyframe_rotation_deg: float = 10.0, max_step_translation: float = 0.3,
-                 max_step_rotation_deg: float = 30.0, initial_pose: np.ndarray | None = None):
+                 max_step_rotation_deg: float = 30.0, initial_pose: np.ndarray | None = None, scale: float = 0.5):
         import open3d as o3d
 
         self._o3d = o3d
@@ -44,6 +46,7 @@ class RGBDOdometry:
         self.kf_t, self.kf_r = keyframe_translation, np.deg2rad(keyframe_rotation_deg)
         self.step_t, self.step_r = max_step_translation, np.deg2rad(max_step_rotation_deg)
         self.initial_pose = np.eye(4) if initial_pose is None else np.asarray(initial_pose, float)
+        self.scale = float(scale)
         self.reset()
 
     def reset(self) -> None:
@@ -54,6 +57,10 @@ class RGBDOdometry:
 
     def _rgbd(self, image: np.ndarray, depth: np.ndarray):
         o3d = self._o3d
+        if self.scale != 1.0:
+            size = (max(1, round(image.shape[1] * self.scale)), max(1, round(image.shape[0] * self.scale)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            depth = cv2.resize(np.nan_to_num(depth, nan=0.0), size, interpolation=cv2.INTER_NEAREST)
         return o3d.geometry.RGBDImage.create_from_color_and_depth(
             o3d.geometry.Image(np.ascontiguousarray(image[:, :, ::-1])),
             o3d.geometry.Image(np.nan_to_num(depth, nan=0.0).astype(np.float32)),
@@ -75,7 +82,8 @@ class RGBDOdometry:
         if not np.any(np.isfinite(depth) & (depth > 0)):
             raise InputError("odometry needs depth with valid pixels")
         cur = self._rgbd(image, depth)
-        cam = self._o3d.camera.PinholeCameraIntrinsic(k.width, k.height, k.fx, k.fy, k.cx, k.cy)
+        ks = k.scaled(max(1, round(k.width * self.scale)), max(1, round(k.height * self.scale)))
+        cam = self._o3d.camera.PinholeCameraIntrinsic(ks.width, ks.height, ks.fx, ks.fy, ks.cx, ks.cy)
         if self._prev is None:
             self._prev = self._kf = cur
             self._prev_pose = self._kf_pose = self.initial_pose.copy()

@@ -86,9 +86,10 @@ class IdStability:
             self.changes.setdefault(g, 0)
             self.last[g] = p
 
-    def mean_changes(self) -> float:
-        """Average number of ID changes per tracked GT object."""
-        return float(np.mean(list(self.changes.values()))) if self.changes else float("nan")
+    def mean_changes(self, only: set[int] | None = None) -> float:
+        """Average number of ID changes per tracked GT object (optionally only the ids in ``only``)."""
+        vals = [v for k, v in self.changes.items() if only is None or k in only]
+        return float(np.mean(vals)) if vals else float("nan")
 
 
 def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_frames: int | None = None,
@@ -149,9 +150,21 @@ def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_fram
     scores = {i: pred_map.score(i) for i in pred_map.info}
     out = {"frames": frames, "ap25": instance_ap(gt, pred, scores, 0.25), "ap50": instance_ap(gt, pred, scores, 0.5),
            "id_changes_per_object": stability.mean_changes(),
+           "id_changes_per_thing": stability.mean_changes(_things(folder)),
            "id_changes": {int(k): int(v) for k, v in stability.changes.items()}, "gt_instances": int(len(np.unique(gt[gt > 0]))),
            "pred_instances": int(len(np.unique(pred[pred > 0]))), "segment_ms": 1e3 * t_seg / max(frames, 1),
            "map_ms": 1e3 * t_map / max(frames, 1), "skipped_frames": map_stage.skipped}
     if use_odometry and len(est) >= 3:
         out["ate_rmse_m"] = ate_rmse(np.stack(est), np.stack(ref))
     return out
+
+
+def _things(folder) -> set[int] | None:
+    """GT ids that are not room structure (floor, ceiling, walls), from gt_instances.json when present."""
+    import json
+    from pathlib import Path
+
+    path = Path(folder) / "gt_instances.json"
+    if not path.is_file():
+        return None
+    return {int(r["id"]) for r in json.loads(path.read_text())["instances"] if not r.get("structure", False)}

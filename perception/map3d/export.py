@@ -1,15 +1,14 @@
-"""Write the instance map: PLY points (xyz, rgb, instance id), JSON instance summaries, TSDF mesh PLY."""
+"""Write the instance map: PLY points (xyz, rgb, instance id) and JSON instance summaries."""
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from perception.io.atomic import atomic_write_bytes, atomic_write_text, check_export_path
+from perception.io.atomic import atomic_write_bytes, atomic_write_text
 
 _PLY_DTYPE = np.dtype([("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("red", "u1"), ("green", "u1"), ("blue", "u1"),
                        ("instance", "<i4")])
@@ -49,15 +48,3 @@ def export_json(instance_map, path: str | os.PathLike[str]) -> int:
     doc = {"voxel_size": instance_map.voxel, "frames": instance_map.frames, "instances": records}
     atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
     return len(records)
-
-
-def write_mesh(mesh, path: str | os.PathLike[str]) -> None:
-    """Write an Open3D triangle mesh as PLY, atomically (Open3D writes a temp file that is then moved in)."""
-    import open3d as o3d
-
-    path = check_export_path(path)
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.") as tmp:
-        tmp_path = Path(tmp) / "mesh.ply"
-        if not o3d.io.write_triangle_mesh(str(tmp_path), mesh):
-            raise OSError(f"Open3D could not write a mesh to {path}")
-        atomic_write_bytes(path, tmp_path.read_bytes())

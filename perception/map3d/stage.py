@@ -8,9 +8,8 @@ import threading
 
 import numpy as np
 
-from perception.map3d.export import export_json, export_ply, write_mesh
+from perception.map3d.export import export_json, export_ply
 from perception.map3d.instance_map import InstanceMap, MapConfig
-from perception.map3d.tsdf import TSDFFusion
 from perception.odometry import RGBDOdometry
 from perception.types import FrameResult, InputError, Instances3D
 
@@ -28,10 +27,9 @@ class Map3DStage:
 
     name = "map3d"
 
-    def __init__(self, config: MapConfig | None = None, odometry: bool = True, tsdf: bool = False):
+    def __init__(self, config: MapConfig | None = None, odometry: bool = True):
         self.map = InstanceMap(config)
         self.odometry = RGBDOdometry() if odometry else None
-        self.tsdf = TSDFFusion() if tsdf else None
         self.lock = threading.Lock()
         self.poses: dict[int, np.ndarray] = {}
         self.skipped = 0
@@ -70,8 +68,6 @@ class Map3DStage:
                                          embeddings=det.embeddings, n_segments=len(det))
             except InputError as exc:
                 return self._skip(result, str(exc))
-            if self.tsdf is not None:
-                self.tsdf.integrate(p.image, p.depth, p.intrinsics, pose)
             ids = np.union1d(upd.visible_ids, upd.segment_ids[upd.segment_ids > 0])
             inst = self.map.instances(ids)
         self.poses[p.index] = pose
@@ -100,21 +96,12 @@ class Map3DStage:
         with self.lock:
             return export_json(self.map, path)
 
-    def export_mesh(self, path: str | os.PathLike[str]) -> None:
-        """Write the TSDF mesh as PLY (needs ``tsdf=True``)."""
-        if self.tsdf is None:
-            raise InputError("mesh export needs the map3d stage built with tsdf=True")
-        with self.lock:
-            write_mesh(self.tsdf.mesh(), path)
-
     def reset(self) -> None:
-        """Forget the map, the trajectory and the TSDF volume."""
+        """Forget the map and the trajectory."""
         with self.lock:
             self.map.reset()
             if self.odometry is not None:
                 self.odometry.reset()
-            if self.tsdf is not None:
-                self.tsdf.reset()
             self.poses.clear()
             self.skipped = 0
 
@@ -122,9 +109,9 @@ class Map3DStage:
         """Nothing to release."""
 
 
-def build_map3d_stage(voxel: float = 0.025, odometry: bool = True, tsdf: bool = False, **map_options) -> Map3DStage:
+def build_map3d_stage(voxel: float = 0.025, odometry: bool = True, **map_options) -> Map3DStage:
     """The "map3d" stage; ``map_options`` are MapConfig fields (see its docstring)."""
     from perception.lifting import LiftConfig
 
     cfg = MapConfig(lift=LiftConfig(voxel=voxel), **map_options)
-    return Map3DStage(cfg, odometry=odometry, tsdf=tsdf)
+    return Map3DStage(cfg, odometry=odometry)

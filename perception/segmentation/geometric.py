@@ -15,7 +15,7 @@ from perception.types import FramePacket, InputError
 class GeometricSegmenter:
     """Segments surfaces bounded by depth jumps or creases; dominant planes become one segment each.
 
-    stride: internal subsampling; depth_rel: depth jump threshold, as the second difference of inverse depth
+    stride: internal subsampling (default: about 160 pixels across); depth_rel: depth jump threshold, as the second difference of inverse depth
     times depth (zero on any plane, ~relative jump size at a discontinuity);
     normal_deg: crease angle; min_pixels: smallest kept segment (full-resolution pixels);
     max_planes / plane_dist / plane_min_frac: RANSAC planes (at most, inlier distance m, share of pixels);
@@ -25,10 +25,10 @@ class GeometricSegmenter:
     name = "geometric"
     needs_depth = True
 
-    def __init__(self, stride: int = 4, depth_rel: float = 0.04, normal_deg: float = 35.0,
+    def __init__(self, stride: int | None = None, depth_rel: float = 0.04, normal_deg: float = 35.0,
                  min_pixels: int = 400, max_planes: int = 3, plane_dist: float = 0.02, plane_min_frac: float = 0.08,
                  max_depth: float = 10.0, seed: int = 0):
-        self.stride = int(stride)
+        self.stride = stride
         self.depth_rel = depth_rel
         self.cos_normal = float(np.cos(np.deg2rad(normal_deg)))
         self.min_pixels = int(min_pixels)
@@ -40,7 +40,8 @@ class GeometricSegmenter:
         """Masks of one RGB-D frame (empty when the frame has no valid depth)."""
         if packet.depth is None or packet.intrinsics is None:
             raise InputError("the geometric segmenter needs depth and intrinsics (use --segmenter rgb for colour-only input)")
-        s, k = self.stride, packet.intrinsics
+        k = packet.intrinsics
+        s = self.stride or max(1, packet.image.shape[1] // 160)
         d = np.nan_to_num(packet.depth[::s, ::s], nan=0.0).astype(np.float32)
         d[(d < 0) | (d > self.max_depth)] = 0
         d = cv2.medianBlur(d, 3)
@@ -54,7 +55,7 @@ class GeometricSegmenter:
         lab = lab.astype(np.int32) - 1  # background component 0 -> -1
         lab[edge | ~valid] = -1
         lab = self._fill_edges(lab, d, valid)
-        lab = self._merge_planes(lab, pts, normals, valid)
+        lab = self._merge_planes(lab, pts, normals, valid, s)
         return Segmentation.from_low_res(lab, packet.image, s, self.min_pixels)
 
     def _edges(self, d: np.ndarray, pts: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +93,8 @@ class GeometricSegmenter:
             lab = np.where(take, np.take_along_axis(nl, best[None], 0)[0], lab)
         return lab
 
-    def _merge_planes(self, lab: np.ndarray, pts: np.ndarray, normals: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    def _merge_planes(self, lab: np.ndarray, pts: np.ndarray, normals: np.ndarray, valid: np.ndarray,
+                      stride: int) -> np.ndarray:
         """Find up to ``max_planes`` dominant planes (RANSAC) and make each one segment.
 
         Components lying on a plane but for a few pixels join it whole; components partly on it (a leak
@@ -124,7 +126,7 @@ class GeometricSegmenter:
                 break
             on_plane = np.bincount(labf[inl], minlength=n_lab)
             share = on_plane / np.maximum(comp_size, 1)
-            small_rest = (comp_size - on_plane) * self.stride ** 2 < self.min_pixels
+            small_rest = (comp_size - on_plane) * stride ** 2 < self.min_pixels
             whole = np.flatnonzero((share >= 0.7) & small_rest)
             part = np.flatnonzero((share >= 0.2) & ~((share >= 0.7) & small_rest))
             members = np.isin(labf, whole)
