@@ -58,10 +58,11 @@ def test_pipeline_keeps_its_pace_while_a_slow_answer_streams():
 def test_questions_from_another_thread_while_streaming():
     scene = ScriptedScene(seed=3, duration_s=3.0, fps=30.0, width=96, height=72)
     memory = MemoryStage()
-    done = threading.Event()
+    done, started = threading.Event(), threading.Event()
     worker = PipelineWorker(ScriptedSource(scene), Pipeline([ScriptedTracksStage(scene), memory]),
-                            on_result=lambda r: None, on_finished=lambda s: done.set(), pace_speed=1.0)
+                            on_result=lambda r: started.set(), on_finished=lambda s: done.set(), pace_speed=1.0)
     worker.start()
+    assert started.wait(10)
     futures = []
     while not done.is_set():
         futures.append(memory.ask("How many distinct objects have been seen so far?"))
