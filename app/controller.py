@@ -101,7 +101,7 @@ class StreamController(QObject):
         self.layers = OverlayLayers()
         self.speed: float | None = 1.0
         self.stay_live = False
-        self.cloud_every = 5
+        self.cloud_interval_s = 0.5  # 3D snapshots at most this often while playing
         self.source: _StampedSource | None = None
         self.spec: str | None = None
         self.pipeline: Pipeline | None = None
@@ -117,7 +117,7 @@ class StreamController(QObject):
         self._mailbox: FrameView | None = None
         self._mail_lock = threading.Lock()
         self._generation = 0
-        self._since_cloud = 0
+        self._last_cloud = 0.0
         self.want_cloud = True
         self._narration: deque = deque(maxlen=256)
         self._layer: OverlayLayer | None = None
@@ -339,9 +339,8 @@ class StreamController(QObject):
         if self.recorder is not None:
             self.recorder.add(result.packet)
         self.trails.update(result)
-        self._since_cloud += 1
         single = self._worker is not None and self._worker.max_frames is not None
-        self._deliver(result, cloud=self.want_cloud and (single or self._since_cloud >= self.cloud_every),
+        self._deliver(result, cloud=self.want_cloud and (single or time.perf_counter() - self._last_cloud >= self.cloud_interval_s),
                       own_frame=not self._preview)
         self._narration.extend(result.extras.get("narration", ()))
         for err in result.errors:
@@ -367,7 +366,7 @@ class StreamController(QObject):
         overlay_ms = (time.perf_counter() - t0) * 1e3
         snap = None
         if cloud:
-            self._since_cloud = 0
+            self._last_cloud = time.perf_counter()
             snap = self.cloud.snapshot(result, self.pipeline)
         self._post(result, packet.index, image, snap, overlay_ms)
 

@@ -94,6 +94,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["3D view"], self.docks["Chat"]], [520, 300], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["3D view"]], [480], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["Tracks"]], [220], Qt.Orientation.Vertical)
+        if self.cloud_view.software_gl:
+            self.controller.cloud_interval_s = 1.0  # software OpenGL: every 3D redraw costs the GUI thread
         self.state_label = QLabel("no source")
         self.state_label.setMinimumWidth(260)  # per-frame text changes must not relayout the window
         self.statusBar().addPermanentWidget(self.state_label)
@@ -559,7 +561,7 @@ def _collect_garbage_on_gui_thread() -> None:
     thread, Qt aborts. Collect on a GUI-thread timer instead (once per process)."""
     global _gc_on_gui_thread
     if _gc_on_gui_thread is None:
-        _gc_on_gui_thread = GarbageCollector(interval=0.5)
+        _gc_on_gui_thread = GarbageCollector(interval=1.0)
 
 
 class _JobSignal(QObject):

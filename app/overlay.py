@@ -34,11 +34,12 @@ class OverlayLayers:
 
 def id_colors(ids: np.ndarray) -> np.ndarray:
     """A stable, well-separated BGR uint8 colour per integer ID (golden-ratio hue walk)."""
-    ids = np.asarray(ids, dtype=np.int64)
-    hues = (ids * 0.618033988749895) % 1.0
-    sats = 0.65 + 0.35 * ((ids * 0.37) % 1.0)
+    ids = np.asarray(ids, dtype=np.int64).ravel()
+    uniq, inverse = np.unique(ids, return_inverse=True)  # one HSV conversion per distinct ID
+    hues = (uniq * 0.618033988749895) % 1.0
+    sats = 0.65 + 0.35 * ((uniq * 0.37) % 1.0)
     rgb = np.array([colorsys.hsv_to_rgb(h, s, 1.0) for h, s in zip(hues, sats)]).reshape(-1, 3)
-    return (rgb[:, ::-1] * 255).astype(np.uint8)
+    return (rgb[:, ::-1] * 255).astype(np.uint8)[inverse.ravel()]
 
 
 def id_color_hex(track_id: int) -> str:

@@ -39,6 +39,13 @@ def _pipeline(options, info):
         return Pipeline([SegmentStage(GeometricSegmenter()), *stages], on_error=options.on_error)
 
 
+def _empty(options, info):
+    """No stages: measures what the GUI costs by itself."""
+    from perception.pipeline.runner import Pipeline
+
+    return Pipeline([])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0, help="how long to measure")
@@ -46,6 +53,7 @@ def main() -> int:
     ap.add_argument("--mode", choices=("live", "every"), default="live",
                     help="live: stay live (newest frame wins); every: process every frame")
     ap.add_argument("--source", default="sample")
+    ap.add_argument("--no-pipeline", action="store_true", help="baseline: no stages (the GUI's own cost alone)")
     ap.add_argument("--no-gl", action="store_true", help="use the 3D view's top-down fallback instead of OpenGL")
     args = ap.parse_args()
 
@@ -87,7 +95,7 @@ def main() -> int:
     from app.main_window import MainWindow
 
     with tempfile.TemporaryDirectory() as tmp:
-        w = MainWindow(QSettings(str(Path(tmp) / "bench.ini"), QSettings.Format.IniFormat), pipeline_factory=_pipeline,
+        w = MainWindow(QSettings(str(Path(tmp) / "bench.ini"), QSettings.Format.IniFormat), pipeline_factory=_empty if args.no_pipeline else _pipeline,
                        use_opengl=False if args.no_gl else None)
         w.show()
         w.transport.live.setChecked(args.mode == "live")
