@@ -358,3 +358,49 @@ def test_3d_view_data_path_without_opengl(qtbot):
     with qtbot.waitSignal(view.instance_clicked) as sig:
         view.pick_point(12)
     assert sig.args == [2]
+
+
+def test_answer_endpoint_down_is_one_clear_message(window, qtbot):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert window.open_spec("mem:4")
+    qtbot.waitUntil(lambda: _shown(window, 0), timeout=WAIT_MS)
+    assert "memory" in window.controller.stage_names()
+    window.pipeline_panel.backend.setCurrentText("ollama")
+    window.pipeline_panel.endpoint.setText(f"http://127.0.0.1:{port}")
+    with qtbot.waitSignal(window.chat.answered, timeout=WAIT_MS):
+        window.chat.ask("what is there?")
+    last = window.chat.messages[-1]
+    assert last.error and last.text.strip()
+    assert window.chat.send.isEnabled()
+
+
+def test_rgbd_folder_with_missing_depth_is_explained(window, qtbot, tmp_path):
+    import cv2
+
+    folder = tmp_path / "scan"
+    (folder / "color").mkdir(parents=True)
+    (folder / "depth").mkdir()
+    cv2.imwrite(str(folder / "color" / "0.jpg"), np.zeros((48, 64, 3), np.uint8))
+    with qtbot.waitSignal(window.message_shown, timeout=WAIT_MS) as sig:
+        assert not window.open_spec(str(folder))
+    assert "depth" in sig.args[1].lower()
+
+
+def test_zoom_pan_and_stats(sample_window, qtbot):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    w = sample_window
+    _play(qtbot, w, 2)
+    centre = QPointF(w.video.width() / 2, w.video.height() / 2)
+    ev = QWheelEvent(centre, w.video.mapToGlobal(centre), QPoint(), QPoint(0, 120), Qt.MouseButton.NoButton,
+                     Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    w.video.wheelEvent(ev)
+    assert w.video.zoom > 1.0
+    w.video.fit()
+    assert w.video.zoom == 1.0
+    assert len(w.stats_panel.frames) >= 2 and {"segment", "tracker"} <= set(w.stats_panel.stage_ms)
