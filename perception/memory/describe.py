@@ -16,6 +16,15 @@ ROWS = ("top", "middle", "bottom")
 COLS = ("left", "center", "right")
 
 
+def preview(image: np.ndarray, max_side: int = 128) -> np.ndarray:
+    """A small area-averaged copy of ``image`` (longest side ``max_side``) that the frame descriptors read."""
+    h, w = image.shape[:2]
+    scale = max_side / max(h, w)
+    if scale >= 1.0:
+        return image
+    return cv2.resize(image, (max(8, round(w * scale)), max(6, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
 def frame_embedding(image: np.ndarray) -> np.ndarray:
     """L2-normalised colour + layout descriptor of an HxWx3 BGR uint8 image (float32, 176-D)."""
     small = cv2.resize(image, (32, 24), interpolation=cv2.INTER_AREA)

@@ -15,7 +15,7 @@ from types import MappingProxyType
 import numpy as np
 
 from perception.memory.config import MemoryConfig
-from perception.memory.describe import encode_jpeg, frame_embedding, grid_colours, normalise
+from perception.memory.describe import encode_jpeg, frame_embedding, grid_colours, normalise, preview
 from perception.memory.events import Event, Timeline
 from perception.memory.history import CountHistory, InstanceBook, InstanceSummary, count_at
 from perception.memory.star import Cluster, FrameRecord, StarMemory
@@ -129,12 +129,12 @@ class VideoMemory:
             self._image_size = (0, 0)
             self._snap: MemorySnapshot | None = None
 
-    def _embedding(self, result: FrameResult) -> np.ndarray | None:
+    def _embedding(self, result: FrameResult, small: np.ndarray) -> np.ndarray | None:
         ext = result.extras.get("image_embedding")
         if self._mode is None:
             self._mode = "external" if ext is not None and self.config.embedding == "auto" else "descriptor"
         if self._mode == "descriptor":
-            return frame_embedding(result.packet.image)
+            return frame_embedding(small)
         if ext is None:
             return None
         v = normalise(np.asarray(ext, dtype=np.float32))
@@ -146,12 +146,13 @@ class VideoMemory:
         """Fold one frame result in; returns the events it caused (time order)."""
         p = result.packet
         t, image = float(p.timestamp), p.image
-        grid = grid_colours(image)
+        small = preview(image)
+        grid = grid_colours(small)
         visible = tuple(sorted(int(i) for i in result.tracks.ids[result.tracks.states == TrackState.CONFIRMED]))
         inst = () if result.instances is None else tuple(int(i) for i in result.instances.ids)
         star = self.star
         recent = bool(star.spatial) and t - star.spatial[-1].t_start < self.config.frame_interval_s
-        emb = None if recent else self._embedding(result)
+        emb = None if recent else self._embedding(result, small)
         record = None
         if emb is not None and not star.is_duplicate(emb):
             jpeg = encode_jpeg(image, self.config.keyframe_max_side, self.config.jpeg_quality)
