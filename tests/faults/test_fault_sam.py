@@ -61,6 +61,7 @@ CHECKPOINTS = {"corrupt": _corrupt, "truncated": _truncated, "wrong-model-type":
                "pickle-with-code": _code_carrying}
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch's note on the pickle it refuses
 @pytest.mark.parametrize("kind", list(CHECKPOINTS))
 def test_bad_sam_checkpoint_is_refused_by_name(build_segmenter, tmp_path, kind):
     path = CHECKPOINTS[kind](tmp_path)
