@@ -18,6 +18,7 @@ import pytest
 
 import perception.pipeline.session as session
 from perception.io.mot import read_mot
+from perception.pipeline.factory import PipelineOptions
 from perception.pipeline.runner import Pipeline, PipelineStopped, PipelineWorker, run_pipeline
 from perception.sources import MemorySource, WebcamSource
 from perception.types import Detections, FramePacket
@@ -122,7 +123,7 @@ def test_camera_disappearing_mid_stream_ends_the_run_cleanly(cli, tmp_path, monk
 def test_source_raising_mid_stream_in_the_worker(tmp_path):
     got, finished = [], threading.Event()
     info = _Flaky(1, 99).info
-    worker = PipelineWorker(_Flaky(10, 4), _pipeline(type("O", (), {"on_error": "continue"}), info), got.append,
+    worker = PipelineWorker(_Flaky(10, 4), _pipeline(PipelineOptions(on_error="continue"), info), got.append,
                             lambda stats: finished.set())
     worker.start()
     assert finished.wait(30) and worker.join(5)
@@ -148,7 +149,7 @@ def test_stage_raising_on_one_frame_is_reported_and_the_run_continues(cli, share
 def test_stage_raising_with_the_stop_policy_stops_after_that_frame():
     info = _Flaky(1, 99).info
     seen = []
-    options = type("O", (), {"on_error": "stop"})
+    options = PipelineOptions(on_error="stop")
     with pytest.raises(PipelineStopped) as exc:
         run_pipeline(_Flaky(10, 99), _pipeline(options, info, [_Boom(5)]), on_result=lambda r: seen.append(r.index))
     assert exc.value.error.frame_index == 5 and exc.value.error.stage == "boom"
