@@ -86,6 +86,11 @@ def test_external_embedding_is_used_and_checked():
         mem.update(frame(1, image_embedding=np.ones(4)))
     mem.update(frame(2))  # no vector this frame: events still recorded, the frame is not added to STAR
     assert mem.skipped_embeddings == 1 and mem.frames == 2
+    sam = VideoMemory(MemoryConfig(frame_interval_s=0.0))
+    fmap = np.zeros((1, 8, 4, 4), np.float32)
+    fmap[0, 3] = 2.0
+    sam.update(frame(0, image_embedding=fmap))  # a SAM-style feature map is average-pooled to one vector
+    assert np.allclose(sam.star.spatial[-1].embedding, np.eye(8)[3])
 
 
 def test_track_lifecycle_events_counts_and_summary():
