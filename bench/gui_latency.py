@@ -16,27 +16,11 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-
-def _pipeline(options, info):
-    """The factory's pipeline; while its segmenter registry is missing, the weight-free segmenter is added by hand."""
-    from perception.pipeline.factory import build_pipeline
-    from perception.pipeline.runner import Pipeline
-
-    try:
-        return build_pipeline(options, info)
-    except ImportError:
-        from perception.segmentation.geometric import GeometricSegmenter
-        from perception.segmentation.stage import SegmentStage
-
-        stages = build_pipeline(replace(options, segmenter="none"), info).stages
-        return Pipeline([SegmentStage(GeometricSegmenter()), *stages], on_error=options.on_error)
 
 
 def _empty(options, info):
@@ -93,9 +77,10 @@ def main() -> int:
     sys.setswitchinterval(0.001)  # as app.main_window.launch does
     app = TimedApp([sys.argv[0]])
     from app.main_window import MainWindow
+    from perception.pipeline.factory import build_pipeline
 
     with tempfile.TemporaryDirectory() as tmp:
-        w = MainWindow(QSettings(str(Path(tmp) / "bench.ini"), QSettings.Format.IniFormat), pipeline_factory=_empty if args.no_pipeline else _pipeline,
+        w = MainWindow(QSettings(str(Path(tmp) / "bench.ini"), QSettings.Format.IniFormat), pipeline_factory=_empty if args.no_pipeline else build_pipeline,
                        use_opengl=False if args.no_gl else None)
         w.show()
         w.transport.live.setChecked(args.mode == "live")

@@ -27,20 +27,6 @@ QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 WAIT_MS = 60_000
 
 
-def studio_pipeline(options, info) -> Pipeline:
-    """The real factory's pipeline; while the segmenter registry is not installed, its weight-free segmenter is added."""
-    try:
-        return build_pipeline(options, info)
-    except ImportError:
-        stages = list(build_pipeline(replace(options, segmenter="none"), info).stages)
-    if options.segmenter != "none" and info.has_depth:
-        from perception.segmentation.geometric import GeometricSegmenter
-        from perception.segmentation.stage import SegmentStage
-
-        stages.insert(0, SegmentStage(GeometricSegmenter()))
-    return Pipeline(stages, on_error=options.on_error)
-
-
 class _FailingSource(MemorySource):
     """Frames until ``fail_at``, then an OSError, as a file that turns unreadable or a device that errors."""
 
@@ -70,7 +56,7 @@ def _opener(spec: str):
     return open_source(spec)
 
 
-def _make_window(qtbot, tmp_path, factory=studio_pipeline) -> MainWindow:
+def _make_window(qtbot, tmp_path, factory=build_pipeline) -> MainWindow:
     settings = QSettings(str(tmp_path / "studio.ini"), QSettings.Format.IniFormat)
     w = MainWindow(settings, pipeline_factory=factory, source_opener=_opener)
     qtbot.addWidget(w)
