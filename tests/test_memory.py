@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from perception.memory import (Event, GroundedAnswerer, MemoryConfig, MemoryStage, Narrator, QuestionSchedule,
-                               VideoMemory, make_backend, write_answers)
+                               VideoMemory, format_answer, make_backend, make_memory_stage, write_answers)
 from perception.memory.answer import collect, parse_question
 from perception.memory.describe import colour_votes, COLOURS, region_name
 from perception.memory.events import Timeline
@@ -276,6 +276,20 @@ def test_stage_answers_scheduled_questions_and_writes_json(tmp_path):
     assert (a["t"], a["asked_at"], a["value"], a["citations"][0]["track_ids"]) == (0.5, 0.5, 1, [1])
     assert b["t"] is None and b["asked_at"] == 1.9 and b["value"] == pytest.approx(0.3)
     assert doc["meta"]["frames"] == 20 and not list(tmp_path.glob(".*part"))
+
+
+def test_cli_helpers_build_a_stage_and_format_answers(tmp_path):
+    p = tmp_path / "q.json"
+    p.write_text(json.dumps([{"question": "How many objects are visible now?", "t": 0.5}]))
+    stage = make_memory_stage(ask="When was object 1 first seen?", questions=p)
+    for i in range(10):
+        stage.process(frame(i, [(1, (10, 10, 40, 35), TrackState.CONFIRMED)]))
+    timed, end = stage.finish(timeout=10)
+    stage.close()
+    assert format_answer(timed).startswith("Q (0.5 s, scheduled 0.5 s): How many objects are visible now?\nA: 1 object visible now")
+    assert "cited: 0.0 s #1" in format_answer(end)
+    with pytest.raises(InputError, match="does not exist"):
+        make_memory_stage(questions=tmp_path / "missing.json")
 
 
 def test_write_answers_refuses_a_missing_folder(tmp_path):

@@ -6,9 +6,10 @@ from perception.memory.config import MemoryConfig
 from perception.memory.events import Event
 from perception.memory.narration import Narration, Narrator
 from perception.memory.questions import QuestionSchedule, ScheduledQuestion, write_answers
+from perception.memory.run import format_answer, make_memory_stage
 from perception.memory.stage import MemoryStage
 from perception.memory.store import MemorySnapshot, VideoMemory
 
 __all__ = ["Answer", "AnswerBackend", "AnswerChunk", "Citation", "Event", "GroundedAnswerer", "MemoryConfig",
            "MemorySnapshot", "MemoryStage", "Narration", "Narrator", "QuestionSchedule", "ScheduledQuestion",
-           "VideoMemory", "make_backend", "write_answers"]
+           "VideoMemory", "format_answer", "make_backend", "make_memory_stage", "write_answers"]

@@ -17,6 +17,10 @@ def _fmt(t: float) -> str:
     return f"{t:.1f} s"
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _looks(s: TrackSummary) -> str:
     return ", ".join(x for x in (s.colour, s.size) if x)
 
@@ -73,9 +77,9 @@ class GroundedAnswerer:
     # --- handlers --------------------------------------------------------------------------
     def _count_now(self, snap: MemorySnapshot, q: Query) -> Reply:
         ids = [i for i in snap.visible_ids if i in snap.tracks and (q.colour is None or snap.tracks[i].colour == q.colour)]
-        what = f"{q.colour} objects" if q.colour else "objects"
+        what = f"{q.colour} object" if q.colour else "object"
         listing = "; ".join(snap.describe_object(i) for i in ids[:10])
-        return (f"{len(ids)} {what} visible now ({_fmt(snap.time)})" + (f": {listing}." if ids else "."), len(ids),
+        return (f"{_plural(len(ids), what)} visible now ({_fmt(snap.time)})" + (f": {listing}." if ids else "."), len(ids),
                 [Citation(snap.time, tuple(ids), frame_index=snap.frame_index)])
 
     def _count_at(self, snap: MemorySnapshot, q: Query) -> Reply:
@@ -89,8 +93,8 @@ class GroundedAnswerer:
             n = snap.count_at(t)
             if n is None:
                 return f"The stream had not started at {_fmt(t)}.", None, []
-        what = f"{q.colour} objects" if q.colour else "objects"
-        return (f"{n} {what} were visible at {_fmt(t)}" + (f" (#{', #'.join(map(str, ids))})." if ids else "."), n,
+        what = f"{q.colour} object" if q.colour else "object"
+        return (f"{_plural(n, what)} visible at {_fmt(t)}" + (f" (#{', #'.join(map(str, ids))})." if ids else "."), n,
                 [Citation(t, ids)])
 
     def _count_distinct(self, snap: MemorySnapshot, q: Query) -> Reply:
@@ -98,16 +102,16 @@ class GroundedAnswerer:
             objs = self._objects(snap, q)
             n = len(objs)
             note = f" (plus up to {snap.forgotten_objects} compacted old objects of unknown colour)" if snap.forgotten_objects else ""
-            return (f"{n} distinct {q.colour} objects seen so far{note}.", n,
+            return (f"{_plural(n, f'distinct {q.colour} object')} seen so far{note}.", n,
                     [Citation(s.born_t, (s.id,)) for s in sorted(objs, key=lambda s: s.born_t)[:20]])
         n = snap.distinct_objects
         first = min((s.born_t for s in snap.tracks.values() if s.confirmed), default=snap.time)
-        return (f"{n} distinct objects seen between {_fmt(first)} and {_fmt(snap.time)}.", n,
+        return (f"{_plural(n, 'distinct object')} seen between {_fmt(first)} and {_fmt(snap.time)}.", n,
                 [Citation(snap.time, snap.visible_ids, frame_index=snap.frame_index)])
 
     def _count_instances(self, snap: MemorySnapshot, q: Query) -> Reply:
         n = snap.distinct_instances
-        return f"{n} distinct 3D instances mapped so far.", n, [Citation(snap.time, (), tuple(sorted(snap.instances))[:50])]
+        return f"{_plural(n, 'distinct 3D instance')} mapped so far.", n, [Citation(snap.time, (), tuple(sorted(snap.instances))[:50])]
 
     def _first_seen(self, snap: MemorySnapshot, q: Query) -> Reply:
         s = self._one(snap, q, lambda s: -s.born_t)
