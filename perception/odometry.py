@@ -31,12 +31,14 @@ class RGBDOdometry:
     max_depth: depth beyond this (m) is ignored; depth_diff_max: correspondence gate (m);
     keyframe_translation / keyframe_rotation_deg: motion from the keyframe that makes a new keyframe;
     max_step_translation / max_step_rotation_deg: larger steps between frames are treated as failures;
-    scale: image scale the alignment runs at (0.5 = half resolution).
+    scale: image scale the alignment runs at (0.5 = half resolution); min_inliers: share of depth points
+    that must agree (within 5 cm) after an alignment for it to count as tracked.
     """
 
     def __init__(self, max_depth: float = 4.0, depth_diff_max: float = 0.07, keyframe_translation: float = 0.1,
                  keyframe_rotation_deg: float = 10.0, max_step_translation: float = 0.3,
-                 max_step_rotation_deg: float = 30.0, initial_pose: np.ndarray | None = None, scale: float = 0.5):
+                 max_step_rotation_deg: float = 30.0, initial_pose: np.ndarray | None = None, scale: float = 0.5,
+                 min_inliers: float = 0.6):
         import open3d as o3d
 
         self._o3d = o3d
@@ -47,6 +49,7 @@ class RGBDOdometry:
         self.step_t, self.step_r = max_step_translation, np.deg2rad(max_step_rotation_deg)
         self.initial_pose = np.eye(4) if initial_pose is None else np.asarray(initial_pose, float)
         self.scale = float(scale)
+        self.min_inliers = float(min_inliers)
         self.reset()
 
     def reset(self) -> None:
@@ -69,7 +72,28 @@ class RGBDOdometry:
     def _align(self, src, dst, cam, init: np.ndarray) -> np.ndarray | None:
         """Transform taking ``src`` camera coordinates to ``dst`` camera coordinates, or None on failure."""
         ok, t, _info = self._o3d.pipelines.odometry.compute_rgbd_odometry(src, dst, cam, init, self.jacobian, self.option)
-        return t if ok and np.all(np.isfinite(t)) else None
+        if not ok or not np.all(np.isfinite(t)):
+            return None
+        return t if self._inlier_ratio(src, dst, cam, t) >= self.min_inliers else None
+
+    @staticmethod
+    def _inlier_ratio(src, dst, cam, t: np.ndarray, step: int = 4, tol: float = 0.05) -> float:
+        """Share of source depth points that land within ``tol`` metres of the target depth after ``t``."""
+        ds, dt = np.asarray(src.depth), np.asarray(dst.depth)
+        k = cam.intrinsic_matrix
+        v, u = np.nonzero(ds[::step, ::step] > 0)
+        z = ds[v * step, u * step]
+        p = np.stack([(u * step - k[0, 2]) * z / k[0, 0], (v * step - k[1, 2]) * z / k[1, 1], z], 1) @ t[:3, :3].T + t[:3, 3]
+        front = p[:, 2] > 1e-3
+        p = p[front]
+        uu = np.round(p[:, 0] / p[:, 2] * k[0, 0] + k[0, 2]).astype(int)
+        vv = np.round(p[:, 1] / p[:, 2] * k[1, 1] + k[1, 2]).astype(int)
+        inside = (uu >= 0) & (uu < dt.shape[1]) & (vv >= 0) & (vv < dt.shape[0])
+        d = dt[vv[inside], uu[inside]]
+        seen = d > 0
+        if seen.sum() < 50:
+            return 0.0
+        return float(np.mean(np.abs(d[seen] - p[inside][seen, 2]) < tol))
 
     def _plausible(self, step: np.ndarray) -> bool:
         angle = np.arccos(np.clip((np.trace(step[:3, :3]) - 1) / 2, -1, 1))

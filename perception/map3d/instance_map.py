@@ -127,7 +127,7 @@ class InstanceMap:
         n_segments = int(labels.max()) + 1 if n_segments is None else int(n_segments)
         lifted = lift_labels(labels, depth, image, intrinsics, pose, n_segments, cfg.lift)
         visible = self._visibility(depth, intrinsics, pose)
-        vis_ids = np.unique(self.store.label[visible])
+        vis_ids = np.flatnonzero(np.bincount(self.store.label[visible]))
         if assign is None:
             seg_ids = self._associate(frame, lifted, visible, embeddings)
         else:
@@ -351,15 +351,22 @@ class InstanceMap:
             st.label[rows[~np.isin(lab, good)]] = 0
 
     def _sizes(self) -> dict[int, int]:
-        lab = self.store.label
-        ids, counts = np.unique(lab[lab > 0], return_counts=True)
-        return dict(zip(ids.tolist(), counts.tolist()))
+        counts = np.bincount(self.store.label)
+        ids = np.flatnonzero(counts)
+        ids = ids[ids > 0]
+        return dict(zip(ids.tolist(), counts[ids].tolist()))
 
     def instances(self, ids: np.ndarray | None = None) -> Instances3D:
         """Centroid, box and voxel count of the given instances (default: all), sorted by ID."""
         st = self.store
         lab = st.label
-        sel = np.flatnonzero(lab > 0) if ids is None else np.flatnonzero(np.isin(lab, ids) & (lab > 0))
+        if ids is None:
+            sel = np.flatnonzero(lab > 0)
+        else:
+            want = np.zeros(max(int(lab.max(initial=0)), int(np.max(ids, initial=0))) + 1, bool)
+            want[np.asarray(ids, np.int64)] = True
+            want[0] = False
+            sel = np.flatnonzero(want[lab])
         if len(sel) == 0:
             return Instances3D.empty()
         order = sel[np.argsort(lab[sel], kind="stable")]

@@ -66,8 +66,9 @@ class VoxelStore:
     def _insert(self, keys: np.ndarray, labels: np.ndarray, rgb: np.ndarray, frame: int) -> None:
         if len(keys) == 0:
             return
-        order = np.argsort(keys)
-        keys, labels, rgb = keys[order], labels[order], rgb[order]
+        if np.any(keys[1:] < keys[:-1]):
+            order = np.argsort(keys)
+            keys, labels, rgb = keys[order], labels[order], rgb[order]
         pos = np.searchsorted(self.keys, keys)
         n = len(keys)
         self.keys = np.insert(self.keys, pos, keys)

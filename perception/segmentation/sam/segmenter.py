@@ -48,6 +48,11 @@ class SamSegmenter:
             stability_score_thresh=stability_thresh, min_mask_region_area=0)
         self.generator.predictor = self.predictor
         self.prompts: np.ndarray | None = None
+        self._embedding = None  # the image encoder's last output (1 x C x g x g), kept by a forward hook
+        self.model.image_encoder.register_forward_hook(self._keep_embedding)
+
+    def _keep_embedding(self, _module, _inputs, output) -> None:
+        self._embedding = output.detach()
 
     def set_prompts(self, boxes: np.ndarray | None) -> None:
         """Nx4 XYXY boxes (e.g. from the tracker) used by the prompted mode on the next frames."""
@@ -74,7 +79,7 @@ class SamSegmenter:
                     m, iou, _ = self.predictor.predict_torch(None, None, boxes=tb, multimask_output=False)
                     masks, scores = m[:, 0].cpu().numpy(), iou[:, 0].cpu().numpy()
             feats = self._pool(masks)
-        keep = masks.reshape(len(masks), -1).sum(1) >= self.min_area
+        keep = masks.sum(axis=(1, 2)) >= self.min_area
         masks, scores, feats = masks[keep], scores[keep], feats[keep]
         if len(masks) == 0:
             return Segmentation.empty(h, w)
@@ -84,7 +89,9 @@ class SamSegmenter:
 
     def _pool(self, masks: np.ndarray) -> np.ndarray:
         """Mean image-embedding vector under each mask (unit length), masks mapped into the embedding grid."""
-        feats = self.predictor.features[0].float().cpu().numpy()  # C x g x g over the padded, resized image
+        if len(masks) == 0 or self._embedding is None:
+            return np.zeros((len(masks), self.model.prompt_encoder.embed_dim), np.float32)
+        feats = self._embedding[0].float().cpu().numpy()  # C x g x g over the padded, resized image
         c, g, _ = feats.shape
         h, w = masks.shape[1:]
         scale = g / max(h, w)
