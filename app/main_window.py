@@ -562,6 +562,7 @@ def _collect_garbage_on_gui_thread() -> None:
     global _gc_on_gui_thread
     if _gc_on_gui_thread is None:
         _gc_on_gui_thread = GarbageCollector(interval=1.0)
+        _gc_on_gui_thread.timer.setObjectName("gc-timer")
 
 
 class _JobSignal(QObject):

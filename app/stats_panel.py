@@ -19,7 +19,7 @@ from app.overlay import id_color_hex
 class StatsPanel(QWidget):
     """Rolling plots of the last ``history`` frames."""
 
-    def __init__(self, parent: QWidget | None = None, history: int = 300, redraw_ms: int = 250):
+    def __init__(self, parent: QWidget | None = None, history: int = 300, redraw_ms: int = 500):
         super().__init__(parent)
         self.history = history
         self.frames: deque[int] = deque(maxlen=history)
@@ -45,6 +45,7 @@ class StatsPanel(QWidget):
             w.setMinimumHeight(90)
             lay.addWidget(w)
         self._timer = QTimer(self)
+        self._timer.setObjectName("stats-redraw")
         self._timer.timeout.connect(self.redraw)
         self._timer.start(redraw_ms)
 

@@ -21,6 +21,7 @@ class TracksPanel(QWidget):
         super().__init__(parent)
         self.log = log
         self._version = -1
+        self._rows: dict[tuple[str, int], int] = {}
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -28,25 +29,38 @@ class TracksPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._double_clicked)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.table)
         self._timer = QTimer(self)
+        self._timer.setObjectName("tracks-refresh")
         self._timer.timeout.connect(self.refresh)
         self._timer.start(refresh_ms)
 
     def refresh(self, force: bool = False) -> None:
-        """Rebuild the table if the log changed (and the panel is on screen, unless forced)."""
-        if not force and (self.log.version == self._version or not self.isVisible()):
+        """Bring the table up to date with the log (only when it changed and the panel is on screen, unless forced).
+
+        Rows are updated in place and new tracks appended, so a refresh costs what changed, not the whole table.
+        """
+        version = self.log.version
+        if not force and (version == self._version or not self.isVisible()):
             return
-        self._version = self.log.version
-        entries = self.log.entries()
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(len(entries))
-        for row, e in enumerate(entries):
-            self._fill(row, e)
-        self.table.setSortingEnabled(True)
+        if force or version < self._version:  # a new source: the log started over
+            self.table.setRowCount(0)
+            self._rows.clear()
+        self._version = version
+        for e in self.log.entries():
+            row = self._rows.get((e.kind, e.id))
+            if row is None:
+                row = self.table.rowCount()
+                self.table.insertRow(row)
+                self._rows[(e.kind, e.id)] = row
+                self._fill(row, e)
+                continue
+            for col, value in ((3, e.first), (4, e.last), (5, e.frames)):
+                item = self.table.item(row, col)
+                if item.data(Qt.ItemDataRole.DisplayRole) != value:
+                    item.setData(Qt.ItemDataRole.DisplayRole, value)
 
     def _fill(self, row: int, e: TrackEntry) -> None:
         values = (e.kind, e.id, "", e.first, e.last, e.frames)

@@ -62,6 +62,7 @@ def main() -> int:
             if self._depth:
                 return super().notify(receiver, event)
             self._depth += 1
+            key = f"{receiver.objectName() or type(receiver).__name__}/{event.type().name}"  # before it may be deleted
             t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 return super().notify(receiver, event)
@@ -69,7 +70,6 @@ def main() -> int:
                 dt = time.perf_counter() - t0
                 TimedApp.busy_s += dt
                 TimedApp.cpu_s += time.thread_time() - c0
-                key = f"{type(receiver).__name__}/{event.type().name}"
                 TimedApp.by_receiver[key] = TimedApp.by_receiver.get(key, 0.0) + dt
                 self._depth -= 1
 
@@ -120,8 +120,7 @@ def main() -> int:
         loop_cpu = time.thread_time() - cpu0
         shown = w.frames_shown - shown0
         processed = w.controller.log.version - processed0
-        busy, cpu = TimedApp.busy_s, TimedApp.cpu_s
-        w.close()
+            w.close()
     if display is not None:
         display.stop()
 
@@ -141,7 +140,6 @@ def main() -> int:
           f"{loop_cpu * 1e3 / max(shown, 1):.2f} ms per frame")
     print(f"GUI thread wall time in events (adds waits for the GIL and for a CPU core): {busy * 1e3:.0f} ms = "
           f"{busy * 1e3 / max(shown, 1):.2f} ms per displayed frame")
-    top = sorted(TimedApp.by_receiver.items(), key=lambda kv: -kv[1])[:6]
     print("GUI thread time by receiver/event: " + ", ".join(f"{k} {v * 1e3:.0f} ms" for k, v in top))
     print("pipeline stage means (worker thread): "
           + ", ".join(f"{k} {np.mean(v):.1f} ms" for k, v in stage_ms.items()))
