@@ -120,7 +120,9 @@ def main() -> int:
         loop_cpu = time.thread_time() - cpu0
         shown = w.frames_shown - shown0
         processed = w.controller.log.version - processed0
-            w.close()
+        busy, cpu = TimedApp.busy_s, TimedApp.cpu_s  # read before the window's teardown is counted
+        top = sorted(TimedApp.by_receiver.items(), key=lambda kv: -kv[1])[:6]
+        w.close()
     if display is not None:
         display.stop()
 
