@@ -7,9 +7,10 @@ import importlib
 import logging
 import sys
 
+from perception.pipeline.runner import PipelineStopped
 from perception.types import InputError
 
-COMMAND_MODULES = ["run", "track", "batch", "evaluate"]
+COMMAND_MODULES = ["run", "track", "batch", "evaluate", "eval3d"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except PipelineStopped as exc:
+        print(f"error: {exc} (stopped by --on-error stop; outputs so far were written)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -10,8 +10,7 @@ from tqdm import tqdm
 
 from perception.batch import ENGINES, BatchConfig, BatchSummary, resolve_inputs, run_batch
 from perception.batch.manifest import MANIFEST_NAME
-from perception.commands.common import check_outputs, write_summary_json
-from perception.commands.run import options_from_args
+from perception.commands.common import add_pipeline_options, check_outputs, options_from_args, write_summary_json
 from perception.io.exports import TRACK_FORMATS
 from perception.types import InputError
 
@@ -31,17 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gpus-per-task", type=float, default=0.0, metavar="G",
                    help="Ray GPU hint per recording (e.g. 1 or 0.5 with a SAM segmenter)")
     p.add_argument("--max-frames", type=int, metavar="N", help="process at most N frames of each recording")
-    p.add_argument("--segmenter", default="auto",
-                   help="auto (geometric with depth, rgb without) | geometric | rgb | sam | none")
-    p.add_argument("--sam-checkpoint", metavar="PATH", help="SAM checkpoint file (with --segmenter sam)")
-    p.add_argument("--sam-model", default="vit_b", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type")
-    p.add_argument("--tracker", default="graph", help="2D tracker: graph | iou | none")
-    p.add_argument("--map3d", dest="map3d", action="store_true", default=None, help="force the 3D map on")
-    p.add_argument("--no-3d", dest="map3d", action="store_false", help="turn the 3D map off")
-    p.add_argument("--no-memory", dest="memory", action="store_false", help="turn the streaming memory off")
+    add_pipeline_options(p)
     p.add_argument("--format", choices=TRACK_FORMATS, default="mot", help="track file format (default mot)")
     p.add_argument("--on-error", choices=["continue", "stop"], default="continue",
                    help="when a stage fails on a frame: report and continue (default) or fail that recording")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --summary-json file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--summary-json", metavar="PATH",
                    help="write the batch summary (counts, frames, fps overall, slowest recordings, failures) as JSON")
@@ -94,7 +87,7 @@ def print_batch_summary(summary: BatchSummary) -> dict:
 
 def batch_command(args: argparse.Namespace) -> int:
     """Run the batch; exit 0 when every recording is done or skipped, 1 when any failed."""
-    check_outputs(args.summary_json)
+    check_outputs(args.summary_json, overwrite=args.overwrite)
     if args.max_frames is not None and args.max_frames < 1:
         raise InputError(f"--max-frames must be at least 1, got {args.max_frames}")
     if args.cpus_per_task <= 0 or args.gpus_per_task < 0:

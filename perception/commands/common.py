@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
 from tqdm import tqdm
 
 from perception.io.atomic import atomic_write_text, check_export_path
+from perception.pipeline.factory import PipelineOptions
 from perception.types import FrameResult, SourceInfo
+
+
+def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
+    """The pipeline flags shared by `run` and `batch` (read back by ``options_from_args``)."""
+    parser.add_argument("--segmenter", default="auto",
+                        help="auto (geometric with depth, rgb without) | geometric | rgb | sam | none")
+    parser.add_argument("--sam-checkpoint", metavar="PATH", help="SAM checkpoint file (with --segmenter sam)")
+    parser.add_argument("--sam-model", default="vit_b", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type")
+    parser.add_argument("--tracker", default="graph", help="2D tracker: graph | iou | none")
+    parser.add_argument("--map3d", dest="map3d", action="store_true", default=None, help="force the 3D map on")
+    parser.add_argument("--no-3d", dest="map3d", action="store_false", help="turn the 3D map off")
+    parser.add_argument("--no-memory", dest="memory", action="store_false", help="turn the streaming memory off")
+
+
+def options_from_args(args: argparse.Namespace) -> PipelineOptions:
+    """Pipeline options from the flags of ``add_pipeline_options`` (and ``--on-error``)."""
+    segmenter_options = {}
+    if args.segmenter == "sam":
+        segmenter_options = {"checkpoint": args.sam_checkpoint, "variant": args.sam_model}
+    return PipelineOptions(segmenter=args.segmenter, segmenter_options=segmenter_options, tracker=args.tracker,
+                           map3d=args.map3d, memory=args.memory, on_error=args.on_error)
 
 
 def add_summary_json(parser) -> None:
@@ -50,6 +73,8 @@ def print_summary(summary: dict) -> dict:
         print(f"stage errors: {summary['errors']} (first: {summary['first_errors'][0]})")
     if summary.get("source_error"):
         print(f"source stopped: {summary['source_error']}")
+    if summary.get("worker_error"):
+        print(f"worker stopped: {summary['worker_error']}")
     return summary
 
 

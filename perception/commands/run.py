@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perception.commands.common import ProgressBar, add_summary_json, check_outputs, print_summary, write_summary_json
+from perception.commands.common import (ProgressBar, add_pipeline_options, add_summary_json, check_outputs,
+                                        options_from_args, print_summary, write_summary_json)
 from perception.io.exports import TRACK_FORMATS
-from perception.pipeline.factory import PipelineOptions
 from perception.pipeline.session import SessionOutputs, run_session
 from perception.types import InputError
 
@@ -17,14 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the pipeline on a source (webcam:N, video file, folder, sample, synthetic:NAME)")
     p.add_argument("--source", default="sample", help="webcam:0 | file.mp4 | image/MOT/RGB-D folder | sample | synthetic:NAME")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
-    p.add_argument("--segmenter", default="auto",
-                   help="auto (geometric with depth, rgb without) | geometric | rgb | sam | none")
-    p.add_argument("--sam-checkpoint", metavar="PATH", help="SAM checkpoint file (with --segmenter sam)")
-    p.add_argument("--sam-model", default="vit_b", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type")
-    p.add_argument("--tracker", default="graph", help="2D tracker: graph | iou | none")
-    p.add_argument("--map3d", dest="map3d", action="store_true", default=None, help="force the 3D map on")
-    p.add_argument("--no-3d", dest="map3d", action="store_false", help="turn the 3D map off")
-    p.add_argument("--no-memory", dest="memory", action="store_false", help="turn the streaming memory off")
+    add_pipeline_options(p)
     p.add_argument("--export-tracks", metavar="PATH", help="write tracks (format from --format or the extension)")
     p.add_argument("--format", choices=TRACK_FORMATS, help="track export format")
     p.add_argument("--export-map", metavar="PATH", help="write the 3D instance map as PLY (xyz, rgb, instance id)")
@@ -40,15 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_summary_json(p)
     p.set_defaults(handler=run_command)
-
-
-def options_from_args(args: argparse.Namespace) -> PipelineOptions:
-    """Pipeline options from the shared pipeline flags (also used by `batch`)."""
-    segmenter_options = {}
-    if args.segmenter == "sam":
-        segmenter_options = {"checkpoint": args.sam_checkpoint, "model_type": args.sam_model}
-    return PipelineOptions(segmenter=args.segmenter, segmenter_options=segmenter_options, tracker=args.tracker,
-                           map3d=args.map3d, memory=args.memory, on_error=args.on_error)
 
 
 def _memory_options(args: argparse.Namespace) -> dict:
@@ -85,4 +69,4 @@ def run_command(args: argparse.Namespace) -> int:
     write_summary_json(args.summary_json, summary)
     for p in session.written:
         print(f"wrote {p}")
-    return 0
+    return 1 if session.stats.source_error else 0

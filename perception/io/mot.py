@@ -83,8 +83,8 @@ def read_mot(path: str | os.PathLike[str], min_columns: int = 6) -> MotTable:
             if vals[4] <= 0 or vals[5] <= 0:
                 skipped_size += 1
                 continue
-            if vals[0] < 1 or vals[0] != int(vals[0]):
-                raise InputError(f"{path}:{lineno}: frame number must be a positive integer, got {parts[0]}")
+            if vals[0] < 1 or vals[0] >= 2**53 or vals[0] != int(vals[0]) or abs(vals[1]) >= 2**53:
+                raise InputError(f"{path}:{lineno}: frame must be a positive integer and id an integer, got {parts[0]}, {parts[1]}")
             rows.append(vals[:7] + [1.0] * (7 - len(vals[:7])))
     arr = np.asarray(rows, dtype=np.float64).reshape(-1, 7)
     warnings: list[str] = []

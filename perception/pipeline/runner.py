@@ -74,6 +74,7 @@ class RunStats:
     max_errors_kept: int = 1000
     error_count: int = 0
     source_error: str | None = None
+    worker_error: str | None = None
 
     @property
     def fps(self) -> float:
@@ -102,6 +103,7 @@ class RunStats:
             "errors": self.error_count,
             "first_errors": [str(e) for e in self.errors[:10]],
             "source_error": self.source_error,
+            "worker_error": self.worker_error,
         }
 
 
@@ -169,17 +171,24 @@ def run_pipeline(source: FrameSource, pipeline: Pipeline, max_frames: int | None
                  should_stop: Callable[[], bool] | None = None) -> RunStats:
     """Process a source inline, frame by frame; returns the run's statistics.
 
-    Stops at the source's end, after ``max_frames``, when ``should_stop()`` is true, or on
-    KeyboardInterrupt (re-raised after the statistics are final, so callers can still export).
+    Stops at the source's end, after ``max_frames``, when ``should_stop()`` is true, when the source
+    fails mid-stream (recorded in ``stats.source_error``), or on KeyboardInterrupt (re-raised after the
+    statistics are final, so callers can still export).
     """
     stats = RunStats()
     t0 = time.perf_counter()
-    packets: Iterable[FramePacket] = source if pace_speed is None else _paced(source, pace_speed)
+    packets = iter(source if pace_speed is None else _paced(source, pace_speed))
     try:
-        for packet in packets:
-            if max_frames is not None and stats.frames >= max_frames:
-                break
+        while max_frames is None or stats.frames < max_frames:
             if should_stop is not None and should_stop():
+                break
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except Exception as exc:  # a device or file failing mid-stream ends the run, not the program
+                stats.source_error = f"{source.info.name}: {exc}"
+                log.warning("source failed after %d frames: %s", stats.frames, stats.source_error)
                 break
             result = pipeline.process(packet)
             stats.record(result)
@@ -284,6 +293,7 @@ class PipelineWorker:
                         break
 
     def _work_loop(self) -> None:
+        index = -1
         try:
             while not self._stop.is_set():
                 try:
@@ -292,14 +302,16 @@ class PipelineWorker:
                     continue
                 if item is _END:
                     break
-                try:
-                    result = self.pipeline.process(item)
-                except PipelineStopped as exc:
-                    self.stats.errors.append(exc.error)
-                    self.stats.error_count += 1
-                    break
+                index = item.index
+                result = self.pipeline.process(item)
                 self.stats.record(result)
                 self.on_result(result)
+        except PipelineStopped as exc:
+            self.stats.errors.append(exc.error)
+            self.stats.error_count += 1
+        except Exception as exc:  # outside any stage (e.g. a result callback): end and say so, never silently
+            self.stats.worker_error = f"perception worker failed on frame {index}: {type(exc).__name__}: {exc}"
+            log.error("%s", self.stats.worker_error, exc_info=True)
         finally:
             self._stop.set()
             self.stats.wall_s = time.perf_counter() - self._t0
