@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from perception.io.atomic import ExportExistsError, atomic_open, check_export_path
+from perception.io.atomic import ExportError, ExportExistsError, atomic_open, check_export_path
 from perception.io.exports import TrackRecorder, format_for, rle_decode, rle_encode
 from perception.io.mot import read_mot
 from perception.types import FramePacket, FrameResult, InputError, SourceInfo, Tracks
@@ -69,7 +69,7 @@ def test_format_from_extension_and_errors():
 def test_failed_write_keeps_the_previous_file_intact(tmp_path):
     target = tmp_path / "t.txt"
     target.write_text("previous\n")
-    with pytest.raises(OSError):
+    with pytest.raises(ExportError, match="No space left on device"):
         with atomic_open(target) as f:
             f.write("half")
             raise OSError("No space left on device")
