@@ -122,12 +122,15 @@ def main() -> int:
         processed = w.controller.log.version - processed0
         busy, cpu = TimedApp.busy_s, TimedApp.cpu_s  # read before the window's teardown is counted
         top = sorted(TimedApp.by_receiver.items(), key=lambda kv: -kv[1])[:6]
+        lat, handler = np.array(w.latency_ms), np.array(w.gui_ms)
         w.close()
+        w.deleteLater()
+        app.processEvents()
+    del w
+    app.shutdown()  # Qt lets go of the X display before the virtual one stops
     if display is not None:
         display.stop()
 
-    lat = np.array(w.latency_ms)
-    handler = np.array(w.gui_ms)
     fps = shown / elapsed
     per_frame = cpu * 1e3 / max(shown, 1)
     print(f"measured {elapsed:.1f} s: {shown} frames displayed ({fps:.1f} FPS), {processed} frames processed "
