@@ -202,8 +202,8 @@ class StreamController(QObject):
         self._stop_worker()
         if self.seekable and self.info.length is not None and self.last_index + 1 < self.info.length:
             self._reposition(self.last_index + 1)
-        if self._preview and self.last_result is not None:  # show the frame the overlays belong to
-            self._preview = False
+        self._preview = False
+        if self.last_result is not None:  # the frame the overlays belong to, and the map as of that frame
             self._deliver(self.last_result, cloud=self.want_cloud, own_frame=True)
         self._set_state("paused")
 
@@ -339,6 +339,7 @@ class StreamController(QObject):
         if self.recorder is not None:
             self.recorder.add(result.packet)
         self.trails.update(result)
+        self.cloud.observe(result, self.pipeline)
         single = self._worker is not None and self._worker.max_frames is not None
         self._deliver(result, cloud=self.want_cloud and (single or time.perf_counter() - self._last_cloud >= self.cloud_interval_s),
                       own_frame=not self._preview)

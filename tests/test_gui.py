@@ -103,8 +103,9 @@ def test_sample_plays_with_overlays_cloud_seek_and_pause(sample_window, qtbot, a
     changed = np.any(view.image != view.result.packet.image, axis=2).mean()
     assert changed > 0.05, f"overlays cover only {changed:.1%} of the frame"
     assert len(view.result.tracks) > 0
-    qtbot.waitUntil(lambda: w.cloud_view.snapshot is not None and len(w.cloud_view.snapshot) > 1000, timeout=WAIT_MS)
-    assert w.cloud_view.snapshot.from_map and len(w.cloud_view.snapshot.trajectory) >= 2
+    qtbot.waitUntil(lambda: w.cloud_view.snapshot is not None and len(w.cloud_view.snapshot) > 1000
+                    and len(w.cloud_view.snapshot.trajectory) == w.controller.last_index + 1, timeout=WAIT_MS)
+    assert w.cloud_view.snapshot.from_map
     w.grab().save(str(artifacts_dir / "gui_main_window.png"))
     w.cloud_view.canvas.widget.grab().save(str(artifacts_dir / "gui_3d_view.png"))
 
