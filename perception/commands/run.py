@@ -8,6 +8,7 @@ import sys
 from perception.commands.common import (ProgressBar, add_pipeline_options, add_summary_json, check_outputs,
                                         options_from_args, print_summary, write_summary_json)
 from perception.io.exports import TRACK_FORMATS
+from perception.memory.run import format_answer
 from perception.pipeline.session import SessionOutputs, run_session
 from perception.types import InputError
 
@@ -25,6 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ask", action="append", metavar="QUESTION", help="a question answered at the end (repeatable)")
     p.add_argument("--questions", metavar="FILE", help="JSON list of {question, t}: answered online when the stream reaches t")
     p.add_argument("--answers", metavar="PATH", help="write the answers with citations as JSON")
+    p.add_argument("--answer-backend", default="builtin",
+                   help="builtin | openai | llamacpp | vllm | ollama-openai | ollama | transformers")
+    p.add_argument("--answer-url", metavar="URL", help="endpoint base URL (or a local model folder for transformers)")
+    p.add_argument("--answer-model", metavar="NAME", help="model name the endpoint serves")
+    p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the endpoint's API key")
+    p.add_argument("--answer-timeout", type=float, default=60.0, metavar="S", help="seconds before an answer times out")
     p.add_argument("--realtime", nargs="?", type=float, const=1.0, metavar="SPEED",
                    help="pace file sources at their native fps (x SPEED); default: as fast as possible")
     p.add_argument("--on-error", choices=["continue", "stop"], default="continue",
@@ -36,12 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _memory_options(args: argparse.Namespace) -> dict:
-    from perception.memory.questions import QuestionSchedule
-
-    schedule = QuestionSchedule.load(args.questions) if args.questions else QuestionSchedule()
-    for q in args.ask or []:
-        schedule.add(q)
-    return {"schedule": schedule}
+    """Questions and answer backend for the memory stage."""
+    return {"ask": args.ask, "questions": args.questions, "backend": args.answer_backend, "url": args.answer_url,
+            "model": args.answer_model, "api_key_env": args.api_key_env, "timeout_s": args.answer_timeout}
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -65,7 +69,7 @@ def run_command(args: argparse.Namespace) -> int:
         progress.close()
     summary = print_summary(session.summary())
     for a in session.answers:
-        print(f"Q: {a.question}\nA: {a.error or a.text}")
+        print(format_answer(a))
     write_summary_json(args.summary_json, summary)
     for p in session.written:
         print(f"wrote {p}")

@@ -25,7 +25,7 @@ class PipelineOptions:
     map3d: bool | None = None
     tracker3d: str = "graph3d"
     memory: bool = True
-    memory_options: dict[str, Any] = field(default_factory=dict)
+    memory_options: dict[str, Any] = field(default_factory=dict)  # make_memory_stage's arguments
     on_error: ErrorPolicy = "continue"
 
     def segmenter_for(self, source: SourceInfo) -> str:
@@ -63,9 +63,9 @@ def build_stages(options: PipelineOptions, source: SourceInfo) -> list[Stage]:
         if options.tracker3d != "none":
             stages.append(Tracker3DStage(build_tracker3d(options.tracker3d, fps=fps)))
     if options.memory:
-        from perception.memory.stage import MemoryStage
+        from perception.memory import make_memory_stage
 
-        stages.append(MemoryStage(**options.memory_options))
+        stages.append(make_memory_stage(**options.memory_options))
     return stages
 
 
