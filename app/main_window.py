@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.frames_shown = 0
         self._pending: FrameView | None = None
         self.last_view: FrameView | None = None
+        self._painted_index = -1
         self._handler_ms = 0.0
         self._reported_stages: set[str] = set()
         self._jobs: list[threading.Thread] = []
@@ -234,6 +235,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _on_opened(self, info: SourceInfo) -> None:
+        self._painted_index = -1
         self.setWindowTitle(f"Perception Studio — {info.name}")
         self.transport.set_length(info.length, self.controller.seekable)
         self.stats_panel.reset()
@@ -392,7 +394,9 @@ class MainWindow(QMainWindow):
         view, self._pending = self._pending, None
         if view is None:
             return
-        self.frames_shown += 1
+        if view.index != self._painted_index:  # distinct frames; a redraw with newer overlays is not a new frame
+            self.frames_shown += 1
+            self._painted_index = view.index
         self.latency_ms.append((t - view.arrived_at) * 1e3)
         self.gui_ms.append(self._handler_ms + self.video.paint_ms)
 

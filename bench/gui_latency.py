@@ -133,7 +133,7 @@ def main() -> int:
 
     fps = shown / elapsed
     per_frame = cpu * 1e3 / max(shown, 1)
-    print(f"measured {elapsed:.1f} s: {shown} frames displayed ({fps:.1f} FPS), {processed} frames processed "
+    print(f"measured {elapsed:.1f} s: {shown} distinct frames displayed ({fps:.1f} FPS), {processed} frames processed "
           f"({processed / elapsed:.1f} FPS)")
     if len(lat):
         print(f"arrival -> on screen latency: median {np.median(lat):.1f} ms, p95 {np.percentile(lat, 95):.1f} ms")
