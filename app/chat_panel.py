@@ -127,9 +127,9 @@ class ChatPanel(QWidget):
     @staticmethod
     def _html(m: _Message) -> str:
         """One message as an HTML paragraph (links coloured by the ID they cite)."""
-        style = {"you": "color:#9cdcfe", "narration": "color:#aaaaaa;font-style:italic"}.get(m.who, "")
+        style = {"you": "color:#1f6feb", "narration": "color:#808080;font-style:italic"}.get(m.who, "")
         if m.error:
-            style = "color:#f48771"
+            style = "color:#c0392b"
         body = html.escape(m.text.strip() or "…")
         links = " ".join(f'<a href="{h}" style="color:{id_color_hex(int(h.split(":")[2]))}">'
                          f"{html.escape(label)}</a>" if int(h.split(":")[2]) >= 0 else
