@@ -280,9 +280,9 @@ class InstanceMap:
             rows = np.concatenate(self._conflicts)
             self._conflicts = []
             uniq, counts = np.unique(rows[:, :2], axis=0, return_counts=True)
-            frames_of = np.unique(rows, axis=0)
-            pair_frames = dict(zip(*[tuple(map(tuple, a)) if i == 0 else a.tolist() for i, a in
-                                     enumerate(np.unique(frames_of[:, :2], axis=0, return_counts=True))]))
+            per_frame = np.unique(rows, axis=0)[:, :2]  # one row per (pair, frame)
+            fpairs, fcounts = np.unique(per_frame, axis=0, return_counts=True)
+            pair_frames = {(int(a), int(b)): int(n) for (a, b), n in zip(fpairs, fcounts)}
             parent: dict[int, int] = {}
 
             def root(x: int) -> int:

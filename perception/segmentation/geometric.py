@@ -19,7 +19,8 @@ class GeometricSegmenter:
     times depth (zero on any plane, ~relative jump size at a discontinuity);
     normal_deg: crease angle; min_pixels: smallest kept segment (full-resolution pixels);
     max_planes / plane_dist / plane_min_frac: RANSAC planes (at most, inlier distance m, share of pixels);
-    max_depth: depth beyond this (m) is ignored.
+    max_depth: depth beyond this (m) is ignored; concave_only: only concave creases separate segments
+    (convex ones, like the edges of a box, stay inside one object).
     """
 
     name = "geometric"
@@ -27,13 +28,14 @@ class GeometricSegmenter:
 
     def __init__(self, stride: int | None = None, depth_rel: float = 0.04, normal_deg: float = 35.0,
                  min_pixels: int = 400, max_planes: int = 3, plane_dist: float = 0.02, plane_min_frac: float = 0.08,
-                 max_depth: float = 10.0, seed: int = 0):
+                 max_depth: float = 10.0, concave_only: bool = True, seed: int = 0):
         self.stride = stride
         self.depth_rel = depth_rel
         self.cos_normal = float(np.cos(np.deg2rad(normal_deg)))
         self.min_pixels = int(min_pixels)
         self.max_planes, self.plane_dist, self.plane_min_frac = int(max_planes), plane_dist, plane_min_frac
         self.max_depth = max_depth
+        self.concave_only = concave_only
         self._rng = np.random.default_rng(seed)
 
     def segment(self, packet: FramePacket) -> Segmentation:
@@ -70,9 +72,14 @@ class GeometricSegmenter:
         dy[1:-1] = pts[2:] - pts[:-2]
         n = np.cross(dx, dy)
         n /= np.maximum(np.linalg.norm(n, axis=2, keepdims=True), 1e-9)
+        n *= np.where(np.sum(n * pts, axis=2, keepdims=True) > 0, -1.0, 1.0)  # face the camera
         crease = np.zeros(d.shape, bool)
-        crease[:, 1:] |= np.sum(n[:, 1:] * n[:, :-1], axis=2) < self.cos_normal
-        crease[1:] |= np.sum(n[1:] * n[:-1], axis=2) < self.cos_normal
+        for a, b in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+                     ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
+            bend = np.sum(n[a] * n[b], axis=2) < self.cos_normal
+            if self.concave_only:  # convex edges (box corners) stay inside one object
+                bend &= np.sum((n[a] - n[b]) * (pts[a] - pts[b]), axis=2) < 0
+            crease[a] |= bend
         thick = cv2.dilate((jump | crease).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))) > 0
         return thick | ~valid, n
 
@@ -117,9 +124,9 @@ class GeometricSegmenter:
         for _ in range(self.max_planes):
             if len(cand) < max(100, self.plane_min_frac * n_valid):
                 break
-            sample = cand if len(cand) <= 2000 else self._rng.choice(cand, 2000, replace=False)
+            sample = cand if len(cand) <= 1000 else cand[self._rng.integers(0, len(cand), 1000)]
             pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(flat[sample].astype(np.float64)))
-            model, _ = pcd.segment_plane(self.plane_dist, 3, 60)
+            model, _ = pcd.segment_plane(self.plane_dist, 3, 50)
             normal, off = np.asarray(model[:3]), float(model[3])
             inl = cand[(np.abs(flat[cand] @ normal + off) < self.plane_dist) & (np.abs(nrm[cand] @ normal) > 0.9)]
             if len(inl) < self.plane_min_frac * n_valid:
