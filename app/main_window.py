@@ -26,7 +26,6 @@ from app.cloud_view import CloudView
 from app.controller import FrameView, PipelineFactory, SourceOpener, StreamController
 from app.downloads import SAM_CHECKPOINTS, download, weights_dir
 from app.pipeline_panel import PipelinePanel
-from app.qt_fixes import guard_singleton_refcounts
 from app.recording import recording_kind
 from app.stats_panel import StatsPanel
 from app.tracks_panel import TracksPanel
@@ -566,7 +565,6 @@ def _collect_garbage_on_gui_thread() -> None:
     thread, Qt aborts. Collect on a GUI-thread timer instead (once per process)."""
     global _gc_on_gui_thread
     if _gc_on_gui_thread is None:
-        guard_singleton_refcounts()
         _gc_on_gui_thread = GarbageCollector(interval=1.0)
         _gc_on_gui_thread.timer.setObjectName("gc-timer")
 

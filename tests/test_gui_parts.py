@@ -149,20 +149,19 @@ def test_download_is_atomic_reports_progress_and_cancels(tmp_path):
         download((tmp_path / "absent.pth").as_uri(), tmp_path / "w" / "x.pth")
 
 
-def test_refcount_guard_keeps_long_sessions_alive():
+def test_qt_calls_keep_singleton_references_balanced():
+    """PySide6 6.12.0 on Python 3.11 dropped a reference to None/True/False per call and aborted long sessions."""
     import sys
 
     from PySide6.QtCore import QObject, Signal
-
-    from app.qt_fixes import guard_singleton_refcounts
-
-    guard_singleton_refcounts()
 
     class Emitter(QObject):
         ping = Signal()
 
     e = Emitter()
-    for _ in range(200_000):  # more calls than None / True have references in a fresh process
+    singletons = (None, True, False)
+    before = sum(sys.getrefcount(o) for o in singletons)
+    for _ in range(20_000):
         e.ping.emit()
         e.setObjectName("x")
-    assert sys.getrefcount(True) > 0 and sys.getrefcount(None) > 0
+    assert abs(sum(sys.getrefcount(o) for o in singletons) - before) < 100
