@@ -15,7 +15,7 @@ from perception.sources import open_source
 from perception.types import FrameResult
 
 
-def _top_down(xyz: np.ndarray, ids: np.ndarray, px: float = 0.02) -> np.ndarray:
+def _top_down(xyz: np.ndarray, ids: np.ndarray, px: float = 0.025, zoom: int = 4) -> np.ndarray:
     """An image looking down the world z axis, each instance in its own colour."""
     lo = xyz[:, :2].min(0)
     ij = ((xyz[:, :2] - lo) / px).astype(int)
@@ -24,7 +24,7 @@ def _top_down(xyz: np.ndarray, ids: np.ndarray, px: float = 0.02) -> np.ndarray:
     palette[0] = 90
     order = np.argsort(xyz[:, 2])  # higher points drawn last
     img[ij[order, 1], ij[order, 0]] = palette[ids[order]]
-    return img
+    return cv2.resize(img, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
 
 
 def test_7scenes_map_builds_exports_and_renders(shared_data, artifacts_dir, tmp_path):
