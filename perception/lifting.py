@@ -58,7 +58,8 @@ def paint_labels(masks: np.ndarray, stride: int = 1) -> np.ndarray:
     """Label image (H/stride x W/stride int32, -1 = none) with masks painted largest-first so small masks win."""
     sub = masks[:, ::stride, ::stride]
     labels = np.full(sub.shape[1:], -1, dtype=np.int32)
-    for i in np.argsort(-sub.reshape(len(sub), -1).sum(1), kind="stable"):
+    sizes = sub.sum(axis=(1, 2)) if len(sub) else np.zeros(0, np.int64)
+    for i in np.argsort(-sizes, kind="stable"):
         labels[sub[i]] = i
     return labels
 

@@ -145,6 +145,15 @@ def test_stage_skips_unusable_frames_with_a_warning(caplog):
     assert "skipped" in caplog.text
 
 
+def test_frame_with_no_detections_integrates_without_error(room):
+    """Regression: zero masks (0xHxW) once crashed paint_labels with a reshape error."""
+    p = _packets(room, 1)[0]
+    stage = build_map3d_stage()
+    r = stage.process(FrameResult(p))
+    assert "map3d_skipped" not in r.extras and stage.skipped == 0
+    assert len(r.extras["instance_of_detection"]) == 0
+
+
 def test_instance_ap_counts_matches_and_false_positives():
     gt = np.array([1] * 50 + [2] * 50 + [0] * 10)
     perfect = gt.copy()
