@@ -45,18 +45,20 @@ def box_embeddings(image: np.ndarray, xyxy: np.ndarray, masks: np.ndarray | None
     b = np.clip(xyxy, 0, [w - 1, h - 1, w, h])
     ok = (b[:, 2] - b[:, 0] >= 2) & (b[:, 3] - b[:, 1] >= 4)
     sw, sh = _SAMPLE
+    top = sh // 8  # head rows are skipped: never sampled
+    rows = np.arange(top, sh)
     xs = (b[:, None, 0] + (np.arange(sw) + 0.5) * (b[:, None, 2] - b[:, None, 0]) / sw).astype(np.intp)
-    ys = (b[:, None, 1] + (np.arange(sh) + 0.5) * (b[:, None, 3] - b[:, None, 1]) / sh).astype(np.intp)
-    pixels = ys[:, :, None] * w + xs[:, None, :]  # N x sh x sw flat pixel indices
-    patch = np.ascontiguousarray(image).reshape(-1, 3).take(pixels.ravel(), axis=0).reshape(n * sh, sw, 3)
-    code = cv2.LUT(cv2.cvtColor(patch, cv2.COLOR_BGR2HSV), _LUT).reshape(n, sh, sw, 3).sum(axis=3, dtype=np.intp)
-    part = (np.arange(sh) >= sh // 2).astype(np.intp)
+    ys = (b[:, None, 1] + (rows + 0.5) * (b[:, None, 3] - b[:, None, 1]) / sh).astype(np.intp)
+    pixels = ys[:, :, None] * w + xs[:, None, :]  # N x (sh - top) x sw flat pixel indices
+    patch = np.ascontiguousarray(image).reshape(-1, 3).take(pixels.ravel(), axis=0).reshape(-1, sw, 3)
+    binned = cv2.LUT(cv2.cvtColor(patch, cv2.COLOR_BGR2HSV), _LUT).reshape(n, len(rows), sw, 3)
+    code = (binned[..., 0] + binned[..., 1]).astype(np.intp)  # hue x saturation bin (< 32, no uint8 overflow)
+    part = (rows >= sh // 2).astype(np.intp)
     code += ((np.arange(n)[:, None] * _PARTS + part[None, :]) * bins)[:, :, None]
-    top = sh // 8  # head rows are skipped
     weights = None
     if masks is not None:
-        weights = np.asarray(masks, dtype=bool).reshape(n, -1)[np.arange(n)[:, None, None], pixels][:, top:].ravel()
-    hist = np.bincount(code[:, top:].ravel(), weights, minlength=n * _PARTS * bins).reshape(n, _PARTS, bins)
+        weights = np.asarray(masks, dtype=bool).reshape(n, -1)[np.arange(n)[:, None, None], pixels].ravel()
+    hist = np.bincount(code.ravel(), weights, minlength=n * _PARTS * bins).reshape(n, _PARTS, bins)
     hist[~ok] = 0.0
     hist = np.sqrt(hist / np.maximum(hist.sum(axis=2, keepdims=True), 1.0))
     return _normalise(hist.reshape(n, -1))
@@ -96,8 +98,9 @@ class LazyEmbeddings:
     def get(self, idx: np.ndarray | list[int]) -> np.ndarray:
         """Vectors of candidates ``idx`` (positions in ``rows``), computing the missing ones in one batch."""
         idx = np.asarray(idx, dtype=int).reshape(-1)
-        todo = np.unique(idx[~self._done[idx]])
+        todo = idx[~self._done[idx]]
         if len(todo):
+            todo = np.unique(todo)
             rows = self._rows[todo]
             self._vectors[todo] = box_embeddings(self._image, self._xyxy[rows],
                                                  None if self._masks is None else self._masks[rows])

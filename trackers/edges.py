@@ -75,7 +75,8 @@ class EdgeScorer:
         spread = (1.0 + self.offset_growth * misses) ** 2
         offset = (feats[:, 0] ** 2 + feats[:, 1] ** 2) / spread
         size = np.abs(feats[:, 2]) + np.abs(feats[:, 3])
-        app = np.nan_to_num(feats[:, 5] - self.cosine_neutral, nan=0.0)
+        app = feats[:, 5] - self.cosine_neutral
+        app[np.isnan(app)] = 0.0
         z = self.bias + self.w_iou * feats[:, 4] - self.w_offset * offset - self.w_size * size + self.w_cosine * app
         return 1.0 / (1.0 + np.exp(-z))
 

@@ -242,19 +242,29 @@ class GraphTracker(Tracker):
         tracks = [self._tracks[i] for i in ti]
         means, covs = self.kalman.update_batch(np.stack([t.mean for t in tracks]), np.stack([t.cov for t in tracks]),
                                                xyxy_to_cxcywh(boxes[di]))
+        vectors: list[np.ndarray | None] = [None] * len(tracks)
         if emb is not None:  # one batch for every appearance vector this step needs
             refresh = [t.embedding is None or (t.hits + 1) % self.appearance_refresh == 0 for t in tracks]
             emb.get(di[np.array(refresh, dtype=bool)])
-        for t, d, m, c in zip(tracks, di, means, covs):
-            row = int(cand[d])
+            known = np.flatnonzero(emb.computed_mask()[di])
+            if len(known):
+                new = emb.get(di[known])
+                old = [tracks[k].embedding for k in known]
+                has = np.array([o is not None for o in old])
+                if has.any():
+                    new[has] = self.ema * np.stack([o for o in old if o is not None]) + (1 - self.ema) * new[has]
+                new /= np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-12)
+                for k, v in zip(known, new):
+                    vectors[k] = v
+        rows = cand[di]
+        class_ids = dets.class_ids[rows].tolist()
+        for t, d, row, cls, m, c, v in zip(tracks, di.tolist(), rows.tolist(), class_ids, means, covs, vectors):
             t.mean, t.cov, t.last_box = m, c, boxes[d]
-            t.score, t.class_id, t.det_index = float(scores[d]), int(dets.class_ids[row]), row
+            t.score, t.class_id, t.det_index = float(scores[d]), cls, row
             t.mask = None if dets.masks is None else dets.masks[row]
             t.hits, t.misses = t.hits + 1, 0
-            if emb is not None and emb.computed(d):
-                e = emb.get([d])[0]
-                e = e if t.embedding is None else self.ema * t.embedding + (1 - self.ema) * e
-                t.embedding = e / max(float(np.linalg.norm(e)), 1e-12)
+            if v is not None:
+                t.embedding = v
             if t.state == TrackState.LOST or (t.state == TrackState.TENTATIVE and t.hits >= self.min_hits):
                 t.state = TrackState.CONFIRMED
 

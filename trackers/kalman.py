@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import numpy as np
 
-_F = np.eye(8)
-_F[:4, 4:] = np.eye(4)
-_H = np.eye(4, 8)
-
 
 def xyxy_to_cxcywh(b: np.ndarray) -> np.ndarray:
     """Nx4 XYXY -> Nx4 centre-x, centre-y, width, height."""
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    return np.concatenate([(b[:, :2] + b[:, 2:]) / 2, b[:, 2:] - b[:, :2]], axis=1)
+    out = np.empty_like(b)
+    np.add(b[:, :2], b[:, 2:], out=out[:, :2])
+    out[:, :2] /= 2
+    np.subtract(b[:, 2:], b[:, :2], out=out[:, 2:])
+    return out
 
 
 def cxcywh_to_xyxy(b: np.ndarray) -> np.ndarray:
     """Nx4 centre-x, centre-y, width, height -> Nx4 XYXY."""
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
     half = b[:, 2:] / 2
-    return np.concatenate([b[:, :2] - half, b[:, :2] + half], axis=1)
+    out = np.empty_like(b)
+    np.subtract(b[:, :2], half, out=out[:, :2])
+    np.add(b[:, :2], half, out=out[:, 2:])
+    return out
 
 
 class BoxKalman:
@@ -41,12 +44,16 @@ class BoxKalman:
         return np.concatenate([z, np.zeros(4)]), np.diag(std**2)
 
     def predict(self, means: np.ndarray, covs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One frame ahead for Nx8 means and Nx8x8 covariances."""
-        wh = np.concatenate([means[:, 2:4], means[:, 2:4]], axis=1)
+        """One frame ahead for Nx8 means and Nx8x8 covariances (``F P F^T`` written as the two block additions
+        that the constant-velocity ``F`` amounts to)."""
+        wh = np.tile(means[:, 2:4], 2)
         q = np.concatenate([self.std_position * wh, self.std_velocity * wh], axis=1) ** 2
-        means = means @ _F.T
-        covs = _F @ covs @ _F.T
-        covs[:, np.arange(8), np.arange(8)] += q
+        means = means.copy()
+        means[:, :4] += means[:, 4:]
+        covs = covs.copy()
+        covs[:, :4, :] += covs[:, 4:, :]
+        covs[:, :, :4] += covs[:, :, 4:]
+        covs.reshape(len(covs), 64)[:, ::9] += q
         return means, covs
 
     def update_batch(self, means: np.ndarray, covs: np.ndarray, cxcywh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
