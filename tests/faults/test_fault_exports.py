@@ -3,14 +3,15 @@ The run refuses before any work (one line) or the write fails cleanly; an earlie
 
 from __future__ import annotations
 
-import errno
+import os
+import stat
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from perception.io.atomic import atomic_write_text
+from perception.io.atomic import ExportError, atomic_write_text
 from perception.io.exports import TrackRecorder
 from perception.sources import MemorySource
 from perception.types import FramePacket, FrameResult, Tracks
@@ -71,9 +72,9 @@ def test_disk_filling_during_an_export_keeps_the_previous_file(tmpfs, fmt):
     folder = tmpfs("16k")
     out = folder / f"tracks.{ {'mot': 'txt'}.get(fmt, fmt) }"
     out.write_text(EARLIER)
-    with pytest.raises(OSError) as exc:
+    with pytest.raises(ExportError) as exc:
         _recorder().write(out, fmt)  # ~2000 rows: far more than 16 KiB
-    assert exc.value.errno == errno.ENOSPC
+    assert str(exc.value) == f"cannot write {out}: No space left on device (any previous file is kept)"
     assert out.read_text() == EARLIER
     assert [p.name for p in folder.iterdir()] == [out.name]  # no temp file left behind, the space is given back
     small = TrackRecorder()
@@ -86,7 +87,7 @@ def test_disk_full_from_the_start_keeps_the_previous_file(tmpfs):
     out = folder / "answers.json"
     out.write_text('{"earlier": true}')
     (folder / "filler").write_bytes(b"\0" * (16384 - 4096))
-    with pytest.raises(OSError):
+    with pytest.raises(ExportError, match="No space left on device"):
         atomic_write_text(out, "x" * 20_000)
     assert out.read_text() == '{"earlier": true}' and sorted(p.name for p in folder.iterdir()) == ["answers.json", "filler"]
 
@@ -96,3 +97,25 @@ def test_export_path_that_is_a_folder(cli, shared_data, tmp_path):
     target.mkdir()
     r = cli("track", "--mot-seq", _seq(shared_data, tmp_path), "--out", target, "--overwrite", "-q")
     assert r.code == 2 and "it is a folder" in r.error and target.is_dir()
+
+
+def test_disk_full_during_a_cli_export_is_one_line(cli, shared_data, tmp_path, tmpfs):
+    folder = tmpfs("16k")
+    out = folder / "tracks.txt"
+    out.write_text(EARLIER)
+    seq = tmp_path / "pets"
+    (seq / "det").mkdir(parents=True)
+    shutil.copy(shared_data / "mot/PETS-S3-MF1/seqinfo.ini", seq)
+    shutil.copy(shared_data / "mot/PETS-S3-MF1/det/det.txt", seq / "det")  # ~27 KiB of tracks
+    r = cli("track", "--mot-seq", seq, "--out", out, "--overwrite", "--tracker", "iou", "-q")
+    assert r.code == 2 and r.error == f"error: cannot write {out}: No space left on device (any previous file is kept)"
+    assert out.read_text() == EARLIER and [p.name for p in folder.iterdir()] == ["tracks.txt"]
+
+
+def test_exports_follow_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        _recorder(3, 1).write(tmp_path / "t.txt")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "t.txt").stat().st_mode) == 0o640

@@ -167,14 +167,18 @@ def test_rgbd_missing_depth_frame(cli, esam_folder, kept):
     assert kept.read_text() == KEEP
 
 
-def test_rgbd_depth_of_another_size_stops_with_one_line_and_keeps_exports(cli, esam_folder, tmp_path):
+def test_rgbd_depth_of_another_size_stops_the_run_cleanly_and_keeps_exports(cli, esam_folder, tmp_path):
     folder = esam_folder()
     depth = cv2.imread(str(folder / "depth" / "2.png"), cv2.IMREAD_UNCHANGED)
     cv2.imwrite(str(folder / "depth" / "2.png"), cv2.resize(depth, (320, 240), interpolation=cv2.INTER_NEAREST))
     tracks = tmp_path / "tracks.json"
     r = cli("run", "--source", folder, *RGBD, "--no-3d", "--export-tracks", tracks)
-    assert r.code == 2 and "2.png is 320x240 but colour 2.jpg is 640x480" in r.error
-    assert json.loads(tracks.read_text())["format"] == "perception-studio-tracks"  # frames 0-1, complete
+    assert r.code == 1 and r.err == []
+    stopped = [line for line in r.out.splitlines() if "320x240" in line]
+    assert len(stopped) == 1 and stopped[0].startswith("source stopped: scan: depth image")
+    assert stopped[0].endswith("2.png is 320x240 but colour 2.jpg is 640x480")
+    assert "frames: 2 " in r.out  # frames 0 and 1 were processed
+    assert json.loads(tracks.read_text())["format"] == "perception-studio-tracks"
     assert not list(tmp_path.glob(".*.part"))
 
 
@@ -228,3 +232,10 @@ def test_refused_videos_leak_no_file_descriptors(shared_data, tmp_path):
             with pytest.raises(InputError):
                 VideoFileSource(path, fps=fps)
     assert proc.num_fds() <= before
+
+
+def test_det_with_a_frame_number_beyond_what_fits(cli, shared_data, tmp_path, kept):
+    seq = _det_sequence(shared_data, tmp_path, "1e20,-1,155,199,66,162,51.8,-1,-1,-1\n2,-1,160,200,60,150,40,-1,-1,-1\n")
+    r = cli("track", "--mot-seq", seq, "--out", kept, "--overwrite", "-q")
+    assert r.code == 2 and "det.txt:1" in r.error and "1e20" in r.error
+    assert kept.read_text() == KEEP

@@ -132,6 +132,16 @@ def test_source_raising_mid_stream_in_the_worker(tmp_path):
     assert not worker.running
 
 
+def test_source_raising_mid_stream_ends_a_headless_run_cleanly(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(session, "open_source", lambda spec: _Flaky(20, 8))
+    monkeypatch.setattr(session, "build_pipeline", _pipeline)
+    out = tmp_path / "tracks.txt"
+    r = cli("run", "--source", "flaky", "--export-tracks", out, "-q")
+    assert r.code == 1 and r.err == []
+    assert [line for line in r.out.splitlines() if "disconnected" in line] == ["source stopped: flaky: device disconnected"]
+    assert sorted(set(read_mot(out).frames.tolist())) == list(range(2, 9))  # frames 1-8, all exported
+
+
 def test_stage_raising_on_one_frame_is_reported_and_the_run_continues(cli, shared_data, tmp_path, monkeypatch):
     monkeypatch.setattr(session, "build_pipeline", lambda o, i: _pipeline(o, i, [_Boom(3)]))
     out, summary = tmp_path / "tracks.json", tmp_path / "summary.json"
@@ -160,6 +170,15 @@ def test_stage_raising_with_the_stop_policy_stops_after_that_frame():
     assert finished.wait(30) and worker.join(5)
     assert [r.index for r in got] == [0, 1, 2, 3, 4]
     assert [str(e) for e in worker.stats.errors] == ["stage 'boom' failed on frame 5: ValueError: cannot handle frame 5"]
+
+
+def test_stop_policy_on_the_cli_is_one_line_and_keeps_exports(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(session, "open_source", lambda spec: _Flaky(20, 99))
+    monkeypatch.setattr(session, "build_pipeline", lambda o, i: _pipeline(o, i, [_Boom(5)]))
+    out = tmp_path / "tracks.txt"
+    r = cli("run", "--source", "x", "--on-error", "stop", "--export-tracks", out, "-q")
+    assert r.code == 1 and r.error.startswith("error: stage 'boom' failed on frame 5: ValueError: cannot handle frame 5")
+    assert sorted(set(read_mot(out).frames.tolist())) == list(range(2, 6))  # frames 1-5 exported, complete
 
 
 def _wait_for_progress(proc: subprocess.Popen, frames: int, timeout: float) -> None:

@@ -69,3 +69,14 @@ def test_bad_sam_checkpoint_is_refused_by_name(build_segmenter, tmp_path, kind):
         build_segmenter("sam", checkpoint=str(path), variant="vit_b", keyframe_every=0)
     assert str(exc.value).startswith(("cannot read SAM checkpoint", "SAM checkpoint")) and path.name in str(exc.value)
     assert not (tmp_path / "executed").exists()  # loaded with weights_only: the pickled code never ran
+
+
+@pytest.mark.parametrize("kind", ["truncated", "wrong-model-type"])
+def test_bad_sam_checkpoint_on_the_cli_is_one_line_and_keeps_exports(cli, build_segmenter, shared_data, tmp_path, kind):
+    path = CHECKPOINTS[kind](tmp_path)
+    earlier = tmp_path / "tracks.txt"
+    earlier.write_text("1,1,10.00,10.00,5.00,5.00,1.0000,-1,-1,-1\n")
+    r = cli("run", "--source", shared_data / "mot/TUD-Campus", "--segmenter", "sam", "--sam-checkpoint", path,
+            "--sam-model", "vit_b", "--max-frames", "2", "--export-tracks", earlier, "--overwrite", "-q")
+    assert r.code == 2 and path.name in r.error
+    assert earlier.read_text() == "1,1,10.00,10.00,5.00,5.00,1.0000,-1,-1,-1\n"

@@ -187,6 +187,15 @@ def test_existing_outputs_are_never_replaced_without_overwrite(cli, shared_data,
     assert (tmp_path / target).read_text() == "precious\n"
 
 
+def test_batch_summary_is_not_replaced_without_overwrite(cli, shared_data, tmp_path):
+    summary = tmp_path / "summary.json"
+    summary.write_text("precious\n")
+    r = cli("batch", "--inputs", shared_data / "mot/TUD-Campus", "--out", tmp_path / "out", "--max-frames", "2",
+            "--segmenter", "none", "--no-memory", "--summary-json", summary, "-q")
+    assert r.code == 2 and "already exists" in r.error and "--overwrite" in r.error
+    assert summary.read_text() == "precious\n" and not (tmp_path / "out").exists()
+
+
 def test_gui_save_dialogs_keep_the_overwrite_confirmation():
     source = (REPO_ROOT / "app").rglob("*.py")
     assert not [p.name for p in source if "DontConfirmOverwrite" in p.read_text(encoding="utf-8")]
