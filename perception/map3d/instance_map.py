@@ -19,6 +19,7 @@ from perception.map3d.voxels import VoxelStore
 from perception.types import InputError, Instances3D, Intrinsics
 
 log = logging.getLogger(__name__)
+_PAIR = 1 << 32  # instance pairs (a < b) are packed as a * _PAIR + b
 
 
 @dataclass
@@ -262,8 +263,9 @@ class InstanceMap:
         keep = lab > 0
         conflicts = self.store.vote(keys[keep], lab[keep], rgb[keep], frame)
         conflicts = conflicts[(conflicts[:, 0] > 0) & (conflicts[:, 0] != conflicts[:, 1])]
-        if len(conflicts):
-            self._conflicts.append(np.column_stack([np.sort(conflicts, axis=1), np.full(len(conflicts), frame)]))
+        if len(conflicts):  # one (pair key, count) row per pair and frame, so maintenance stays cheap
+            pairs, counts = np.unique(conflicts.min(1) * _PAIR + conflicts.max(1), return_counts=True)
+            self._conflicts.append(np.column_stack([pairs, counts]))
 
     def _resolve(self, i: int) -> int:
         """An ID that was merged away maps to the ID that absorbed it (-1 if it was pruned)."""
@@ -279,22 +281,21 @@ class InstanceMap:
         if self._conflicts:
             rows = np.concatenate(self._conflicts)
             self._conflicts = []
-            uniq, counts = np.unique(rows[:, :2], axis=0, return_counts=True)
-            per_frame = np.unique(rows, axis=0)[:, :2]  # one row per (pair, frame)
-            fpairs, fcounts = np.unique(per_frame, axis=0, return_counts=True)
-            pair_frames = {(int(a), int(b)): int(n) for (a, b), n in zip(fpairs, fcounts)}
+            uniq, inv, n_frames = np.unique(rows[:, 0], return_inverse=True, return_counts=True)
+            counts = np.bincount(inv, rows[:, 1]).astype(np.int64)
+            keep = n_frames >= cfg.merge_min_frames
             parent: dict[int, int] = {}
 
             def root(x: int) -> int:
                 while x in parent:
                     x = parent[x]
                 return x
-            for (a, b), c in zip(uniq.tolist(), counts.tolist()):
+            for key, c in zip(uniq[keep].tolist(), counts[keep].tolist()):
+                a, b = divmod(key, _PAIR)
                 if a not in self.info or b not in self.info:
                     continue
                 small = max(min(sizes.get(a, 0), sizes.get(b, 0)), 1)
-                if (c / small < cfg.merge_overlap or pair_frames[(a, b)] < cfg.merge_min_frames
-                        or not self._features_agree(a, b)):
+                if c / small < cfg.merge_overlap or not self._features_agree(a, b):
                     continue
                 ra, rb = root(a), root(b)
                 if ra != rb:

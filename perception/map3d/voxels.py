@@ -69,15 +69,19 @@ class VoxelStore:
         if np.any(keys[1:] < keys[:-1]):
             order = np.argsort(keys)
             keys, labels, rgb = keys[order], labels[order], rgb[order]
-        pos = np.searchsorted(self.keys, keys)
-        n = len(keys)
-        self.keys = np.insert(self.keys, pos, keys)
-        self.label = np.insert(self.label, pos, labels)
-        self.conf = np.insert(self.conf, pos, np.ones(n, np.float32))
-        self.rgb = np.insert(self.rgb, pos, rgb, axis=0)
-        self.last_seen = np.insert(self.last_seen, pos, np.full(n, frame, np.int32))
-        self.hits = np.insert(self.hits, pos, np.ones(n, np.int16))
-        self.centers = np.insert(self.centers, pos, voxel_centers(keys, self.voxel).astype(np.float32), axis=0)
+        n, total = len(keys), len(self.keys) + len(keys)
+        new_rows = np.searchsorted(self.keys, keys) + np.arange(n)  # rows of the new keys after the merge
+        is_old = np.ones(total, bool)
+        is_old[new_rows] = False
+        added = {"keys": keys, "label": labels, "conf": np.ones(n, np.float32), "rgb": rgb,
+                 "last_seen": np.full(n, frame, np.int32), "hits": np.ones(n, np.int16),
+                 "centers": voxel_centers(keys, self.voxel).astype(np.float32)}
+        for name, new in added.items():
+            cur = getattr(self, name)
+            out = np.empty((total, *cur.shape[1:]), cur.dtype)
+            out[is_old] = cur
+            out[new_rows] = new
+            setattr(self, name, out)
         excess = len(self.keys) - self.capacity
         if excess > 0:
             mask = np.ones(len(self.keys), bool)
