@@ -26,17 +26,18 @@ from trackers.kalman import BoxKalman, cxcywh_to_xyxy, xyxy_to_cxcywh
 @dataclass
 class _Track:
     track_id: int
-    mean: np.ndarray
-    cov: np.ndarray
     score: float
     class_id: int
-    embedding: np.ndarray | None
     state: TrackState = TrackState.TENTATIVE
     hits: int = 1
     misses: int = 0
     det_index: int = -1
     mask: np.ndarray | None = field(default=None, repr=False)
     last_box: np.ndarray | None = None
+
+
+def _no_embeddings(n: int = 0, dim: int = 0) -> np.ndarray:
+    return np.zeros((n, dim), np.float32)
 
 
 def _assign(score: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -83,6 +84,11 @@ class GraphTracker(Tracker):
     def reset(self) -> None:
         """Forget every track; IDs restart at 1."""
         self._tracks: list[_Track] = []
+        # filter states and appearance of the tracks, one row per entry of ``_tracks``, kept in step with it
+        self._mean = np.zeros((0, 8))
+        self._cov = np.zeros((0, 8, 8))
+        self._emb = _no_embeddings()
+        self._has_emb = np.zeros(0, dtype=bool)
         self._next_id = 1
         self._frames = 0
         if self.cmc is not None:
@@ -100,8 +106,10 @@ class GraphTracker(Tracker):
         scores = dets.scores[cand]
         high = scores >= self.high_score
         emb = self._embeddings(result, cand)
+        if emb is not None and self._emb.shape[1] != emb.dim:  # first vectors, or a source with another length
+            self._emb, self._has_emb = _no_embeddings(len(self._tracks), emb.dim), np.zeros(len(self._tracks), bool)
         tracks = self._tracks
-        track_boxes = cxcywh_to_xyxy(np.array([t.mean[:4] for t in tracks]).reshape(-1, 4))
+        track_boxes = cxcywh_to_xyxy(self._mean[:, :4])
         iou = box_iou(track_boxes, boxes)
         real = self._real_objects(boxes, scores, high, iou)
 
@@ -132,7 +140,11 @@ class GraphTracker(Tracker):
                 if t.state == TrackState.CONFIRMED:
                     t.state = TrackState.LOST
         self._start_tracks(dets, cand, boxes, scores, emb, set(matches.values()))
-        self._tracks = [t for t in self._tracks if not self._expired(t)]
+        keep = [not self._expired(t, bool(e)) for t, e in zip(self._tracks, self._has_emb)]
+        if not all(keep):
+            self._tracks = [t for t, k in zip(self._tracks, keep) if k]
+            self._mean, self._cov = self._mean[keep], self._cov[keep]
+            self._emb, self._has_emb = self._emb[keep], self._has_emb[keep]
         return self._report()
 
     # -- steps -------------------------------------------------------------------------------------
@@ -142,14 +154,11 @@ class GraphTracker(Tracker):
             if self.cmc is not None:
                 self.cmc.estimate(result.packet.image)
             return
-        means = np.stack([t.mean for t in self._tracks])
-        covs = np.stack([t.cov for t in self._tracks])
-        means, covs = self.kalman.predict(means, covs)
+        means, covs = self.kalman.predict(self._mean, self._cov)
         if self.cmc is not None:
             warp = self.cmc.estimate(result.packet.image)
             means, covs = self.cmc.apply(warp, means, covs)
-        for t, m, c in zip(self._tracks, means, covs):
-            t.mean, t.cov = m, c
+        self._mean, self._cov = means, covs
 
     def _candidates(self, dets: Detections) -> np.ndarray:
         """Rows of the top ``max_detections`` detections scoring at least ``low_score``, best first."""
@@ -195,15 +204,13 @@ class GraphTracker(Tracker):
         near = gate(feats, misses)
         near &= (misses <= self.track_buffer)[:, None]
         if emb is not None:
-            has = np.array([t.embedding is not None for t in tracks])
+            has = self._has_emb
             contested = near & has[:, None]
             need = (contested.sum(axis=0) >= 2) | contested[contested.sum(axis=1) >= 2].any(axis=0)
             need |= contested[misses > 0].any(axis=0) | emb.computed_mask()
             cols = np.flatnonzero(need)
             if len(cols):
-                track_emb = np.stack([t.embedding if t.embedding is not None else np.zeros(emb.dim, np.float32)
-                                      for t in tracks])
-                cos = track_emb @ emb.get(cols).T
+                cos = self._emb @ emb.get(cols).T
                 cos[~has] = np.nan
                 feats[:, cols, 5] = cos
         mask = sparse_edges(feats, near, self.top_k)
@@ -216,17 +223,17 @@ class GraphTracker(Tracker):
     def _reidentify(self, matches: dict[int, int], tracks: list[_Track], boxes: np.ndarray,
                     emb: LazyEmbeddings, high: np.ndarray) -> None:
         lost = [i for i, t in enumerate(tracks) if i not in matches and t.state == TrackState.LOST
-                and t.embedding is not None and t.misses <= self.reid_window]
+                and self._has_emb[i] and t.misses <= self.reid_window]
         used = set(matches.values())
         free = [j for j in range(len(boxes)) if j not in used and high[j]]
         if not lost or not free:
             return
-        cos = np.stack([tracks[i].embedding for i in lost]) @ emb.get(free).T
+        cos = self._emb[lost] @ emb.get(free).T
         centre = xyxy_to_cxcywh(boxes[free])
         for a, i in enumerate(lost):
-            t = tracks[i]
-            reach = self.reid_speed_per_frame * (t.misses + 1) * t.mean[3] + t.mean[3]
-            dist = np.hypot(centre[:, 0] - t.mean[0], centre[:, 1] - t.mean[1])
+            t, mean = tracks[i], self._mean[i]
+            reach = self.reid_speed_per_frame * (t.misses + 1) * mean[3] + mean[3]
+            dist = np.hypot(centre[:, 0] - mean[0], centre[:, 1] - mean[1])
             cos[a, dist > reach] = 0.0
         for r, c in zip(*_assign(cos, self.reid_cosine)):
             matches[lost[r]] = free[c]
@@ -240,31 +247,27 @@ class GraphTracker(Tracker):
         ti = np.fromiter(matches.keys(), int)
         di = np.fromiter(matches.values(), int)
         tracks = [self._tracks[i] for i in ti]
-        means, covs = self.kalman.update_batch(np.stack([t.mean for t in tracks]), np.stack([t.cov for t in tracks]),
-                                               xyxy_to_cxcywh(boxes[di]))
-        vectors: list[np.ndarray | None] = [None] * len(tracks)
+        self._mean[ti], self._cov[ti] = self.kalman.update_batch(self._mean[ti], self._cov[ti],
+                                                                 xyxy_to_cxcywh(boxes[di]))
         if emb is not None:  # one batch for every appearance vector this step needs
-            refresh = [t.embedding is None or (t.hits + 1) % self.appearance_refresh == 0 for t in tracks]
-            emb.get(di[np.array(refresh, dtype=bool)])
-            known = np.flatnonzero(emb.computed_mask()[di])
-            if len(known):
+            had = self._has_emb[ti]
+            refresh = ~had | np.array([(t.hits + 1) % self.appearance_refresh == 0 for t in tracks], dtype=bool)
+            emb.get(di[refresh])
+            known = emb.computed_mask()[di]
+            if known.any():
                 new = emb.get(di[known])
-                old = [tracks[k].embedding for k in known]
-                has = np.array([o is not None for o in old])
-                if has.any():
-                    new[has] = self.ema * np.stack([o for o in old if o is not None]) + (1 - self.ema) * new[has]
+                blend = had[known]
+                rows = ti[known]
+                new[blend] = self.ema * self._emb[rows[blend]] + (1 - self.ema) * new[blend]
                 new /= np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-12)
-                for k, v in zip(known, new):
-                    vectors[k] = v
+                self._emb[rows], self._has_emb[rows] = new, True
         rows = cand[di]
         class_ids = dets.class_ids[rows].tolist()
-        for t, d, row, cls, m, c, v in zip(tracks, di.tolist(), rows.tolist(), class_ids, means, covs, vectors):
-            t.mean, t.cov, t.last_box = m, c, boxes[d]
+        for t, d, row, cls in zip(tracks, di.tolist(), rows.tolist(), class_ids):
+            t.last_box = boxes[d]
             t.score, t.class_id, t.det_index = float(scores[d]), cls, row
             t.mask = None if dets.masks is None else dets.masks[row]
             t.hits, t.misses = t.hits + 1, 0
-            if v is not None:
-                t.embedding = v
             if t.state == TrackState.LOST or (t.state == TrackState.TENTATIVE and t.hits >= self.min_hits):
                 t.state = TrackState.CONFIRMED
 
@@ -279,12 +282,11 @@ class GraphTracker(Tracker):
         taken = np.zeros(len(cand), dtype=bool)
         taken[list(used)] = True
         overlap = box_iou(boxes, boxes) >= self.duplicate_iou
+        started = []
         for j in new:
             if (overlap[j] & taken).any():
                 continue
-            mean, cov = self.kalman.initiate(xyxy_to_cxcywh(boxes[j])[0])
-            t = _Track(self._next_id, mean, cov, float(scores[j]), int(dets.class_ids[cand[j]]),
-                       None if emb is None else emb.get([j])[0].copy(), det_index=int(cand[j]),
+            t = _Track(self._next_id, float(scores[j]), int(dets.class_ids[cand[j]]), det_index=int(cand[j]),
                        mask=None if dets.masks is None else dets.masks[cand[j]])
             t.last_box = boxes[j]
             if self._frames == 1 or self.min_hits <= 1:
@@ -292,20 +294,30 @@ class GraphTracker(Tracker):
             self._next_id += 1
             self._tracks.append(t)
             taken[j] = True
+            started.append(j)
+        if not started:
+            return
+        states = [self.kalman.initiate(z) for z in xyxy_to_cxcywh(boxes[started])]
+        self._mean = np.concatenate([self._mean, np.stack([m for m, _ in states])])
+        self._cov = np.concatenate([self._cov, np.stack([c for _, c in states])])
+        vectors = _no_embeddings(len(started), self._emb.shape[1]) if emb is None else emb.get(started)
+        self._emb = np.concatenate([self._emb, vectors])
+        self._has_emb = np.concatenate([self._has_emb, np.full(len(started), emb is not None)])
 
-    def _expired(self, t: _Track) -> bool:
+    def _expired(self, t: _Track, has_embedding: bool) -> bool:
         if t.state == TrackState.TENTATIVE:
             return t.misses > 0
-        return t.misses > max(self.track_buffer, self.reid_window if t.embedding is not None else 0)
+        return t.misses > max(self.track_buffer, self.reid_window if has_embedding else 0)
 
     def _report(self) -> Tracks:
-        out = [t for t in self._tracks if t.state == TrackState.CONFIRMED and t.misses == 0]
-        if not out:
+        rows = [i for i, t in enumerate(self._tracks) if t.state == TrackState.CONFIRMED and t.misses == 0]
+        if not rows:
             return Tracks.empty()
+        out = [self._tracks[i] for i in rows]
         if self.output_box == "detection":
             boxes = np.array([t.last_box for t in out])
         else:
-            boxes = cxcywh_to_xyxy(np.array([t.mean[:4] for t in out]))
+            boxes = cxcywh_to_xyxy(self._mean[rows, :4])
         masks = None
         if all(t.mask is not None for t in out):
             masks = np.stack([t.mask for t in out])
