@@ -239,3 +239,11 @@ def test_det_with_a_frame_number_beyond_what_fits(cli, shared_data, tmp_path, ke
     r = cli("track", "--mot-seq", seq, "--out", kept, "--overwrite", "-q")
     assert r.code == 2 and "det.txt:1" in r.error and "1e20" in r.error
     assert kept.read_text() == KEEP
+
+
+def test_rgbd_frames_where_nothing_is_segmented_run_through_the_3d_map(cli, esam_folder, tmp_path):
+    summary = tmp_path / "summary.json"
+    r = cli("run", "--source", esam_folder(), *RGBD, "--map3d", "--summary-json", summary)
+    assert r.code == 0, r.err
+    doc = json.loads(summary.read_text())
+    assert doc["frames"] == 4 and doc["errors"] == 0 and "map3d" in doc["stages"]
