@@ -45,13 +45,18 @@ def check_frame(depth: np.ndarray, intrinsics: Intrinsics | None, pose: np.ndarr
         raise InputError("3D lifting needs a finite 4x4 camera-to-world pose")
 
 
-def depth_edges(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> np.ndarray:
-    """Pixels next to a depth jump larger than ``rel * depth + abs_m`` metres, or next to missing depth."""
+def depth_spread(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+    """Depth range (m) over each pixel's 3x3 neighbourhood, and the ``depth_edges`` mask derived from it."""
     d = np.where(np.isfinite(depth), depth, 0).astype(np.float32)
     k = np.ones((3, 3), np.uint8)
-    hi = cv2.dilate(d, k)
     lo = cv2.erode(d, k)
-    return ((hi - lo) > rel * d + abs_m) | (lo <= 0)
+    spread = cv2.dilate(d, k) - lo
+    return spread, (spread > rel * d + abs_m) | (lo <= 0)
+
+
+def depth_edges(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> np.ndarray:
+    """Pixels next to a depth jump larger than ``rel * depth + abs_m`` metres, or next to missing depth."""
+    return depth_spread(depth, rel, abs_m)[1]
 
 
 def paint_labels(masks: np.ndarray, stride: int = 1) -> np.ndarray:

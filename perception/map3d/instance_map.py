@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from perception.lifting import (LiftConfig, LiftedSegments, check_frame, depth_edges, lift_labels, paint_labels,
+from perception.lifting import (LiftConfig, LiftedSegments, check_frame, depth_spread, lift_labels, paint_labels,
                                 voxel_centers)
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
 from perception.map3d.voxels import VoxelStore
@@ -158,12 +158,11 @@ class InstanceMap:
         dm = depth[v, u]
         ok = np.isfinite(dm) & (dm > 0)
         rows, u, v, zf, dm = rows[ok], u[ok], v[ok], zf[ok], dm[ok]
-        d = np.where(np.isfinite(depth), depth, 0).astype(np.float32)
-        kern = np.ones((3, 3), np.uint8)
-        spread = (cv2.dilate(d, kern) - cv2.erode(d, kern))[v, u]  # depth change across a pixel: grazing surfaces
-        edges = cv2.dilate(depth_edges(depth).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-        vis = rows[np.abs(zf - dm) < self.config.visible_tol + 0.5 * self.voxel + np.where(edges[v, u], 0, spread)]
-        free = rows[(dm > zf + self.config.carve_margin + spread) & ~edges[v, u]]
+        spread_img, edge_img = depth_spread(depth)
+        spread = spread_img[v, u]  # depth change across a pixel: grazing surfaces
+        edges = cv2.dilate(edge_img.view(np.uint8), np.ones((5, 5), np.uint8))[v, u] > 0
+        vis = rows[np.abs(zf - dm) < self.config.visible_tol + 0.5 * self.voxel + np.where(edges, 0, spread)]
+        free = rows[(dm > zf + self.config.carve_margin + spread) & ~edges]
         if len(free):
             st.hits[free] = st.hits[free] // 2 - 1
             dead = free[st.hits[free] <= 0]

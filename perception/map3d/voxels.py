@@ -73,15 +73,15 @@ class VoxelStore:
         new_rows = np.searchsorted(self.keys, keys) + np.arange(n)  # rows of the new keys after the merge
         is_old = np.ones(total, bool)
         is_old[new_rows] = False
+        src = np.empty(total, np.intp)  # row of [old; new] that lands at each merged row
+        src[is_old] = np.arange(len(self.keys))
+        src[new_rows] = len(self.keys) + np.arange(n)
         added = {"keys": keys, "label": labels, "conf": np.ones(n, np.float32), "rgb": rgb,
                  "last_seen": np.full(n, frame, np.int32), "hits": np.ones(n, np.int16),
                  "centers": voxel_centers(keys, self.voxel).astype(np.float32)}
         for name, new in added.items():
             cur = getattr(self, name)
-            out = np.empty((total, *cur.shape[1:]), cur.dtype)
-            out[is_old] = cur
-            out[new_rows] = new
-            setattr(self, name, out)
+            setattr(self, name, _take_rows(np.concatenate([cur, new.astype(cur.dtype, copy=False)]), src))
         excess = len(self.keys) - self.capacity
         if excess > 0:
             mask = np.ones(len(self.keys), bool)
@@ -92,3 +92,11 @@ class VoxelStore:
         """Keep only the voxels where ``mask`` is true."""
         for name in ("keys", "label", "conf", "rgb", "last_seen", "hits", "centers"):
             setattr(self, name, getattr(self, name)[mask])
+
+
+def _take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a[rows]``; rows of a 2D array move as single opaque items (several times faster than fancy indexing)."""
+    if a.ndim == 1:
+        return a.take(rows)
+    flat = np.ascontiguousarray(a).view(np.dtype((np.void, a.shape[1] * a.itemsize))).ravel()
+    return flat.take(rows).view(a.dtype).reshape(len(rows), a.shape[1])
