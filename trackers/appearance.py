@@ -29,6 +29,10 @@ def _bin_lut() -> np.ndarray:
 
 
 _LUT = _bin_lut()
+_TOP = _SAMPLE[1] // 8  # head rows are skipped: never sampled
+_COLS = np.arange(_SAMPLE[0]) + 0.5  # sample positions in grid cells
+_ROWS = np.arange(_TOP, _SAMPLE[1]) + 0.5
+_PART = np.arange(_TOP, _SAMPLE[1]) >= _SAMPLE[1] // 2  # lower body rows
 
 
 def box_embeddings(image: np.ndarray, xyxy: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
@@ -42,19 +46,19 @@ def box_embeddings(image: np.ndarray, xyxy: np.ndarray, masks: np.ndarray | None
     if n == 0:
         return np.zeros((0, _PARTS * bins), dtype=np.float32)
     h, w = image.shape[:2]
-    b = np.clip(xyxy, 0, [w - 1, h - 1, w, h])
-    ok = (b[:, 2] - b[:, 0] >= 2) & (b[:, 3] - b[:, 1] >= 4)
+    b = np.clip(xyxy, 0, np.array([w - 1, h - 1, w, h], np.float64))
+    size = b[:, 2:] - b[:, :2]
+    ok = (size[:, 0] >= 2) & (size[:, 1] >= 4)
     sw, sh = _SAMPLE
-    top = sh // 8  # head rows are skipped: never sampled
-    rows = np.arange(top, sh)
-    xs = (b[:, None, 0] + (np.arange(sw) + 0.5) * (b[:, None, 2] - b[:, None, 0]) / sw).astype(np.intp)
-    ys = (b[:, None, 1] + (rows + 0.5) * (b[:, None, 3] - b[:, None, 1]) / sh).astype(np.intp)
+    xs = (b[:, None, 0] + _COLS * size[:, 0:1] / sw).astype(np.intp)
+    ys = (b[:, None, 1] + _ROWS * size[:, 1:2] / sh).astype(np.intp)
     pixels = ys[:, :, None] * w + xs[:, None, :]  # N x (sh - top) x sw flat pixel indices
     patch = np.ascontiguousarray(image).reshape(-1, 3).take(pixels.ravel(), axis=0).reshape(-1, sw, 3)
-    binned = cv2.LUT(cv2.cvtColor(patch, cv2.COLOR_BGR2HSV), _LUT).reshape(n, len(rows), sw, 3)
-    code = (binned[..., 0] + binned[..., 1]).astype(np.intp)  # hue x saturation bin (< 32, no uint8 overflow)
-    part = (rows >= sh // 2).astype(np.intp)
-    code += ((np.arange(n)[:, None] * _PARTS + part[None, :]) * bins)[:, :, None]
+    binned = cv2.LUT(cv2.cvtColor(patch, cv2.COLOR_BGR2HSV), _LUT).reshape(n, len(_ROWS), sw, 3)
+    # histogram bin: (box, body part) block of ``bins``, then hue x saturation (< 32, no uint8 overflow)
+    block = (np.arange(n)[:, None] * _PARTS + _PART) * bins
+    code = np.add(binned[..., 0], binned[..., 1], dtype=np.intp)
+    code += block[:, :, None]
     weights = None
     if masks is not None:
         weights = np.asarray(masks, dtype=bool).reshape(n, -1)[np.arange(n)[:, None, None], pixels].ravel()
