@@ -203,10 +203,12 @@ def test_open_source_dispatch(shared_data: Path, tmp_path: Path) -> None:
         open_source("webcam:99")
     with pytest.raises(InputError, match="no camera at index 98"):
         open_source("98")
-    for bad in ["", "nope/missing.mp4", "webcam:x"]:
+    for bad in ["", "webcam:x"]:
         with pytest.raises(InputError) as exc:
             open_source(bad)
         assert ACCEPTED_FORMS in str(exc.value)
+    with pytest.raises(InputError, match="source not found: nope/missing.mp4"):
+        open_source("nope/missing.mp4")
     with pytest.raises(InputError, match="no images"):
         open_source(str(tmp_path))
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from perception.pipeline.stage import Stage
 from perception.sources.base import FrameSource
-from perception.types import FramePacket, FrameResult, StageError
+from perception.types import FramePacket, FrameResult, InputError, StageError
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +171,9 @@ def run_pipeline(source: FrameSource, pipeline: Pipeline, max_frames: int | None
                  should_stop: Callable[[], bool] | None = None) -> RunStats:
     """Process a source inline, frame by frame; returns the run's statistics.
 
-    Stops at the source's end, after ``max_frames``, when ``should_stop()`` is true, when the source
-    fails mid-stream (recorded in ``stats.source_error``), or on KeyboardInterrupt (re-raised after the
-    statistics are final, so callers can still export).
+    Stops at the source's end, after ``max_frames``, when ``should_stop()`` is true, when the device
+    fails mid-stream (recorded in ``stats.source_error``), on bad data (InputError, re-raised) or on
+    KeyboardInterrupt (re-raised); callers export in ``finally`` either way.
     """
     stats = RunStats()
     t0 = time.perf_counter()
@@ -186,7 +186,9 @@ def run_pipeline(source: FrameSource, pipeline: Pipeline, max_frames: int | None
                 packet = next(packets)
             except StopIteration:
                 break
-            except Exception as exc:  # a device or file failing mid-stream ends the run, not the program
+            except InputError:  # bad data in the recording: the caller reports it as one line
+                raise
+            except Exception as exc:  # a device failing mid-stream ends the run, not the program
                 stats.source_error = f"{source.info.name}: {exc}"
                 log.warning("source failed after %d frames: %s", stats.frames, stats.source_error)
                 break
