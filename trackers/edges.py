@@ -86,9 +86,11 @@ def _other_max(s: np.ndarray, axis: int) -> np.ndarray:
     n = s.shape[axis]
     if n < 2:
         return np.zeros_like(s)
-    part = -np.partition(-s, 1, axis=axis)
-    first = np.take(part, [0], axis=axis)
-    second = np.take(part, [1], axis=axis)
+    top = np.partition(s, n - 2, axis=axis)  # the last two along ``axis`` are the second largest, then the largest
+    if axis == 0:
+        second, first = top[n - 2:n - 1], top[n - 1:]
+    else:
+        second, first = top[:, n - 2:n - 1], top[:, n - 1:]
     return np.where(s >= first, second, first)
 
 
