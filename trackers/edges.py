@@ -6,15 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trackers.kalman import xyxy_to_cxcywh
-
 FEATURES = ("dx/w", "dy/h", "log w ratio", "log h ratio", "iou", "cosine")
 
 
-def edge_features(track_boxes: np.ndarray, det_boxes: np.ndarray, iou: np.ndarray) -> np.ndarray:
-    """TxDx6 features (see FEATURES) given the TxD IoU; the cosine column is NaN until appearance fills it."""
-    t = xyxy_to_cxcywh(track_boxes)
-    d = xyxy_to_cxcywh(det_boxes)
+def edge_features(t: np.ndarray, d: np.ndarray, iou: np.ndarray) -> np.ndarray:
+    """TxDx6 features (see FEATURES) of Tx4 track and Dx4 detection boxes (centre x, centre y, width, height)
+    given their TxD IoU; the cosine column is NaN until appearance fills it."""
     tw = np.maximum(t[:, None, 2], 1e-6)
     th = np.maximum(t[:, None, 3], 1e-6)
     feats = np.empty((len(t), len(d), 6))

@@ -112,11 +112,12 @@ class GraphTracker(Tracker):
         track_boxes = cxcywh_to_xyxy(self._mean[:, :4])
         iou = box_iou(track_boxes, boxes)
         real = self._real_objects(boxes, scores, high, iou)
+        centres = xyxy_to_cxcywh(boxes)
 
         matches: dict[int, int] = {}
         # 1) graph association over every track and every candidate detection
         if len(tracks) and len(cand):
-            s = self._edge_scores(tracks, track_boxes, boxes, iou, emb, high, real)
+            s = self._edge_scores(tracks, track_boxes, centres, iou, emb, high, real)
             for r, c in zip(*_assign(s, self.match_score)):
                 matches[int(r)] = int(c)
         # 2) second IoU pass for tracks still free (tentative ones included)
@@ -129,9 +130,9 @@ class GraphTracker(Tracker):
                 matches[int(free_t[r])] = int(free_d[c])
         # 3) re-identify lost tracks by appearance, within the time window and a speed gate
         if emb is not None:
-            self._reidentify(matches, tracks, boxes, emb, high)
+            self._reidentify(matches, tracks, centres, emb, high)
 
-        self._correct(matches, boxes, scores, dets, cand, emb)
+        self._correct(matches, boxes, centres, scores, dets, cand, emb)
         matched_t = set(matches)
         for i, t in enumerate(tracks):
             if i not in matched_t:
@@ -139,7 +140,7 @@ class GraphTracker(Tracker):
                 t.det_index, t.mask = -1, None
                 if t.state == TrackState.CONFIRMED:
                     t.state = TrackState.LOST
-        self._start_tracks(dets, cand, boxes, scores, emb, set(matches.values()))
+        self._start_tracks(dets, cand, boxes, centres, scores, emb, set(matches.values()))
         keep = [not self._expired(t, bool(e)) for t, e in zip(self._tracks, self._has_emb)]
         if not all(keep):
             self._tracks = [t for t, k in zip(self._tracks, keep) if k]
@@ -192,7 +193,7 @@ class GraphTracker(Tracker):
         real[low] = overlaps & ~duplicate
         return real
 
-    def _edge_scores(self, tracks: list[_Track], track_boxes: np.ndarray, boxes: np.ndarray, iou: np.ndarray,
+    def _edge_scores(self, tracks: list[_Track], track_boxes: np.ndarray, centres: np.ndarray, iou: np.ndarray,
                      emb: LazyEmbeddings | None, high: np.ndarray, real: np.ndarray) -> np.ndarray:
         """Dense TxD matrix of message-passed edge scores; zero where there is no edge.
 
@@ -200,7 +201,7 @@ class GraphTracker(Tracker):
         more tracks, among two or more detections inside one track's gate, or near a track that is coasting
         on its prediction (missed frames); vectors already known (detector embeddings) are always used."""
         misses = np.array([t.misses for t in tracks])
-        feats = edge_features(track_boxes, boxes, iou)
+        feats = edge_features(xyxy_to_cxcywh(track_boxes), centres, iou)
         near = gate(feats, misses)
         near &= (misses <= self.track_buffer)[:, None]
         if emb is not None:
@@ -220,16 +221,16 @@ class GraphTracker(Tracker):
             s[mask] = self.scorer.score(feats[mask], misses[np.nonzero(mask)[0]])
         return message_passing(s, self.rounds, self.competition)
 
-    def _reidentify(self, matches: dict[int, int], tracks: list[_Track], boxes: np.ndarray,
+    def _reidentify(self, matches: dict[int, int], tracks: list[_Track], centres: np.ndarray,
                     emb: LazyEmbeddings, high: np.ndarray) -> None:
         lost = [i for i, t in enumerate(tracks) if i not in matches and t.state == TrackState.LOST
                 and self._has_emb[i] and t.misses <= self.reid_window]
         used = set(matches.values())
-        free = [j for j in range(len(boxes)) if j not in used and high[j]]
+        free = [j for j in range(len(centres)) if j not in used and high[j]]
         if not lost or not free:
             return
         cos = self._emb[lost] @ emb.get(free).T
-        centre = xyxy_to_cxcywh(boxes[free])
+        centre = centres[free]
         for a, i in enumerate(lost):
             t, mean = tracks[i], self._mean[i]
             reach = self.reid_speed_per_frame * (t.misses + 1) * mean[3] + mean[3]
@@ -238,8 +239,8 @@ class GraphTracker(Tracker):
         for r, c in zip(*_assign(cos, self.reid_cosine)):
             matches[lost[r]] = free[c]
 
-    def _correct(self, matches: dict[int, int], boxes: np.ndarray, scores: np.ndarray, dets: Detections,
-                 cand: np.ndarray, emb: LazyEmbeddings | None) -> None:
+    def _correct(self, matches: dict[int, int], boxes: np.ndarray, centres: np.ndarray, scores: np.ndarray,
+                 dets: Detections, cand: np.ndarray, emb: LazyEmbeddings | None) -> None:
         """Kalman-correct every matched track in one batch; refresh appearance when it was computed anyway,
         when the track has none, or every ``appearance_refresh`` hits."""
         if not matches:
@@ -248,7 +249,7 @@ class GraphTracker(Tracker):
         di = np.fromiter(matches.values(), int)
         tracks = [self._tracks[i] for i in ti]
         self._mean[ti], self._cov[ti] = self.kalman.update_batch(self._mean[ti], self._cov[ti],
-                                                                 xyxy_to_cxcywh(boxes[di]))
+                                                                 centres[di])
         if emb is not None:  # one batch for every appearance vector this step needs
             had = self._has_emb[ti]
             refresh = ~had | np.array([(t.hits + 1) % self.appearance_refresh == 0 for t in tracks], dtype=bool)
@@ -271,8 +272,8 @@ class GraphTracker(Tracker):
             if t.state == TrackState.LOST or (t.state == TrackState.TENTATIVE and t.hits >= self.min_hits):
                 t.state = TrackState.CONFIRMED
 
-    def _start_tracks(self, dets: Detections, cand: np.ndarray, boxes: np.ndarray, scores: np.ndarray,
-                      emb: LazyEmbeddings | None, used: set[int]) -> None:
+    def _start_tracks(self, dets: Detections, cand: np.ndarray, boxes: np.ndarray, centres: np.ndarray,
+                      scores: np.ndarray, emb: LazyEmbeddings | None, used: set[int]) -> None:
         """New tentative tracks from unmatched detections scoring at least ``new_track_score``."""
         new = [j for j in range(len(cand)) if j not in used and scores[j] >= self.new_track_score]
         if not new:
@@ -297,7 +298,7 @@ class GraphTracker(Tracker):
             started.append(j)
         if not started:
             return
-        states = [self.kalman.initiate(z) for z in xyxy_to_cxcywh(boxes[started])]
+        states = [self.kalman.initiate(z) for z in centres[started]]
         self._mean = np.concatenate([self._mean, np.stack([m for m, _ in states])])
         self._cov = np.concatenate([self._cov, np.stack([c for _, c in states])])
         vectors = _no_embeddings(len(started), self._emb.shape[1]) if emb is None else emb.get(started)
