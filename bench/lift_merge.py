@@ -1,5 +1,5 @@
-"""Per-keyframe cost of lifting + association + merge at 640x480 with 10/30/50 masks, on one core, and the
-map's memory after 1k and 10k frames of a camera circling a synthetic room (it should stay flat).
+"""Per-frame cost of the geometric segmenter and per-keyframe cost of lifting + association + merge at 640x480
+with 10/30/50 masks, on one core, and the map's memory after 1k and 10k frames of a camera circling a synthetic room (it should stay flat).
 
 Usage: python bench/lift_merge.py [--frames 1000 10000] [--repeats 3]
 """
@@ -17,6 +17,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from perception.map3d import InstanceMap, MapConfig  # noqa: E402
+from perception.segmentation.geometric import GeometricSegmenter  # noqa: E402
 from perception.sources import open_source  # noqa: E402
 from perception.synthetic.rgbd_scene import generate_rgbd_scene  # noqa: E402
 
@@ -50,6 +51,19 @@ def time_masks(packets: list, n_masks: int, repeats: int) -> tuple[float, float]
     return float(np.median(times)), float(np.percentile(times, 95))
 
 
+def time_segmenter(packets: list, repeats: int) -> tuple[float, float]:
+    """Median and p95 milliseconds of GeometricSegmenter.segment per frame (after a warm-up pass)."""
+    seg = GeometricSegmenter()
+    times = []
+    for rep in range(repeats + 1):
+        for p in packets:
+            t0 = time.perf_counter()
+            seg.segment(p)
+            if rep:
+                times.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(times)), float(np.percentile(times, 95))
+
+
 def memory_run(packets: list, checkpoints: list[int]) -> dict[int, int]:
     """Map bytes after each checkpoint frame count, cycling through the room's frames."""
     m = InstanceMap(MapConfig(maintain_every=10, denoise_every=0))
@@ -71,6 +85,8 @@ def main() -> None:
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory() as tmp:
         big = frames(640, 480, 10, tmp)
+        med, p95 = time_segmenter(big, args.repeats)
+        print(f"geometric segmenter, 640x480, one core: median {med:6.1f} ms   p95 {p95:6.1f} ms   (goal <= 15 ms)")
         print("lift + associate + merge per keyframe, 640x480, one core:")
         for n in (10, 30, 50):
             med, p95 = time_masks(big, n, args.repeats)
