@@ -393,9 +393,10 @@ class StreamController(QObject):
         info = self.info
         at_end = info is not None and info.length is not None and self.last_index + 1 >= info.length
         stopped_live = info is not None and info.live and self.state == "playing"  # a camera ends only when lost
-        if stats.source_error is not None or at_end or stopped_live:
+        failed = stats.source_error is not None or stats.worker_error is not None
+        if failed or at_end or stopped_live:
             self._set_state("ended")
         elif self.state == "playing":
             self._set_state("paused")
-        if stats.source_error is not None or self.state == "ended":
+        if failed or self.state == "ended":
             self.ended.emit(stats)

@@ -415,7 +415,10 @@ class MainWindow(QMainWindow):
 
     def _on_ended(self, stats) -> None:
         info = self.controller.info
-        if stats.source_error:
+        if stats.worker_error:
+            self.notify("Processing stopped", f"{stats.worker_error}\n\nThis is a bug; the window still works: "
+                        "press Play to continue or open another source.")
+        elif stats.source_error:
             self.notify("The source stopped", f"{stats.source_error}\n\nReconnect it or open another source from the File menu.")
         elif info is not None and info.live:
             self.notify("The camera stopped", f"'{info.name}' stopped delivering frames (unplugged?).\n\n"

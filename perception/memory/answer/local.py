@@ -44,7 +44,7 @@ class TransformersBackend:
                 from transformers import AutoModelForImageTextToText, AutoProcessor
 
                 self._processor = AutoProcessor.from_pretrained(self.path)
-                self._model = AutoModelForImageTextToText.from_pretrained(self.path).to(self.device).eval()
+                self._model = AutoModelForImageTextToText.from_pretrained(self.path, use_safetensors=True).to(self.device).eval()
 
     def answer(self, snapshot: MemorySnapshot, question: str) -> Iterator[AnswerChunk]:
         """Stream generated text; loading or generation failures end the answer with an error chunk."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -55,6 +56,18 @@ def build_sam_model(arch: SamArch):
     )
 
 
+def arch_name(arch: SamArch) -> str:
+    """The registry name of an architecture (or 'custom')."""
+    return next((name for name, a in ARCHS.items() if a == arch), "custom")
+
+
+def _variant_in(state: object) -> str | None:
+    """The SAM variant a state dict holds, from its image-encoder width (None if unknown)."""
+    pos = state.get("image_encoder.pos_embed") if isinstance(state, dict) else None
+    width = int(pos.shape[-1]) if getattr(pos, "ndim", 0) else None
+    return next((name for name, a in ARCHS.items() if a.embed_dim == width), None)
+
+
 def load_sam(arch: SamArch, checkpoint: str | os.PathLike[str], device: str = "cpu"):
     """Build the model and load ``checkpoint`` with ``map_location='cpu'`` and ``weights_only=True``, then move it."""
     import torch
@@ -63,14 +76,20 @@ def load_sam(arch: SamArch, checkpoint: str | os.PathLike[str], device: str = "c
     if not path.is_file():
         raise InputError(f"SAM checkpoint {path} does not exist")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # unpickling errors come in many types
-        raise InputError(f"cannot read SAM checkpoint {path}: {type(exc).__name__}: {exc}") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # unpickling errors come in many types, with multi-line explanations
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot read SAM checkpoint {path}: not a PyTorch weights file, truncated, or holding "
+                         f"objects other than tensors ({first[:160]})") from None
     if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
         state = state["model"]
     model = build_sam_model(arch)
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError) as exc:
-        raise InputError(f"SAM checkpoint {path} does not fit this architecture: {str(exc).splitlines()[0]}") from None
+        held = _variant_in(state)
+        found = f"it holds {held}" if held else str(exc).splitlines()[0]
+        raise InputError(f"SAM checkpoint {path} does not fit the {arch_name(arch)} model asked for: {found}") from None
     return model.to(device).eval()
