@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from scipy.ndimage import find_objects
 
-from perception.segmentation.base import Segmentation, colour_features
+from perception.segmentation.base import Segmentation
 from perception.types import FramePacket, InputError
 
 
@@ -38,6 +38,7 @@ class GeometricSegmenter:
         self.max_depth = max_depth
         self.concave_only = concave_only
         self._rng = np.random.default_rng(seed)
+        self._seed = seed
 
     def segment(self, packet: FramePacket) -> Segmentation:
         """Masks of one RGB-D frame (empty when the frame has no valid depth)."""
@@ -127,6 +128,7 @@ class GeometricSegmenter:
         comp_size = np.bincount(labf[cand], minlength=n_lab)
         out = lab.copy().reshape(-1)
         next_label = n_lab
+        o3d.utility.random.seed(self._seed)  # Open3D's RANSAC draws from a global RNG: seed it so runs repeat
         for _ in range(self.max_planes):
             if len(cand) < max(100, self.plane_min_frac * n_valid):
                 break
