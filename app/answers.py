@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from perception.types import InputError
 
+
 @dataclass
 class AnswerSettings:
     """Which answer backend the chat uses and where it lives ('' = the backend's default)."""
@@ -13,6 +14,7 @@ class AnswerSettings:
     backend: str = "builtin"
     endpoint: str = ""
     model: str = ""
+    api_key_env: str = ""  # the name of an environment variable holding the key; the key itself is never stored
 
 
 MEMORY_OFF = "The streaming memory is off: tick 'Streaming memory' in the Pipeline panel and press Apply."
@@ -57,4 +59,5 @@ def make_backend(settings: AnswerSettings):
     except ImportError:
         raise InputError(f"the '{settings.backend}' answer backend is not installed; choose 'builtin' in the "
                          "Pipeline panel") from None
-    return build(settings.backend, url=settings.endpoint or None, model=settings.model or None)
+    return build(settings.backend, url=settings.endpoint or None, model=settings.model or None,
+                 api_key_env=settings.api_key_env or None)

@@ -171,7 +171,8 @@ class MainWindow(QMainWindow):
         self.pipeline_panel.set_options(opts)
         self.controller.options = self.pipeline_panel.options()
         self.pipeline_panel.set_answer_settings(AnswerSettings(
-            str(s.value("answer/backend", "builtin")), str(s.value("answer/endpoint", "")), str(s.value("answer/model", ""))))
+            str(s.value("answer/backend", "builtin")), str(s.value("answer/endpoint", "")), str(s.value("answer/model", "")),
+            str(s.value("answer/api_key_env", ""))))
         self.cloud_view.budget.setValue(int(s.value("cloud/budget", 60_000)))
 
     def _save_settings(self) -> None:
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("answer/backend", a.backend)
         self.settings.setValue("answer/endpoint", a.endpoint)
         self.settings.setValue("answer/model", a.model)
+        self.settings.setValue("answer/api_key_env", a.api_key_env)
 
     def recent_sources(self) -> list[str]:
         """Recently opened source specs, newest first."""

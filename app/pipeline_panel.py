@@ -114,9 +114,11 @@ class PipelinePanel(QWidget):
         self.backend.currentTextChanged.connect(lambda k: self.endpoint.setPlaceholderText(default_endpoint(k)))
         self.model = QLineEdit()
         self.model.setPlaceholderText("model name")
+        self.api_key_env = QLineEdit()
+        self.api_key_env.setPlaceholderText("environment variable with the API key (optional)")
         for w in (self.backend,):
             w.currentTextChanged.connect(lambda _t: self.answer_changed.emit(self.answer_settings()))
-        for w in (self.endpoint, self.model):
+        for w in (self.endpoint, self.model, self.api_key_env):
             w.editingFinished.connect(lambda: self.answer_changed.emit(self.answer_settings()))
 
         stages = QGroupBox("Stages")
@@ -137,6 +139,7 @@ class PipelinePanel(QWidget):
         aform.addRow("Backend", self.backend)
         aform.addRow("Endpoint", self.endpoint)
         aform.addRow("Model", self.model)
+        aform.addRow("API key variable", self.api_key_env)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(stages)
@@ -187,7 +190,8 @@ class PipelinePanel(QWidget):
 
     def answer_settings(self) -> AnswerSettings:
         """The chat's backend settings."""
-        return AnswerSettings(self.backend.currentText(), self.endpoint.text().strip(), self.model.text().strip())
+        return AnswerSettings(self.backend.currentText(), self.endpoint.text().strip(), self.model.text().strip(),
+                              self.api_key_env.text().strip())
 
     def set_answer_settings(self, s: AnswerSettings) -> None:
         """Show saved backend settings."""
@@ -195,3 +199,4 @@ class PipelinePanel(QWidget):
             self.backend.setCurrentText(s.backend)
         self.endpoint.setText(s.endpoint)
         self.model.setText(s.model)
+        self.api_key_env.setText(s.api_key_env)
