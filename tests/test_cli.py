@@ -70,28 +70,15 @@ def test_webcam_that_does_not_exist(capsys):
     assert "no camera at index 99" in _error_line(capsys)
 
 
-def _esam_copy(shared_data, dst, n=3):
-    """A tiny ESAM-layout folder built from 7-Scenes frames."""
-    src = shared_data / "rgbd/7scenes-a"
-    for sub in ("color", "depth", "pose"):
-        (dst / sub).mkdir(parents=True)
-    for i in range(n):
-        shutil.copy(src / f"frame-{i:06d}.color.jpg", dst / "color" / f"{i}.jpg")
-        shutil.copy(src / f"frame-{i:06d}.depth.png", dst / "depth" / f"{i}.png")
-        shutil.copy(src / f"frame-{i:06d}.pose.txt", dst / "pose" / f"{i}.txt")
-    shutil.copy(src / "camera-intrinsics.txt", dst / "intrinsic.txt")
-    return dst
-
-
-def test_rgbd_folder_with_a_missing_depth_frame(shared_data, tmp_path, capsys):
-    folder = _esam_copy(shared_data, tmp_path / "scan")
+def test_rgbd_folder_with_a_missing_depth_frame(esam_folder, capsys):
+    folder = esam_folder(3)
     (folder / "depth" / "1.png").unlink()
     assert main(["run", "--source", str(folder), "--tracker", "none", "-q"]) == 2
     assert "depth" in _error_line(capsys)
 
 
-def test_rgbd_folder_with_a_non_finite_pose(shared_data, tmp_path, capsys):
-    folder = _esam_copy(shared_data, tmp_path / "scan")
+def test_rgbd_folder_with_a_non_finite_pose(esam_folder, capsys):
+    folder = esam_folder(3)
     pose = np.loadtxt(folder / "pose" / "0.txt")
     pose[0, 3] = np.nan
     np.savetxt(folder / "pose" / "0.txt", pose)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -40,25 +39,6 @@ def cli(capfd) -> Callable[..., CliRun]:
         return CliRun(code, out, [line for line in err.splitlines() if line.strip()])
 
     return run
-
-
-@pytest.fixture
-def esam_folder(shared_data: Path, tmp_path: Path) -> Callable[..., Path]:
-    """Build a small ESAM-layout RGB-D folder from the 7-Scenes frames (colour, depth in mm, pose, intrinsics)."""
-    src = shared_data / "rgbd/7scenes-a"
-
-    def make(n: int = 4, name: str = "scan") -> Path:
-        dst = tmp_path / name
-        for sub in ("color", "depth", "pose"):
-            (dst / sub).mkdir(parents=True)
-        for i in range(n):
-            shutil.copy(src / f"frame-{i:06d}.color.jpg", dst / "color" / f"{i}.jpg")
-            shutil.copy(src / f"frame-{i:06d}.depth.png", dst / "depth" / f"{i}.png")
-            shutil.copy(src / f"frame-{i:06d}.pose.txt", dst / "pose" / f"{i}.txt")
-        shutil.copy(src / "camera-intrinsics.txt", dst / "intrinsic.txt")
-        return dst
-
-    return make
 
 
 @pytest.fixture
