@@ -71,12 +71,3 @@ def remount_ro() -> Callable[[Path], None]:
             pytest.skip(f"cannot remount read-only here: {proc.stderr.strip()}")
 
     return remount
-
-
-@pytest.fixture
-def segmenters() -> None:
-    """Skip until the factory's segmenter registry (``perception.segmentation.build_segmenter``) is installed."""
-    try:
-        from perception.segmentation import build_segmenter  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(f"segmenter registry not available yet ({exc})")

@@ -178,7 +178,7 @@ def test_rgbd_depth_of_another_size_stops_with_one_line_and_keeps_exports(cli, e
     assert not list(tmp_path.glob(".*.part"))
 
 
-def test_rgbd_all_zero_depth_frame_is_skipped_by_the_3d_map(cli, esam_folder, tmp_path, caplog, segmenters):
+def test_rgbd_all_zero_depth_frame_is_skipped_by_the_3d_map(cli, esam_folder, tmp_path, caplog):
     folder = esam_folder()
     depth = cv2.imread(str(folder / "depth" / "1.png"), cv2.IMREAD_UNCHANGED)
     cv2.imwrite(str(folder / "depth" / "1.png"), np.zeros_like(depth))

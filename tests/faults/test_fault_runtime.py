@@ -220,7 +220,7 @@ def test_ctrl_c_during_a_headless_run_keeps_tracks_and_answers_valid(shared_data
     assert 10 <= doc["meta"]["frames"] < 71 and [a["question"] for a in doc["answers"]] == ["what happened?"]
 
 
-def test_ctrl_c_during_a_headless_run_keeps_the_exports_valid(shared_data, tmp_path, segmenters):
+def test_ctrl_c_during_a_headless_run_keeps_the_exports_valid(shared_data, tmp_path):
     out = tmp_path / "tracks.txt"
     code, err = _interrupt([sys.executable, str(REPO_ROOT / "main.py"), "run", "--source",
                             str(shared_data / "mot/TUD-Campus"), "--no-memory", "--realtime", "1", "--export-tracks",

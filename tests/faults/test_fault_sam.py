@@ -14,7 +14,7 @@ from perception.types import InputError
 
 
 @pytest.fixture
-def build_segmenter(segmenters):
+def build_segmenter():
     from perception.segmentation import build_segmenter
 
     return build_segmenter
