@@ -31,7 +31,6 @@ class Map3DStage:
         self.map = InstanceMap(config)
         self.odometry = RGBDOdometry() if odometry else None
         self.lock = threading.Lock()
-        self.poses: dict[int, np.ndarray] = {}
         self.skipped = 0
 
     def _skip(self, result: FrameResult, why: str) -> FrameResult:
@@ -70,7 +69,6 @@ class Map3DStage:
                 return self._skip(result, str(exc))
             ids = np.union1d(upd.visible_ids, upd.segment_ids[upd.segment_ids > 0])
             inst = self.map.instances(ids)
-        self.poses[p.index] = pose
         det_index = np.full(len(inst), -1, np.int64)
         for j, i in enumerate(inst.ids.tolist()):
             hits = np.flatnonzero(upd.segment_ids == i)
@@ -97,12 +95,11 @@ class Map3DStage:
             return export_json(self.map, path)
 
     def reset(self) -> None:
-        """Forget the map and the trajectory."""
+        """Forget the map and the odometry state."""
         with self.lock:
             self.map.reset()
             if self.odometry is not None:
                 self.odometry.reset()
-            self.poses.clear()
             self.skipped = 0
 
     def close(self) -> None:
