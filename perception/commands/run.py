@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=TRACK_FORMATS, help="track export format")
     p.add_argument("--export-map", metavar="PATH", help="write the 3D instance map as PLY (xyz, rgb, instance id)")
     p.add_argument("--export-instances", metavar="PATH", help="write the 3D instances as JSON")
+    p.add_argument("--export-mesh", metavar="PATH",
+                   help="fuse the RGB-D frames into a TSDF and write its triangle mesh as PLY (xyz, rgb, faces)")
     p.add_argument("--ask", action="append", metavar="QUESTION", help="a question answered at the end (repeatable)")
     p.add_argument("--questions", metavar="FILE", help="JSON list of {question, t}: answered online when the stream reaches t")
     p.add_argument("--answers", metavar="PATH", help="write the answers with citations as JSON")
@@ -52,12 +54,14 @@ def run_command(args: argparse.Namespace) -> int:
     """Run one session with a progress bar; print and optionally save its summary and answers."""
     check_outputs(args.summary_json, overwrite=args.overwrite)
     options = options_from_args(args)
+    options.mesh = bool(args.export_mesh)
     if (args.ask or args.questions) and not args.memory:
         raise InputError("--ask/--questions need the streaming memory (drop --no-memory)")
     if args.memory:
         options.memory_options = _memory_options(args)
     outputs = SessionOutputs(tracks=args.export_tracks, tracks_format=args.format, map_ply=args.export_map,
-                             instances_json=args.export_instances, answers_json=args.answers, overwrite=args.overwrite)
+                             instances_json=args.export_instances, answers_json=args.answers, mesh_ply=args.export_mesh,
+                             overwrite=args.overwrite)
     progress = ProgressBar(args.quiet, args.max_frames)
     try:
         session = run_session(args.source, options, outputs, args.max_frames, progress, args.realtime, progress.start)
@@ -73,4 +77,6 @@ def run_command(args: argparse.Namespace) -> int:
     write_summary_json(args.summary_json, summary)
     for p in session.written:
         print(f"wrote {p}")
+    if session.mesh:
+        print(f"mesh: {session.mesh['vertices']} vertices, {session.mesh['triangles']} triangles")
     return 1 if session.stats.source_error else 0

@@ -7,7 +7,7 @@ from typing import Any
 
 from perception.pipeline.runner import ErrorPolicy, Pipeline
 from perception.pipeline.stage import Stage
-from perception.types import SourceInfo
+from perception.types import InputError, SourceInfo
 
 
 @dataclass
@@ -15,7 +15,8 @@ class PipelineOptions:
     """What to run on each frame; every stage is optional.
 
     ``segmenter="auto"`` picks the weight-free geometric segmenter for RGB-D sources and the
-    weight-free RGB segmenter otherwise; ``map3d=None`` turns the 3D map on when the source has depth.
+    weight-free RGB segmenter otherwise; ``map3d=None`` turns the 3D map on when the source has depth;
+    ``mesh`` adds the TSDF mesh stage (needs depth; see perception/map3d/mesh.py).
     """
 
     segmenter: str = "auto"
@@ -26,6 +27,7 @@ class PipelineOptions:
     tracker3d: str = "graph3d"
     memory: bool = True
     memory_options: dict[str, Any] = field(default_factory=dict)  # make_memory_stage's arguments
+    mesh: bool = False
     on_error: ErrorPolicy = "continue"
 
     def segmenter_for(self, source: SourceInfo) -> str:
@@ -62,6 +64,12 @@ def build_stages(options: PipelineOptions, source: SourceInfo) -> list[Stage]:
         stages.append(Map3DStage())
         if options.tracker3d != "none":
             stages.append(Tracker3DStage(build_tracker3d(options.tracker3d, fps=fps)))
+    if options.mesh:
+        if not source.has_depth:
+            raise InputError(f"the TSDF mesh needs depth, but {source.name} has none")
+        from perception.map3d.mesh_stage import MeshStage
+
+        stages.append(MeshStage())
     if options.memory:
         from perception.memory import make_memory_stage
 

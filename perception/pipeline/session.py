@@ -29,11 +29,13 @@ class SessionOutputs:
     map_ply: str | Path | None = None
     instances_json: str | Path | None = None
     answers_json: str | Path | None = None
+    mesh_ply: str | Path | None = None
     overwrite: bool = False
 
     def paths(self) -> list[Path]:
         """Every requested output path."""
-        return [Path(p) for p in (self.tracks, self.map_ply, self.instances_json, self.answers_json) if p]
+        return [Path(p) for p in (self.tracks, self.map_ply, self.instances_json, self.answers_json, self.mesh_ply)
+                if p]
 
     def check(self) -> None:
         """Fail before any work on a path that cannot be written or a format that is unknown."""
@@ -55,17 +57,20 @@ class SessionResult:
     written: list[Path]
     track_rows: int
     answers: list = field(default_factory=list)
+    mesh: dict = field(default_factory=dict)  # {"vertices", "triangles"} of a written TSDF mesh
 
     def summary(self) -> dict:
-        """The run summary plus the source name, the files written and the answers."""
+        """The run summary plus the source name, the files written, the answers and the mesh size."""
         s = self.stats.summary()
         s.update({"source": self.source.name, "outputs": [str(p) for p in self.written], "track_rows": self.track_rows})
         if self.answers:
             s["answers"] = [a.to_json() for a in self.answers]
+        if self.mesh:
+            s["mesh"] = self.mesh
         return s
 
 
-def _write_outputs(pipeline: Pipeline, outputs: SessionOutputs, recorder: TrackRecorder, answers: list,
+def _write_outputs(pipeline: Pipeline, outputs: SessionOutputs, recorder: TrackRecorder, answers: list, mesh: dict,
                    finished: bool) -> list[Path]:
     """Write every requested output that the pipeline can provide; returns the paths written."""
     written: list[Path] = []
@@ -86,6 +91,12 @@ def _write_outputs(pipeline: Pipeline, outputs: SessionOutputs, recorder: TrackR
         answers.extend(memory.finish(None if finished else 2.0))
         if outputs.answers_json:
             written.append(memory.write_answers(outputs.answers_json, timeout=0))
+    if outputs.mesh_ply:
+        mesh_stage = pipeline.stage("mesh")
+        if mesh_stage is None:
+            raise InputError("a mesh export was asked for but the mesh stage did not run")
+        mesh["vertices"], mesh["triangles"] = mesh_stage.export_ply(outputs.mesh_ply)
+        written.append(Path(outputs.mesh_ply))
     return written
 
 
@@ -97,6 +108,7 @@ def run_session(source_spec: str, options: PipelineOptions, outputs: SessionOutp
     recorder = TrackRecorder()
     written: list[Path] = []
     answers: list = []
+    mesh: dict = {}
     with open_source(source_spec) as source:
         if on_open is not None:
             on_open(source.info)
@@ -114,7 +126,7 @@ def run_session(source_spec: str, options: PipelineOptions, outputs: SessionOutp
             finished = True
         finally:
             try:
-                written = _write_outputs(pipeline, outputs, recorder, answers, finished)
+                written = _write_outputs(pipeline, outputs, recorder, answers, mesh, finished)
             finally:
                 pipeline.close()
-    return SessionResult(stats, source.info, written, len(recorder), answers)
+    return SessionResult(stats, source.info, written, len(recorder), answers, mesh)
