@@ -18,16 +18,55 @@ _OFFSET = 1 << (_BITS - 1)
 _MASK = (1 << _BITS) - 1
 
 
+def pack_coords(i: np.ndarray, j: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Pack integer voxel coordinate arrays (each within +-2^20) into int64 keys."""
+    return ((i + _OFFSET) << (2 * _BITS)) | ((j + _OFFSET) << _BITS) | (k + _OFFSET)
+
+
 def pack_keys(ijk: np.ndarray) -> np.ndarray:
     """Pack Nx3 integer voxel coordinates (each within +-2^20) into N int64 keys."""
-    v = ijk.astype(np.int64) + _OFFSET
-    return (v[:, 0] << (2 * _BITS)) | (v[:, 1] << _BITS) | v[:, 2]
+    v = ijk.astype(np.int64)
+    return pack_coords(v[:, 0], v[:, 1], v[:, 2])
+
+
+def key_coords(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three int64 voxel coordinate arrays of packed keys (inverse of ``pack_coords``)."""
+    keys = np.asarray(keys, dtype=np.int64)
+    return (keys >> (2 * _BITS)) - _OFFSET, ((keys >> _BITS) & _MASK) - _OFFSET, (keys & _MASK) - _OFFSET
 
 
 def unpack_keys(keys: np.ndarray) -> np.ndarray:
     """Inverse of ``pack_keys``: N int64 keys -> Nx3 int64 voxel coordinates."""
-    keys = np.asarray(keys, dtype=np.int64)
-    return np.stack([(keys >> (2 * _BITS)) & _MASK, (keys >> _BITS) & _MASK, keys & _MASK], axis=1) - _OFFSET
+    return np.stack(key_coords(keys), axis=1)
+
+
+def compact_keys(keys: np.ndarray) -> np.ndarray:
+    """Keys renumbered from 0 over their bounding box (small non-negative values), in the same order as the keys."""
+    c = key_coords(keys)
+    lo = [int(x.min()) for x in c]
+    ext = [int(x.max()) - m + 1 for x, m in zip(c, lo)]
+    return ((c[0] - lo[0]) * ext[1] + (c[1] - lo[1])) * ext[2] + (c[2] - lo[2])
+
+
+def sort_order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
+    """``np.lexsort((minor, major))`` for non-negative integers; one packed-int64 sort when the ranges fit."""
+    n = len(major)
+    if n == 0:
+        return np.zeros(0, np.intp)
+    span = int(minor.max()) + 1
+    bits = n.bit_length()
+    if (int(major.max()) + 1) * span << bits >= 1 << 63:
+        return np.lexsort((minor, major))
+    packed = ((major.astype(np.int64) * span + minor) << bits) | np.arange(n)
+    return np.sort(packed) & ((1 << bits) - 1)
+
+
+def take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a[rows]``; rows of a 2D array move as single opaque items (several times faster than fancy indexing)."""
+    if a.ndim == 1:
+        return a.take(rows)
+    flat = np.ascontiguousarray(a).view(np.dtype((np.void, a.shape[1] * a.itemsize))).ravel()
+    return flat.take(rows).view(a.dtype).reshape(len(rows), a.shape[1])
 
 
 def voxel_centers(keys: np.ndarray, voxel: float) -> np.ndarray:
@@ -47,7 +86,10 @@ def check_frame(depth: np.ndarray, intrinsics: Intrinsics | None, pose: np.ndarr
 
 def depth_spread(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
     """Depth range (m) over each pixel's 3x3 neighbourhood, and the ``depth_edges`` mask derived from it."""
-    d = np.where(np.isfinite(depth), depth, 0).astype(np.float32)
+    if depth.dtype == np.float32 and np.isfinite(depth).all():
+        d = np.ascontiguousarray(depth)
+    else:
+        d = np.where(np.isfinite(depth), depth, 0).astype(np.float32)
     k = np.ones((3, 3), np.uint8)
     lo = cv2.erode(d, k)
     spread = cv2.dilate(d, k) - lo
@@ -85,12 +127,14 @@ class LiftedSegments:
 
     def per_voxel(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One owner per voxel (the segment with most pixels there): (keys, segment, colors), sorted by key."""
-        order = np.lexsort((-self.points, self.keys))
-        keys = self.keys[order]
+        if len(self.keys) == 0:
+            return self.keys, self.segment, self.colors
+        order = sort_order(compact_keys(self.keys), self.points.max() - self.points)
+        keys = self.keys.take(order)
         first = np.ones(len(keys), bool)
         first[1:] = keys[1:] != keys[:-1]
         sel = order[first]
-        return self.keys[sel], self.segment[sel], self.colors[sel]
+        return keys[first], self.segment.take(sel), take_rows(self.colors, sel)
 
 
 @dataclass
@@ -110,8 +154,8 @@ def lift_labels(labels: np.ndarray, depth: np.ndarray, image: np.ndarray | None,
     """Lift a full-resolution label image (HxW int, -1 = none) into per-segment world voxels."""
     check_frame(depth, intrinsics, pose)
     s = max(1, int(cfg.stride))
-    d = depth[::s, ::s]
-    lab = labels[::s, ::s] if labels.shape == depth.shape else labels
+    d = np.ascontiguousarray(depth[::s, ::s])
+    lab = np.ascontiguousarray(labels[::s, ::s] if labels.shape == depth.shape else labels)
     if lab.shape != d.shape:
         raise InputError(f"label image of shape {labels.shape} does not match depth {depth.shape}")
     keep = (lab >= 0) & np.isfinite(d) & (d > cfg.min_depth) & (d < cfg.max_depth)
@@ -120,9 +164,9 @@ def lift_labels(labels: np.ndarray, depth: np.ndarray, image: np.ndarray | None,
         r = max(1, int(round(cfg.erode_px / s)))
         edges = cv2.dilate(edges.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
         keep &= ~edges
-    v, u = np.nonzero(keep)
-    z = d[v, u].astype(np.float64)
-    seg = lab[v, u].astype(np.int64)
+    v, u = np.divmod(np.flatnonzero(keep), d.shape[1])
+    z = d[keep].astype(np.float64)
+    seg = lab[keep].astype(np.int64)
     uu, vv = u * s, v * s
     if len(z) and cfg.outlier_sigma > 0:
         n = np.bincount(seg, minlength=n_segments).astype(np.float64)
@@ -131,11 +175,13 @@ def lift_labels(labels: np.ndarray, depth: np.ndarray, image: np.ndarray | None,
         ok = np.abs(z - mean[seg]) <= cfg.outlier_sigma * np.sqrt(np.maximum(var, 0))[seg] + cfg.voxel
         z, seg, uu, vv = z[ok], seg[ok], uu[ok], vv[ok]
     k = intrinsics
-    pc = np.stack([(uu - k.cx) / k.fx * z, (vv - k.cy) / k.fy * z, z], axis=1)
-    pw = pc @ pose[:3, :3].T + pose[:3, 3]
-    keys = pack_keys(np.floor(pw / cfg.voxel))
-    rgb = (image[vv, uu, ::-1].astype(np.float64) if image is not None
-           else np.full((len(z), 3), 128.0))
+    pc = np.stack([(uu - k.cx) / k.fx * z, (vv - k.cy) / k.fy * z, z])  # 3 x N: rows stay contiguous
+    pw = pose[:3, :3] @ pc + pose[:3, 3:4]
+    keys = pack_keys(np.floor(pw / cfg.voxel).T)
+    if image is None:
+        rgb = np.full((len(z), 3), 128, np.uint8)
+    else:
+        rgb = take_rows(image.reshape(-1, image.shape[2]), vv * image.shape[1] + uu)[:, ::-1]
     return _group(keys, seg, rgb, n_segments)
 
 
@@ -154,11 +200,14 @@ def _group(keys: np.ndarray, seg: np.ndarray, rgb: np.ndarray, n_segments: int) 
     if len(keys) == 0:
         e = np.zeros(0, np.int64)
         return LiftedSegments(e, e.copy(), np.zeros((0, 3), np.uint8), e.copy(), n_segments)
-    order = np.lexsort((keys, seg))
-    keys, seg, rgb = keys[order], seg[order], rgb[order]
+    order = sort_order(seg, compact_keys(keys))
+    keys, seg = keys.take(order), seg.take(order)
     start = np.ones(len(keys), bool)
     start[1:] = (keys[1:] != keys[:-1]) | (seg[1:] != seg[:-1])
     idx = np.flatnonzero(start)
     counts = np.diff(np.append(idx, len(keys)))
-    colors = np.add.reduceat(rgb, idx, axis=0) / counts[:, None]
-    return LiftedSegments(keys[idx], seg[idx], colors.astype(np.uint8), counts.astype(np.int64), n_segments)
+    cell = np.empty(len(keys), np.intp)  # cell of each point, in the input order
+    cell[order] = np.cumsum(start) - 1
+    sums = np.stack([np.bincount(cell, rgb[:, c], len(idx)) for c in range(rgb.shape[1])], axis=1)
+    return LiftedSegments(keys[idx], seg[idx], (sums / counts[:, None]).astype(np.uint8), counts.astype(np.int64),
+                          n_segments)

@@ -5,22 +5,36 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from perception.lifting import pack_keys, unpack_keys
+from perception.lifting import key_coords, pack_coords
 
 
 def coarse_keys(keys: np.ndarray, factor: int) -> np.ndarray:
     """Keys of the cells ``factor`` voxels wide that contain each packed voxel key."""
-    return keys if factor <= 1 else pack_keys(np.floor_divide(unpack_keys(keys), factor))
+    if factor <= 1:
+        return keys
+    return pack_coords(*(c // factor for c in key_coords(keys)))
 
 
 def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unique (a, b) rows, sorted by a then b."""
+    """Unique (a, b) rows, sorted by a then b (integers; one packed-int64 sort when the ranges fit)."""
     if len(a) == 0:
         return a, b
-    order = np.lexsort((b, a))
-    a, b = a[order], b[order]
-    first = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])]
-    return a[first], b[first]
+    a0, b0 = int(a.min()), int(b.min())
+    span = int(b.max()) - b0 + 1
+    if (int(a.max()) - a0 + 1) * span > 1 << 63:
+        order = np.lexsort((b, a))
+        a, b = a[order], b[order]
+        first = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])]
+        return a[first], b[first]
+    packed = _distinct(np.sort((a.astype(np.int64) - a0) * span + (b.astype(np.int64) - b0)))
+    return (packed // span + a0).astype(a.dtype, copy=False), (packed % span + b0).astype(b.dtype, copy=False)
+
+
+def _distinct(s: np.ndarray) -> np.ndarray:
+    """Distinct values of a sorted array (np.unique without its sort)."""
+    first = np.ones(len(s), bool)
+    first[1:] = s[1:] != s[:-1]
+    return s[first]
 
 
 def cell_overlaps(seg_cell: np.ndarray, seg: np.ndarray, n_segments: int, map_cell: np.ndarray,
@@ -30,16 +44,17 @@ def cell_overlaps(seg_cell: np.ndarray, seg: np.ndarray, n_segments: int, map_ce
     Inputs are (cell, segment) pairs of the frame and (cell, label) pairs of the visible map, each unique.
     Returns (instance ids I, S x I shared cells, cells per segment S, visible cells per instance I).
     """
-    inst_ids, vis_sizes = np.unique(map_label, return_counts=True)
+    inst_ids = _distinct(np.sort(map_label))
+    col = np.searchsorted(inst_ids, map_label)  # instance column of each map pair
+    vis_sizes = np.bincount(col, minlength=len(inst_ids))
     seg_sizes = np.bincount(seg, minlength=n_segments)
     order = np.argsort(map_cell, kind="stable")
-    mc, ml = map_cell[order], map_label[order]
+    mc, col = map_cell.take(order), col.take(order)
     lo, hi = np.searchsorted(mc, seg_cell, "left"), np.searchsorted(mc, seg_cell, "right")
     n = hi - lo
     rows = np.repeat(np.arange(len(seg_cell)), n)
     pos = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)
-    col = np.searchsorted(inst_ids, ml[pos])
-    flat = seg[rows] * len(inst_ids) + col
+    flat = seg.take(rows) * len(inst_ids) + col.take(pos)
     inter = np.bincount(flat, minlength=n_segments * len(inst_ids)).reshape(n_segments, len(inst_ids))
     return inst_ids, inter, seg_sizes, vis_sizes
 

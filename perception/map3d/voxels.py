@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from perception.lifting import voxel_centers
+from perception.lifting import take_rows, voxel_centers
+
+# colour blend 0.7 * stored + 0.3 * observed (truncated to uint8), tabulated for every pair of uint8 values
+_BLEND = (0.7 * np.arange(256)[:, None] + 0.3 * np.arange(256)[None, :]).astype(np.uint8).ravel()
 
 
 class VoxelStore:
@@ -39,15 +42,19 @@ class VoxelStore:
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Row of each key in the store, -1 where absent."""
+        return self._find(keys)[0]
+
+    def _find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row of each key or -1, insertion position of each key in the sorted store)."""
+        pos = np.searchsorted(self.keys, keys)
         if len(self.keys) == 0:
-            return np.full(len(keys), -1, np.int64)
-        idx = np.searchsorted(self.keys, keys)
-        idx = np.minimum(idx, len(self.keys) - 1)
-        return np.where(self.keys[idx] == keys, idx, -1)
+            return np.full(len(keys), -1, np.int64), pos
+        idx = np.minimum(pos, len(self.keys) - 1)
+        return np.where(self.keys.take(idx) == keys, idx, -1), pos
 
     def vote(self, keys: np.ndarray, labels: np.ndarray, rgb: np.ndarray, frame: int) -> np.ndarray:
         """Add one observation per (unique) key; returns (old_label, new_label) pairs where a vote disagreed."""
-        rows = self.lookup(keys)
+        rows, pos = self._find(keys)
         found = rows >= 0
         r, lab = rows[found], labels[found]
         old = self.label[r]
@@ -56,21 +63,31 @@ class VoxelStore:
         flip = self.conf[r] <= 0
         self.label[r[flip]] = lab[flip]
         self.conf[r[flip]] = 1
-        self.rgb[r] = (0.7 * self.rgb[r] + 0.3 * rgb[found]).astype(np.uint8)
+        self._blend(r, rgb[found])
         self.last_seen[r] = frame
         self.hits[r] = np.minimum(self.hits[r] + 1, 1000)
         conflicts = np.stack([old[~same], lab[~same]], axis=1)
-        self._insert(keys[~found], labels[~found], rgb[~found], frame)
+        self._insert(keys[~found], labels[~found], rgb[~found], frame, pos[~found])
         return conflicts
 
-    def _insert(self, keys: np.ndarray, labels: np.ndarray, rgb: np.ndarray, frame: int) -> None:
+    def _blend(self, rows: np.ndarray, rgb: np.ndarray) -> None:
+        """Stored colour of ``rows`` becomes 0.7 * stored + 0.3 * ``rgb`` (truncated to uint8)."""
+        cur = take_rows(self.rgb, rows)
+        if rgb.dtype == np.uint8:
+            new = _BLEND.take((cur.astype(np.intp) << 8) | rgb)
+        else:
+            new = (0.7 * cur + 0.3 * rgb).astype(np.uint8)
+        self.rgb[rows] = new
+
+    def _insert(self, keys: np.ndarray, labels: np.ndarray, rgb: np.ndarray, frame: int, pos: np.ndarray) -> None:
+        """Add absent ``keys``; ``pos`` is where each would go in the current sorted keys (np.searchsorted)."""
         if len(keys) == 0:
             return
         if np.any(keys[1:] < keys[:-1]):
             order = np.argsort(keys)
-            keys, labels, rgb = keys[order], labels[order], rgb[order]
+            keys, labels, rgb, pos = keys[order], labels[order], rgb[order], pos[order]
         n, total = len(keys), len(self.keys) + len(keys)
-        new_rows = np.searchsorted(self.keys, keys) + np.arange(n)  # rows of the new keys after the merge
+        new_rows = pos + np.arange(n)  # rows of the new keys after the merge
         is_old = np.ones(total, bool)
         is_old[new_rows] = False
         src = np.empty(total, np.intp)  # row of [old; new] that lands at each merged row
@@ -81,7 +98,7 @@ class VoxelStore:
                  "centers": voxel_centers(keys, self.voxel).astype(np.float32)}
         for name, new in added.items():
             cur = getattr(self, name)
-            setattr(self, name, _take_rows(np.concatenate([cur, new.astype(cur.dtype, copy=False)]), src))
+            setattr(self, name, take_rows(np.concatenate([cur, new.astype(cur.dtype, copy=False)]), src))
         excess = len(self.keys) - self.capacity
         if excess > 0:
             mask = np.ones(len(self.keys), bool)
@@ -93,10 +110,3 @@ class VoxelStore:
         for name in ("keys", "label", "conf", "rgb", "last_seen", "hits", "centers"):
             setattr(self, name, getattr(self, name)[mask])
 
-
-def _take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``a[rows]``; rows of a 2D array move as single opaque items (several times faster than fancy indexing)."""
-    if a.ndim == 1:
-        return a.take(rows)
-    flat = np.ascontiguousarray(a).view(np.dtype((np.void, a.shape[1] * a.itemsize))).ravel()
-    return flat.take(rows).view(a.dtype).reshape(len(rows), a.shape[1])
