@@ -13,6 +13,7 @@ from perception.lifting import LiftConfig, lift_masks, pack_keys, unpack_keys
 from perception.map3d import InstanceMap, MapConfig, build_map3d_stage
 from perception.map3d.evaluate import evaluate_rgbd_folder, instance_ap
 from perception.map3d.export import read_ply_instances
+from perception.map3d.pair_evidence import PairEvidence
 from perception.segmentation import SegmentStage, build_segmenter
 from perception.segmentation.geometric import GeometricSegmenter
 from perception.sources import open_source
@@ -165,3 +166,47 @@ def test_instance_ap_counts_matches_and_false_positives():
     noisy = perfect.copy()
     noisy[100:] = 9  # a false positive on unlabelled points is ignored (void), as in ScanNet
     assert instance_ap(gt, noisy, {1: 1.0, 2: 0.9, 9: 0.95}, 0.5) == pytest.approx(1.0)
+
+
+def test_pair_evidence_tells_fragments_from_touching_objects():
+    ev = PairEvidence()
+    ids = np.array([4, 9, 12])
+    for _ in range(3):  # 4 and 9 in separate segments, 12 elsewhere
+        ev.update(np.array([[True, False, False], [False, True, False], [False, False, True]]), ids)
+    for _ in range(3):  # one segment spans 4 and 9
+        ev.update(np.array([[True, True, False], [False, False, True]]), ids)
+    assert ev.fragments(min_frames=3) == []  # as often apart as together: two objects
+    for _ in range(3):
+        ev.update(np.array([[True, True, False], [False, False, True]]), ids)
+    assert ev.fragments(min_frames=3) == [(4, 9)]
+    ev.forget({9})
+    assert ev.fragments(min_frames=1) == [] and list(ev.apart) == [4 * 2**32 + 12]  # only (4, 12) is left
+
+
+def _two_halves(n_frames_apart: int, n_frames_together: int):
+    """Frames of a flat wall 2 m away: first segmented as left and right halves, then as one segment."""
+    k = Intrinsics(200, 200, 80, 60, 160, 120)
+    depth = np.full((120, 160), 2.0, np.float32)
+    halves = np.where(np.arange(160)[None, :] < 80, 0, 1).repeat(120, axis=0).astype(np.int32)
+    frames = [(halves, 2)] * n_frames_apart + [(np.zeros_like(halves), 1)] * n_frames_together
+    return k, depth, frames
+
+
+def test_under_segmented_frames_keep_both_instances_in_the_map_and_on_the_pixels():
+    k, depth, frames = _two_halves(3, 3)
+    m = InstanceMap(MapConfig(lift=LiftConfig(stride=2), maintain_every=0))
+    for f, (labels, n) in enumerate(frames):
+        upd = m.integrate(f, depth, None, k, np.eye(4), labels=labels, n_segments=n)
+    left, right = m.label_of(m.store.keys[m.store.centers[:, 0] < -0.1]), m.label_of(m.store.keys[m.store.centers[:, 0] > 0.1])
+    assert len(m.info) == 2 and len(np.unique(left)) == 1 and len(np.unique(right)) == 1 and left[0] != right[0]
+    img = m.instance_image(frames[-1][0], upd.segment_ids, depth, k, np.eye(4))
+    assert np.mean(img[:, :70] == left[0]) > 0.95 and np.mean(img[:, 90:] == right[0]) > 0.95
+
+
+def test_fragments_seen_whole_often_enough_merge_into_the_larger():
+    k, depth, frames = _two_halves(2, 4)
+    m = InstanceMap(MapConfig(lift=LiftConfig(stride=2), maintain_every=0))
+    for f, (labels, n) in enumerate(frames):
+        upd = m.integrate(f, depth, None, k, np.eye(4), labels=labels, n_segments=n)
+    assert list(m.info) == [1] and upd.segment_ids.tolist() == [1]
+    assert np.all(m.store.label[m.store.hits > 0] == 1)

@@ -60,11 +60,14 @@ def cell_overlaps(seg_cell: np.ndarray, seg: np.ndarray, n_segments: int, map_ce
 
 
 def associate(inter: np.ndarray, seg_sizes: np.ndarray, visible_sizes: np.ndarray, similarity: np.ndarray | None,
-              iou_min: float = 0.3, recall_min: float = 0.5, feature_min: float = 0.3) -> np.ndarray:
+              iou_min: float = 0.3, recall_min: float = 0.5, feature_min: float = 0.3,
+              cover_min: float = 0.5, cover_min_cells: int = 10) -> np.ndarray:
     """Column of the instance matched to each segment (-1: new), from S x I overlaps.
 
-    One-to-one Hungarian on IoU first; a segment left over that lies mostly (recall) inside an
-    instance joins it too, so an over-segmented object does not spawn duplicates.
+    One-to-one Hungarian on IoU first, where a segment may also match an instance it lies mostly inside (recall)
+    or one of at least ``cover_min_cells`` visible cells it mostly contains (cover: an object seen growing as more
+    of it comes into view); a segment left
+    over that lies mostly inside an instance joins it too, so an over-segmented object does not spawn duplicates.
     """
     n_seg, n_inst = inter.shape
     match = np.full(n_seg, -1, np.int64)
@@ -73,10 +76,11 @@ def associate(inter: np.ndarray, seg_sizes: np.ndarray, visible_sizes: np.ndarra
     union = np.maximum(seg_sizes[:, None] + np.maximum(visible_sizes[None, :], inter) - inter, 1)
     iou = inter / union
     recall = inter / np.maximum(seg_sizes[:, None], 1)
-    ok = (iou >= iou_min) | (recall >= recall_min)
+    cover = np.where(visible_sizes[None, :] >= cover_min_cells, inter / np.maximum(visible_sizes[None, :], 1), 0.0)
+    ok = (iou >= iou_min) | (recall >= recall_min) | (cover >= cover_min)
     if similarity is not None:
         ok &= similarity >= feature_min
-    score = np.where(ok, iou + 0.5 * recall, 0.0)
+    score = np.where(ok, iou + 0.5 * recall + 0.25 * cover, 0.0)
     rows, cols = linear_sum_assignment(-score)
     good = ok[rows, cols]
     match[rows[good]] = cols[good]

@@ -71,11 +71,11 @@ class IdStability:
         sel = (gt_ids > 0) & (pred_ids > 0)
         if not sel.any():
             return
-        pairs, counts = np.unique(np.stack([gt_ids[sel], pred_ids[sel]], 1), axis=0, return_counts=True)
-        g_all, g_counts = np.unique(gt_ids[gt_ids > 0], return_counts=True)
-        g_total = dict(zip(g_all.tolist(), g_counts.tolist()))
+        keys, counts = np.unique(gt_ids[sel].astype(np.int64) << 32 | pred_ids[sel].astype(np.int64), return_counts=True)
+        g_counts = np.bincount(gt_ids[gt_ids > 0].ravel())
+        g_total = {int(g): int(g_counts[g]) for g in np.flatnonzero(g_counts)}
         best: dict[int, tuple[int, int]] = {}
-        for (g, p), c in zip(pairs.tolist(), counts.tolist()):
+        for (g, p), c in zip(zip((keys >> 32).tolist(), (keys & 0xFFFFFFFF).tolist()), counts.tolist()):
             if c > best.get(g, (0, 0))[0]:
                 best[g] = (c, p)
         for g, (c, p) in best.items():
@@ -110,7 +110,7 @@ def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_fram
 
     folder = Path(folder)
     cfg = MapConfig(lift=LiftConfig(voxel=voxel))
-    seg_stage, map_stage = SegmentStage(segmenter), Map3DStage(cfg, odometry=True)
+    seg_stage, map_stage = SegmentStage(segmenter), Map3DStage(cfg, odometry=True, instance_images=True)
     gt_map = InstanceMap(MapConfig(lift=LiftConfig(voxel=voxel)))
     stability = IdStability()
     est, ref = [], []
@@ -136,10 +136,8 @@ def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_fram
             gt_lab = gt_img.astype(np.int32)
             gt_map.integrate(packet.index, packet.depth, packet.image, packet.intrinsics, gt_pose,
                              labels=gt_lab, n_segments=int(gt_lab.max()) + 1, assign=np.arange(int(gt_lab.max()) + 1))
-            ids = result.extras.get("instance_of_detection")
-            if ids is not None:
-                lut = np.append(np.asarray(ids, np.int64), -1)
-                stability.update(gt_lab, lut[result.extras["segment_labels"]])
+            if "instance_image" in result.extras:
+                stability.update(gt_lab, result.extras["instance_image"])
             if "camera_pose" in result.extras:
                 est.append(result.extras["camera_pose"])
                 ref.append(gt_pose)

@@ -1,6 +1,6 @@
 """The online 3D instance map: per-frame lifting, free-space carving, association, voting and maintenance.
 
-Instance IDs are never reused; a merge keeps the older (smaller) ID, so IDs stay stable over a sequence.
+Instance IDs are never reused; a merge keeps the ID of the larger instance, so most of an object keeps its ID.
 """
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from perception.lifting import (LiftConfig, LiftedSegments, check_frame, depth_spread, lift_labels, paint_labels,
-                                voxel_centers)
+from perception.lifting import LiftConfig, LiftedSegments, check_frame, lift_labels, pack_keys, paint_labels, voxel_centers
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
+from perception.map3d.pair_evidence import PairEvidence
+from perception.map3d.visibility import see
 from perception.map3d.voxels import VoxelStore
 from perception.types import InputError, Instances3D, Intrinsics
 
@@ -28,8 +28,8 @@ class MapConfig:
 
     assoc_cell: association counts overlap in cells of this many voxels a side; visible_tol: a map voxel is visible when |z - depth| is below this; carve_margin: a voxel this far in
     front of the measured surface is free space; iou_min / recall_min / feature_min: association gates;
-    maintain_every: frames between merge/prune passes; merge_overlap: contested voxels / smaller size to merge,
-    in at least merge_min_frames frames;
+    maintain_every: frames between merge/prune passes; merge_overlap: contested voxels in one frame / size of the
+    smaller instance to merge two instances, in at least merge_min_frames frames;
     min_observations / min_voxels: prune thresholds; reid_distance / reid_feature / reid_frames: an unmatched
     segment takes over an instance seen in the last reid_frames frames within reid_distance (m) of it with
     feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off).
@@ -91,6 +91,7 @@ class InstanceMap:
         self._touched: set[int] = set()
         self._merged: dict[int, int] = {}
         self._keep_pairs: np.ndarray | None = None
+        self.evidence = PairEvidence()
         self.frames = 0
 
     @property
@@ -135,34 +136,39 @@ class InstanceMap:
             seg_ids = self._assign(frame, np.asarray(assign, np.int64))
         self._vote(frame, lifted, seg_ids)
         self.frames += 1
+        self._merged = {}
+        if assign is None:  # fragments merge as soon as the evidence is in, not at the next maintenance
+            self._merge(self.evidence.fragments(cfg.merge_min_frames))
         if assign is None and cfg.maintain_every > 0 and self.frames % cfg.maintain_every == 0:
             self.maintain(frame, denoise=cfg.denoise_every > 0 and self.frames % cfg.denoise_every == 0)
+        if self._merged or assign is None and cfg.maintain_every > 0 and self.frames % cfg.maintain_every == 0:
             seg_ids = np.array([i if i in self.info else self._resolve(i) for i in seg_ids], np.int64)
         vis_ids = np.array([i if i in self.info else self._resolve(i) for i in vis_ids.tolist() if i > 0], np.int64)
         return FrameUpdate(seg_ids, np.unique(vis_ids[vis_ids > 0]))
+
+    def instance_image(self, labels: np.ndarray, segment_ids: np.ndarray, depth: np.ndarray, k: Intrinsics,
+                       pose: np.ndarray) -> np.ndarray:
+        """HxW instance ID per pixel (-1 none) of a full-resolution segment label image: the instance its voxel
+        holds in the map (sampled every ``lift.stride`` pixels), else its segment's instance."""
+        img = np.append(np.asarray(segment_ids, np.int64), -1)[labels]
+        s = max(1, int(self.config.lift.stride))
+        d = depth[::s, ::s]
+        v, u = np.nonzero(np.isfinite(d) & (d > self.config.lift.min_depth) & (labels[::s, ::s] >= 0))
+        z = d[v, u].astype(np.float64)
+        pc = np.stack([(u * s - k.cx) / k.fx * z, (v * s - k.cy) / k.fy * z, z], axis=1)
+        sub = np.zeros(d.shape, np.int64)
+        sub[v, u] = self.label_of(pack_keys(np.floor((pc @ pose[:3, :3].T + pose[:3, 3]) / self.voxel)))
+        up = np.repeat(np.repeat(sub, s, axis=0), s, axis=1)[:labels.shape[0], :labels.shape[1]]
+        return np.where((up > 0) & (labels >= 0), up, img)
 
     def _visibility(self, depth: np.ndarray, k: Intrinsics, pose: np.ndarray) -> np.ndarray:
         """Rows of voxels visible in this frame; voxels seen through (free space) lose evidence and may vanish."""
         st = self.store
         if len(st) == 0:
             return np.zeros(0, np.int64)
-        r = pose[:3, :3]
-        pc = (st.centers - pose[:3, 3].astype(np.float32)) @ r.astype(np.float32)
-        z = pc[:, 2]
-        front = np.flatnonzero(z > self.config.lift.min_depth)
-        zf = z[front]
-        u = np.round(pc[front, 0] / zf * k.fx + k.cx).astype(np.int64)
-        v = np.round(pc[front, 1] / zf * k.fy + k.cy).astype(np.int64)
-        inside = (u >= 0) & (u < k.width) & (v >= 0) & (v < k.height)
-        rows, u, v, zf = front[inside], u[inside], v[inside], zf[inside]
-        dm = depth[v, u]
-        ok = np.isfinite(dm) & (dm > 0)
-        rows, u, v, zf, dm = rows[ok], u[ok], v[ok], zf[ok], dm[ok]
-        spread_img, edge_img = depth_spread(depth)
-        spread = spread_img[v, u]  # depth change across a pixel: grazing surfaces
-        edges = cv2.dilate(edge_img.view(np.uint8), np.ones((5, 5), np.uint8))[v, u] > 0
-        vis = rows[np.abs(zf - dm) < self.config.visible_tol + 0.5 * self.voxel + np.where(edges, 0, spread)]
-        free = rows[(dm > zf + self.config.carve_margin + spread) & ~edges]
+        cfg = self.config
+        vis, free = see(st.centers, depth, k, pose, cfg.lift.min_depth, cfg.visible_tol + 0.5 * self.voxel,
+                        cfg.carve_margin)
         if len(free):
             st.hits[free] = st.hits[free] // 2 - 1
             dead = free[st.hits[free] <= 0]
@@ -193,6 +199,7 @@ class InstanceMap:
         covers = (inter / np.maximum(vis_sizes, 1)[None] >= 0.5) & (inter >= cfg.min_new_voxels)
         multi = np.flatnonzero(covers.sum(1) >= 2)  # under-segmented: spans several known instances
         self._keep_pairs = np.concatenate([s * (1 << 32) + inst_ids[covers[s]] for s in multi]) if len(multi) else None
+        self.evidence.update(covers, inst_ids)
         inst_ids, match = self._reidentify(frame, lifted, embeddings, inst_ids, match, sizes)
         ids = np.full(lifted.n_segments, -1, np.int64)
         for s in range(lifted.n_segments):
@@ -263,44 +270,23 @@ class InstanceMap:
         conflicts = self.store.vote(keys[keep], lab[keep], rgb[keep], frame)
         conflicts = conflicts[(conflicts[:, 0] > 0) & (conflicts[:, 0] != conflicts[:, 1])]
         if len(conflicts):  # one (pair key, count) row per pair and frame, so maintenance stays cheap
-            pairs, counts = np.unique(conflicts.min(1) * _PAIR + conflicts.max(1), return_counts=True)
-            self._conflicts.append(np.column_stack([pairs, counts]))
+            pairs = np.sort(conflicts.min(1) * _PAIR + conflicts.max(1))
+            first = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
+            self._conflicts.append(np.column_stack([pairs[first], np.diff(np.append(first, len(pairs)))]))
 
     def _resolve(self, i: int) -> int:
         """An ID that was merged away maps to the ID that absorbed it (-1 if it was pruned)."""
-        return self._merged.get(int(i), -1)
+        i = int(i)
+        while i in self._merged:
+            i = self._merged[i]
+        return i if i in self.info else -1
 
     def maintain(self, frame: int, denoise: bool = False) -> None:
         """Merge overlapping instances, prune weak ones, optionally DBSCAN-denoise recently touched ones."""
         cfg = self.config
         st = self.store
         st.keep(st.hits > 0)
-        sizes = self._sizes()
-        self._merged = {}
-        if self._conflicts:
-            rows = np.concatenate(self._conflicts)
-            self._conflicts = []
-            uniq, inv, n_frames = np.unique(rows[:, 0], return_inverse=True, return_counts=True)
-            counts = np.bincount(inv, rows[:, 1]).astype(np.int64)
-            keep = n_frames >= cfg.merge_min_frames
-            parent: dict[int, int] = {}
-
-            def root(x: int) -> int:
-                while x in parent:
-                    x = parent[x]
-                return x
-            for key, c in zip(uniq[keep].tolist(), counts[keep].tolist()):
-                a, b = divmod(key, _PAIR)
-                if a not in self.info or b not in self.info:
-                    continue
-                small = max(min(sizes.get(a, 0), sizes.get(b, 0)), 1)
-                if c / small < cfg.merge_overlap or not self._features_agree(a, b):
-                    continue
-                ra, rb = root(a), root(b)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-            for child in list(parent):
-                self._absorb(root(child), child)
+        self._merge(self._merge_candidates())
         sizes = self._sizes()
         stale = frame - cfg.maintain_every
         for i, inst in list(self.info.items()):
@@ -310,6 +296,44 @@ class InstanceMap:
         if denoise:
             self._denoise([i for i in self._touched if i in self.info])
             self._touched = set()
+
+    def _merge(self, pairs: list[tuple[int, int]]) -> None:
+        """Merge each pair whose features agree; the larger instance absorbs the smaller (older on a tie), so
+        fewer pixels change ID."""
+        if not pairs:
+            return
+        sizes = self._sizes()
+        parent: dict[int, int] = {}
+
+        def root(x: int) -> int:
+            while x in parent:
+                x = parent[x]
+            return x
+        for a, b in pairs:
+            if a not in self.info or b not in self.info or not self._features_agree(a, b):
+                continue
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                keep, gone = sorted((ra, rb), key=lambda i: (-sizes.get(i, 0), i))
+                parent[gone] = keep
+        for child in list(parent):
+            self._absorb(root(child), child)
+
+    def _merge_candidates(self) -> list[tuple[int, int]]:
+        """Instance pairs to merge: one segment spanned both far more often than separate segments held them
+        (fragments of one object), or votes contested most of the smaller one in ``merge_min_frames`` frames."""
+        cfg = self.config
+        out = self.evidence.fragments(cfg.merge_min_frames)
+        if self._conflicts:
+            sizes = self._sizes()
+            rows = np.concatenate(self._conflicts)
+            self._conflicts = []
+            a, b = np.divmod(rows[:, 0], _PAIR)
+            small = np.maximum([min(sizes.get(x, 0), sizes.get(y, 0)) for x, y in zip(a.tolist(), b.tolist())], 1)
+            strong = rows[:, 1] >= cfg.merge_overlap * small
+            uniq, inv = np.unique(rows[:, 0], return_inverse=True)
+            out += [divmod(k, _PAIR) for k in uniq[np.bincount(inv, strong, len(uniq)) >= cfg.merge_min_frames].tolist()]
+        return out
 
     def _features_agree(self, a: int, b: int) -> bool:
         fa, fb = self.info[a].feature, self.info[b].feature
@@ -327,11 +351,13 @@ class InstanceMap:
         self._merged[gone] = keep
         self._touched.discard(gone)
         self._touched.add(keep)
+        self.evidence.forget({gone})
 
     def _remove(self, i: int) -> None:
         self.store.label[self.store.label == i] = 0
         self.info.pop(i, None)
         self._touched.discard(i)
+        self.evidence.forget({i})
 
     def _denoise(self, ids: list[int]) -> None:
         """Keep each instance's large DBSCAN clusters; stray voxels lose their label."""

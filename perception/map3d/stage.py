@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 class Map3DStage:
     """Fills ``result.instances`` (det_index links an instance to a detection) and
-    ``result.extras["instance_of_detection"]`` (instance ID per detection, -1 none).
+    ``result.extras["instance_of_detection"]`` (instance ID per detection, -1 none); with ``instance_images``
+    also ``result.extras["instance_image"]`` (HxW instance ID per pixel as the map holds it, -1 none).
 
     Uses the packet's pose, else estimates one with RGB-D odometry (``odometry=True``); frames
     without depth, without a pose (tracking lost) or with unusable data are skipped with a warning
@@ -27,7 +28,8 @@ class Map3DStage:
 
     name = "map3d"
 
-    def __init__(self, config: MapConfig | None = None, odometry: bool = True):
+    def __init__(self, config: MapConfig | None = None, odometry: bool = True, instance_images: bool = False):
+        self.instance_images = instance_images
         self.map = InstanceMap(config)
         self.odometry = RGBDOdometry() if odometry else None
         self.lock = threading.Lock()
@@ -76,6 +78,8 @@ class Map3DStage:
                 det_index[j] = hits[0]
         result.instances = Instances3D(inst.ids, inst.centroids, inst.box_min, inst.box_max, inst.point_counts, det_index)
         result.extras["instance_of_detection"] = upd.segment_ids
+        if self.instance_images and labels is not None:
+            result.extras["instance_image"] = self.map.instance_image(labels, upd.segment_ids, p.depth, p.intrinsics, pose)
         result.extras["camera_pose"] = pose
         return result
 

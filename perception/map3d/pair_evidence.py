@@ -1,0 +1,58 @@
+"""Evidence for merging map instances: how often one segment spanned two instances versus kept them apart.
+
+Fragments of one object are spanned by a single segment whenever the object is seen whole; two touching
+objects that a segmenter sometimes joins are seen in separate segments far more often.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_PAIR = 1 << 32  # instance pairs (a < b) are packed as a * _PAIR + b
+
+
+def _pairs(ids: np.ndarray) -> np.ndarray:
+    """Packed keys of all unordered pairs of sorted, distinct ``ids``."""
+    a, b = np.triu_indices(len(ids), 1)
+    return ids[a] * _PAIR + ids[b]
+
+
+class PairEvidence:
+    """Per instance pair: frames in which one segment covered both, and frames in which separate segments did."""
+
+    def __init__(self) -> None:
+        self.together: dict[int, int] = {}
+        self.apart: dict[int, int] = {}
+
+    def update(self, covers: np.ndarray, inst_ids: np.ndarray) -> None:
+        """One frame: ``covers`` (segments x instances, bool) says which segment covers most of which of the
+        sorted, distinct ``inst_ids``."""
+        if covers.size == 0:
+            return
+        joint = [_pairs(inst_ids[covers[r]]) for r in np.flatnonzero(covers.sum(1) >= 2)]
+        cols = np.flatnonzero(covers.sum(0) == 1)  # instances inside exactly one segment
+        owner = np.argmax(covers[:, cols], axis=0)
+        a, b = np.triu_indices(len(cols), 1)
+        split = owner[a] != owner[b]
+        lo, hi = np.minimum(inst_ids[cols[a[split]]], inst_ids[cols[b[split]]]), np.maximum(
+            inst_ids[cols[a[split]]], inst_ids[cols[b[split]]])
+        for table, keys in ((self.together, np.unique(np.concatenate(joint)) if joint else ()),
+                            (self.apart, lo * _PAIR + hi)):
+            for k in keys.tolist() if len(keys) else ():
+                table[k] = table.get(k, 0) + 1
+
+    def fragments(self, min_frames: int, ratio: float = 2.0) -> list[tuple[int, int]]:
+        """Pairs spanned by one segment in at least ``min_frames`` frames and ``ratio`` times more often than apart."""
+        return [divmod(k, _PAIR) for k, n in self.together.items()
+                if n >= min_frames and n >= ratio * self.apart.get(k, 0)]
+
+    def forget(self, ids: set[int]) -> None:
+        """Drop every pair that involves one of ``ids`` (merged or pruned instances)."""
+        gone = np.fromiter(ids, np.int64, len(ids))
+        for table in (self.together, self.apart):
+            if not table or not len(gone):
+                continue
+            keys = np.fromiter(table, np.int64, len(table))
+            a, b = np.divmod(keys, _PAIR)
+            for k in keys[np.isin(a, gone) | np.isin(b, gone)].tolist():
+                del table[k]
