@@ -44,9 +44,9 @@ class MapConfig:
     feature_min: float = 0.75
     min_new_voxels: int = 5
     assoc_cell: int = 2
-    reid_distance: float = 0.5
+    reid_distance: float = 1.5
     reid_feature: float = 0.9
-    reid_frames: int = 15
+    reid_frames: int = 60
     maintain_every: int = 10
     merge_overlap: float = 0.5
     merge_min_frames: int = 3
