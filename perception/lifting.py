@@ -149,6 +149,12 @@ class LiftConfig:
     outlier_sigma: float = 3.0
 
 
+def pixel_keys(u: np.ndarray, v: np.ndarray, z: np.ndarray, k: Intrinsics, pose: np.ndarray, voxel: float) -> np.ndarray:
+    """Packed keys of the world voxels that pixels (u, v) at depth z (m) back-project into."""
+    pc = np.stack([(u - k.cx) / k.fx * z, (v - k.cy) / k.fy * z, z])  # 3 x N: rows stay contiguous
+    return pack_keys(np.floor((pose[:3, :3] @ pc + pose[:3, 3:4]) / voxel).T)
+
+
 def lift_labels(labels: np.ndarray, depth: np.ndarray, image: np.ndarray | None, intrinsics: Intrinsics,
                 pose: np.ndarray, n_segments: int, cfg: LiftConfig = LiftConfig()) -> LiftedSegments:
     """Lift a full-resolution label image (HxW int, -1 = none) into per-segment world voxels."""
@@ -174,10 +180,7 @@ def lift_labels(labels: np.ndarray, depth: np.ndarray, image: np.ndarray | None,
         var = np.bincount(seg, z * z, n_segments) / np.maximum(n, 1) - mean ** 2
         ok = np.abs(z - mean[seg]) <= cfg.outlier_sigma * np.sqrt(np.maximum(var, 0))[seg] + cfg.voxel
         z, seg, uu, vv = z[ok], seg[ok], uu[ok], vv[ok]
-    k = intrinsics
-    pc = np.stack([(uu - k.cx) / k.fx * z, (vv - k.cy) / k.fy * z, z])  # 3 x N: rows stay contiguous
-    pw = pose[:3, :3] @ pc + pose[:3, 3:4]
-    keys = pack_keys(np.floor(pw / cfg.voxel).T)
+    keys = pixel_keys(uu, vv, z, intrinsics, pose, cfg.voxel)
     if image is None:
         rgb = np.full((len(z), 3), 128, np.uint8)
     else:

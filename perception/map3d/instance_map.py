@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from perception.lifting import LiftConfig, LiftedSegments, check_frame, lift_labels, pack_keys, paint_labels, voxel_centers
+from perception.lifting import LiftConfig, LiftedSegments, check_frame, lift_labels, paint_labels, pixel_keys, voxel_centers
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
 from perception.map3d.pair_evidence import PairEvidence
 from perception.map3d.visibility import see
@@ -154,10 +154,8 @@ class InstanceMap:
         s = max(1, int(self.config.lift.stride))
         d = depth[::s, ::s]
         v, u = np.nonzero(np.isfinite(d) & (d > self.config.lift.min_depth) & (labels[::s, ::s] >= 0))
-        z = d[v, u].astype(np.float64)
-        pc = np.stack([(u * s - k.cx) / k.fx * z, (v * s - k.cy) / k.fy * z, z], axis=1)
         sub = np.zeros(d.shape, np.int64)
-        sub[v, u] = self.label_of(pack_keys(np.floor((pc @ pose[:3, :3].T + pose[:3, 3]) / self.voxel)))
+        sub[v, u] = self.label_of(pixel_keys(u * s, v * s, d[v, u].astype(np.float64), k, pose, self.voxel))
         up = np.repeat(np.repeat(sub, s, axis=0), s, axis=1)[:labels.shape[0], :labels.shape[1]]
         return np.where((up > 0) & (labels >= 0), up, img)
 
