@@ -13,13 +13,12 @@ from scipy.optimize import linear_sum_assignment
 
 from perception.lifting import LiftConfig, LiftedSegments, check_frame, lift_labels, paint_labels, pixel_keys, voxel_centers
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
-from perception.map3d.pair_evidence import PairEvidence
+from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.visibility import see
 from perception.map3d.voxels import VoxelStore
 from perception.types import InputError, Instances3D, Intrinsics
 
 log = logging.getLogger(__name__)
-_PAIR = 1 << 32  # instance pairs (a < b) are packed as a * _PAIR + b
 
 
 @dataclass
@@ -139,9 +138,10 @@ class InstanceMap:
         self._merged = {}
         if assign is None:  # fragments merge as soon as the evidence is in, not at the next maintenance
             self._merge(self.evidence.fragments(cfg.merge_min_frames))
-        if assign is None and cfg.maintain_every > 0 and self.frames % cfg.maintain_every == 0:
+        maintain_now = assign is None and cfg.maintain_every > 0 and self.frames % cfg.maintain_every == 0
+        if maintain_now:
             self.maintain(frame, denoise=cfg.denoise_every > 0 and self.frames % cfg.denoise_every == 0)
-        if self._merged or assign is None and cfg.maintain_every > 0 and self.frames % cfg.maintain_every == 0:
+        if self._merged or maintain_now:
             seg_ids = np.array([i if i in self.info else self._resolve(i) for i in seg_ids], np.int64)
         vis_ids = np.array([i if i in self.info else self._resolve(i) for i in vis_ids.tolist() if i > 0], np.int64)
         return FrameUpdate(seg_ids, np.unique(vis_ids[vis_ids > 0]))
@@ -196,7 +196,7 @@ class InstanceMap:
         match = associate(inter, sizes, vis_sizes, sim, cfg.iou_min, cfg.recall_min, cfg.feature_min)
         covers = (inter / np.maximum(vis_sizes, 1)[None] >= 0.5) & (inter >= cfg.min_new_voxels)
         multi = np.flatnonzero(covers.sum(1) >= 2)  # under-segmented: spans several known instances
-        self._keep_pairs = np.concatenate([s * (1 << 32) + inst_ids[covers[s]] for s in multi]) if len(multi) else None
+        self._keep_pairs = np.concatenate([s * PAIR + inst_ids[covers[s]] for s in multi]) if len(multi) else None
         self.evidence.update(covers, inst_ids)
         inst_ids, match = self._reidentify(frame, lifted, embeddings, inst_ids, match, sizes)
         ids = np.full(lifted.n_segments, -1, np.int64)
@@ -261,14 +261,14 @@ class InstanceMap:
         lab = seg_ids[seg]
         if self._keep_pairs is not None:  # voxels of an under-segmented segment keep their own instance
             cur = self.label_of(keys)
-            own = np.isin(seg * (1 << 32) + cur, self._keep_pairs)
+            own = np.isin(seg * PAIR + cur, self._keep_pairs)
             lab = np.where(own, cur, lab)
             self._keep_pairs = None
         keep = lab > 0
         conflicts = self.store.vote(keys[keep], lab[keep], rgb[keep], frame)
         conflicts = conflicts[(conflicts[:, 0] > 0) & (conflicts[:, 0] != conflicts[:, 1])]
         if len(conflicts):  # one (pair key, count) row per pair and frame, so maintenance stays cheap
-            pairs = np.sort(conflicts.min(1) * _PAIR + conflicts.max(1))
+            pairs = np.sort(conflicts.min(1) * PAIR + conflicts.max(1))
             first = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
             self._conflicts.append(np.column_stack([pairs[first], np.diff(np.append(first, len(pairs)))]))
 
@@ -326,11 +326,11 @@ class InstanceMap:
             sizes = self._sizes()
             rows = np.concatenate(self._conflicts)
             self._conflicts = []
-            a, b = np.divmod(rows[:, 0], _PAIR)
+            a, b = np.divmod(rows[:, 0], PAIR)
             small = np.maximum([min(sizes.get(x, 0), sizes.get(y, 0)) for x, y in zip(a.tolist(), b.tolist())], 1)
             strong = rows[:, 1] >= cfg.merge_overlap * small
             uniq, inv = np.unique(rows[:, 0], return_inverse=True)
-            out += [divmod(k, _PAIR) for k in uniq[np.bincount(inv, strong, len(uniq)) >= cfg.merge_min_frames].tolist()]
+            out += [divmod(k, PAIR) for k in uniq[np.bincount(inv, strong, len(uniq)) >= cfg.merge_min_frames].tolist()]
         return out
 
     def _features_agree(self, a: int, b: int) -> bool:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-_PAIR = 1 << 32  # instance pairs (a < b) are packed as a * _PAIR + b
+PAIR = 1 << 32  # instance pairs (a < b) are packed as a * PAIR + b (shared with the map)
 
 
 def _pairs(ids: np.ndarray) -> np.ndarray:
     """Packed keys of all unordered pairs of sorted, distinct ``ids``."""
     a, b = np.triu_indices(len(ids), 1)
-    return ids[a] * _PAIR + ids[b]
+    return ids[a] * PAIR + ids[b]
 
 
 class PairEvidence:
@@ -37,13 +37,13 @@ class PairEvidence:
         lo, hi = np.minimum(inst_ids[cols[a[split]]], inst_ids[cols[b[split]]]), np.maximum(
             inst_ids[cols[a[split]]], inst_ids[cols[b[split]]])
         for table, keys in ((self.together, np.unique(np.concatenate(joint)) if joint else ()),
-                            (self.apart, lo * _PAIR + hi)):
+                            (self.apart, lo * PAIR + hi)):
             for k in keys.tolist() if len(keys) else ():
                 table[k] = table.get(k, 0) + 1
 
     def fragments(self, min_frames: int, ratio: float = 2.0) -> list[tuple[int, int]]:
         """Pairs spanned by one segment in at least ``min_frames`` frames and ``ratio`` times more often than apart."""
-        return [divmod(k, _PAIR) for k, n in self.together.items()
+        return [divmod(k, PAIR) for k, n in self.together.items()
                 if n >= min_frames and n >= ratio * self.apart.get(k, 0)]
 
     def forget(self, ids: set[int]) -> None:
@@ -53,6 +53,6 @@ class PairEvidence:
             if not table or not len(gone):
                 continue
             keys = np.fromiter(table, np.int64, len(table))
-            a, b = np.divmod(keys, _PAIR)
+            a, b = np.divmod(keys, PAIR)
             for k in keys[np.isin(a, gone) | np.isin(b, gone)].tolist():
                 del table[k]
