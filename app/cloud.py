@@ -94,15 +94,9 @@ class CloudBuilder:
         """Forget the trajectory."""
         self._trajectory.clear()
 
-    @staticmethod
-    def _pose(result: FrameResult, stage) -> np.ndarray | None:
-        """The frame's camera pose: the source's, else the one the 3D map estimated."""
-        p = result.packet
-        return p.pose if p.pose is not None else getattr(stage, "poses", {}).get(result.index)
-
-    def observe(self, result: FrameResult, pipeline: Pipeline | None) -> None:
+    def observe(self, result: FrameResult) -> None:
         """Extend the trajectory with this frame's camera position (call for every processed frame)."""
-        pose = self._pose(result, map_stage(pipeline))
+        pose = result.pose
         if pose is not None:
             self._trajectory.append(np.asarray(pose)[:3, 3].copy())
 
@@ -110,7 +104,7 @@ class CloudBuilder:
         """The map (or this frame's depth) under the point budget, plus trajectory and frustum."""
         p = result.packet
         stage = map_stage(pipeline)
-        pose = self._pose(result, stage)
+        pose = result.pose
         if stage is not None:
             xyz, rgb, ids = (np.asarray(a) for a in stage.points(self.budget * 4))
         else:

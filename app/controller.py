@@ -339,11 +339,11 @@ class StreamController(QObject):
         if self.recorder is not None:
             self.recorder.add(result.packet)
         self.trails.update(result)
-        self.cloud.observe(result, self.pipeline)
+        self.cloud.observe(result)
         single = self._worker is not None and self._worker.max_frames is not None
         self._deliver(result, cloud=self.want_cloud and (single or time.perf_counter() - self._last_cloud >= self.cloud_interval_s),
                       own_frame=not self._preview)
-        self._narration.extend(result.extras.get("narration", ()))
+        self._narration.extend(result.narration)
         for err in result.errors:
             self.stage_failed.emit(err)
 

@@ -85,7 +85,7 @@ def label_image(result: FrameResult) -> tuple[np.ndarray | None, np.ndarray]:
     of the tracks (or of their matched detections, or of bare detections when nothing is tracked).
     """
     t, d = result.tracks, result.detections
-    seg = result.extras.get("segment_labels")
+    seg = result.segment_labels
     if t.masks is None and isinstance(seg, np.ndarray) and seg.shape == result.packet.image.shape[:2] and len(d):
         if len(t):
             ok = (t.det_index >= 0) & (t.det_index < len(d))

@@ -119,6 +119,20 @@ class FramePacket:
         return self.image.shape[1], self.image.shape[0]
 
 
+UNLABELLED = "object"
+"""The class name of detections and tracks from class-agnostic sources (segmenters, motion without a class)."""
+
+
+def _as_labels(x: Any, n: int, what: str) -> np.ndarray:
+    """(n,) object array of non-empty class-name strings; ``UNLABELLED`` for each row when ``x`` is None."""
+    if x is None:
+        return np.full(n, UNLABELLED, dtype=object)
+    a = np.asarray(x, dtype=object).reshape(-1) if not isinstance(x, str) else np.asarray([x], dtype=object)
+    _check(len(a) == n, f"{what} has {len(a)} rows, expected {n}")
+    _check(all(isinstance(v, str) and v for v in a), f"{what} must be non-empty strings")
+    return a
+
+
 def _as_array(x: Any, dtype: Any, shape_tail: tuple[int, ...], n: int | None, what: str) -> np.ndarray:
     a = np.asarray(x, dtype=dtype)
     if a.size == 0 and n in (None, 0):
@@ -133,13 +147,19 @@ def _as_array(x: Any, dtype: Any, shape_tail: tuple[int, ...], n: int | None, wh
 
 @dataclass
 class Detections:
-    """Parallel arrays for N detections in one frame (boxes XYXY pixels)."""
+    """Parallel arrays for N detections in one frame.
+
+    ``xyxy`` (N, 4) float64 pixels; ``scores`` (N,) float64; ``class_ids`` (N,) int64 (0 when class-agnostic);
+    ``labels`` (N,) object array of class names (``UNLABELLED`` when the detector has none);
+    ``masks`` (N, H, W) bool; ``embeddings`` (N, D) float32 appearance features.
+    """
 
     xyxy: np.ndarray
     scores: np.ndarray | None = None
     class_ids: np.ndarray | None = None
     masks: np.ndarray | None = None
     embeddings: np.ndarray | None = None
+    labels: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.xyxy = _as_array(self.xyxy, np.float64, (4,), None, "detection boxes")
@@ -147,6 +167,7 @@ class Detections:
         self.scores = np.ones(n) if self.scores is None else _as_array(self.scores, np.float64, (), n, "detection scores")
         self.class_ids = (np.zeros(n, dtype=np.int64) if self.class_ids is None
                           else _as_array(self.class_ids, np.int64, (), n, "detection class ids"))
+        self.labels = _as_labels(self.labels, n, "detection labels")
         if self.masks is not None:
             self.masks = np.asarray(self.masks, dtype=bool)
             _check(self.masks.ndim == 3 and len(self.masks) == n, f"detection masks must be NxHxW with N={n}, got {self.masks.shape}")
@@ -167,7 +188,7 @@ class Detections:
         """Rows selected by a boolean mask or integer index."""
         return Detections(self.xyxy[index], self.scores[index], self.class_ids[index],
                           None if self.masks is None else self.masks[index],
-                          None if self.embeddings is None else self.embeddings[index])
+                          None if self.embeddings is None else self.embeddings[index], self.labels[index])
 
 
 class TrackState(enum.IntEnum):
@@ -184,7 +205,8 @@ class Tracks:
     """Parallel arrays for the M tracks a tracker reports in one frame.
 
     ``det_index`` is the row of the detection each track was matched to this frame (-1 if none),
-    so callers find masks and embeddings without re-matching.
+    so callers find masks and embeddings without re-matching. ``labels`` (M,) object array of class
+    names (the majority over the track's detections; ``UNLABELLED`` when class-agnostic).
     """
 
     xyxy: np.ndarray
@@ -194,6 +216,7 @@ class Tracks:
     states: np.ndarray | None = None
     det_index: np.ndarray | None = None
     masks: np.ndarray | None = None
+    labels: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.xyxy = _as_array(self.xyxy, np.float64, (4,), None, "track boxes")
@@ -209,6 +232,7 @@ class Tracks:
         if self.masks is not None:
             self.masks = np.asarray(self.masks, dtype=bool)
             _check(self.masks.ndim == 3 and len(self.masks) == n, f"track masks must be MxHxW with M={n}, got {self.masks.shape}")
+        self.labels = _as_labels(self.labels, n, "track labels")
 
     def __len__(self) -> int:
         return len(self.xyxy)
@@ -289,21 +313,114 @@ class StageError:
         return f"stage '{self.stage}' failed on frame {self.frame_index}: {self.message}"
 
 
+class PoseSource(enum.Enum):
+    """Where a frame's camera pose came from."""
+
+    GIVEN = "given"  # the source supplied it (dataset poses, a tracking camera)
+    ODOMETRY = "odometry"  # estimated by RGB-D odometry
+    LOST = "lost"  # odometry lost track: no pose this frame
+
+
+@dataclass(frozen=True)
+class CameraState:
+    """The camera of one frame: ``pose`` 4x4 float64 camera-to-world (None when ``source`` is LOST)."""
+
+    pose: np.ndarray | None
+    source: PoseSource
+    method: str = ""  # how odometry estimated it ("" for given poses)
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.source, PoseSource), f"camera pose source must be a PoseSource, got {self.source!r}")
+        _check((self.pose is None) == (self.source is PoseSource.LOST), "a camera pose is None exactly when tracking is lost")
+        if self.pose is not None:
+            object.__setattr__(self, "pose", validate_pose(self.pose, "camera pose"))
+
+
+def _image_field(dtype: Any, what: str) -> Any:
+    """A validator for an HxW per-pixel field of ``result`` (same size as its image)."""
+    def check(result: "FrameResult", value: Any) -> np.ndarray:
+        a = np.asarray(value)
+        h, w = result.packet.image.shape[:2]
+        _check(a.shape == (h, w), f"frame {result.index}: {what} must be {h}x{w}, got {a.shape}")
+        _check(np.issubdtype(a.dtype, np.integer), f"frame {result.index}: {what} must be integer, got {a.dtype}")
+        return a.astype(dtype, copy=False)
+    return check
+
+
+def _check_instance_of_detection(result: "FrameResult", value: Any) -> np.ndarray:
+    return _as_array(value, np.int64, (), len(result.detections), f"frame {result.index}: instance of detection")
+
+
+def _check_embedding(result: "FrameResult", value: Any) -> np.ndarray:
+    """(D,) float32; a C x g x g feature map (with leading batch axes) is average-pooled over its grid."""
+    a = np.asarray(value, dtype=np.float32)
+    if a.ndim >= 3:
+        a = a.reshape(a.shape[-3], -1).mean(axis=1)
+    _check(a.ndim == 1 and a.size > 0 and bool(np.all(np.isfinite(a))),
+           f"frame {result.index}: image embedding must be a finite 1-D vector or CxHxW map, got shape {a.shape}")
+    return a
+
+
+def _check_camera(result: "FrameResult", value: Any) -> CameraState:
+    _check(isinstance(value, CameraState), f"frame {result.index}: camera must be a CameraState, got {type(value).__name__}")
+    return value
+
+
+_FIELD_CHECKS = {
+    "segment_labels": _image_field(np.int32, "segment labels"),
+    "instance_image": _image_field(np.int64, "instance image"),
+    "instance_of_detection": _check_instance_of_detection,
+    "image_embedding": _check_embedding,
+    "camera": _check_camera,
+}
+
+
 @dataclass
 class FrameResult:
-    """Everything the pipeline knows about one frame; stages fill it in turn."""
+    """Everything the pipeline knows about one frame; stages fill it in turn.
+
+    Typed fields that one stage writes and others read (validated on assignment; None = not produced):
+    - ``segment_labels`` (H, W) int32: the segmenter's label image, -1 = none, label i = detection row i.
+    - ``camera``: the frame's pose and where it came from (given, odometry, lost); written by "map3d".
+    - ``instance_of_detection`` (N,) int64: the 3D instance ID each detection joined, -1 none ("map3d").
+    - ``instance_image`` (H, W) int64: per pixel, the instance its voxel holds in the map, -1 none ("map3d").
+    - ``image_embedding`` (D,) float32: a pooled image feature (e.g. SAM's) the memory stores with keyframes.
+    - ``narration``: the narrator's messages for this frame ("memory").
+    - ``skipped``: stage name -> why that stage left this frame untouched (no depth, tracking lost, ...).
+    ``extras`` is for free-form user annotations only; no stage of the product reads it.
+    """
 
     packet: FramePacket
     detections: Detections = field(default_factory=Detections.empty)
     tracks: Tracks = field(default_factory=Tracks.empty)
     tracks3d: Tracks3D | None = None
     instances: Instances3D | None = None
+    segment_labels: np.ndarray | None = None
+    camera: CameraState | None = None
+    instance_of_detection: np.ndarray | None = None
+    instance_image: np.ndarray | None = None
+    image_embedding: np.ndarray | None = None
+    narration: list[Any] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
     events: list[Any] = field(default_factory=list)
     errors: list[StageError] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        check = _FIELD_CHECKS.get(name)
+        if check is not None and value is not None:
+            value = check(self, value)
+        object.__setattr__(self, name, value)
+
     @property
     def index(self) -> int:
         """The frame's index in its source (0-based)."""
         return self.packet.index
+
+    @property
+    def pose(self) -> np.ndarray | None:
+        """The camera-to-world pose the pipeline used for this frame: the map's, else the packet's."""
+        if self.camera is not None:
+            return self.camera.pose
+        return self.packet.pose

@@ -60,7 +60,7 @@ def test_label_image_path_matches_mask_path():
     for k, m in enumerate(r.detections.masks):
         labels[m] = k
     r2 = _result()
-    r2.extras["segment_labels"] = labels
+    r2.segment_labels = labels
     assert np.array_equal(compose(r, OverlayLayers()), compose(r2, OverlayLayers()))
 
 
@@ -97,7 +97,7 @@ def test_voxel_downsample_respects_budget():
 
 def test_cloud_builder_without_map_uses_depth_and_frustum():
     builder = CloudBuilder(budget=500, voxel=0.0)
-    builder.observe(_result(0, depth=True), None)
+    builder.observe(_result(0, depth=True))
     snap = builder.snapshot(_result(0, depth=True), None)
     assert 0 < len(snap) <= 500 and not snap.from_map
     assert np.allclose(snap.xyz[:, 2], 2.0) and set(np.unique(snap.ids)) >= {0, 1}

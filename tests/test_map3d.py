@@ -79,7 +79,7 @@ def test_stage_fills_instances_and_exports(room, tmp_path):
         r = stage.process(seg.process(FrameResult(p)))
     assert r.instances is not None and len(r.instances) > 0
     linked = r.instances.det_index[r.instances.det_index >= 0]
-    assert np.array_equal(r.extras["instance_of_detection"][linked], r.instances.ids[r.instances.det_index >= 0])
+    assert np.array_equal(r.instance_of_detection[linked], r.instances.ids[r.instances.det_index >= 0])
     xyz, rgb, ids = stage.points(500)
     assert xyz.shape == (500, 3) and rgb.dtype == np.uint8 and ids.shape == (500,)
     n = stage.export_ply(tmp_path / "map.ply")
@@ -141,7 +141,7 @@ def test_stage_skips_unusable_frames_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
         r = stage.process(FrameResult(FramePacket(0, 0.0, img, info, np.zeros((24, 32), np.float32), k, np.eye(4))))
         r2 = stage.process(FrameResult(FramePacket(1, 0.0, img, info, None, k, np.eye(4))))
-    assert "map3d_skipped" in r.extras and "map3d_skipped" in r2.extras
+    assert "map3d" in r.skipped and "map3d" in r2.skipped
     assert stage.skipped == 2 and len(stage.map.store) == 0
     assert "skipped" in caplog.text
 
@@ -151,8 +151,8 @@ def test_frame_with_no_detections_integrates_without_error(room):
     p = _packets(room, 1)[0]
     stage = build_map3d_stage()
     r = stage.process(FrameResult(p))
-    assert "map3d_skipped" not in r.extras and stage.skipped == 0
-    assert len(r.extras["instance_of_detection"]) == 0
+    assert "map3d" not in r.skipped and stage.skipped == 0
+    assert len(r.instance_of_detection) == 0
 
 
 def test_instance_ap_counts_matches_and_false_positives():

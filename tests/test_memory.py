@@ -21,7 +21,7 @@ INFO = SourceInfo("hand", "synthetic", 10.0, 160, 120)
 
 
 def frame(i: int, boxes: list[tuple[int, tuple[float, float, float, float], int]] = (), bg: tuple[int, int, int] = (60, 60, 60),
-          colour: tuple[int, int, int] = (30, 30, 220), **extras) -> FrameResult:
+          colour: tuple[int, int, int] = (30, 30, 220), **fields) -> FrameResult:
     """Frame ``i`` at 10 fps with (id, box, state) tracks drawn as filled boxes of ``colour``."""
     img = np.full((120, 160, 3), bg, np.uint8)
     for _, b, state in boxes:
@@ -29,9 +29,7 @@ def frame(i: int, boxes: list[tuple[int, tuple[float, float, float, float], int]
             cv2.rectangle(img, (int(b[0]), int(b[1])), (int(b[2]) - 1, int(b[3]) - 1), colour, -1)
     tracks = Tracks(np.array([b for _, b, _ in boxes], float).reshape(-1, 4), np.array([k for k, _, _ in boxes], np.int64),
                     states=np.array([s for _, _, s in boxes], np.int64))
-    res = FrameResult(FramePacket(i, i / 10.0, img, INFO), tracks=tracks)
-    res.extras.update(extras)
-    return res
+    return FrameResult(FramePacket(i, i / 10.0, img, INFO), tracks=tracks, **fields)
 
 
 def record(i: int, emb: np.ndarray, t: float | None = None) -> FrameRecord:

@@ -18,7 +18,7 @@ from perception.map3d.mesh_stage import MeshStage
 from perception.pipeline.factory import PipelineOptions, build_stages
 from perception.sources import open_source
 from perception.synthetic.rgbd_scene import generate_rgbd_scene
-from perception.types import FrameResult, InputError, SourceInfo
+from perception.types import CameraState, FrameResult, InputError, PoseSource, SourceInfo
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_mesh_of_a_synthetic_room_lies_on_its_surfaces_with_their_colours(room):
     stage, points, colours = MeshStage(), [], []
     with open_source(str(room)) as src:
         for packet in src:
-            assert "mesh_skipped" not in stage.process(FrameResult(packet)).extras
+            assert "mesh" not in stage.process(FrameResult(packet)).skipped
             xyz, rgb = _lifted(packet)
             points.append(xyz)
             colours.append(rgb)
@@ -59,13 +59,13 @@ def test_frames_without_pose_or_depth_are_skipped_and_an_empty_mesh_is_refused(r
         packet = next(iter(src))
     stage = MeshStage()
     for bare in (dataclasses.replace(packet, pose=None), dataclasses.replace(packet, depth=None)):
-        assert stage.process(FrameResult(bare)).extras["mesh_skipped"].startswith("no ")
+        assert stage.process(FrameResult(bare)).skipped["mesh"].startswith("no ")
     assert stage.skipped == 2 and stage.volume.frames == 0 and stage.volume.blocks == 0
     with pytest.raises(InputError, match="mesh is empty"):
         stage.export_ply(tmp_path / "empty.ply")
     assert not (tmp_path / "empty.ply").exists()
-    unposed = FrameResult(dataclasses.replace(packet, pose=None), extras={"camera_pose": packet.pose})
-    assert "mesh_skipped" not in stage.process(unposed).extras and stage.volume.frames == 1  # the map3d stage's pose
+    unposed = FrameResult(dataclasses.replace(packet, pose=None), camera=CameraState(packet.pose, PoseSource.ODOMETRY))
+    assert "mesh" not in stage.process(unposed).skipped and stage.volume.frames == 1  # the map3d stage's pose
 
 
 def test_mesh_stage_is_opt_in_and_needs_depth():

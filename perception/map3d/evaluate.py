@@ -136,10 +136,10 @@ def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_fram
             gt_lab = gt_img.astype(np.int32)
             gt_map.integrate(packet.index, packet.depth, packet.image, packet.intrinsics, gt_pose,
                              labels=gt_lab, n_segments=int(gt_lab.max()) + 1, assign=np.arange(int(gt_lab.max()) + 1))
-            if "instance_image" in result.extras:
-                stability.update(gt_lab, result.extras["instance_image"])
-            if "camera_pose" in result.extras:
-                est.append(result.extras["camera_pose"])
+            if result.instance_image is not None:
+                stability.update(gt_lab, result.instance_image)
+            if result.camera is not None and result.camera.pose is not None:
+                est.append(result.camera.pose)
                 ref.append(gt_pose)
             frames += 1
     pred_map = map_stage.map

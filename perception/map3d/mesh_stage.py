@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 
 
 class MeshStage:
-    """Runs after "map3d" and takes its pose (``extras["camera_pose"]``, so odometry poses work), else the
-    packet's; frames without depth, intrinsics or a pose are skipped (``extras["mesh_skipped"]``).
+    """Runs after "map3d" and takes its pose (``result.pose``, so odometry poses work), else the
+    packet's; frames without depth, intrinsics or a pose are skipped (``result.skipped["mesh"]``).
     Mesh access goes through ``lock`` (exports may come from another thread).
     """
 
@@ -30,8 +30,7 @@ class MeshStage:
     def process(self, result: FrameResult) -> FrameResult:
         """Integrate one frame; see the class docstring."""
         p = result.packet
-        pose = result.extras.get("camera_pose")
-        pose = p.pose if pose is None else pose
+        pose = result.pose
         why = ("no depth" if p.depth is None else "no camera intrinsics" if p.intrinsics is None
                else "no camera pose" if pose is None or not np.isfinite(pose).all() else None)
         if why is None:
@@ -41,7 +40,7 @@ class MeshStage:
         if why is not None:
             self.skipped += 1
             log.debug("mesh: frame %d skipped: %s", result.index, why)
-            result.extras["mesh_skipped"] = why
+            result.skipped[self.name] = why
         return result
 
     def export_ply(self, path: str | os.PathLike[str]) -> tuple[int, int]:

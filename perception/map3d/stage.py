@@ -11,15 +11,15 @@ import numpy as np
 from perception.map3d.export import export_json, export_ply
 from perception.map3d.instance_map import InstanceMap, MapConfig
 from perception.odometry import RGBDOdometry
-from perception.types import FrameResult, InputError, Instances3D
+from perception.types import CameraState, FrameResult, InputError, Instances3D, PoseSource
 
 log = logging.getLogger(__name__)
 
 
 class Map3DStage:
     """Fills ``result.instances`` (det_index links an instance to a detection) and
-    ``result.extras["instance_of_detection"]`` (instance ID per detection, -1 none); with ``instance_images``
-    also ``result.extras["instance_image"]`` (HxW instance ID per pixel as the map holds it, -1 none).
+    ``result.instance_of_detection`` and ``result.camera`` (pose and its source); with ``instance_images``
+    also ``result.instance_image``.
 
     Uses the packet's pose, else estimates one with RGB-D odometry (``odometry=True``); frames
     without depth, without a pose (tracking lost) or with unusable data are skipped with a warning
@@ -38,7 +38,7 @@ class Map3DStage:
     def _skip(self, result: FrameResult, why: str) -> FrameResult:
         self.skipped += 1
         log.warning("map3d: frame %d skipped: %s", result.index, why)
-        result.extras["map3d_skipped"] = why
+        result.skipped[self.name] = why
         return result
 
     def process(self, result: FrameResult) -> FrameResult:
@@ -47,6 +47,7 @@ class Map3DStage:
         if p.depth is None or p.intrinsics is None:
             return self._skip(result, "no depth" if p.depth is None else "no camera intrinsics")
         pose = p.pose
+        camera = CameraState(pose, PoseSource.GIVEN) if pose is not None else None
         if pose is None:
             if self.odometry is None:
                 return self._skip(result, "no camera pose and odometry is off")
@@ -54,12 +55,13 @@ class Map3DStage:
                 odo = self.odometry.track(p.image, p.depth, p.intrinsics)
             except InputError as exc:
                 return self._skip(result, str(exc))
-            result.extras["odometry"] = odo.method
             if odo.pose is None:
+                result.camera = CameraState(None, PoseSource.LOST, odo.method)
                 return self._skip(result, "camera tracking lost")
             pose = odo.pose
+            camera = CameraState(pose, PoseSource.ODOMETRY, odo.method)
         det = result.detections
-        labels = result.extras.get("segment_labels")
+        labels = result.segment_labels
         masks = det.masks if det.masks is not None else np.zeros((len(det), *p.depth.shape), bool)
         if labels is not None and (labels.shape != p.depth.shape or int(labels.max(initial=-1)) >= len(det)):
             labels = None
@@ -77,10 +79,10 @@ class Map3DStage:
             if len(hits):
                 det_index[j] = hits[0]
         result.instances = Instances3D(inst.ids, inst.centroids, inst.box_min, inst.box_max, inst.point_counts, det_index)
-        result.extras["instance_of_detection"] = upd.segment_ids
+        result.instance_of_detection = upd.segment_ids
         if self.instance_images and labels is not None:
-            result.extras["instance_image"] = self.map.instance_image(labels, upd.segment_ids, p.depth, p.intrinsics, pose)
-        result.extras["camera_pose"] = pose
+            result.instance_image = self.map.instance_image(labels, upd.segment_ids, p.depth, p.intrinsics, pose)
+        result.camera = camera
         return result
 
     def points(self, max_points: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -20,8 +20,8 @@ from perception.types import FrameResult
 class MemoryStage:
     """Pipeline stage "memory" (runs on the pipeline worker); questions are answered on reader threads.
 
-    Adds memory events to ``result.events`` and narration messages to ``result.extras["narration"]``.
-    Reads ``result.extras["image_embedding"]`` (a pooled image feature, e.g. from SAM) when present.
+    Adds memory events to ``result.events`` and narration messages to ``result.narration``.
+    Reads ``result.image_embedding`` (a pooled image feature, e.g. from SAM) when present.
     """
 
     name = "memory"
@@ -45,7 +45,7 @@ class MemoryStage:
         if self.narrator is not None:
             said = self.narrator.feed(events, t)
             if said:
-                result.extras["narration"] = said
+                result.narration.extend(said)
         due = self.schedule.due(t)
         if due:
             snap = self.memory.snapshot()

@@ -130,19 +130,14 @@ class VideoMemory:
             self._snap: MemorySnapshot | None = None
 
     def _embedding(self, result: FrameResult, small: np.ndarray) -> np.ndarray | None:
-        ext = result.extras.get("image_embedding")
+        ext = result.image_embedding
         if self._mode is None:
             self._mode = "external" if ext is not None and self.config.embedding == "auto" else "descriptor"
         if self._mode == "descriptor":
             return frame_embedding(small)
         if ext is None:
             return None
-        if hasattr(ext, "detach"):  # a torch tensor, possibly on the GPU
-            ext = ext.detach().float().cpu().numpy()
-        v = np.asarray(ext, dtype=np.float32)
-        if v.ndim >= 3:  # a feature map such as SAM's (1, 256, 64, 64): average-pool the spatial grid
-            v = v.reshape(v.shape[-3], -1).mean(axis=1)
-        v = normalise(v)
+        v = normalise(ext)
         if self.star.spatial and v.shape != self.star.spatial[-1].embedding.shape:
             raise InputError(f"image_embedding changed size mid-stream: {v.shape[0]} vs {self.star.spatial[-1].embedding.shape[0]}")
         return v

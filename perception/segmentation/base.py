@@ -14,10 +14,12 @@ from perception.types import Detections, FramePacket
 
 @dataclass
 class Segmentation:
-    """Masks of one frame as Detections plus the same partition as a label image (HxW int32, -1 = none)."""
+    """Masks of one frame as Detections plus the same partition as a label image (HxW int32, -1 = none);
+    ``image_embedding`` (D,) float32 is a pooled whole-image feature when the segmenter has one (SAM)."""
 
     detections: Detections
     labels: np.ndarray
+    image_embedding: np.ndarray | None = None
 
     @classmethod
     def empty(cls, height: int, width: int) -> "Segmentation":

@@ -7,8 +7,7 @@ from perception.types import FrameResult
 
 
 class SegmentStage:
-    """Fills ``result.detections`` (boxes, scores, masks, embeddings) and ``result.extras["segment_labels"]``
-    (HxW int32 label image, -1 = none, row i of the detections = label i)."""
+    """Fills ``result.detections`` (boxes, scores, masks, embeddings) and ``result.segment_labels``."""
 
     name = "segment"
 
@@ -19,7 +18,9 @@ class SegmentStage:
         """Segment the frame."""
         seg = self.segmenter.segment(result.packet)
         result.detections = seg.detections
-        result.extras["segment_labels"] = seg.labels
+        result.segment_labels = seg.labels
+        if seg.image_embedding is not None:
+            result.image_embedding = seg.image_embedding
         return result
 
     def reset(self) -> None:

@@ -81,11 +81,21 @@ class SamSegmenter:
             feats = self._pool(masks)
         keep = masks.sum(axis=(1, 2)) >= self.min_area
         masks, scores, feats = masks[keep], scores[keep], feats[keep]
+        pooled = self.image_embedding()
         if len(masks) == 0:
-            return Segmentation.empty(h, w)
+            empty = Segmentation.empty(h, w)
+            empty.image_embedding = pooled
+            return empty
         ys, xs = np.any(masks, 2), np.any(masks, 1)
         boxes_out = np.stack([xs.argmax(1), ys.argmax(1), w - xs[:, ::-1].argmax(1), h - ys[:, ::-1].argmax(1)], 1)
-        return Segmentation(Detections(boxes_out, scores=scores, masks=masks, embeddings=feats), paint_labels(masks))
+        return Segmentation(Detections(boxes_out, scores=scores, masks=masks, embeddings=feats), paint_labels(masks),
+                            pooled)
+
+    def image_embedding(self) -> np.ndarray | None:
+        """The last image embedding average-pooled over its grid (C,) float32, or None before the first frame."""
+        if self._embedding is None:
+            return None
+        return self._embedding[0].float().mean(dim=(1, 2)).cpu().numpy().astype(np.float32)
 
     def _pool(self, masks: np.ndarray) -> np.ndarray:
         """Mean image-embedding vector under each mask (unit length), masks mapped into the embedding grid."""
