@@ -348,7 +348,13 @@ def _image_field(dtype: Any, what: str) -> Any:
 
 
 def _check_instance_of_detection(result: "FrameResult", value: Any) -> np.ndarray:
-    return _as_array(value, np.int64, (), len(result.detections), f"frame {result.index}: instance of detection")
+    n = len(result.segments if result.segments is not None else result.detections)
+    return _as_array(value, np.int64, (), n, f"frame {result.index}: instance of segment")
+
+
+def _check_segments(result: "FrameResult", value: Any) -> "Detections":
+    _check(isinstance(value, Detections), f"frame {result.index}: segments must be Detections, got {type(value).__name__}")
+    return value
 
 
 def _check_embedding(result: "FrameResult", value: Any) -> np.ndarray:
@@ -372,6 +378,7 @@ _FIELD_CHECKS = {
     "instance_of_detection": _check_instance_of_detection,
     "image_embedding": _check_embedding,
     "camera": _check_camera,
+    "segments": _check_segments,
 }
 
 
@@ -379,10 +386,13 @@ _FIELD_CHECKS = {
 class FrameResult:
     """Everything the pipeline knows about one frame; stages fill it in turn.
 
+    ``detections`` are what the tracker tracks: a detector's when one runs, else the segmenter's segments.
     Typed fields that one stage writes and others read (validated on assignment; None = not produced):
-    - ``segment_labels`` (H, W) int32: the segmenter's label image, -1 = none, label i = detection row i.
+    - ``segments``: the segmenter's class-agnostic masks (what the 3D map lifts); the same object as
+      ``detections`` when no detector runs.
+    - ``segment_labels`` (H, W) int32: the segmenter's label image, -1 = none, label i = segment row i.
     - ``camera``: the frame's pose and where it came from (given, odometry, lost); written by "map3d".
-    - ``instance_of_detection`` (N,) int64: the 3D instance ID each detection joined, -1 none ("map3d").
+    - ``instance_of_detection`` (N,) int64: the 3D instance ID each segment joined, -1 none ("map3d").
     - ``instance_image`` (H, W) int64: per pixel, the instance its voxel holds in the map, -1 none ("map3d").
     - ``image_embedding`` (D,) float32: a pooled image feature (e.g. SAM's) the memory stores with keyframes.
     - ``narration``: the narrator's messages for this frame ("memory").
@@ -395,6 +405,7 @@ class FrameResult:
     tracks: Tracks = field(default_factory=Tracks.empty)
     tracks3d: Tracks3D | None = None
     instances: Instances3D | None = None
+    segments: Detections | None = None
     segment_labels: np.ndarray | None = None
     camera: CameraState | None = None
     instance_of_detection: np.ndarray | None = None

@@ -60,7 +60,7 @@ class Map3DStage:
                 return self._skip(result, "camera tracking lost")
             pose = odo.pose
             camera = CameraState(pose, PoseSource.ODOMETRY, odo.method)
-        det = result.detections
+        det = result.segments if result.segments is not None else result.detections
         labels = result.segment_labels
         masks = det.masks if det.masks is not None else np.zeros((len(det), *p.depth.shape), bool)
         if labels is not None and (labels.shape != p.depth.shape or int(labels.max(initial=-1)) >= len(det)):

@@ -1,4 +1,4 @@
-"""Pipeline stage "segment": run a segmenter on each frame and fill ``result.detections``."""
+"""Pipeline stage "segment": run a segmenter on each frame and fill ``result.segments``."""
 
 from __future__ import annotations
 
@@ -7,17 +7,21 @@ from perception.types import FrameResult
 
 
 class SegmentStage:
-    """Fills ``result.detections`` (boxes, scores, masks, embeddings) and ``result.segment_labels``."""
+    """Fills ``result.segments`` (boxes, scores, masks, embeddings) and ``result.segment_labels``; with
+    ``feeds_tracker`` (no detector in the pipeline) the segments are also ``result.detections``."""
 
     name = "segment"
 
-    def __init__(self, segmenter: Segmenter):
+    def __init__(self, segmenter: Segmenter, feeds_tracker: bool = True):
         self.segmenter = segmenter
+        self.feeds_tracker = feeds_tracker
 
     def process(self, result: FrameResult) -> FrameResult:
         """Segment the frame."""
         seg = self.segmenter.segment(result.packet)
-        result.detections = seg.detections
+        result.segments = seg.detections
+        if self.feeds_tracker:
+            result.detections = seg.detections
         result.segment_labels = seg.labels
         if seg.image_embedding is not None:
             result.image_embedding = seg.image_embedding
