@@ -18,11 +18,12 @@ def run_3d(scene: Scene3D, **options) -> dict:
     """Score graph3d on one scene."""
     from trackers.evaluation import evaluate_points
     from trackers.registry import build_tracker3d
+    from trackers.stage import instance_embeddings
 
     tracker = build_tracker3d("graph3d", fps=scene.fps, **options)
     out = []
     for result in scene.frames:
-        t = tracker.update(result)
+        t = tracker.update(result.instances, result.packet.timestamp, instance_embeddings(result, result.instances))
         out.append((t.ids, t.centers))
     return evaluate_points(scene.truth, out, max_distance=0.3)
 

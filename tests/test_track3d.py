@@ -7,7 +7,8 @@ import pytest
 
 from perception.types import Detections, FramePacket, FrameResult, Instances3D, SourceInfo, TrackState
 from trackers.evaluation import evaluate_mot, evaluate_points
-from trackers.graph3d import GraphTracker3D, Tracker3DStage, box3d_iou
+from trackers.graph3d import GraphTracker3D, box3d_iou
+from trackers.stage import Tracker3DStage, instance_embeddings
 from trackers.registry import TRACKERS_3D, build_tracker, build_tracker3d
 from trackers.replay import replay
 from trackers.simulation import make_2d_sequence, make_3d_sequence
@@ -27,6 +28,11 @@ def frame(i: int, centres, t: float | None = None, size: float = 0.4, embeddings
     return FrameResult(FramePacket(i, i / 10.0 if t is None else t, IMAGE, INFO), detections=det, instances=inst)
 
 
+def step(tracker, result: FrameResult):
+    """One update through the 3D tracker contract."""
+    return tracker.update(result.instances, result.packet.timestamp, instance_embeddings(result, result.instances))
+
+
 def test_registry_and_stage_fill_tracks3d():
     assert "graph3d" in TRACKERS_3D
     stage = Tracker3DStage(build_tracker3d("graph3d", fps=10))
@@ -43,7 +49,7 @@ def test_crossing_paths_keep_identities():
     for i in range(30):
         a = [0.5 + 0.1 * i, 2.0, 0.2]  # 1 m/s to +x
         b = [3.5 - 0.1 * i, 2.3, 0.2]  # 1 m/s to -x, 0.3 m to the side
-        out = tr.update(frame(i, [a, b]))
+        out = step(tr, frame(i, [a, b]))
         for tid, d in zip(out.ids, out.det_index):
             track_of.setdefault(int(tid), set()).add(int(d))
     assert track_of == {1: {0}, 2: {1}}
@@ -54,7 +60,7 @@ def test_occlusion_and_return_keeps_id_and_velocity_is_learned():
     ids = []
     for i in range(30):
         hidden = 10 <= i < 18
-        out = tr.update(frame(i, [] if hidden else [[0.5 + 0.08 * i, 1.0, 0.2]]))
+        out = step(tr, frame(i, [] if hidden else [[0.5 + 0.08 * i, 1.0, 0.2]]))
         ids.append(out.ids.tolist())
     assert ids[9] == [1] and ids[18] == [1] and ids[-1] == [1]
     assert out.velocities[0] == pytest.approx([0.8, 0, 0], abs=0.1)
@@ -64,21 +70,21 @@ def test_occlusion_and_return_keeps_id_and_velocity_is_learned():
 def test_speed_gate_uses_time_between_frames():
     # a 1 m jump in 0.1 s (10 m/s) is beyond max_speed=2 m/s: a new object, not the old track
     tr = GraphTracker3D(fps=10, max_speed=2.0, min_hits=1)
-    tr.update(frame(0, [[1, 1, 0.2]], t=0.0))
-    assert tr.update(frame(1, [[2, 1, 0.2]], t=0.1)).ids.tolist() == [2]
+    step(tr, frame(0, [[1, 1, 0.2]], t=0.0))
+    assert step(tr, frame(1, [[2, 1, 0.2]], t=0.1)).ids.tolist() == [2]
     # the same 1 m after 1 s (1 m/s) is within the gate
     tr.reset()
-    tr.update(frame(0, [[1, 1, 0.2]], t=0.0))
-    assert tr.update(frame(1, [[2, 1, 0.2]], t=1.0)).ids.tolist() == [1]
+    step(tr, frame(0, [[1, 1, 0.2]], t=0.0))
+    assert step(tr, frame(1, [[2, 1, 0.2]], t=1.0)).ids.tolist() == [1]
 
 
 def test_appearance_resolves_side_by_side_swap():
     tr = GraphTracker3D(fps=10)
     red, blue = np.eye(3)[0], np.eye(3)[1]
     for i in range(5):
-        tr.update(frame(i, [[1.0, 1, 0.2], [1.25, 1, 0.2]], embeddings=[red, blue]))
+        step(tr, frame(i, [[1.0, 1, 0.2], [1.25, 1, 0.2]], embeddings=[red, blue]))
     # the detections come in swapped order and slightly swapped positions; colour decides
-    out = tr.update(frame(5, [[1.2, 1, 0.2], [1.05, 1, 0.2]], embeddings=[blue, red]))
+    out = step(tr, frame(5, [[1.2, 1, 0.2], [1.05, 1, 0.2]], embeddings=[blue, red]))
     assert dict(zip(out.ids.tolist(), out.det_index.tolist())) == {1: 1, 2: 0}
 
 
@@ -91,7 +97,7 @@ def test_box3d_iou():
 def test_synthetic_scene_mota_and_id_switches():
     scene = make_3d_sequence(seed=3, n_frames=100)
     tr = build_tracker3d("graph3d", fps=scene.fps)
-    out = [(t.ids, t.centers) for t in map(tr.update, scene.frames)]
+    out = [(t.ids, t.centers) for t in (step(tr, r) for r in scene.frames)]
     m = evaluate_points(scene.truth, out, max_distance=0.3)
     assert m["MOTA"] >= 0.9
     assert m["IDsw"] <= scene.occlusion_events

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from perception.types import Detections, FramePacket, FrameResult, SourceInfo, TrackState
-from trackers.base import TrackerStage
+from trackers.stage import TrackerStage
 from trackers.cmc import CameraMotion
+from trackers.config import GraphConfig
 from trackers.edges import message_passing
 from trackers.graph import GraphTracker
 from trackers.kalman import BoxKalman, xyxy_to_cxcywh
@@ -27,6 +28,11 @@ def frame(i: int, boxes, scores=None, embeddings=None, masks=None) -> FrameResul
                                              embeddings=emb, masks=masks))
 
 
+def step(tracker, result: FrameResult):
+    """One update through the tracker contract (blank source: no image)."""
+    return tracker.update(result.detections, None)
+
+
 def person(cx: float, cy: float = 240.0) -> list[float]:
     """A 40x100 box centred at (cx, cy)."""
     return [cx - 20, cy - 50, cx + 20, cy + 50]
@@ -44,12 +50,30 @@ def test_registry_default_is_graph():
         build_tracker("nope")
 
 
+def test_tracker_config_is_validated_and_lists_its_fields():
+    with pytest.raises(ValueError, match="high_score=1.5 is outside"):
+        GraphTracker(high_score=1.5)
+    with pytest.raises(ValueError, match="unknown graph tracker option.*valid: high_score"):
+        build_tracker("graph", fps=10, highscore=0.5)
+    assert GraphTracker(fps=10, config=GraphConfig.from_options({"min_hits": "3"})).min_hits == 3
+    assert [t.name for t in GraphConfig.tunables()][:2] == ["high_score", "new_track_score"]
+    assert all(t.help for t in GraphConfig.tunables())
+
+
+def test_track_label_is_the_majority_of_its_detections():
+    tr = GraphTracker(fps=10, appearance=False, min_hits=1)
+    names = ["person", "person", "car", "person", "car"]
+    for i, name in enumerate(names):
+        out = tr.update(Detections(np.array([person(100 + 5 * i)], float), labels=[name]))
+    assert out.labels.tolist() == ["person"]
+
+
 def test_crossing_paths_keep_identities_by_motion():
     # A walks right, B walks left, slightly lower; they overlap around frames 9-11.
     tr = GraphTracker(fps=10, appearance=False)
     seen = {}
     for i in range(20):
-        out = tr.update(frame(i, [person(100 + 20 * i, 240), person(500 - 20 * i, 260)]))
+        out = step(tr, frame(i, [person(100 + 20 * i, 240), person(500 - 20 * i, 260)]))
         for box, tid in zip(out.xyxy, out.ids):
             seen.setdefault(int(tid), []).append((i, (box[1] + box[3]) / 2))
     assert set(seen) == {1, 2}
@@ -65,7 +89,7 @@ def test_crossing_paths_with_appearance_and_no_lane_offset():
     red, blue = np.eye(4)[0], np.eye(4)[1]
     colour_of = {}
     for i in range(20):
-        out = tr.update(frame(i, [person(100 + 20 * i), person(480 - 20 * i)], embeddings=[red, blue]))
+        out = step(tr, frame(i, [person(100 + 20 * i), person(480 - 20 * i)], embeddings=[red, blue]))
         for tid, d in zip(out.ids, out.det_index):
             colour_of.setdefault(int(tid), set()).add(int(d))
     assert colour_of == {1: {0}, 2: {1}}
@@ -76,7 +100,7 @@ def test_occlusion_and_return_keeps_id():
     ids = []
     for i in range(30):
         visible = not 10 <= i < 16  # six frames (0.6 s) behind an occluder
-        out = tr.update(frame(i, [person(100 + 10 * i)] if visible else []))
+        out = step(tr, frame(i, [person(100 + 10 * i)] if visible else []))
         ids.append(out.ids.tolist())
     assert ids[9] == [1]
     assert all(x == [] for x in ids[10:16])
@@ -88,26 +112,26 @@ def test_lost_track_reidentified_by_appearance_after_displacement():
     tr = GraphTracker(fps=10, track_buffer_s=2.0, reid_window_s=4.0)
     look, other = np.array([1.0, 0, 0, 0]), np.array([0, 1.0, 0, 0])
     for i in range(6):
-        tr.update(frame(i, [person(200)], embeddings=[look]))
+        step(tr, frame(i, [person(200)], embeddings=[look]))
     for i in range(6, 12):
-        tr.update(frame(i, []))
-    out = tr.update(frame(12, [person(200, 240 + 80)], embeddings=[look]))
+        step(tr, frame(i, []))
+    out = step(tr, frame(12, [person(200, 240 + 80)], embeddings=[look]))
     assert out.ids.tolist() == [1]
     tr.reset()
     for i in range(6):
-        tr.update(frame(i, [person(200)], embeddings=[look]))
+        step(tr, frame(i, [person(200)], embeddings=[look]))
     for i in range(6, 12):
-        tr.update(frame(i, []))
-    tr.update(frame(12, [person(200, 240 + 80)], embeddings=[other]))
-    out = tr.update(frame(13, [person(200, 240 + 80)], embeddings=[other]))
+        step(tr, frame(i, []))
+    step(tr, frame(12, [person(200, 240 + 80)], embeddings=[other]))
+    out = step(tr, frame(13, [person(200, 240 + 80)], embeddings=[other]))
     assert out.ids.tolist() == [2]
 
 
 def test_low_score_detection_extends_a_confirmed_track():
     tr = GraphTracker(fps=10, appearance=False)
     for i in range(5):
-        tr.update(frame(i, [person(100 + 10 * i)], [0.9]))
-    out = tr.update(frame(5, [person(150)], [0.3]))
+        step(tr, frame(i, [person(100 + 10 * i)], [0.9]))
+    out = step(tr, frame(5, [person(150)], [0.3]))
     assert out.ids.tolist() == [1]
     assert out.det_index.tolist() == [0]
     assert out.states.tolist() == [int(TrackState.CONFIRMED)]
@@ -116,37 +140,37 @@ def test_low_score_detection_extends_a_confirmed_track():
 def test_low_score_detection_without_recovery_is_ignored():
     tr = GraphTracker(fps=10, appearance=False, recovery=False)
     for i in range(5):
-        tr.update(frame(i, [person(100 + 10 * i)], [0.9]))
-    assert len(tr.update(frame(5, [person(150)], [0.3]))) == 0
+        step(tr, frame(i, [person(100 + 10 * i)], [0.9]))
+    assert len(step(tr, frame(5, [person(150)], [0.3]))) == 0
 
 
 def test_low_score_detection_never_starts_a_track():
     tr = GraphTracker(fps=10, appearance=False)
     for i in range(10):
-        out = tr.update(frame(i, [person(300)], [0.3]))
+        out = step(tr, frame(i, [person(300)], [0.3]))
         assert len(out) == 0
     # far from any track, a low-score detection next to a live track starts nothing either
     for i in range(10, 15):
-        out = tr.update(frame(i, [person(100), person(500)], [0.9, 0.3]))
+        out = step(tr, frame(i, [person(100), person(500)], [0.9, 0.3]))
     assert out.ids.tolist() == [1]
 
 
 def test_low_score_duplicate_of_a_stronger_detection_is_not_a_real_object():
     tr = GraphTracker(fps=10, appearance=False)
     for i in range(5):
-        tr.update(frame(i, [person(100), person(160)], [0.9, 0.9]))
+        step(tr, frame(i, [person(100), person(160)], [0.9, 0.9]))
     # the right object vanishes; a low-score box sits on the left one (a duplicate) near the right track
     dup = [80 + 12, 190, 120 + 12, 290]
-    out = tr.update(frame(5, [person(100), dup], [0.9, 0.3]))
+    out = step(tr, frame(5, [person(100), dup], [0.9, 0.3]))
     assert out.ids.tolist() == [1]
 
 
 def test_tentative_track_needs_min_hits_after_first_frame():
     tr = GraphTracker(fps=10, appearance=False, min_hits=3)
-    tr.update(frame(0, []))
-    assert len(tr.update(frame(1, [person(100)], [0.9]))) == 0
-    assert len(tr.update(frame(2, [person(105)], [0.9]))) == 0
-    assert tr.update(frame(3, [person(110)], [0.9])).ids.tolist() == [1]
+    step(tr, frame(0, []))
+    assert len(step(tr, frame(1, [person(100)], [0.9]))) == 0
+    assert len(step(tr, frame(2, [person(105)], [0.9]))) == 0
+    assert step(tr, frame(3, [person(110)], [0.9])).ids.tolist() == [1]
 
 
 def test_buffers_are_in_seconds():
@@ -216,13 +240,13 @@ def test_score_normalisation_is_monotone_and_keeps_valid_scores():
 def test_iou_tracker_matches_by_overlap_and_ignores_low_scores():
     tr = build_tracker("iou", fps=10)
     for i in range(5):
-        out = tr.update(frame(i, [person(100 + 5 * i), person(400)], [0.9, 0.1]))
+        out = step(tr, frame(i, [person(100 + 5 * i), person(400)], [0.9, 0.1]))
     assert out.ids.tolist() == [1]
 
 
 def test_low_score_detection_confirms_a_tentative_track_it_overlaps():
     tr = GraphTracker(fps=10, appearance=False, min_hits=2)
-    tr.update(frame(0, []))
-    assert len(tr.update(frame(1, [person(100)], [0.9]))) == 0  # tentative
-    out = tr.update(frame(2, [person(104)], [0.3]))  # low score, but on the tentative track's prediction
+    step(tr, frame(0, []))
+    assert len(step(tr, frame(1, [person(100)], [0.9]))) == 0  # tentative
+    out = step(tr, frame(2, [person(104)], [0.3]))  # low score, but on the tentative track's prediction
     assert out.ids.tolist() == [1]

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from perception.types import Detections, FrameResult, Tracks, TrackState
+from perception.types import Detections, Tracks, TrackState
 from trackers.appearance import LazyEmbeddings
-from trackers.base import Tracker, frames_for
+from trackers.base import LabelVotes, Tracker, frames_for
 from trackers.cmc import CameraMotion
+from trackers.config import GraphConfig
 from trackers.edges import EdgeScorer, edge_features, gate, message_passing, sparse_edges
 from trackers.geometry import box_iou
 from trackers.kalman import BoxKalman, cxcywh_to_xyxy, xyxy_to_cxcywh
@@ -34,6 +35,7 @@ class _Track:
     det_index: int = -1
     mask: np.ndarray | None = field(default=None, repr=False)
     last_box: np.ndarray | None = None
+    votes: LabelVotes = field(default_factory=LabelVotes)
 
 
 def _no_embeddings(n: int = 0, dim: int = 0) -> np.ndarray:
@@ -50,35 +52,30 @@ def _assign(score: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray
 
 
 class GraphTracker(Tracker):
-    """Training-free sparse graph tracker; buffers are given in seconds and converted with ``fps``."""
+    """Training-free sparse graph tracker; options are GraphConfig fields (buffers in seconds, converted with
+    ``fps``)."""
 
     name = "graph"
+    config_class = GraphConfig
 
-    def __init__(self, fps: float = 30.0, high_score: float = 0.5, new_track_score: float = 0.6,
-                 low_score: float = 0.1, max_detections: int = 300, top_k: int = 4, match_score: float = 0.3,
-                 rounds: int = 2, competition: float = 0.5, recovery: bool = True, recovery_iou: float = 0.3,
-                 duplicate_iou: float = 0.6, second_iou: float = 0.4, min_hits: int = 2,
-                 track_buffer_s: float = 2.0, reid_window_s: float = 4.0, reid_cosine: float = 0.95,
-                 reid_speed: float = 1.5, ema: float = 0.9, appearance: bool = True, appearance_refresh: int = 5,
-                 cmc: bool = False,
-                 output_box: str = "kalman", scorer: EdgeScorer | None = None):
-        super().__init__(fps)
-        if output_box not in ("detection", "kalman"):
-            raise ValueError(f"output_box must be 'detection' or 'kalman', got {output_box!r}")
-        self.high_score, self.new_track_score, self.low_score = high_score, new_track_score, low_score
-        self.max_detections, self.top_k, self.match_score = max_detections, top_k, match_score
-        self.rounds, self.competition = rounds, competition
-        self.recovery, self.recovery_iou, self.duplicate_iou = recovery, recovery_iou, duplicate_iou
-        self.second_iou, self.min_hits = second_iou, min_hits
-        self.track_buffer = frames_for(track_buffer_s, fps)
-        self.reid_window = frames_for(reid_window_s, fps)
-        self.reid_cosine = reid_cosine
-        self.reid_speed_per_frame = reid_speed / self.fps  # box heights per frame
-        self.ema, self.appearance, self.output_box = ema, appearance, output_box
-        self.appearance_refresh = appearance_refresh
+    def __init__(self, fps: float = 30.0, config: GraphConfig | None = None, scorer: EdgeScorer | None = None,
+                 **overrides):
+        super().__init__(fps, config, **overrides)
+        c = self.config
+        self.high_score, self.new_track_score, self.low_score = c.high_score, c.new_track_score, c.low_score
+        self.max_detections, self.top_k, self.match_score = c.max_detections, c.top_k, c.match_score
+        self.rounds, self.competition = c.rounds, c.competition
+        self.recovery, self.recovery_iou, self.duplicate_iou = c.recovery, c.recovery_iou, c.duplicate_iou
+        self.second_iou, self.min_hits = c.second_iou, c.min_hits
+        self.track_buffer = frames_for(c.track_buffer_s, self.fps)
+        self.reid_window = frames_for(c.reid_window_s, self.fps)
+        self.reid_cosine = c.reid_cosine
+        self.reid_speed_per_frame = c.reid_speed / self.fps  # box heights per frame
+        self.ema, self.appearance, self.output_box = c.ema, c.appearance, c.output_box
+        self.appearance_refresh = c.appearance_refresh
         self.scorer = scorer or EdgeScorer()
         self.kalman = BoxKalman()
-        self.cmc = CameraMotion() if cmc else None
+        self.cmc = CameraMotion() if c.cmc else None
         self.reset()
 
     def reset(self) -> None:
@@ -96,16 +93,16 @@ class GraphTracker(Tracker):
 
     # -- one frame ---------------------------------------------------------------------------------
 
-    def update(self, result: FrameResult) -> Tracks:
+    def update(self, detections: Detections, image: np.ndarray | None = None) -> Tracks:
         """Associate this frame's detections with the tracks; report confirmed tracks matched now."""
-        dets = result.detections
+        dets = detections
         self._frames += 1
-        self._predict(result)
+        self._predict(image)
         cand = self._candidates(dets)
         boxes = dets.xyxy[cand]
         scores = dets.scores[cand]
         high = scores >= self.high_score
-        emb = self._embeddings(result, cand)
+        emb = self._embeddings(dets, image, cand)
         if emb is not None and self._emb.shape[1] != emb.dim:  # first vectors, or a source with another length
             self._emb, self._has_emb = _no_embeddings(len(self._tracks), emb.dim), np.zeros(len(self._tracks), bool)
         tracks = self._tracks
@@ -150,14 +147,14 @@ class GraphTracker(Tracker):
 
     # -- steps -------------------------------------------------------------------------------------
 
-    def _predict(self, result: FrameResult) -> None:
+    def _predict(self, image: np.ndarray | None) -> None:
         if not self._tracks:
-            if self.cmc is not None:
-                self.cmc.estimate(result.packet.image)
+            if self.cmc is not None and image is not None:
+                self.cmc.estimate(image)
             return
         means, covs = self.kalman.predict(self._mean, self._cov)
-        if self.cmc is not None:
-            warp = self.cmc.estimate(result.packet.image)
+        if self.cmc is not None and image is not None:
+            warp = self.cmc.estimate(image)
             means, covs = self.cmc.apply(warp, means, covs)
         self._mean, self._cov = means, covs
 
@@ -166,10 +163,8 @@ class GraphTracker(Tracker):
         rows = np.flatnonzero(dets.scores >= self.low_score)
         return rows[np.argsort(-dets.scores[rows], kind="stable")][: self.max_detections]
 
-    def _embeddings(self, result: FrameResult, cand: np.ndarray) -> LazyEmbeddings | None:
-        """Lazy appearance of the candidates: detector embeddings, else histograms of a real (non-blank) image."""
-        dets = result.detections
-        image = None if result.packet.source.kind == "blank" else result.packet.image
+    def _embeddings(self, dets: Detections, image: np.ndarray | None, cand: np.ndarray) -> LazyEmbeddings | None:
+        """Lazy appearance of the candidates: detector embeddings, else histograms of the image (if any)."""
         if not self.appearance or len(cand) == 0 or (image is None and dets.embeddings is None):
             return None
         return LazyEmbeddings(image, dets.xyxy, dets.masks, dets.embeddings, cand)
@@ -267,6 +262,7 @@ class GraphTracker(Tracker):
         for t, d, row, cls in zip(tracks, di.tolist(), rows.tolist(), class_ids):
             t.last_box = boxes[d]
             t.score, t.class_id, t.det_index = float(scores[d]), cls, row
+            t.votes.add(dets.labels[row])
             t.mask = None if dets.masks is None else dets.masks[row]
             t.hits, t.misses = t.hits + 1, 0
             if t.state == TrackState.LOST or (t.state == TrackState.TENTATIVE and t.hits >= self.min_hits):
@@ -288,7 +284,7 @@ class GraphTracker(Tracker):
             if (overlap[j] & taken).any():
                 continue
             t = _Track(self._next_id, float(scores[j]), int(dets.class_ids[cand[j]]), det_index=int(cand[j]),
-                       mask=None if dets.masks is None else dets.masks[cand[j]])
+                       mask=None if dets.masks is None else dets.masks[cand[j]], votes=LabelVotes(dets.labels[cand[j]]))
             t.last_box = boxes[j]
             if self._frames == 1 or self.min_hits <= 1:
                 t.state = TrackState.CONFIRMED
@@ -324,4 +320,4 @@ class GraphTracker(Tracker):
             masks = np.stack([t.mask for t in out])
         return Tracks(boxes, np.array([t.track_id for t in out]), np.array([t.score for t in out]),
                       np.array([t.class_id for t in out]), np.array([int(t.state) for t in out]),
-                      np.array([t.det_index for t in out]), masks)
+                      np.array([t.det_index for t in out]), masks, [t.votes.label for t in out])

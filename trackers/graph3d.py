@@ -3,18 +3,20 @@
 Tracks are propagated by a constant-velocity Kalman filter on the 3D centre (time steps from frame
 timestamps, so frame rate changes behave); edges exist only inside a gate of ``max_speed`` x dt; each
 edge is scored from the offset to the predicted centre, the box size change, 3D box IoU and appearance;
-Hungarian solves the graph. Detections are ``result.instances`` (Instances3D: centroids + boxes).
+Hungarian solves the graph. Detections are the map's instances (Instances3D: centroids + boxes).
 """
 
 from __future__ import annotations
 
-import abc
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from perception.types import FrameResult, Instances3D, Tracks3D, TrackState
+from perception.types import Instances3D, Tracks3D, TrackState
+from trackers.base import Tracker3D
+from trackers.config import Graph3DConfig
+from trackers.kalman import PointKalman3D
 
 
 def box3d_iou(min_a: np.ndarray, max_a: np.ndarray, min_b: np.ndarray, max_b: np.ndarray) -> np.ndarray:
@@ -26,41 +28,6 @@ def box3d_iou(min_a: np.ndarray, max_a: np.ndarray, min_b: np.ndarray, max_b: np
     vol_b = np.prod(np.clip(max_b - min_b, 0, None), axis=1)
     union = vol_a[:, None] + vol_b[None] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
-
-
-class Tracker3D(abc.ABC):
-    """Like trackers.base.Tracker but reporting world-space Tracks3D."""
-
-    name: str = "tracker3d"
-
-    @abc.abstractmethod
-    def update(self, result: FrameResult) -> Tracks3D:
-        """Associate this frame's 3D detections with the tracks so far."""
-
-    @abc.abstractmethod
-    def reset(self) -> None:
-        """Forget every track and restart IDs at 1."""
-
-
-class Tracker3DStage:
-    """Pipeline stage that fills ``result.tracks3d`` from a 3D tracker."""
-
-    name = "tracker3d"
-
-    def __init__(self, tracker: Tracker3D):
-        self.tracker = tracker
-
-    def process(self, result: FrameResult) -> FrameResult:
-        """Run one 3D tracker update."""
-        result.tracks3d = self.tracker.update(result)
-        return result
-
-    def reset(self) -> None:
-        """Restart the tracker."""
-        self.tracker.reset()
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 @dataclass
@@ -81,20 +48,17 @@ class GraphTracker3D(Tracker3D):
     """Training-free 3D graph tracker; buffers in seconds."""
 
     name = "graph3d"
+    config_class = Graph3DConfig
 
-    def __init__(self, fps: float = 30.0, max_speed: float = 2.0, gate_margin: float = 0.15,
-                 match_score: float = 0.3, min_hits: int = 2, max_lost_s: float = 2.0, min_points: int = 1,
-                 accel_std: float = 2.0, measure_std: float = 0.03, size_ema: float = 0.8, ema: float = 0.9,
-                 w_offset: float = 4.0, w_size: float = 2.0, w_iou: float = 2.0, w_cosine: float = 4.0,
-                 cosine_neutral: float = 0.8):
-        if not fps > 0:
-            raise ValueError(f"fps must be positive, got {fps}")
-        self.fps = float(fps)
-        self.max_speed, self.gate_margin, self.match_score = max_speed, gate_margin, match_score
-        self.min_hits, self.max_lost_s, self.min_points = min_hits, max_lost_s, min_points
-        self.accel_std, self.measure_std, self.size_ema, self.ema = accel_std, measure_std, size_ema, ema
-        self.w_offset, self.w_size, self.w_iou = w_offset, w_size, w_iou
-        self.w_cosine, self.cosine_neutral = w_cosine, cosine_neutral
+    def __init__(self, fps: float = 30.0, config: Graph3DConfig | None = None, **overrides):
+        super().__init__(fps, config, **overrides)
+        c = self.config
+        self.max_speed, self.gate_margin, self.match_score = c.max_speed, c.gate_margin, c.match_score
+        self.min_hits, self.max_lost_s, self.min_points = c.min_hits, c.max_lost_s, c.min_points
+        self.size_ema, self.ema = c.size_ema, c.ema
+        self.w_offset, self.w_size, self.w_iou = c.w_offset, c.w_size, c.w_iou
+        self.w_cosine, self.cosine_neutral = c.w_cosine, c.cosine_neutral
+        self.kalman = PointKalman3D(c.accel_std, c.measure_std)
         self.reset()
 
     def reset(self) -> None:
@@ -103,32 +67,11 @@ class GraphTracker3D(Tracker3D):
         self._next_id = 1
         self._time: float | None = None
 
-    def _dt(self, result: FrameResult) -> float:
-        t = float(result.packet.timestamp)
+    def _dt(self, t: float) -> float:
         dt = 1.0 / self.fps if self._time is None or not t > self._time else t - self._time
         self._time = t
         return dt
 
-    def _predict(self, t: _Track3D, dt: float) -> None:
-        f = np.eye(6)
-        f[:3, 3:] = dt * np.eye(3)
-        g = np.concatenate([0.5 * dt**2 * np.eye(3), dt * np.eye(3)])
-        t.mean = f @ t.mean
-        t.cov = f @ t.cov @ f.T + (self.accel_std**2) * g @ g.T
-
-    def _correct(self, t: _Track3D, z: np.ndarray) -> None:
-        h = np.eye(3, 6)
-        s = h @ t.cov @ h.T + self.measure_std**2 * np.eye(3)
-        gain = np.linalg.solve(s, h @ t.cov).T
-        t.mean = t.mean + gain @ (z - h @ t.mean)
-        t.cov = t.cov - gain @ s @ gain.T
-
-    def _embeddings(self, result: FrameResult, inst: Instances3D) -> np.ndarray | None:
-        emb = result.detections.embeddings
-        if emb is None or len(inst) == 0 or np.any(inst.det_index < 0) or np.any(inst.det_index >= len(emb)):
-            return None
-        e = emb[inst.det_index].astype(np.float64)
-        return e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
 
     def _scores(self, inst: Instances3D, emb: np.ndarray | None, elapsed: np.ndarray) -> np.ndarray:
         """TxD edge scores; zero outside the speed gate."""
@@ -150,16 +93,18 @@ class GraphTracker3D(Tracker3D):
         s = 1.0 / (1.0 + np.exp(-z))
         return np.where(dist <= gate, s, 0.0)
 
-    def update(self, result: FrameResult) -> Tracks3D:
+    def update(self, detections: Instances3D, timestamp: float, embeddings: np.ndarray | None = None) -> Tracks3D:
         """Predict, associate by the gated bipartite graph, update the lifecycle, report matched tracks."""
-        dt = self._dt(result)
-        inst = result.instances if result.instances is not None else Instances3D.empty()
-        keep = np.flatnonzero(inst.point_counts >= self.min_points)
-        inst = Instances3D(inst.ids[keep], inst.centroids[keep], inst.box_min[keep], inst.box_max[keep],
-                           inst.point_counts[keep], inst.det_index[keep])
-        emb = self._embeddings(result, inst)
+        dt = self._dt(float(timestamp))
+        keep = np.flatnonzero(detections.point_counts >= self.min_points)
+        inst = Instances3D(detections.ids[keep], detections.centroids[keep], detections.box_min[keep],
+                           detections.box_max[keep], detections.point_counts[keep], detections.det_index[keep])
+        emb = None
+        if embeddings is not None and len(embeddings) == len(detections):
+            e = np.asarray(embeddings, dtype=np.float64)[keep]
+            emb = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
         for t in self._tracks:
-            self._predict(t, dt)
+            t.mean, t.cov = self.kalman.predict(t.mean, t.cov, dt)
         matches: dict[int, int] = {}
         if self._tracks and len(inst):
             elapsed = np.array([self._time - t.last_time for t in self._tracks])
@@ -168,7 +113,7 @@ class GraphTracker3D(Tracker3D):
             matches = {int(r): int(c) for r, c in zip(rows, cols) if s[r, c] >= self.match_score}
         for ti, di in matches.items():
             t = self._tracks[ti]
-            self._correct(t, inst.centroids[di])
+            t.mean, t.cov = self.kalman.update(t.mean, t.cov, inst.centroids[di])
             t.size = self.size_ema * t.size + (1 - self.size_ema) * (inst.box_max[di] - inst.box_min[di])
             t.last_time, t.hits, t.misses, t.det_index = self._time, t.hits + 1, 0, int(keep[di])
             if emb is not None:
@@ -187,8 +132,8 @@ class GraphTracker3D(Tracker3D):
         for j in range(len(inst)):
             if j in used:
                 continue
-            cov = np.diag([self.measure_std**2] * 3 + [self.max_speed**2] * 3)
-            t = _Track3D(self._next_id, np.concatenate([inst.centroids[j], np.zeros(3)]), cov,
+            mean, cov = self.kalman.initiate(inst.centroids[j], self.max_speed)
+            t = _Track3D(self._next_id, mean, cov,
                          inst.box_max[j] - inst.box_min[j], self._time,
                          None if emb is None else emb[j].copy(), det_index=int(keep[j]))
             if first or self.min_hits <= 1:

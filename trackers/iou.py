@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from perception.types import FrameResult, Tracks, TrackState
-from trackers.base import Tracker, frames_for
+from perception.types import Detections, Tracks, TrackState
+from trackers.base import LabelVotes, Tracker, frames_for
+from trackers.config import IoUConfig
 from trackers.geometry import box_iou
 
 
@@ -21,6 +22,7 @@ class _Track:
     xyxy: np.ndarray
     score: float
     class_id: int
+    votes: LabelVotes
     hits: int = 1
     misses: int = 0
     state: TrackState = TrackState.TENTATIVE
@@ -30,14 +32,14 @@ class IoUTracker(Tracker):
     """Associates detections to the previous boxes by IoU (no motion model)."""
 
     name = "iou"
+    config_class = IoUConfig
 
-    def __init__(self, fps: float = 30.0, iou_threshold: float = 0.3, min_score: float = 0.3,
-                 min_hits: int = 2, max_lost_s: float = 0.5):
-        super().__init__(fps)
-        self.iou_threshold = iou_threshold
-        self.min_score = min_score
-        self.min_hits = min_hits
-        self.max_lost = frames_for(max_lost_s, fps)
+    def __init__(self, fps: float = 30.0, config: IoUConfig | None = None, **overrides):
+        super().__init__(fps, config, **overrides)
+        self.iou_threshold = self.config.iou_threshold
+        self.min_score = self.config.min_score
+        self.min_hits = self.config.min_hits
+        self.max_lost = frames_for(self.config.max_lost_s, self.fps)
         self.reset()
 
     def reset(self) -> None:
@@ -45,9 +47,10 @@ class IoUTracker(Tracker):
         self._tracks: list[_Track] = []
         self._next_id = 1
 
-    def update(self, result: FrameResult) -> Tracks:
-        """Match this frame's confident detections to live tracks; report confirmed, matched tracks."""
-        dets = result.detections
+    def update(self, detections: Detections, image: np.ndarray | None = None) -> Tracks:
+        """Match this frame's confident detections to live tracks (the image is not used); report confirmed,
+        matched tracks."""
+        dets = detections
         keep = np.flatnonzero(dets.scores >= self.min_score)
         boxes = dets.xyxy[keep]
         prev = np.array([t.xyxy for t in self._tracks]).reshape(-1, 4)
@@ -60,6 +63,7 @@ class IoUTracker(Tracker):
             t = self._tracks[r]
             d = int(keep[c])
             t.xyxy, t.score, t.class_id = dets.xyxy[d], float(dets.scores[d]), int(dets.class_ids[d])
+            t.votes.add(dets.labels[d])
             t.hits, t.misses = t.hits + 1, 0
             if t.hits >= self.min_hits:
                 t.state = TrackState.CONFIRMED
@@ -71,7 +75,8 @@ class IoUTracker(Tracker):
         for c in range(len(boxes)):
             if c not in matched_d:
                 d = int(keep[c])
-                t = _Track(self._next_id, dets.xyxy[d], float(dets.scores[d]), int(dets.class_ids[d]))
+                t = _Track(self._next_id, dets.xyxy[d], float(dets.scores[d]), int(dets.class_ids[d]),
+                           LabelVotes(dets.labels[d]))
                 if self.min_hits <= 1:
                     t.state = TrackState.CONFIRMED
                 self._next_id += 1
@@ -84,4 +89,5 @@ class IoUTracker(Tracker):
             return Tracks.empty()
         return Tracks(np.array([t.xyxy for t in out]), np.array([t.track_id for t in out]),
                       np.array([t.score for t in out]), np.array([t.class_id for t in out]),
-                      np.array([int(t.state) for t in out]), np.array([det_of_track[t.track_id] for t in out]))
+                      np.array([int(t.state) for t in out]), np.array([det_of_track[t.track_id] for t in out]),
+                      labels=[t.votes.label for t in out])

@@ -71,3 +71,34 @@ class BoxKalman:
         """Correct one state with a measured box."""
         means, covs = self.update_batch(mean[None], cov[None], np.asarray(cxcywh)[None])
         return means[0], covs[0]
+
+
+class PointKalman3D:
+    """Constant-velocity filter on a 3D point, state ``[x, y, z, vx, vy, vz]`` (metres, metres per second).
+
+    Time steps are given in seconds, so a changing frame rate behaves; the process noise is a random
+    acceleration of ``accel_std`` m/s^2, the measurement noise ``measure_std`` metres per axis.
+    """
+
+    def __init__(self, accel_std: float = 2.0, measure_std: float = 0.03):
+        self.accel_std = accel_std
+        self.measure_std = measure_std
+
+    def initiate(self, xyz: np.ndarray, velocity_std: float) -> tuple[np.ndarray, np.ndarray]:
+        """A new state at ``xyz`` with zero velocity of uncertainty ``velocity_std`` m/s."""
+        cov = np.diag([self.measure_std**2] * 3 + [velocity_std**2] * 3)
+        return np.concatenate([np.asarray(xyz, dtype=np.float64), np.zeros(3)]), cov
+
+    def predict(self, mean: np.ndarray, cov: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """The state ``dt`` seconds ahead."""
+        f = np.eye(6)
+        f[:3, 3:] = dt * np.eye(3)
+        g = np.concatenate([0.5 * dt**2 * np.eye(3), dt * np.eye(3)])
+        return f @ mean, f @ cov @ f.T + (self.accel_std**2) * g @ g.T
+
+    def update(self, mean: np.ndarray, cov: np.ndarray, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Correct a state with a measured point."""
+        h = np.eye(3, 6)
+        s = h @ cov @ h.T + self.measure_std**2 * np.eye(3)
+        gain = np.linalg.solve(s, h @ cov).T
+        return mean + gain @ (np.asarray(xyz, dtype=np.float64) - h @ mean), cov - gain @ s @ gain.T

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from trackers.base import Tracker
-
-if TYPE_CHECKING:
-    from trackers.graph3d import Tracker3D
+from perception.types import InputError
+from trackers.base import Tracker, Tracker3D
+from trackers.config import Graph3DConfig, GraphConfig, IoUConfig, TrackerConfig
 
 TRACKERS: dict[str, str] = {
     "iou": "trackers.iou:IoUTracker",
@@ -19,10 +18,13 @@ TRACKERS_3D: dict[str, str] = {
     "graph3d": "trackers.graph3d:GraphTracker3D",
 }
 
+CONFIGS: dict[str, type[TrackerConfig]] = {"graph": GraphConfig, "iou": IoUConfig, "graph3d": Graph3DConfig}
+"""Each tracker's config dataclass (defaults, ranges, meanings), without importing the tracker."""
+
 
 def _load(table: dict[str, str], name: str) -> Any:
     if name not in table:
-        raise ValueError(f"unknown tracker '{name}'; choose one of: {', '.join(sorted(table))}")
+        raise InputError(f"unknown tracker '{name}'; choose one of: {', '.join(sorted(table))}")
     module, cls = table[name].split(":")
     return getattr(importlib.import_module(module), cls)
 
@@ -32,6 +34,6 @@ def build_tracker(name: str, fps: float = 30.0, **options: Any) -> Tracker:
     return _load(TRACKERS, name)(fps=fps, **options)
 
 
-def build_tracker3d(name: str, fps: float = 30.0, **options: Any) -> "Tracker3D":
+def build_tracker3d(name: str, fps: float = 30.0, **options: Any) -> Tracker3D:
     """Instantiate the 3D tracker registered as ``name`` (fills ``result.tracks3d`` via Tracker3DStage)."""
     return _load(TRACKERS_3D, name)(fps=fps, **options)

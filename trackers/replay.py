@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from perception.io.mot import MotTable, read_mot, write_mot
-from perception.types import Detections, FramePacket, FrameResult, InputError, SourceInfo
+from perception.types import Detections, InputError
 from trackers.base import Tracker
 from trackers.scores import normalise_scores
 
@@ -66,7 +66,6 @@ def replay(tracker: Tracker, seq_dir: str | Path, detections: MotTable | None = 
     scores = normalise_scores(table.scores)
     xyxy = table.xyxy
     by_frame = table.split_by_frame()
-    source = SourceInfo(info.name, "images" if images else "blank", info.fps, info.width, info.height, info.length)
     blank = np.zeros((info.height, info.width, 3), np.uint8)
     tracker.reset()
     rows: list[tuple[int, int, np.ndarray, float]] = []
@@ -76,10 +75,9 @@ def replay(tracker: Tracker, seq_dir: str | Path, detections: MotTable | None = 
         if image is None:
             raise InputError(f"cannot read frame {f} of {seq_dir}")
         idx = by_frame.get(f, np.zeros(0, int))
-        result = FrameResult(FramePacket(f - 1, (f - 1) / info.fps, image, source),
-                             detections=Detections(xyxy[idx], scores[idx]))
+        detections = Detections(xyxy[idx], scores[idx])
         t0, c0 = time.perf_counter(), time.process_time()
-        tracks = tracker.update(result)
+        tracks = tracker.update(detections, image if images else None)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
         for box, tid, sc in zip(tracks.xyxy, tracks.ids, tracks.scores):

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from perception.io.atomic import atomic_write_text, check_export_path
 from perception.pipeline.factory import PipelineOptions
-from perception.types import FrameResult, SourceInfo
+from perception.types import FrameResult, InputError, SourceInfo
 
 
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +20,8 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sam-checkpoint", metavar="PATH", help="SAM checkpoint file (with --segmenter sam)")
     parser.add_argument("--sam-model", default="vit_b", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type")
     parser.add_argument("--tracker", default="graph", help="2D tracker: graph | iou | none")
+    parser.add_argument("--tracker-opt", metavar="KEY=VALUE", action="append", default=[],
+                        help="a 2D tracker setting (repeatable), e.g. high_score=0.4; an unknown key lists them all")
     parser.add_argument("--map3d", dest="map3d", action="store_true", default=None, help="force the 3D map on")
     parser.add_argument("--no-3d", dest="map3d", action="store_false", help="turn the 3D map off")
     parser.add_argument("--no-memory", dest="memory", action="store_false", help="turn the streaming memory off")
@@ -31,7 +33,26 @@ def options_from_args(args: argparse.Namespace) -> PipelineOptions:
     if args.segmenter == "sam":
         segmenter_options = {"checkpoint": args.sam_checkpoint, "variant": args.sam_model}
     return PipelineOptions(segmenter=args.segmenter, segmenter_options=segmenter_options, tracker=args.tracker,
+                           tracker_options=tracker_options(args.tracker, args.tracker_opt),
                            map3d=args.map3d, memory=args.memory, on_error=args.on_error)
+
+
+def tracker_options(tracker: str, pairs: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` strings as the tracker's config fields, checked against its config now (before any work)."""
+    from trackers.registry import CONFIGS
+
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--tracker-opt takes KEY=VALUE, got {pair!r}")
+        options[key.strip()] = value.strip()
+    if not options or tracker == "none":
+        return {}
+    if tracker not in CONFIGS:
+        raise InputError(f"unknown tracker '{tracker}'; choose one of: none, {', '.join(sorted(set(CONFIGS) - {'graph3d'}))}")
+    config = CONFIGS[tracker].from_options(options)
+    return {k: getattr(config, k) for k in options}
 
 
 def add_summary_json(parser) -> None:

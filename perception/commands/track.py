@@ -16,7 +16,7 @@ from perception.sources.blank import BlankSource
 from perception.sources.images import ImageFolderSource, read_seqinfo
 from perception.sources.video import VideoFileSource
 from perception.types import FrameResult, InputError
-from trackers.base import TrackerStage
+from trackers.stage import TrackerStage
 from trackers.registry import TRACKERS, build_tracker
 from trackers.scores import normalise_scores
 

@@ -52,13 +52,13 @@ def build_stages(options: PipelineOptions, source: SourceInfo) -> list[Stage]:
 
         stages.append(SegmentStage(build_segmenter(segmenter, **options.segmenter_options)))
     if options.tracker != "none":
-        from trackers.base import TrackerStage
+        from trackers.stage import TrackerStage
         from trackers.registry import build_tracker
 
         stages.append(TrackerStage(build_tracker(options.tracker, fps=fps, **options.tracker_options)))
     if options.map3d_for(source):
         from perception.map3d.stage import Map3DStage
-        from trackers.graph3d import Tracker3DStage
+        from trackers.stage import Tracker3DStage
         from trackers.registry import build_tracker3d
 
         stages.append(Map3DStage())

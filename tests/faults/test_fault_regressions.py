@@ -10,7 +10,7 @@ import pytest
 from perception.pipeline.runner import Pipeline
 from perception.sources import MemorySource
 from perception.types import Detections
-from trackers.base import TrackerStage
+from trackers.stage import TrackerStage
 from trackers.registry import build_tracker
 
 
