@@ -17,7 +17,7 @@ from trackers.scores import normalise_scores
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "mot"
 SEQUENCES = ("TUD-Campus", "PETS-S3-MF1")
-BOXMOT_PYTHON = Path(os.environ.get("BOXMOT_VENV", "/work/boxmot-venv")) / "bin" / "python"
+BOXMOT_PYTHON = Path(os.environ.get("BOXMOT_VENV", REPO.parent / "boxmot-venv")) / "bin" / "python"
 
 
 def boxmot_available() -> bool:

@@ -113,3 +113,13 @@ def test_track_skips_nan_negative_and_sorts_out_of_order_rows(shared_data, tmp_p
     assert "non-finite" in proc.stderr and "non-positive" in proc.stderr and "sorted" in proc.stderr
     tracks = read_mot(out)
     assert tracks.frames.tolist() == [1, 2, 3] and set(tracks.ids.tolist()) == {1}
+
+
+def test_missing_trackeval_is_one_error_line_with_the_install_command(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "trackeval", None)  # import trackeval now raises ImportError
+    gt = tmp_path / "gt.txt"
+    gt.write_text("1,1,10,10,20,40,-1,-1,-1,-1\n")
+    assert main(["evaluate", "--gt", str(gt), "--tracks", str(gt)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: evaluation needs TrackEval")
+    assert "pip install --no-deps trackeval==1.3.0" in err[0]

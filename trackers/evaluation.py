@@ -21,6 +21,19 @@ from perception.types import InputError
 
 METRICS = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDsw")
 
+INSTALL_HINT = ("pip install 'perception-studio[evaluate]' && pip install --no-deps trackeval==1.3.0 "
+                "(TrackEval's own pins pull opencv-python, whose Qt plugins clash with PySide6)")
+
+
+def _import_trackeval():
+    """The trackeval module, or InputError saying how to install it."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # trackeval prints about optional extras on import
+            import trackeval
+    except ImportError as exc:
+        raise InputError(f"evaluation needs TrackEval, which is not installed ({exc.name or exc}): {INSTALL_HINT}") from None
+    return trackeval
+
 
 def _sequences(gt_path: Path) -> dict[str, Path]:
     """Sequence name -> its gt.txt, for a file, a sequence folder or a folder of sequences."""
@@ -70,9 +83,7 @@ def _metrics(res: dict) -> dict[str, float]:
 def evaluate_mot(gt_path: str | os.PathLike[str], tracks_path: str | os.PathLike[str]) -> dict:
     """``{"sequences": {name: metrics}, "combined": metrics, "warnings": [...]}``; metrics as in METRICS
     (HOTA, DetA, AssA, MOTA, IDF1 as fractions in [0, 1]; IDsw a count)."""
-    with contextlib.redirect_stdout(io.StringIO()):  # trackeval prints about optional extras on import
-        import trackeval
-
+    trackeval = _import_trackeval()
     gt_path, tracks_path = Path(gt_path), Path(tracks_path)
     if not tracks_path.exists():
         raise InputError(f"tracks not found: {tracks_path}")
@@ -118,8 +129,7 @@ def evaluate_points(gt: list[tuple[np.ndarray, np.ndarray]], tracks: list[tuple[
 
     TrackEval's HOTA/CLEAR/Identity run on the similarity ``1 - d / (2 max_distance)``, so a match at
     the CLEAR threshold 0.5 means a centre within ``max_distance`` metres."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        import trackeval
+    trackeval = _import_trackeval()
     if len(gt) != len(tracks):
         raise InputError(f"ground truth has {len(gt)} frames but tracks have {len(tracks)}")
 
