@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--on-error", choices=["continue", "stop"], default="continue",
                    help="when a stage fails on a frame: report and continue (default) or stop")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--concurrent", action=argparse.BooleanOptionalAction, default=True,
+                   help="run the source and each stage on its own thread (same results; --no-concurrent: one thread)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_summary_json(p)
     p.set_defaults(handler=run_command)
@@ -64,7 +66,8 @@ def run_command(args: argparse.Namespace) -> int:
                              overwrite=args.overwrite)
     progress = ProgressBar(args.quiet, args.max_frames)
     try:
-        session = run_session(args.source, options, outputs, args.max_frames, progress, args.realtime, progress.start)
+        session = run_session(args.source, options, outputs, args.max_frames, progress, args.realtime, progress.start,
+                              concurrent=args.concurrent)
     except KeyboardInterrupt:
         if outputs.paths():
             print(f"interrupted: outputs so far written to {', '.join(map(str, outputs.paths()))}", file=sys.stderr)

@@ -10,7 +10,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -121,17 +121,22 @@ class Pipeline:
         """Run every stage on one frame; a failing stage is recorded (or stops the run, by policy)."""
         result = FrameResult(packet=packet)
         for stage in self.stages:
-            t0 = time.perf_counter()
-            try:
-                result = stage.process(result)
-            except Exception as exc:  # a stage bug must not kill the stream silently
-                err = StageError(stage.name, packet.index, f"{type(exc).__name__}: {exc}")
-                log.warning("%s", err, exc_info=log.isEnabledFor(logging.DEBUG))
-                result.errors.append(err)
-                if self.on_error == "stop":
-                    raise PipelineStopped(err) from exc
-            finally:
-                result.timings_ms[stage.name] = (time.perf_counter() - t0) * 1e3
+            result = self.run_stage(stage, result)
+        return result
+
+    def run_stage(self, stage: Stage, result: FrameResult) -> FrameResult:
+        """One stage on one frame, timed and guarded (a failure is recorded, or stops the run by policy)."""
+        t0 = time.perf_counter()
+        try:
+            result = stage.process(result)
+        except Exception as exc:  # a stage bug must not kill the stream silently
+            err = StageError(stage.name, result.index, f"{type(exc).__name__}: {exc}")
+            log.warning("%s", err, exc_info=log.isEnabledFor(logging.DEBUG))
+            result.errors.append(err)
+            if self.on_error == "stop":
+                raise PipelineStopped(err) from exc
+        finally:
+            result.timings_ms[stage.name] = (time.perf_counter() - t0) * 1e3
         return result
 
     def stage(self, name: str) -> Stage | None:
@@ -166,37 +171,59 @@ def _paced(packets: Iterable[FramePacket], speed: float) -> Iterable[FramePacket
         yield p
 
 
+def _source_packets(source: FrameSource, stats: RunStats, max_frames: int | None, pace_speed: float | None,
+                    should_stop: Callable[[], bool] | None) -> Iterator[FramePacket]:
+    """The source's packets up to ``max_frames`` or ``should_stop()``; a device failing mid-stream ends them
+    (recorded in ``stats.source_error``); bad data (InputError) is raised."""
+    packets = iter(source if pace_speed is None else _paced(source, pace_speed))
+    sent = 0
+    while max_frames is None or sent < max_frames:
+        if should_stop is not None and should_stop():
+            return
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except InputError:  # bad data in the recording: the caller reports it as one line
+            raise
+        except Exception as exc:  # a device failing mid-stream ends the run, not the program
+            stats.source_error = f"{source.info.name}: {exc}"
+            log.warning("source failed after %d frames: %s", sent, stats.source_error)
+            return
+        sent += 1
+        yield packet
+
+
 def run_pipeline(source: FrameSource, pipeline: Pipeline, max_frames: int | None = None,
                  on_result: Callable[[FrameResult], None] | None = None, pace_speed: float | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> RunStats:
-    """Process a source inline, frame by frame; returns the run's statistics.
+                 should_stop: Callable[[], bool] | None = None, concurrent: bool = False) -> RunStats:
+    """Process a source frame by frame; returns the run's statistics.
 
     Stops at the source's end, after ``max_frames``, when ``should_stop()`` is true, when the device
     fails mid-stream (recorded in ``stats.source_error``), on bad data (InputError, re-raised) or on
-    KeyboardInterrupt (re-raised); callers export in ``finally`` either way.
+    KeyboardInterrupt (re-raised); callers export in ``finally`` either way. ``concurrent`` runs the source
+    and each stage on its own thread (perception/pipeline/parallel.py): same results, in the same order.
     """
     stats = RunStats()
     t0 = time.perf_counter()
-    packets = iter(source if pace_speed is None else _paced(source, pace_speed))
+    packets = _source_packets(source, stats, max_frames, pace_speed, should_stop)
+    if concurrent:
+        from perception.pipeline.parallel import process_concurrently
+
+        results: Iterator[FrameResult] = process_concurrently(pipeline, packets)
+    else:
+        results = map(pipeline.process, packets)
     try:
-        while max_frames is None or stats.frames < max_frames:
-            if should_stop is not None and should_stop():
-                break
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except InputError:  # bad data in the recording: the caller reports it as one line
-                raise
-            except Exception as exc:  # a device failing mid-stream ends the run, not the program
-                stats.source_error = f"{source.info.name}: {exc}"
-                log.warning("source failed after %d frames: %s", stats.frames, stats.source_error)
-                break
-            result = pipeline.process(packet)
+        for result in results:
             stats.record(result)
             if on_result is not None:
                 on_result(result)
+            if should_stop is not None and should_stop():
+                break
     finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
         stats.wall_s = time.perf_counter() - t0
     return stats
 

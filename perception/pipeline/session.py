@@ -102,8 +102,9 @@ def _write_outputs(pipeline: Pipeline, outputs: SessionOutputs, recorder: TrackR
 
 def run_session(source_spec: str, options: PipelineOptions, outputs: SessionOutputs, max_frames: int | None = None,
                 on_result: Callable[[FrameResult], None] | None = None, pace_speed: float | None = None,
-                on_open: Callable[[SourceInfo], None] | None = None) -> SessionResult:
-    """Process one recording; outputs are written on success, on error and on Ctrl-C alike."""
+                on_open: Callable[[SourceInfo], None] | None = None, concurrent: bool = False) -> SessionResult:
+    """Process one recording; outputs are written on success, on error and on Ctrl-C alike (``concurrent``:
+    see run_pipeline)."""
     outputs.check()
     recorder = TrackRecorder()
     written: list[Path] = []
@@ -122,7 +123,7 @@ def run_session(source_spec: str, options: PipelineOptions, outputs: SessionOutp
         stats = RunStats()
         finished = False
         try:
-            stats = run_pipeline(source, pipeline, max_frames, record, pace_speed=pace_speed)
+            stats = run_pipeline(source, pipeline, max_frames, record, pace_speed=pace_speed, concurrent=concurrent)
             finished = True
         finally:
             try:

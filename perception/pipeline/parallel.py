@@ -1,0 +1,100 @@
+"""Run a pipeline's stages concurrently: one thread per stage, joined by bounded queues, results in order.
+
+While the map integrates frame t, the segmenter already works on frame t+1 (NumPy, OpenCV and Open3D release the
+GIL). Each stage still sees every frame once and in order, so results equal ``Pipeline.process`` frame by frame.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+
+from perception.pipeline.runner import Pipeline
+from perception.types import FramePacket, FrameResult
+
+_END = object()
+
+
+class _Failure:
+    """An exception raised upstream (source or stage), carried downstream to be re-raised in order."""
+
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+class _Lanes:
+    """The bounded queues between the feeder, the stage threads and the consumer, with one stop flag."""
+
+    def __init__(self, n: int, depth: int):
+        self.queues = [queue.Queue(maxsize=depth) for _ in range(n)]
+        self.stop = threading.Event()
+
+    def put(self, lane: int, item: object) -> bool:
+        """Put into ``lane`` unless the run was stopped; False when stopped."""
+        while not self.stop.is_set():
+            try:
+                self.queues[lane].put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self, lane: int) -> object:
+        """The next item of ``lane``; ``_END`` once the run was stopped."""
+        while not self.stop.is_set():
+            try:
+                return self.queues[lane].get(timeout=0.05)
+            except queue.Empty:
+                continue
+        return _END
+
+
+def _feed(packets: Iterator[FramePacket], lanes: _Lanes) -> None:
+    try:
+        for packet in packets:
+            if not lanes.put(0, FrameResult(packet=packet)):
+                return
+        lanes.put(0, _END)
+    except BaseException as exc:  # carried to the consumer, which re-raises it after the frames before it
+        lanes.put(0, _Failure(exc))
+
+
+def _work(pipeline: Pipeline, k: int, lanes: _Lanes) -> None:
+    stage = pipeline.stages[k]
+    while True:
+        item = lanes.get(k)
+        if isinstance(item, FrameResult):
+            try:
+                item = pipeline.run_stage(stage, item)
+            except BaseException as exc:  # the error policy said stop: end the run after the frames before it
+                item = _Failure(exc)
+        if not lanes.put(k + 1, item) or not isinstance(item, FrameResult):
+            return
+
+
+def process_concurrently(pipeline: Pipeline, packets: Iterator[FramePacket], depth: int = 2) -> Iterator[FrameResult]:
+    """Yield ``pipeline.process(p)`` for each packet, in order, with every stage (and the source) on its own thread.
+
+    An exception from the source or a stage (policy "stop") is re-raised here after the results before it;
+    closing the iterator early stops every thread.
+    """
+    n = len(pipeline.stages)
+    lanes = _Lanes(n + 1, max(1, depth))
+    threads = [threading.Thread(target=_feed, args=(packets, lanes), name="pipeline-source", daemon=True)]
+    threads += [threading.Thread(target=_work, args=(pipeline, k, lanes), name=f"stage-{s.name}", daemon=True)
+                for k, s in enumerate(pipeline.stages)]
+    for t in threads:
+        t.start()
+    try:
+        while True:
+            item = lanes.get(n)
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item
+    finally:
+        lanes.stop.set()
+        for t in threads:
+            t.join(timeout=1.0)

@@ -1,0 +1,106 @@
+"""Concurrent stages (one thread per stage): the same results as the sequential run, in order, and clean stops."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from perception.pipeline.factory import PipelineOptions, build_pipeline
+from perception.pipeline.runner import Pipeline, PipelineStopped, run_pipeline
+from perception.sources import open_source
+from perception.types import InputError
+from tests.test_runner import CountingSource, Mark
+
+
+def _fingerprint(result) -> tuple:
+    """What the stages produced for one frame, comparable across runs."""
+    inst = result.instances
+    return (result.index, result.tracks.ids.tolist(), np.round(result.tracks.xyxy, 6).tolist(),
+            None if inst is None else inst.ids.tolist(),
+            None if result.tracks3d is None else result.tracks3d.ids.tolist(),
+            [type(e).__name__ for e in result.events], [str(e) for e in result.errors])
+
+
+@pytest.mark.parametrize("spec", ["sample", "synthetic:walkers"])
+def test_concurrent_run_equals_sequential_run(spec):
+    runs = []
+    for concurrent in (False, True):
+        source = open_source(spec)
+        pipeline = build_pipeline(PipelineOptions(), source.info)
+        out: list = []
+        stats = run_pipeline(source, pipeline, max_frames=25, on_result=lambda r: out.append(_fingerprint(r)),
+                             concurrent=concurrent)
+        pipeline.close()
+        assert stats.frames == 25 and set(stats.summary()["stages"]) == {s.name for s in pipeline.stages}
+        runs.append(out)
+    assert [f[0] for f in runs[1]] == list(range(25))
+    assert runs[0] == runs[1]
+
+
+def test_concurrent_stop_policy_raises_after_the_frames_before_the_failure():
+    seen: list[int] = []
+    pipeline = Pipeline([Mark("a"), Mark("b", fail_on={5})], on_error="stop")
+    with pytest.raises(PipelineStopped, match="frame 5"):
+        run_pipeline(CountingSource(20), pipeline, on_result=lambda r: seen.append(r.index), concurrent=True)
+    assert seen == [0, 1, 2, 3, 4]
+
+
+def test_concurrent_continue_policy_records_errors_and_keeps_going():
+    stats = run_pipeline(CountingSource(8), Pipeline([Mark("a", fail_on={2}), Mark("b")]), concurrent=True)
+    assert stats.frames == 8 and stats.error_count == 1
+
+
+def test_concurrent_source_failure_ends_the_run_and_bad_data_is_raised():
+    stats = run_pipeline(CountingSource(10, fail_after=4), Pipeline([Mark()]), concurrent=True)
+    assert stats.frames == 4 and "camera vanished" in stats.source_error
+
+    class BadData(CountingSource):
+        def read(self):
+            if self.i == 3:
+                raise InputError("frame 3: corrupt depth")
+            return super().read()
+
+    seen: list[int] = []
+    with pytest.raises(InputError, match="corrupt depth"):
+        run_pipeline(BadData(10), Pipeline([Mark()]), on_result=lambda r: seen.append(r.index), concurrent=True)
+    assert seen == [0, 1, 2]
+
+
+def test_concurrent_run_honours_max_frames_and_stop_and_leaves_no_threads():
+    before = threading.active_count()
+    assert run_pipeline(CountingSource(50), Pipeline([Mark("a"), Mark("b")]), max_frames=7, concurrent=True).frames == 7
+    flag = threading.Event()
+    stats = run_pipeline(CountingSource(1000), Pipeline([Mark(sleep_s=0.002)]), concurrent=True,
+                         on_result=lambda r: r.index == 9 and flag.set(), should_stop=flag.is_set)
+    assert 10 <= stats.frames < 1000
+    deadline = time.monotonic() + 3.0
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert threading.active_count() <= before
+
+
+class _Spans(Mark):
+    """A slow stage that records when it worked on each frame."""
+
+    def __init__(self, name: str):
+        super().__init__(name, sleep_s=0.01)
+        self.spans: list[tuple[float, float]] = []
+
+    def process(self, result):
+        t0 = time.perf_counter()
+        result = super().process(result)
+        self.spans.append((t0, time.perf_counter()))
+        return result
+
+
+def test_concurrent_stages_work_at_the_same_time():
+    a, b = _Spans("a"), _Spans("b")
+    run_pipeline(CountingSource(10), Pipeline([a, b]), concurrent=True)
+    overlaps = sum(1 for s0, s1 in a.spans for t0, t1 in b.spans if s0 < t1 and t0 < s1)
+    assert overlaps >= 3  # b works on frame t while a works on frame t+1
+    a2, b2 = _Spans("a"), _Spans("b")
+    run_pipeline(CountingSource(10), Pipeline([a2, b2]))
+    assert not any(s0 < t1 and t0 < s1 for s0, s1 in a2.spans for t0, t1 in b2.spans)
