@@ -73,9 +73,10 @@ def _work(pipeline: Pipeline, k: int, lanes: _Lanes) -> None:
             return
 
 
-def process_concurrently(pipeline: Pipeline, packets: Iterator[FramePacket], depth: int = 2) -> Iterator[FrameResult]:
+def process_concurrently(pipeline: Pipeline, packets: Iterator[FramePacket], depth: int = 1) -> Iterator[FrameResult]:
     """Yield ``pipeline.process(p)`` for each packet, in order, with every stage (and the source) on its own thread.
 
+    ``depth`` frames wait between two stages at most (1 keeps latency low and still overlaps every stage).
     An exception from the source or a stage (policy "stop") is re-raised here after the results before it;
     closing the iterator early stops every thread.
     """
