@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from perception.io.mot import MotTable, read_mot, write_mot
-from trackers.replay import ReplayResult, sequence_info
+from perception.testing.replay import ReplayResult, sequence_info
 from trackers.scores import normalise_scores
 
 REPO = Path(__file__).resolve().parents[1]

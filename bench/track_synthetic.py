@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trackers.simulation import Scene3D, make_2d_sequence, make_3d_sequence  # noqa: E402
+from perception.testing.tracking_scenes import Scene3D, make_2d_sequence, make_3d_sequence  # noqa: E402
 
 
 def run_3d(scene: Scene3D, **options) -> dict:
@@ -31,7 +31,7 @@ def run_3d(scene: Scene3D, **options) -> dict:
 def main() -> int:
     from bench.track_common import boxmot_available, fmt, run_peer, score
     from trackers.registry import build_tracker
-    from trackers.replay import replay, sequence_info
+    from perception.testing.replay import replay, sequence_info
 
     have_peers = boxmot_available()
     print("2D synthetic sequences with long occlusions (two pillars), 150 frames at 15 fps:")
