@@ -104,3 +104,42 @@ def test_concurrent_stages_work_at_the_same_time():
     a2, b2 = _Spans("a"), _Spans("b")
     run_pipeline(CountingSource(10), Pipeline([a2, b2]))
     assert not any(s0 < t1 and t0 < s1 for s0, s1 in a2.spans for t0, t1 in b2.spans)
+
+
+def test_governor_degrades_in_order_under_load_and_recovers():
+    from perception.pipeline.load import LEVELS, QualityGovernor
+
+    gov = QualityGovernor(budget_ms=33.0, patience=3, recovery=10)
+    for _ in range(3):
+        gov.observe(80.0)
+    assert gov.current is LEVELS[1] and gov.current.strides["map3d"] == 2
+    for _ in range(30):
+        gov.observe(80.0)
+    assert gov.current is LEVELS[-1] and gov.current.strides["segment"] == 2
+    for _ in range(200):
+        gov.observe(5.0)
+    assert gov.level == 0 and gov.changes == 2 * (len(LEVELS) - 1)
+
+
+def test_strides_skip_or_hold_stages_on_the_frames_between():
+    from perception.pipeline.factory import PipelineOptions, build_pipeline
+
+    source = open_source("sample")
+    pipeline = build_pipeline(PipelineOptions(memory=False), source.info)
+    packets = [p for _, p in zip(range(4), source)]
+    results = [pipeline.process(p, {"map3d": 2, "segment": 2}) for p in packets]
+    assert "map3d" not in results[0].skipped and results[1].skipped["map3d"].startswith("under load")
+    assert results[1].instances is None and results[2].instances is not None
+    assert results[1].segments is results[0].segments and len(results[1].detections) == len(results[0].detections)
+    assert results[2].segments is not results[1].segments and results[3].segments is results[2].segments
+
+
+def test_live_worker_reports_the_quality_in_force():
+    from perception.pipeline.runner import PipelineWorker
+
+    done = threading.Event()
+    worker = PipelineWorker(CountingSource(40, live=True), Pipeline([Mark("map3d", sleep_s=0.06)]),
+                            on_result=lambda r: None, on_finished=lambda s: done.set())
+    worker.start()
+    assert done.wait(20)
+    assert worker.stats.quality_changes >= 1 and worker.stats.summary()["quality"] != "full quality"

@@ -34,14 +34,21 @@ class DetectStage:
 
     def __init__(self, detector: Detector):
         self.detector = detector
+        self._last: Detections | None = None
 
     def process(self, result: FrameResult) -> FrameResult:
         """Detect objects in the frame."""
-        result.detections = self.detector.detect(result.packet)
+        result.detections = self._last = self.detector.detect(result.packet)
+        return result
+
+    def hold(self, result: FrameResult) -> FrameResult:
+        """Repeat the last frame's detections without detecting (adaptive quality under load)."""
+        result.detections = self._last if self._last is not None else Detections.empty()
         return result
 
     def reset(self) -> None:
-        """Forward to the detector."""
+        """Forget the last detections; forward to the detector."""
+        self._last = None
         self.detector.reset()
 
     def close(self) -> None:

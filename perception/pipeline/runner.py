@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from perception.pipeline.load import QualityGovernor
 from perception.pipeline.stage import Stage
 from perception.sources.base import FrameSource
 from perception.types import FramePacket, FrameResult, InputError, StageError
@@ -75,6 +76,8 @@ class RunStats:
     error_count: int = 0
     source_error: str | None = None
     worker_error: str | None = None
+    quality: str = "full quality"
+    quality_changes: int = 0
 
     @property
     def fps(self) -> float:
@@ -104,6 +107,8 @@ class RunStats:
             "first_errors": [str(e) for e in self.errors[:10]],
             "source_error": self.source_error,
             "worker_error": self.worker_error,
+            "quality": self.quality,
+            "quality_changes": self.quality_changes,
         }
 
 
@@ -117,10 +122,22 @@ class Pipeline:
         self.stages = list(stages)
         self.on_error = on_error
 
-    def process(self, packet: FramePacket) -> FrameResult:
-        """Run every stage on one frame; a failing stage is recorded (or stops the run, by policy)."""
+    def process(self, packet: FramePacket, strides: dict[str, int] | None = None) -> FrameResult:
+        """Run every stage on one frame; a failing stage is recorded (or stops the run, by policy).
+
+        ``strides`` (stage name -> N) runs a stage only on every N-th frame (adaptive quality, see load.py): on
+        the others a stage with a ``hold(result)`` method repeats its last output, any other is skipped.
+        """
         result = FrameResult(packet=packet)
         for stage in self.stages:
+            stride = 1 if strides is None else strides.get(stage.name, 1)
+            if stride > 1 and packet.index % stride:
+                hold = getattr(stage, "hold", None)
+                if hold is not None:
+                    result = hold(result)
+                else:
+                    result.skipped[stage.name] = f"under load: runs on every {stride} frames"
+                continue
             result = self.run_stage(stage, result)
         return result
 
@@ -235,12 +252,15 @@ class PipelineWorker:
     """Runs a pipeline on a background thread fed by a reader thread through a bounded queue.
 
     ``on_result`` and ``on_finished`` are called on the worker thread; a GUI forwards them as signals.
-    For live sources the queue keeps only the newest frames (stale ones are dropped and counted).
+    For live sources the queue keeps only the newest frames (stale ones are dropped and counted), and with
+    ``adaptive`` (default: live sources) a QualityGovernor runs costly stages on fewer frames when frames take
+    longer than the source's frame interval (``stats.quality`` says what is in force).
     """
 
     def __init__(self, source: FrameSource, pipeline: Pipeline, on_result: Callable[[FrameResult], None],
                  on_finished: Callable[[RunStats], None] | None = None, queue_size: int = 4,
-                 max_frames: int | None = None, pace_speed: float | None = None, drop_stale: bool | None = None):
+                 max_frames: int | None = None, pace_speed: float | None = None, drop_stale: bool | None = None,
+                 adaptive: bool | None = None):
         self.source = source
         self.pipeline = pipeline
         self.on_result = on_result
@@ -248,6 +268,8 @@ class PipelineWorker:
         self.max_frames = max_frames
         self.pace_speed = pace_speed
         self.drop_stale = source.info.live if drop_stale is None else drop_stale
+        adaptive = source.info.live if adaptive is None else adaptive
+        self.governor = QualityGovernor(1000.0 / (source.info.fps or 30.0)) if adaptive else None
         self.stats = RunStats()
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
         self._stop = threading.Event()
@@ -321,6 +343,15 @@ class PipelineWorker:
                     if self._stop.is_set():
                         break
 
+    def _process(self, packet: FramePacket) -> FrameResult:
+        """One frame, at the quality the governor allows."""
+        if self.governor is None:
+            return self.pipeline.process(packet)
+        result = self.pipeline.process(packet, self.governor.current.strides)
+        self.governor.observe(sum(result.timings_ms.values()))
+        self.stats.quality, self.stats.quality_changes = self.governor.current.description, self.governor.changes
+        return result
+
     def _work_loop(self) -> None:
         index = -1
         try:
@@ -332,7 +363,7 @@ class PipelineWorker:
                 if item is _END:
                     break
                 index = item.index
-                result = self.pipeline.process(item)
+                result = self._process(item)
                 self.stats.record(result)
                 self.on_result(result)
         except PipelineStopped as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perception.segmentation.base import Segmenter
+from perception.segmentation.base import Segmentation, Segmenter
 from perception.types import FrameResult
 
 
@@ -15,10 +15,21 @@ class SegmentStage:
     def __init__(self, segmenter: Segmenter, feeds_tracker: bool = True):
         self.segmenter = segmenter
         self.feeds_tracker = feeds_tracker
+        self._last: Segmentation | None = None
 
     def process(self, result: FrameResult) -> FrameResult:
         """Segment the frame."""
         seg = self.segmenter.segment(result.packet)
+        self._last = seg
+        return self._fill(result, seg)
+
+    def hold(self, result: FrameResult) -> FrameResult:
+        """Repeat the last frame's segments without segmenting (adaptive quality under load)."""
+        h, w = result.packet.image.shape[:2]
+        seg = self._last if self._last is not None and self._last.labels.shape == (h, w) else Segmentation.empty(h, w)
+        return self._fill(result, seg)
+
+    def _fill(self, result: FrameResult, seg: Segmentation) -> FrameResult:
         result.segments = seg.detections
         if self.feeds_tracker:
             result.detections = seg.detections
@@ -28,7 +39,8 @@ class SegmentStage:
         return result
 
     def reset(self) -> None:
-        """Forward to the segmenter when it keeps state."""
+        """Forget the last segments; forward to the segmenter when it keeps state."""
+        self._last = None
         reset = getattr(self.segmenter, "reset", None)
         if reset is not None:
             reset()
