@@ -93,7 +93,7 @@ def _chunks(sock: socket.socket, resp: http.client.HTTPResponse, deadline: float
             cap_is_error: bool = True) -> Iterator[bytes]:
     """The response body as it arrives; every read is bounded by the overall deadline, the total by ``cap``."""
     total = 0
-    while total < cap:
+    while total <= cap:
         left = deadline - time.monotonic()
         if left <= 0:
             raise socket.timeout()
