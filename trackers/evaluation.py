@@ -49,15 +49,27 @@ def _track_file(tracks_path: Path, seq: str, single: bool) -> Path:
 
 
 def _length(gt_file: Path, gt: MotTable, tracks: MotTable) -> int:
-    """seqLength from the sequence's seqinfo.ini when there is one, else the last frame seen."""
+    """The sequence length TrackEval needs: seqLength from seqinfo.ini, but never past the last frame with a box
+    (empty trailing frames change no metric, and a seqLength of billions would take TrackEval forever)."""
+    last = max([int(t.frames.max()) for t in (gt, tracks) if len(t)], default=1)
     ini = gt_file.parent.parent / "seqinfo.ini"
     if gt_file.parent.name == "gt" and ini.is_file():
-        cfg = configparser.ConfigParser()
-        cfg.read(ini)
-        with contextlib.suppress(KeyError, ValueError):
-            return int(cfg["Sequence"]["seqLength"])
-    last = [int(t.frames.max()) for t in (gt, tracks) if len(t)]
-    return max(last, default=1)
+        cfg = configparser.ConfigParser(interpolation=None)
+        with contextlib.suppress(configparser.Error, UnicodeDecodeError, OSError, KeyError, ValueError):
+            cfg.read(ini, encoding="utf-8")
+            return max(1, min(int(cfg["Sequence"]["seqLength"]), last))
+    return last
+
+
+def _trackeval():
+    """The trackeval module, imported quietly; InputError saying how to install it when it is missing."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # trackeval prints about optional extras on import
+            import trackeval
+    except ImportError:
+        raise InputError("evaluation needs TrackEval: pip install trackeval "
+                         "(or git+https://github.com/JonathonLuiten/TrackEval)") from None
+    return trackeval
 
 
 def _metrics(res: dict) -> dict[str, float]:
@@ -70,9 +82,7 @@ def _metrics(res: dict) -> dict[str, float]:
 def evaluate_mot(gt_path: str | os.PathLike[str], tracks_path: str | os.PathLike[str]) -> dict:
     """``{"sequences": {name: metrics}, "combined": metrics, "warnings": [...]}``; metrics as in METRICS
     (HOTA, DetA, AssA, MOTA, IDF1 as fractions in [0, 1]; IDsw a count)."""
-    with contextlib.redirect_stdout(io.StringIO()):  # trackeval prints about optional extras on import
-        import trackeval
-
+    trackeval = _trackeval()
     gt_path, tracks_path = Path(gt_path), Path(tracks_path)
     if not tracks_path.exists():
         raise InputError(f"tracks not found: {tracks_path}")
@@ -106,7 +116,10 @@ def evaluate_mot(gt_path: str | os.PathLike[str], tracks_path: str | os.PathLike
                 dataset = trackeval.datasets.MotChallenge2DBox(data_cfg)
                 out, _ = evaluator.evaluate([dataset], metrics)
             except trackeval.utils.TrackEvalException as exc:
-                raise InputError(f"TrackEval could not score these files: {exc}") from exc
+                raise InputError(f"TrackEval could not score these files: {' '.join(str(exc).split())}") from None
+            except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError) as exc:
+                raise InputError(f"TrackEval failed on these files ({type(exc).__name__}: "
+                                 f"{' '.join(str(exc).split())[:200]})") from None
     res = out["MotChallenge2DBox"]["tracker"]
     per_seq = {seq: _metrics(res[seq]["pedestrian"]) for seq in seqs}
     return {"sequences": per_seq, "combined": _metrics(res["COMBINED_SEQ"]["pedestrian"]), "warnings": warnings}
@@ -118,8 +131,7 @@ def evaluate_points(gt: list[tuple[np.ndarray, np.ndarray]], tracks: list[tuple[
 
     TrackEval's HOTA/CLEAR/Identity run on the similarity ``1 - d / (2 max_distance)``, so a match at
     the CLEAR threshold 0.5 means a centre within ``max_distance`` metres."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        import trackeval
+    trackeval = _trackeval()
     if len(gt) != len(tracks):
         raise InputError(f"ground truth has {len(gt)} frames but tracks have {len(tracks)}")
 
