@@ -42,6 +42,8 @@ def _read_list(path: Path, within: tuple[str, ...]) -> list[str]:
 
 def _expand(item: str, base: Path, within: tuple[str, ...] = ()) -> list[str]:
     """One ``--inputs`` item (or list-file line) as recording specs."""
+    if not item.strip():
+        raise InputError("an empty recording path was given")
     if glob.has_magic(item):
         pattern = item if Path(item).expanduser().is_absolute() else str(base / item)
         matches = sorted(glob.glob(str(Path(pattern).expanduser()), recursive=True))
@@ -55,8 +57,10 @@ def _expand(item: str, base: Path, within: tuple[str, ...] = ()) -> list[str]:
         raise InputError(f"input {item[:60]!r} contains a NUL character")
     if path.is_file() and path.suffix.lower() in LIST_SUFFIXES:
         return _read_list(path, within)
-    if path.exists() or ":" not in item:
+    if path.exists():
         return [os.path.abspath(path)]
+    if ":" not in item:
+        raise InputError(f"recording not found: {path}")
     return [item]  # a non-path spec such as synthetic:NAME
 
 
