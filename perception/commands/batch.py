@@ -90,11 +90,11 @@ def print_batch_summary(summary: BatchSummary) -> dict:
 
 def batch_command(args: argparse.Namespace) -> int:
     """Run the batch; exit 0 when every recording is done or skipped, 1 when any failed."""
-    inputs = resolve_inputs(args.inputs)
-    check_outputs({"--summary-json": args.summary_json}, inputs=inputs, overwrite=args.overwrite)
     if args.engine == "local" and (args.ray_address or args.gpus_per_task or args.cpus_per_task != 1.0):
         raise InputError("--ray-address, --cpus-per-task and --gpus-per-task need --engine ray")
     _check_tracker(args.tracker)
+    inputs = resolve_inputs(args.inputs)
+    check_outputs({"--summary-json": args.summary_json}, inputs=inputs, overwrite=args.overwrite)
     if args.sam_checkpoint:  # workers may run in other folders or on other nodes
         args.sam_checkpoint = os.path.abspath(args.sam_checkpoint)
     config = BatchConfig(inputs=inputs, out_dir=args.out, options=options_from_args(args),

@@ -99,7 +99,7 @@ def load_intrinsics_file(path: Path) -> Pinhole:
     if not (np.isfinite([fx, fy, cx, cy]).all() and MIN_FOCAL <= fx <= MAX_FOCAL and MIN_FOCAL <= fy <= MAX_FOCAL
             and abs(cx) <= MAX_FOCAL and abs(cy) <= MAX_FOCAL):
         raise InputError(f"intrinsics file {path}: need finite {MIN_FOCAL:g} <= fx, fy <= {MAX_FOCAL:g} pixels and a "
-                         f"principal point within {MAX_FOCAL:g} pixels, got fx={fx:g}, fy={fy:g}, cx={cx:g}, cy={cy:g}")
+                         f"principal point within {MAX_FOCAL:g} pixels, got fx={fx}, fy={fy}, cx={cx}, cy={cy}")
     return fx, fy, cx, cy
 
 
