@@ -6,24 +6,33 @@ and per-stage milliseconds; the last line says whether RSS grew more than 5% aft
 
     .venv/bin/python bench/soak.py                      # 100,000 frames at 160x120
     .venv/bin/python bench/soak.py --frames 3000        # a short check
+    .venv/bin/python bench/soak.py --video --frames 15000   # a long video file, tracker + JSON track export on
+
+The ``--video`` mode writes a long walkers video (new people keep entering: 300-frame scenes of changing seeds,
+MJPG in an .avi), runs it as ``run --export-tracks tracks.json`` would (RGB segmenter, graph tracker, memory,
+export with RLE masks), and reports the RSS slope after warm-up in MB per 1000 frames (goal < 1).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import cv2
+import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from perception.pipeline.factory import PipelineOptions, build_pipeline  # noqa: E402
 from perception.pipeline.runner import run_pipeline  # noqa: E402
+from perception.pipeline.session import SessionOutputs, run_session  # noqa: E402
 from perception.sources.base import FrameSource  # noqa: E402
 from perception.synthetic import open_synthetic  # noqa: E402
 from perception.types import FramePacket, FrameResult  # noqa: E402
@@ -99,6 +108,61 @@ def render_loop(spec: str, loop_frames: int, width: int, height: int) -> list[Fr
         return list(source)
 
 
+SCENE_FRAMES = 300
+MAX_MB_PER_1000 = 1.0
+
+
+def write_walkers_video(path: Path, frames: int, width: int, height: int) -> None:
+    """A ``frames``-long MJPG video of walkers scenes, a new seed every SCENE_FRAMES frames."""
+    from perception.synthetic.walkers import WalkersConfig, make_walkers, render_walkers
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (width, height))
+    written = 0
+    for seed in range(frames // SCENE_FRAMES + 1):
+        cfg = WalkersConfig(seed=seed, n_frames=SCENE_FRAMES, width=width, height=height)
+        walkers, pillars, background = make_walkers(cfg)
+        for k in range(min(SCENE_FRAMES, frames - written)):
+            writer.write(render_walkers(walkers, pillars, background, k)[0])
+            written += 1
+    writer.release()
+
+
+def mb_per_1000(samples: list[Sample], after: int) -> float:
+    """Least-squares RSS slope over the samples after frame ``after``, in MB (10^6 bytes) per 1000 frames."""
+    pts = np.array([(s.frame, s.rss_mib * 2**20 / 1e6) for s in samples if s.frame >= after])
+    if len(pts) < 2:
+        return float("nan")
+    return float(np.polyfit(pts[:, 0], pts[:, 1], 1)[0] * 1000)
+
+
+def video_soak(args: argparse.Namespace, every: int, warmup: int) -> int:
+    """The long-video mode: one session with the tracker and a JSON track export; RSS slope after warm-up."""
+    with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
+        video = Path(tmp) / "walkers.avi"
+        t0 = time.perf_counter()
+        write_walkers_video(video, args.frames, args.width, args.height)
+        print(f"wrote a {args.frames}-frame {args.width}x{args.height} walkers video "
+              f"({video.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s", flush=True)
+        options = PipelineOptions(segmenter="rgb", tracker="graph", map3d=False, memory=True)
+        outputs = SessionOutputs(tracks=Path(tmp) / "tracks.json")
+        monitor = Monitor(every)
+        start = monitor.sample(0)
+        session = run_session(str(video), options, outputs, on_result=monitor)
+        export_mb = (Path(tmp) / "tracks.json").stat().st_size / 1e6
+    summary = session.summary()
+    slope = mb_per_1000(monitor.samples, warmup)
+    end = monitor.samples[-1]
+    base = next((s for s in monitor.samples if s.frame >= warmup), end)
+    print(f"frames {summary['frames']}  wall {summary['wall_s']:.1f} s  fps {summary['fps']:.1f}  "
+          f"track rows {summary['track_rows']}  export {export_mb:.1f} MB")
+    print(f"start: rss {start.rss_mib:.1f} MiB; after warm-up (frame {base.frame}) {base.rss_mib:.1f} MiB; "
+          f"end (frame {end.frame}) {end.rss_mib:.1f} MiB")
+    ok = slope < MAX_MB_PER_1000
+    print(f"RSS slope after warm-up: {slope:.3f} MB per 1000 frames "
+          f"({'within' if ok else 'ABOVE'} the {MAX_MB_PER_1000:g} MB goal)")
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the soak and print the verdict; exit 1 if RSS, descriptors or threads grew after warm-up."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -109,10 +173,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--height", type=int, default=120)
     p.add_argument("--every", type=int, help="frames between resource lines (default frames/25)")
     p.add_argument("--warmup", type=int, help="frames before the baseline is taken (default 10%% of --frames)")
+    p.add_argument("--video", action="store_true",
+                   help="long walkers video with the tracker and a JSON track export (default size 320x240)")
     args = p.parse_args(argv)
     every = args.every or max(100, args.frames // 25)
     warmup = args.warmup if args.warmup is not None else max(every, args.frames // 10)
     warmup = max(every, (warmup // every) * every)  # the baseline is a sampled frame
+    if args.video:
+        if "--width" not in (argv or sys.argv):
+            args.width, args.height = 320, 240
+        return video_soak(args, every, warmup)
 
     t0 = time.perf_counter()
     frames = render_loop(args.scene, args.loop_frames, args.width, args.height)

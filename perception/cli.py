@@ -7,15 +7,23 @@ import importlib
 import logging
 import sys
 
+from perception.io.safe_text import one_line
 from perception.pipeline.runner import PipelineStopped
 from perception.types import InputError
 
 COMMAND_MODULES = ["run", "track", "batch", "evaluate", "eval3d"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose usage errors are InputError (one `error:` line, exit 2), subcommands included."""
+
+    def error(self, message: str):
+        raise InputError(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every command registered."""
-    parser = argparse.ArgumentParser(prog="perception-studio",
+    parser = _Parser(prog="perception-studio",
                                      description="Online perception studio: segmentation, 3D mapping, tracking, memory.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -25,10 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; bad input prints one line and returns 2, Ctrl-C returns 130."""
+    """Run one command; bad input prints one line and returns 2, a runtime failure 1, Ctrl-C 130."""
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except InputError as exc:
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
@@ -37,10 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except PipelineStopped as exc:
-        print(f"error: {exc} (stopped by --on-error stop; outputs so far were written)", file=sys.stderr)
+        print(f"error: {one_line(str(exc))} (stopped by --on-error stop; outputs so far were written)", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the machine, not the input: disk full, permissions changed mid-run, ...
+        if args.verbose:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {one_line((exc.strerror or str(exc)) + where)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -48,5 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: one line by default, the traceback with -v
         if args.verbose:
             raise
-        print(f"error: internal error ({type(exc).__name__}: {exc}); run with -v for the traceback", file=sys.stderr)
+        print(f"error: internal error ({type(exc).__name__}: {one_line(str(exc))}); run with -v for the traceback",
+              file=sys.stderr)
         return 1

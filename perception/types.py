@@ -66,6 +66,7 @@ def validate_pose(pose: np.ndarray, what: str = "pose") -> np.ndarray:
     _check(np.allclose(pose[3], [0, 0, 0, 1], atol=1e-6), f"{what} last row must be [0 0 0 1], got {pose[3].tolist()}")
     r = pose[:3, :3]
     _check(np.allclose(r @ r.T, np.eye(3), atol=1e-2), f"{what} rotation is not orthonormal")
+    _check(np.linalg.det(r) > 0, f"{what} rotation is a reflection (determinant {np.linalg.det(r):.3f}, must be +1)")
     return pose
 
 

@@ -62,15 +62,16 @@ def _track_file(tracks_path: Path, seq: str, single: bool) -> Path:
 
 
 def _length(gt_file: Path, gt: MotTable, tracks: MotTable) -> int:
-    """seqLength from the sequence's seqinfo.ini when there is one, else the last frame seen."""
+    """The sequence length TrackEval needs: seqLength from seqinfo.ini, but never past the last frame with a box
+    (empty trailing frames change no metric, and a seqLength of billions would take TrackEval forever)."""
+    last = max([int(t.frames.max()) for t in (gt, tracks) if len(t)], default=1)
     ini = gt_file.parent.parent / "seqinfo.ini"
     if gt_file.parent.name == "gt" and ini.is_file():
-        cfg = configparser.ConfigParser()
-        cfg.read(ini)
-        with contextlib.suppress(KeyError, ValueError):
-            return int(cfg["Sequence"]["seqLength"])
-    last = [int(t.frames.max()) for t in (gt, tracks) if len(t)]
-    return max(last, default=1)
+        cfg = configparser.ConfigParser(interpolation=None)
+        with contextlib.suppress(configparser.Error, UnicodeDecodeError, OSError, KeyError, ValueError):
+            cfg.read(ini, encoding="utf-8")
+            return max(1, min(int(cfg["Sequence"]["seqLength"]), last))
+    return last
 
 
 def _metrics(res: dict) -> dict[str, float]:
@@ -117,7 +118,10 @@ def evaluate_mot(gt_path: str | os.PathLike[str], tracks_path: str | os.PathLike
                 dataset = trackeval.datasets.MotChallenge2DBox(data_cfg)
                 out, _ = evaluator.evaluate([dataset], metrics)
             except trackeval.utils.TrackEvalException as exc:
-                raise InputError(f"TrackEval could not score these files: {exc}") from exc
+                raise InputError(f"TrackEval could not score these files: {' '.join(str(exc).split())}") from None
+            except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError) as exc:
+                raise InputError(f"TrackEval failed on these files ({type(exc).__name__}: "
+                                 f"{' '.join(str(exc).split())[:200]})") from None
     res = out["MotChallenge2DBox"]["tracker"]
     per_seq = {seq: _metrics(res[seq]["pedestrian"]) for seq in seqs}
     return {"sequences": per_seq, "combined": _metrics(res["COMBINED_SEQ"]["pedestrian"]), "warnings": warnings}

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from perception.batch.lifetime import die_with
 from perception.batch.task import RecordingTask, failed_record, run_task
 from perception.types import InputError
 
@@ -38,9 +39,10 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
-def _ignore_interrupts() -> None:
-    """Pool initializer: an idle worker ignores Ctrl-C (the driver shuts the pool down)."""
+def _init_worker(driver_pid: int) -> None:
+    """Pool initializer: an idle worker ignores Ctrl-C (the driver shuts the pool down) and ends with the driver."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with(driver_pid)
 
 
 def _run_interruptibly(task: RecordingTask) -> dict:
@@ -62,7 +64,8 @@ def run_local(tasks: Sequence[RecordingTask], workers: int | None = None) -> Ite
     queue: deque[RecordingTask] = deque(tasks)
     suspects: deque[RecordingTask] = deque()
     while queue or suspects:
-        pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_ignore_interrupts)
+        pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_init_worker,
+                                   initargs=(os.getpid(),))
         running: dict[Future, RecordingTask] = {}
         broken = False
         try:

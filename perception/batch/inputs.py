@@ -10,24 +10,40 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from perception.batch.manifest import RESERVED_NAMES
 from perception.types import InputError
 
 LIST_SUFFIXES = (".txt", ".lst", ".list")
+MAX_LIST_DEPTH = 16
+MAX_KEY_CHARS = 100  # folder names stay far below the 255-byte limit of file systems
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _read_list(path: Path) -> list[str]:
+def _read_list(path: Path, within: tuple[str, ...]) -> list[str]:
     """Non-blank, non-comment lines of a list file; relative paths are taken from the file's folder."""
+    real = os.path.realpath(path)
+    if real in within:
+        raise InputError(f"list file {path} includes itself (through {' -> '.join(within[-3:])})")
+    if len(within) >= MAX_LIST_DEPTH:
+        raise InputError(f"list file {path}: lists nested more than {MAX_LIST_DEPTH} deep")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"list file {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"cannot read list file {path}: {exc.strerror}") from None
     specs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
-            specs.extend(_expand(line, path.parent))
+            specs.extend(_expand(line, path.parent, (*within, real)))
     return specs
 
 
-def _expand(item: str, base: Path) -> list[str]:
+def _expand(item: str, base: Path, within: tuple[str, ...] = ()) -> list[str]:
     """One ``--inputs`` item (or list-file line) as recording specs."""
+    if not item.strip():
+        raise InputError("an empty recording path was given")
     if glob.has_magic(item):
         pattern = item if Path(item).expanduser().is_absolute() else str(base / item)
         matches = sorted(glob.glob(str(Path(pattern).expanduser()), recursive=True))
@@ -37,10 +53,14 @@ def _expand(item: str, base: Path) -> list[str]:
     path = Path(item).expanduser()
     if not path.is_absolute():
         path = base / path
+    if "\0" in item:
+        raise InputError(f"input {item[:60]!r} contains a NUL character")
     if path.is_file() and path.suffix.lower() in LIST_SUFFIXES:
-        return _read_list(path)
-    if path.exists() or ":" not in item:
+        return _read_list(path, within)
+    if path.exists():
         return [os.path.abspath(path)]
+    if ":" not in item:
+        raise InputError(f"recording not found: {path}")
     return [item]  # a non-path spec such as synthetic:NAME
 
 
@@ -59,8 +79,10 @@ def resolve_inputs(items: Sequence[str], base: str | Path = ".") -> list[str]:
 
 
 def _stem(spec: str) -> str:
+    """A safe folder name from a spec: its stem, at most MAX_KEY_CHARS, never one of the batch's own file names."""
     name = Path(spec).stem if Path(spec).suffix else Path(spec).name
-    return _UNSAFE.sub("_", name).strip("._") or "recording"
+    name = _UNSAFE.sub("_", name).strip("._")[:MAX_KEY_CHARS].strip("._") or "recording"
+    return f"{name}-recording" if name.lower() in RESERVED_NAMES else name
 
 
 def recording_keys(specs: Sequence[str]) -> dict[str, str]:

@@ -7,11 +7,13 @@ counts as complete only when that list checks out; anything else is redone from 
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 from pathlib import Path
 
 from perception.pipeline.session import SessionOutputs
+from perception.types import InputError
 
 SUMMARY_NAME = "summary.json"
 TRACK_EXTENSIONS = {"mot": "txt", "json": "json", "csv": "csv"}
@@ -65,15 +67,31 @@ def is_complete(folder: Path, spec: str, fingerprint: str) -> dict | None:
     return summary
 
 
-def clear(folder: Path) -> None:
-    """Remove a recording's files (summary first, so the folder never looks complete), then the folder if empty."""
+OUTPUT_NAMES = frozenset({*(f"tracks.{ext}" for ext in TRACK_EXTENSIONS.values()), *MAP_FILES.values()})
+
+
+def owned_files(folder: Path, tracks_format: str) -> list[str]:
+    """The names batch may remove in ``folder``: what its summary lists plus what this run writes, and only
+    names batch itself ever writes (a crafted summary cannot point anywhere else)."""
+    listed = set((read_summary(folder) or {}).get("files") or {})
+    ours = {f"tracks.{TRACK_EXTENSIONS[tracks_format]}", *MAP_FILES.values()}
+    return sorted((listed | ours) & OUTPUT_NAMES)
+
+
+def clear(folder: Path, tracks_format: str) -> None:
+    """Remove the batch's own files from a recording folder (summary first, so it never looks complete), any
+    temporary files their interrupted writes left, then the folder if it is empty. Nothing else is touched."""
+    if folder.is_symlink():
+        raise InputError(f"{folder} is a link; batch writes only into folders it made itself")
     if not folder.is_dir():
         return
+    names = owned_files(folder, tracks_format)
     with contextlib.suppress(FileNotFoundError):
         (folder / SUMMARY_NAME).unlink()
-    for p in folder.iterdir():
-        if p.is_file():
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
+    for name in (*names, SUMMARY_NAME):
+        for p in (folder / name, *folder.glob(f".{glob.escape(name)}.*.part")):
+            if p.is_symlink() or p.is_file():  # a link is removed itself, never its target
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
     with contextlib.suppress(OSError):
         folder.rmdir()

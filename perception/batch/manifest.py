@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 
 MANIFEST_NAME = "manifest.jsonl"
+LOCK_NAME = ".batch.lock"
+RESERVED_NAMES = (MANIFEST_NAME, LOCK_NAME)  # the batch's own files: never a recording's folder name
 STATUSES = ("done", "failed", "skipped")
 
 

@@ -16,12 +16,12 @@ from pathlib import Path
 from perception.batch import layout
 from perception.batch.engines import ENGINES, available_cores, run_local, run_ray
 from perception.batch.inputs import recording_keys
-from perception.batch.manifest import Manifest
+from perception.batch.manifest import LOCK_NAME, Manifest
 from perception.batch.task import RecordingTask, now_iso
+from perception.io.paths import is_within
 from perception.pipeline.factory import PipelineOptions
 from perception.types import InputError
 
-LOCK_NAME = ".batch.lock"
 SLOWEST_SHOWN = 3
 
 
@@ -93,7 +93,10 @@ class BatchSummary:
 @contextlib.contextmanager
 def _exclusive(folder: Path) -> Iterator[None]:
     """Hold the folder's batch lock (released by the OS even if this process is killed)."""
-    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise InputError(f"cannot write to the output folder {folder}: {exc.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -102,6 +105,17 @@ def _exclusive(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def check_out_dir(out: Path, inputs: Sequence[str]) -> None:
+    """Refuse an output folder that is, contains or lies inside a recording: batch never writes among its inputs."""
+    for spec in inputs:
+        if not os.path.exists(spec):
+            continue  # synthetic:NAME and other non-path specs
+        if is_within(spec, out):
+            raise InputError(f"--out {out} contains the input {spec}; choose an output folder outside the recordings")
+        if os.path.isdir(spec) and is_within(out, spec):
+            raise InputError(f"--out {out} lies inside the input folder {spec}; choose a folder outside it")
 
 
 def _skipped_record(task: RecordingTask, summary: dict) -> dict:
@@ -124,12 +138,15 @@ def run_batch(config: BatchConfig, on_plan: Callable[[int, int], None] | None = 
     if config.workers is not None and config.workers < 1:
         raise InputError(f"--workers must be at least 1, got {config.workers}")
     out = Path(config.out_dir)
+    check_out_dir(out, config.inputs)
     if out.exists() and not out.is_dir():
         raise InputError(f"cannot write the batch to {out}: it is a file")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the output folder {out}: {exc.strerror}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write to the output folder {out}: permission denied")
     summary, run_id, t0 = BatchSummary(), now_iso(), time.perf_counter()
     with _exclusive(out):
         manifest = Manifest(out)

@@ -5,6 +5,7 @@ The worker writes only into the recording's own folder; the driver alone appends
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -82,7 +83,7 @@ def error_message(exc: BaseException) -> str:
 def failed_record(task: RecordingTask, error: str, **extra) -> dict:
     """The manifest record of a recording that produced nothing."""
     return {"input": task.spec, "key": task.key, "status": "failed", "outputs": [], "frames": 0,
-            "error": error, **extra}
+            "error": error, "timings": {}, **extra}
 
 
 def run_task(task: RecordingTask) -> dict:
@@ -92,7 +93,7 @@ def run_task(task: RecordingTask) -> dict:
     if task.threads is not None:
         limit_threads(task.threads)
     try:
-        layout.clear(folder)
+        layout.clear(folder, task.tracks_format)
         folder.mkdir(parents=True, exist_ok=True)
         outputs = layout.session_outputs(folder, task.tracks_format)
 
@@ -112,12 +113,14 @@ def run_task(task: RecordingTask) -> dict:
                   "frames": summary["frames"], "stage_errors": summary["errors"], "error": None,
                   "timings": {"pipeline_s": summary["wall_s"], "fps": summary["fps"], "stages": summary["stages"]}}
     except Exception as exc:
-        layout.clear(folder)
+        with contextlib.suppress(Exception):
+            layout.clear(folder, task.tracks_format)
         record = failed_record(task, error_message(exc))
         if not isinstance(exc, InputError):
             record["traceback"] = traceback.format_exc(limit=-4)
     except BaseException:
-        layout.clear(folder)
+        with contextlib.suppress(Exception):
+            layout.clear(folder, task.tracks_format)
         raise
     record.setdefault("timings", {})["task_s"] = round(time.perf_counter() - t0, 3)
     record.update(worker=worker_name(), started=started, finished=now_iso())

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Mapping
 
 from tqdm import tqdm
 
-from perception.io.atomic import atomic_write_text, check_export_path
+from perception.io.atomic import atomic_write_text
+from perception.io.paths import check_output_paths
+from perception.io.safe_text import one_line
 from perception.pipeline.factory import PipelineOptions
 from perception.types import FrameResult, InputError, SourceInfo
 
@@ -91,11 +94,11 @@ def print_summary(summary: dict) -> dict:
     for name, s in summary["stages"].items():
         print(f"  {name:<12} mean {s['mean_ms']:8.2f} ms   p95 {s['p95_ms']:8.2f} ms")
     if summary["errors"]:
-        print(f"stage errors: {summary['errors']} (first: {summary['first_errors'][0]})")
+        print(f"stage errors: {summary['errors']} (first: {one_line(summary['first_errors'][0])})")
     if summary.get("source_error"):
-        print(f"source stopped: {summary['source_error']}")
+        print(f"source stopped: {one_line(summary['source_error'])}")
     if summary.get("worker_error"):
-        print(f"worker stopped: {summary['worker_error']}")
+        print(f"worker stopped: {one_line(summary['worker_error'])}")
     return summary
 
 
@@ -105,8 +108,7 @@ def write_summary_json(path: str | None, summary: dict) -> None:
         atomic_write_text(path, json.dumps(summary, indent=2) + "\n")
 
 
-def check_outputs(*paths: str | None, overwrite: bool = True) -> None:
-    """Fail fast, before any work, on output paths that cannot be written."""
-    for p in paths:
-        if p:
-            check_export_path(p, overwrite=overwrite)
+def check_outputs(outputs: Mapping[str, str | None], inputs: Iterable[str | None] = (), overwrite: bool = False) -> None:
+    """Fail fast, before any work, on the command's outputs (flag -> path) taken together: unwritable, existing
+    without --overwrite, two flags on one file, or an output that is one of ``inputs``."""
+    check_output_paths(outputs, inputs, overwrite)

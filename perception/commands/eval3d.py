@@ -9,8 +9,11 @@ import re
 from pathlib import Path
 
 from perception.commands.common import check_outputs
+from perception.commands.validate import float_in, frame_count, int_in
 from perception.io.atomic import atomic_write_text
 from perception.types import InputError
+
+MAX_RENDER_FRAMES = 2000  # a synthetic scene is rendered whole into the cache before evaluation
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,13 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scene", required=True,
                    help="synthetic:SEED (rendered once into the cache) or an RGB-D folder with instance/N.png")
     p.add_argument("--segmenter", default="geometric", help="segmenter name (geometric, rgb, sam)")
-    p.add_argument("--frames", type=int, default=60, help="frames to render for synthetic:SEED (default 60)")
+    p.add_argument("--frames", type=int_in(1, MAX_RENDER_FRAMES), default=60,
+                   help=f"frames to render for synthetic:SEED (default 60, at most {MAX_RENDER_FRAMES})")
     p.add_argument("--heavy-occlusion", action="store_true", help="synthetic scene with pillars and more clutter")
     p.add_argument("--static", action="store_true", help="synthetic scene without moving objects")
     p.add_argument("--odometry", action="store_true", help="estimate camera poses instead of using the given ones")
-    p.add_argument("--voxel", type=float, default=0.025, help="map voxel size in metres (default 0.025)")
-    p.add_argument("--max-frames", type=int, metavar="N", help="evaluate only the first N frames")
+    p.add_argument("--voxel", type=float_in(0.002, 1.0), default=0.025, help="map voxel size in metres (default 0.025)")
+    p.add_argument("--max-frames", type=frame_count, metavar="N", help="evaluate only the first N frames")
     p.add_argument("--summary-json", metavar="PATH", help="write the metrics (ap25, ap50, ...) as JSON")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing summary file")
     p.set_defaults(handler=eval3d_command)
 
 
@@ -40,8 +45,8 @@ def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool) ->
     from perception.segmentation.sam.checkpoints import cache_dir
     from perception.synthetic.rgbd_scene import generate_rgbd_scene
 
-    if frames < 1:
-        raise InputError(f"--frames must be at least 1, got {frames}")
+    if not 1 <= frames <= MAX_RENDER_FRAMES:
+        raise InputError(f"--frames must be from 1 to {MAX_RENDER_FRAMES}, got {frames}")
     seed = int(m.group(1))
     name = f"room-seed{seed}-n{frames}{'-occluded' if heavy_occlusion else ''}{'-static' if static else ''}"
     folder = cache_dir().parent / "synthetic" / name
@@ -58,9 +63,7 @@ def eval3d_command(args: argparse.Namespace) -> int:
     from perception.map3d.evaluate import evaluate_rgbd_folder
     from perception.segmentation import build_segmenter
 
-    check_outputs(args.summary_json)
-    if args.voxel <= 0:
-        raise InputError(f"--voxel must be positive, got {args.voxel}")
+    check_outputs({"--summary-json": args.summary_json}, inputs=[args.scene], overwrite=args.overwrite)
     folder = scene_folder(args.scene, args.frames, args.heavy_occlusion, args.static)
     segmenter = build_segmenter(args.segmenter, keyframe_every=0)
     if segmenter is None:

@@ -7,6 +7,7 @@ import json
 
 from perception.commands.common import check_outputs
 from perception.io.atomic import atomic_write_text
+from perception.io.safe_text import one_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _row(name: str, m: dict) -> str:
-    return (f"{name:<24} {100 * m['HOTA']:6.2f} {100 * m['DetA']:6.2f} {100 * m['AssA']:6.2f} "
+    return (f"{one_line(name):<24} {100 * m['HOTA']:6.2f} {100 * m['DetA']:6.2f} {100 * m['AssA']:6.2f} "
             f"{100 * m['MOTA']:6.2f} {100 * m['IDF1']:6.2f} {m['IDsw']:5d}")
 
 
@@ -30,10 +31,10 @@ def evaluate_command(args: argparse.Namespace) -> int:
     """Print a per-sequence and combined table; write JSON when asked."""
     from trackers.evaluation import evaluate_mot
 
-    check_outputs(args.summary_json, overwrite=args.overwrite)
+    check_outputs({"--summary-json": args.summary_json}, inputs=[args.gt, args.tracks], overwrite=args.overwrite)
     res = evaluate_mot(args.gt, args.tracks)
     for w in res["warnings"]:
-        print(f"warning: {w}")
+        print(f"warning: {one_line(w)}")
     print(f"{'sequence':<24} {'HOTA':>6} {'DetA':>6} {'AssA':>6} {'MOTA':>6} {'IDF1':>6} {'IDsw':>5}")
     for seq, m in res["sequences"].items():
         print(_row(seq, m))

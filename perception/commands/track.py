@@ -8,7 +8,8 @@ from pathlib import Path
 
 from perception.commands.common import ProgressBar, add_summary_json, check_outputs, print_summary, write_summary_json
 from perception.io.exports import TRACK_FORMATS, TrackRecorder, format_for
-from perception.io.mot import read_mot
+from perception.io.mot import MotTable, read_mot
+from perception.io.safe_text import one_line
 from perception.pipeline.runner import Pipeline, run_pipeline
 from perception.public_detections import PublicDetectionsStage
 from perception.sources.base import FrameSource
@@ -19,6 +20,8 @@ from perception.types import FrameResult, InputError
 from trackers.stage import TrackerStage
 from trackers.registry import TRACKERS, build_tracker
 from trackers.scores import normalise_scores
+
+MAX_BLANK_SIDE = 16384  # larger blank frames would take gigabytes each
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,14 +39,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=track_command)
 
 
-def _frames(seq: Path, video: str | None) -> FrameSource:
-    """Frames from --video, else img1/, else blank frames of the sequence's size (boxes-only tracking)."""
+def _frames(seq: Path, video: str | None, table: MotTable) -> FrameSource:
+    """Frames from --video, else img1/, else blank frames of the sequence's size up to the last detection
+    (boxes-only tracking: frames past it could hold no track, whatever seqLength says)."""
     info = read_seqinfo(seq)
     if video:
         return VideoFileSource(video)
     if info.img_dir.is_dir():
         return ImageFolderSource(seq)
-    return BlankSource(info.name, info.width, info.height, info.fps, info.length)
+    last = int(table.frames.max()) if len(table) else 0
+    if last == 0:
+        raise InputError(f"{seq} has no images and its detections are empty: nothing to track")
+    if max(info.width, info.height) > MAX_BLANK_SIDE:
+        raise InputError(f"{seq}/seqinfo.ini: image size {info.width}x{info.height} is implausible")
+    return BlankSource(info.name, info.width, info.height, info.fps, min(info.length, last))
 
 
 def track_command(args: argparse.Namespace) -> int:
@@ -52,13 +61,13 @@ def track_command(args: argparse.Namespace) -> int:
     if not seq.is_dir():
         raise InputError(f"MOT sequence folder not found: {seq}")
     format_for(args.out, args.format)
-    check_outputs(args.out, args.summary_json, overwrite=args.overwrite)
     det_path = Path(args.det) if args.det else seq / "det" / "det.txt"
+    check_outputs({"--out": args.out, "--summary-json": args.summary_json},
+                  inputs=[det_path, args.video, seq / "seqinfo.ini"], overwrite=args.overwrite)
     table = read_mot(det_path)
     for w in table.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    recorder = TrackRecorder()
-    with _frames(seq, args.video) as source:
+        print(f"warning: {one_line(w)}", file=sys.stderr)
+    with _frames(seq, args.video, table) as source, TrackRecorder(spool_dir=Path(args.out).parent) as recorder:
         tracker = build_tracker(args.tracker, fps=source.info.fps)
         pipeline = Pipeline([PublicDetectionsStage(table, normalise_scores(table.scores)), TrackerStage(tracker)])
         progress = ProgressBar(args.quiet)

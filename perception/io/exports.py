@@ -1,18 +1,20 @@
-"""Track exports: MOTChallenge txt, JSON (with RLE masks) and CSV, recorded frame by frame, written atomically."""
+"""Track exports: MOTChallenge txt, JSON (with RLE masks) and CSV, recorded frame by frame to disk, written atomically."""
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
-from dataclasses import dataclass
+import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
-from perception.io.atomic import atomic_write_text
-from perception.io.mot import write_mot
+from perception.io.atomic import atomic_open
+from perception.io.mot import format_mot_rows
 from perception.types import FrameResult, InputError
 
 TRACK_FORMATS = ("mot", "json", "csv")
@@ -53,70 +55,139 @@ def rle_decode(rle: dict) -> np.ndarray:
     return flat.reshape((h, w), order="F")
 
 
-@dataclass
-class _Rows:
-    frame: int
-    ids: np.ndarray
-    xyxy: np.ndarray
-    scores: np.ndarray
-    states: np.ndarray
-    masks: list[dict] | None
-
-
 class TrackRecorder:
-    """Accumulates each frame's tracks (masks kept as RLE) for export at any time."""
+    """Frame-keyed track rows for export: adding a frame again replaces its rows; memory stays flat.
 
-    def __init__(self) -> None:
-        self._rows: list[_Rows] = []
+    Rows go as one JSON line per frame to an anonymous temporary file (gone when closed, or when the
+    process dies); only a small index (frame, offset, length, rows) is kept in memory. With
+    ``keep=False`` only row counts are kept (no export asked). Thread-safe: one thread may add while
+    another writes an export.
+    """
+
+    def __init__(self, keep: bool = True, spool_dir: str | os.PathLike[str] | None = None):
+        self.keep = keep
+        self._spool_dir = spool_dir
+        self._spool: IO[bytes] | None = None
+        self._end = 0
+        self._index = np.zeros((0, 4), np.int64)  # frame, offset, length, rows: one line per add, latest wins
+        self._n = 0
+        self._rows = 0
+        self.skipped_rows = 0  # rows with non-finite boxes, never exported
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return sum(len(r.ids) for r in self._rows)
+        return self._rows
+
+    def __enter__(self) -> TrackRecorder:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the spooled rows."""
+        with self._lock:
+            if self._spool is not None:
+                self._spool.close()
+                self._spool = None
 
     def add(self, result: FrameResult) -> None:
         """Record the tracks of one frame (frame numbers are stored 1-based, as MOTChallenge)."""
         t = result.tracks
-        if len(t) == 0:
-            return
-        masks = None if t.masks is None else [rle_encode(m) for m in t.masks]
-        self._rows.append(_Rows(result.index + 1, t.ids.copy(), t.xyxy.copy(), t.scores.copy(), t.states.copy(), masks))
+        finite = np.isfinite(t.xyxy).all(axis=1) & np.isfinite(t.scores)
+        frame = result.index + 1
+        line = b""
+        if self.keep and finite.any():
+            keep = np.flatnonzero(finite)
+            row = {"frame": frame, "ids": t.ids[keep].tolist(), "xyxy": t.xyxy[keep].tolist(),
+                   "scores": t.scores[keep].tolist(), "states": t.states[keep].tolist()}
+            if t.masks is not None:
+                row["masks"] = [rle_encode(t.masks[k]) for k in keep]
+            line = json.dumps(row, separators=(",", ":")).encode() + b"\n"
+        with self._lock:
+            self.skipped_rows += int((~finite).sum())
+            self._replace(frame, int(finite.sum()))
+            if line:
+                spool = self._open_spool()
+                os.pwrite(spool.fileno(), line, self._end)
+                self._index[self._n - 1, 1:3] = (self._end, len(line))
+                self._end += len(line)
 
-    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if not self._rows:
-            return np.zeros(0, int), np.zeros(0, int), np.zeros((0, 4)), np.zeros(0)
-        frames = np.concatenate([np.full(len(r.ids), r.frame) for r in self._rows])
-        ids = np.concatenate([r.ids for r in self._rows])
-        xyxy = np.concatenate([r.xyxy for r in self._rows])
-        scores = np.concatenate([r.scores for r in self._rows])
-        xywh = np.column_stack([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]])
-        return frames, ids, xywh, scores
+    def _replace(self, frame: int, rows: int) -> None:
+        """Retire the frame's earlier rows and append its index line (under the lock)."""
+        earlier = np.flatnonzero(self._index[:self._n, 0] == frame) if self._n else ()
+        for k in earlier:
+            self._rows -= int(self._index[k, 3])
+            self._index[k, 3] = -1
+        if self._n == len(self._index):
+            self._index = np.resize(self._index, (max(1024, 2 * self._n), 4))
+        self._index[self._n] = (frame, -1, 0, rows)
+        self._n += 1
+        self._rows += rows
+
+    def _open_spool(self) -> IO[bytes]:
+        if self._spool is None:
+            self._spool = tempfile.TemporaryFile(prefix=".tracks-", dir=self._spool_dir)
+        return self._spool
+
+    def frames(self) -> Iterator[dict]:
+        """Each recorded frame's rows, in frame order: ``{"frame", "ids", "xyxy", "scores", "states", "masks"?}``."""
+        with self._lock:
+            live = self._index[:self._n][(self._index[:self._n, 3] > 0) & (self._index[:self._n, 1] >= 0)]
+            fd = None if self._spool is None else os.dup(self._spool.fileno())
+        if fd is None:
+            return
+        try:
+            for frame, offset, length, _ in live[np.argsort(live[:, 0], kind="stable")]:
+                yield json.loads(os.pread(fd, int(length), int(offset)))
+        finally:
+            os.close(fd)
+
+    def _box_rows(self, by_id: bool) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+        """Per frame (rows sorted by id when ``by_id``, else as recorded): (frame, ids, xywh, scores)."""
+        for r in self.frames():
+            ids, xyxy = np.asarray(r["ids"], np.int64), np.asarray(r["xyxy"], np.float64).reshape(-1, 4)
+            order = np.argsort(ids, kind="stable") if by_id else np.arange(len(ids))
+            xywh = np.column_stack([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]])
+            yield r["frame"], ids[order], xywh[order], np.asarray(r["scores"], np.float64)[order]
 
     def write(self, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
-        """Write everything recorded so far; returns the path written."""
+        """Stream everything recorded so far to ``path`` atomically; returns the path written."""
         fmt = format_for(path, fmt)
-        if fmt == "mot":
-            write_mot(path, *self._arrays())
-        elif fmt == "csv":
-            frames, ids, xywh, scores = self._arrays()
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(["frame", "id", "x", "y", "width", "height", "score"])
-            for fr, i, b, s in zip(frames, ids, xywh, scores):
-                w.writerow([int(fr), int(i), f"{b[0]:.2f}", f"{b[1]:.2f}", f"{b[2]:.2f}", f"{b[3]:.2f}", f"{s:.4f}"])
-            atomic_write_text(path, buf.getvalue())
-        else:
-            atomic_write_text(path, json.dumps(self.to_json(), separators=(",", ":")))
+        if not self.keep:
+            raise RuntimeError("this recorder only counts rows (keep=False); it cannot export")
+        with atomic_open(path, "w") as f:
+            if fmt == "mot":
+                for frame, ids, xywh, scores in self._box_rows(by_id=True):
+                    f.write(format_mot_rows(np.full(len(ids), frame), ids, xywh, scores))
+            elif fmt == "csv":
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow(["frame", "id", "x", "y", "width", "height", "score"])
+                for frame, ids, xywh, scores in self._box_rows(by_id=False):
+                    w.writerows([frame, int(i), f"{b[0]:.2f}", f"{b[1]:.2f}", f"{b[2]:.2f}", f"{b[3]:.2f}", f"{s:.4f}"]
+                                for i, b, s in zip(ids, xywh, scores))
+            else:
+                f.write(json.dumps(_JSON_HEAD, separators=(",", ":"))[:-1] + ',"frames":[')
+                for k, r in enumerate(self.frames()):
+                    f.write(("," if k else "") + json.dumps(_json_frame(r), separators=(",", ":")))
+                f.write("]}")
         return Path(path)
 
     def to_json(self) -> dict:
         """JSON-ready tracks: ``{"frames": [{"frame", "tracks": [{"id", "bbox_xyxy", "score", "state", "mask"?}]}]}``."""
-        frames = []
-        for r in self._rows:
-            tracks = []
-            for k in range(len(r.ids)):
-                item = {"id": int(r.ids[k]), "bbox_xyxy": [round(float(v), 2) for v in r.xyxy[k]],
-                        "score": round(float(r.scores[k]), 4), "state": int(r.states[k])}
-                if r.masks is not None:
-                    item["mask"] = r.masks[k]
-                tracks.append(item)
-            frames.append({"frame": r.frame, "tracks": tracks})
-        return {"format": "perception-studio-tracks", "version": 1, "frame_base": 1, "frames": frames}
+        return {**_JSON_HEAD, "frames": [_json_frame(r) for r in self.frames()]}
+
+
+_JSON_HEAD = {"format": "perception-studio-tracks", "version": 1, "frame_base": 1}
+
+
+def _json_frame(r: dict) -> dict:
+    """One spooled frame in the JSON export's shape."""
+    tracks = []
+    for k, track_id in enumerate(r["ids"]):
+        item = {"id": int(track_id), "bbox_xyxy": [round(float(v), 2) for v in r["xyxy"][k]],
+                "score": round(float(r["scores"][k]), 4), "state": int(r["states"][k])}
+        if "masks" in r:
+            item["mask"] = r["masks"][k]
+        tracks.append(item)
+    return {"frame": r["frame"], "tracks": tracks}

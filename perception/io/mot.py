@@ -17,6 +17,8 @@ import numpy as np
 from perception.io.atomic import atomic_open
 from perception.types import InputError
 
+MAX_COORD = 1e7  # pixels; larger boxes come from corrupt files and turn into NaN in any arithmetic
+
 
 @dataclass
 class MotTable:
@@ -58,7 +60,7 @@ def read_mot(path: str | os.PathLike[str], min_columns: int = 6) -> MotTable:
     if not path.is_file():
         raise InputError(f"MOT file not found: {path}")
     rows: list[list[float]] = []
-    skipped_nonfinite = skipped_size = 0
+    skipped_nonfinite = skipped_size = skipped_huge = 0
     ncols: int | None = None
     with open(path, encoding="utf-8", errors="replace") as f:
         for lineno, line in enumerate(f, 1):
@@ -80,6 +82,9 @@ def read_mot(path: str | os.PathLike[str], min_columns: int = 6) -> MotTable:
             if not all(math.isfinite(v) for v in vals[:7]):
                 skipped_nonfinite += 1
                 continue
+            if max(abs(v) for v in vals[2:6]) > MAX_COORD:
+                skipped_huge += 1
+                continue
             if vals[4] <= 0 or vals[5] <= 0:
                 skipped_size += 1
                 continue
@@ -90,6 +95,8 @@ def read_mot(path: str | os.PathLike[str], min_columns: int = 6) -> MotTable:
     warnings: list[str] = []
     if skipped_nonfinite:
         warnings.append(f"{path.name}: skipped {skipped_nonfinite} rows with non-finite values")
+    if skipped_huge:
+        warnings.append(f"{path.name}: skipped {skipped_huge} rows with coordinates beyond {MAX_COORD:g} pixels")
     if skipped_size:
         warnings.append(f"{path.name}: skipped {skipped_size} rows with non-positive width or height")
     if len(arr) > 1 and np.any(np.diff(arr[:, 0]) < 0):

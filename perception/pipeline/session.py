@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from perception.io.atomic import check_export_path
 from perception.io.exports import TrackRecorder, format_for
+from perception.io.paths import check_output_paths
 from perception.pipeline.factory import PipelineOptions, build_pipeline
 from perception.pipeline.runner import Pipeline, RunStats, run_pipeline
 from perception.sources import open_source
@@ -37,15 +37,20 @@ class SessionOutputs:
         return [Path(p) for p in (self.tracks, self.map_ply, self.instances_json, self.answers_json, self.mesh_ply)
                 if p]
 
-    def check(self) -> None:
-        """Fail before any work on a path that cannot be written or a format that is unknown."""
+    def check(self, source_spec: str | None = None) -> None:
+        """Fail before any work on a path that cannot be written, is the source, is given twice, or has an unknown format."""
         if self.tracks:
             format_for(self.tracks, self.tracks_format)
-        paths = self.paths()
-        if len({p.resolve() for p in paths}) != len(paths):
-            raise InputError("two outputs were given the same path")
-        for p in paths:
-            check_export_path(p, overwrite=self.overwrite)
+        check_output_paths({"tracks": self.tracks, "map": self.map_ply, "instances": self.instances_json,
+                            "answers": self.answers_json, "mesh": self.mesh_ply}, [source_spec], self.overwrite)
+
+    def check_source(self, options: PipelineOptions, info: SourceInfo) -> None:
+        """Refuse, before the first frame, outputs this source and pipeline can never produce."""
+        if (self.map_ply or self.instances_json) and not options.map3d_for(info):
+            raise InputError(f"a 3D map export was asked for but the 3D map does not run on {info.name} "
+                             f"({'it has no depth' if not info.has_depth else 'it was turned off'})")
+        if self.mesh_ply and not options.mesh:
+            raise InputError("a mesh export was asked for but the mesh stage is off")
 
 
 @dataclass
@@ -105,14 +110,15 @@ def run_session(source_spec: str, options: PipelineOptions, outputs: SessionOutp
                 on_open: Callable[[SourceInfo], None] | None = None, concurrent: bool = False) -> SessionResult:
     """Process one recording; outputs are written on success, on error and on Ctrl-C alike (``concurrent``:
     see run_pipeline)."""
-    outputs.check()
-    recorder = TrackRecorder()
+    outputs.check(source_spec)
     written: list[Path] = []
     answers: list = []
     mesh: dict = {}
-    with open_source(source_spec) as source:
+    spool_dir = Path(outputs.tracks).parent if outputs.tracks else None
+    with open_source(source_spec) as source, TrackRecorder(bool(outputs.tracks), spool_dir) as recorder:
         if on_open is not None:
             on_open(source.info)
+        outputs.check_source(options, source.info)
         pipeline = build_pipeline(options, source.info)
 
         def record(result: FrameResult) -> None:

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_FPS = 30.0
+MAX_FPS = 1000.0
+MAX_SEQ_LENGTH = 10**8  # over a month at 30 fps
+MAX_SIDE = 16384
 
 
 def natural_key(path: Path) -> list[int | str]:
@@ -68,11 +71,15 @@ def read_seqinfo(path: str | os.PathLike[str]) -> SeqInfo:
     ini = path / "seqinfo.ini" if path.is_dir() else path
     if not ini.is_file():
         raise InputError(f"no seqinfo.ini found at {ini}")
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(ini, encoding="utf-8")
     except configparser.Error as exc:
         raise InputError(f"{ini}: not a valid ini file ({type(exc).__name__})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{ini}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {ini}: {exc.strerror}") from None
     if not parser.has_section("Sequence"):
         raise InputError(f"{ini}: missing the [Sequence] section")
     sec = parser["Sequence"]
@@ -83,8 +90,9 @@ def read_seqinfo(path: str | os.PathLike[str]) -> SeqInfo:
         raise InputError(f"{ini}: missing key {exc.args[0]}") from None
     except ValueError as exc:
         raise InputError(f"{ini}: non-numeric value ({exc})") from None
-    if fps <= 0 or length <= 0 or width <= 0 or height <= 0:
-        raise InputError(f"{ini}: frameRate, seqLength, imWidth and imHeight must be positive")
+    if not (0 < fps <= MAX_FPS and 0 < length <= MAX_SEQ_LENGTH and 0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
+        raise InputError(f"{ini}: need 0 < frameRate <= {MAX_FPS:g}, 0 < seqLength <= {MAX_SEQ_LENGTH}, "
+                         f"0 < imWidth, imHeight <= {MAX_SIDE}; got {fps:g}, {length}, {width}, {height}")
     ext = sec.get("imExt", ".jpg")
     return SeqInfo(name=sec.get("name", ini.parent.name), fps=fps, length=length, width=width, height=height,
                    img_dir=ini.parent / sec.get("imDir", "img1"), ext=ext if ext.startswith(".") else f".{ext}")

@@ -15,6 +15,7 @@ file is invalid are dropped instead (TUM: invalid ground-truth rows are ignored)
 from __future__ import annotations
 
 import logging
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -33,10 +34,12 @@ Pinhole = tuple[float, float, float, float]
 DEFAULT_FPS = 30.0  # Kinect-class sensors; ESAM and 7-Scenes folders store no rate
 TUM_MAX_DT = 0.02
 TUM_DEPTH_SCALE = 5000.0
+QUAT_NORM_TOLERANCE = 0.01  # TUM stores unit quaternions to 4 decimals
 # Calibrated colour intrinsics of the TUM RGB-D cameras (fx, fy, cx, cy), from the dataset's documentation.
 TUM_INTRINSICS = {"fr1": (517.3, 516.5, 318.6, 255.3), "fr2": (520.9, 521.0, 325.1, 249.7),
                   "fr3": (535.4, 539.2, 320.1, 247.6)}
 SEVEN_SCENES_INTRINSICS = (585.0, 585.0, 320.0, 240.0)
+MIN_FOCAL, MAX_FOCAL = 1.0, 1e5  # pixels: outside this no real camera, only a unit mix-up (metres, millimetres)
 
 
 @dataclass
@@ -93,8 +96,10 @@ def load_intrinsics_file(path: Path) -> Pinhole:
     if k.shape not in ((3, 3), (4, 4)):
         raise InputError(f"intrinsics file {path} must hold a 3x3 or 4x4 matrix, got shape {k.shape}")
     fx, fy, cx, cy = float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2])
-    if not (np.isfinite([fx, fy, cx, cy]).all() and fx > 0 and fy > 0):
-        raise InputError(f"intrinsics file {path}: need finite fx > 0 and fy > 0, got fx={fx}, fy={fy}")
+    if not (np.isfinite([fx, fy, cx, cy]).all() and MIN_FOCAL <= fx <= MAX_FOCAL and MIN_FOCAL <= fy <= MAX_FOCAL
+            and abs(cx) <= MAX_FOCAL and abs(cy) <= MAX_FOCAL):
+        raise InputError(f"intrinsics file {path}: need finite {MIN_FOCAL:g} <= fx, fy <= {MAX_FOCAL:g} pixels and a "
+                         f"principal point within {MAX_FOCAL:g} pixels, got fx={fx}, fy={fy}, cx={cx}, cy={cy}")
     return fx, fy, cx, cy
 
 
@@ -173,6 +178,8 @@ def parse_7scenes(folder: Path, fps: float | None, intrinsics: Pinhole | None, s
 def read_tum_list(path: Path, columns: int) -> tuple[np.ndarray, list[list[str]]]:
     """Timestamps and the next ``columns - 1`` fields of each line of a TUM list file (``#`` comments skipped)."""
     stamps, rows = [], []
+    if not path.is_file():
+        raise InputError(f"TUM list file is missing: {path}")
     for lineno, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
         parts = line.split()
         if not parts or parts[0].startswith("#"):
@@ -180,9 +187,12 @@ def read_tum_list(path: Path, columns: int) -> tuple[np.ndarray, list[list[str]]
         if len(parts) < columns:
             raise InputError(f"{path}:{lineno}: expected {columns} fields, found {len(parts)}")
         try:
-            stamps.append(float(parts[0]))
+            stamp = float(parts[0])
         except ValueError:
-            raise InputError(f"{path}:{lineno}: timestamp '{parts[0]}' is not a number") from None
+            raise InputError(f"{path}:{lineno}: timestamp '{parts[0][:40]}' is not a number") from None
+        if not math.isfinite(stamp):
+            raise InputError(f"{path}:{lineno}: timestamp '{parts[0][:40]}' is not finite")
+        stamps.append(stamp)
         rows.append(parts[1:columns])
     return np.asarray(stamps, dtype=np.float64), rows
 
@@ -227,6 +237,12 @@ def _tum_poses(gt_file: Path, stamps: np.ndarray, skip_invalid: bool) -> list[np
     bad = ~np.isfinite(gt).all(axis=1)
     if bad.any() and not skip_invalid:
         raise InputError(f"{gt_file}: non-finite pose at t={gt_t[np.argmax(bad)]:.6f}")
+    norms = np.linalg.norm(np.where(np.isfinite(gt[:, 3:7]), gt[:, 3:7], 0.0), axis=1)
+    zero = ~bad & (np.abs(norms - 1.0) > QUAT_NORM_TOLERANCE)
+    if zero.any() and not skip_invalid:
+        raise InputError(f"{gt_file}: quaternion qx qy qz qw at t={gt_t[np.argmax(zero)]:.6f} has norm "
+                         f"{norms[np.argmax(zero)]:.3g}, not 1")
+    bad |= zero
     gt_t, gt = gt_t[~bad], gt[~bad]
     poses: list[np.ndarray | None] = [None] * len(stamps)
     for k, g in associate(stamps, gt_t):
@@ -257,7 +273,11 @@ def parse_tum(folder: Path, fps: float | None, intrinsics: Pinhole | None, skip_
     stamps = rgb_t[[i for i, _ in pairs]]
     gt_file = folder / "groundtruth.txt"
     poses = _tum_poses(gt_file, stamps, skip_invalid_poses) if gt_file.is_file() else [None] * len(pairs)
+    if len(stamps) > 1 and np.any(np.diff(stamps) <= 0):
+        raise InputError(f"{folder / 'rgb.txt'}: timestamps must increase (a repeated or earlier time was found)")
     rate = fps or (1.0 / float(np.median(np.diff(stamps))) if len(stamps) > 1 else DEFAULT_FPS)
+    if not 0 < rate <= 1000:
+        raise InputError(f"{folder / 'rgb.txt'}: timestamps give {rate:g} frames per second; expected up to 1000")
     return RGBDIndex("tum", colors, depths, poses, stamps - stamps[0], rate,
                      intrinsics or tum_default_intrinsics(folder), TUM_DEPTH_SCALE)
 

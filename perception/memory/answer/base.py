@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from perception.io.safe_text import redact
 from perception.memory.store import MemorySnapshot
 
 
@@ -90,7 +91,7 @@ def collect(question: str, snapshot: MemorySnapshot, chunks: Iterable[AnswerChun
             if ch.error is not None:
                 ans.error = ch.error
     except Exception as exc:  # a backend bug must not take the stream down
-        ans.error = f"{backend} failed: {type(exc).__name__}: {exc}"
+        ans.error = redact(f"{backend} failed: {type(exc).__name__}: {exc}")
         parts.append(f" [{ans.error}]")
     ans.text = "".join(parts).strip()
     ans.latency_ms = (time.perf_counter() - t0) * 1e3
