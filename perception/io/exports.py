@@ -61,6 +61,8 @@ class _Rows:
     scores: np.ndarray
     states: np.ndarray
     masks: list[dict] | None
+    class_ids: np.ndarray
+    labels: np.ndarray
 
 
 class TrackRecorder:
@@ -78,7 +80,8 @@ class TrackRecorder:
         if len(t) == 0:
             return
         masks = None if t.masks is None else [rle_encode(m) for m in t.masks]
-        self._rows.append(_Rows(result.index + 1, t.ids.copy(), t.xyxy.copy(), t.scores.copy(), t.states.copy(), masks))
+        self._rows.append(_Rows(result.index + 1, t.ids.copy(), t.xyxy.copy(), t.scores.copy(), t.states.copy(), masks,
+                                t.class_ids.copy(), t.labels.copy()))
 
     def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         if not self._rows:
@@ -97,24 +100,29 @@ class TrackRecorder:
             write_mot(path, *self._arrays())
         elif fmt == "csv":
             frames, ids, xywh, scores = self._arrays()
+            class_ids = np.concatenate([r.class_ids for r in self._rows]) if self._rows else np.zeros(0, int)
+            labels = np.concatenate([r.labels for r in self._rows]) if self._rows else np.zeros(0, object)
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
-            w.writerow(["frame", "id", "x", "y", "width", "height", "score"])
-            for fr, i, b, s in zip(frames, ids, xywh, scores):
-                w.writerow([int(fr), int(i), f"{b[0]:.2f}", f"{b[1]:.2f}", f"{b[2]:.2f}", f"{b[3]:.2f}", f"{s:.4f}"])
+            w.writerow(["frame", "id", "x", "y", "width", "height", "score", "class_id", "label"])
+            for fr, i, b, s, c, lab in zip(frames, ids, xywh, scores, class_ids, labels):
+                w.writerow([int(fr), int(i), f"{b[0]:.2f}", f"{b[1]:.2f}", f"{b[2]:.2f}", f"{b[3]:.2f}", f"{s:.4f}",
+                            int(c), lab])
             atomic_write_text(path, buf.getvalue())
         else:
             atomic_write_text(path, json.dumps(self.to_json(), separators=(",", ":")))
         return Path(path)
 
     def to_json(self) -> dict:
-        """JSON-ready tracks: ``{"frames": [{"frame", "tracks": [{"id", "bbox_xyxy", "score", "state", "mask"?}]}]}``."""
+        """JSON-ready tracks: ``{"frames": [{"frame", "tracks": [{"id", "bbox_xyxy", "score", "state", "class_id",
+        "label", "mask"?}]}]}``."""
         frames = []
         for r in self._rows:
             tracks = []
             for k in range(len(r.ids)):
                 item = {"id": int(r.ids[k]), "bbox_xyxy": [round(float(v), 2) for v in r.xyxy[k]],
-                        "score": round(float(r.scores[k]), 4), "state": int(r.states[k])}
+                        "score": round(float(r.scores[k]), 4), "state": int(r.states[k]),
+                        "class_id": int(r.class_ids[k]), "label": str(r.labels[k])}
                 if r.masks is not None:
                     item["mask"] = r.masks[k]
                 tracks.append(item)
