@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import abc
 import math
+from collections import Counter
 
-from perception.types import FrameResult, Tracks
+import numpy as np
+
+from perception.types import UNLABELLED, FrameResult, Tracks
 
 
 def frames_for(seconds: float, fps: float) -> int:
@@ -32,22 +35,57 @@ class Tracker(abc.ABC):
         """Forget every track and restart IDs at 1."""
 
 
+class LabelVotes:
+    """Each track's class: the majority label (with its class id) over the detections it was matched to.
+
+    Votes of at most ``keep`` track ids are kept (the oldest ids not reported this frame are forgotten first).
+    """
+
+    def __init__(self, keep: int = 4096) -> None:
+        self._votes: dict[int, Counter] = {}
+        self.keep = keep
+
+    def label(self, tracks: Tracks, result: FrameResult) -> Tracks:
+        """``tracks`` with ``labels`` and ``class_ids`` set from the votes so far plus this frame's matches."""
+        dets = result.detections
+        labels = np.full(len(tracks), UNLABELLED, dtype=object)
+        class_ids = tracks.class_ids.copy()
+        for k, (tid, row) in enumerate(zip(tracks.ids.tolist(), tracks.det_index.tolist())):
+            votes = self._votes.setdefault(tid, Counter())
+            if 0 <= row < len(dets):
+                votes[(str(dets.labels[row]), int(dets.class_ids[row]))] += 1
+            if votes:
+                (labels[k], class_ids[k]), _ = votes.most_common(1)[0]
+        tracks.labels, tracks.class_ids = labels, class_ids
+        if len(self._votes) > self.keep:
+            current = set(tracks.ids.tolist())
+            for tid in [t for t in self._votes if t not in current][: len(self._votes) - self.keep]:
+                del self._votes[tid]
+        return tracks
+
+    def reset(self) -> None:
+        """Forget every track's votes."""
+        self._votes.clear()
+
+
 class TrackerStage:
-    """Pipeline stage that fills ``result.tracks`` from a tracker."""
+    """Pipeline stage that fills ``result.tracks`` from a tracker; each track's label is its detections' majority."""
 
     name = "tracker"
 
     def __init__(self, tracker: Tracker):
         self.tracker = tracker
+        self.votes = LabelVotes()
 
     def process(self, result: FrameResult) -> FrameResult:
         """Run one tracker update."""
-        result.tracks = self.tracker.update(result)
+        result.tracks = self.votes.label(self.tracker.update(result), result)
         return result
 
     def reset(self) -> None:
         """Restart the tracker."""
         self.tracker.reset()
+        self.votes.reset()
 
     def close(self) -> None:
         """Nothing to release."""

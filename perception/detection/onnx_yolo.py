@@ -1,6 +1,6 @@
 """YOLO-family ONNX detectors through onnxruntime: letterbox, decode, class-aware NMS, masks for segment models.
 
-Layouts (picked from the output shapes, or forced with ``layout``):
+Layouts (picked from the output shapes and metadata, or forced with ``layout``):
 - "ultralytics": YOLOv8 / YOLO11 detect ``1 x (4+C) x N`` (cx, cy, w, h, class scores) and segment
   (``1 x (4+C+M) x N`` plus ``1 x M x h x w`` mask prototypes); RGB input in [0, 1], centred letterbox.
 - "yolox": ``1 x N x (5+C)`` (cx, cy, w, h, objectness, class scores); BGR input in [0, 255], top-left
@@ -102,17 +102,16 @@ class OnnxDetector:
         self._dtype = np.float16 if inp.type == "tensor(float16)" else np.float32
         dims = inp.shape[2:4]
         self.size = tuple(int(d) if isinstance(d, int) else int(s) for d, s in zip(dims, input_size))
-        outs = self.session.get_outputs()
-        self.layout = self._layout(layout, outs)
         meta = self.session.get_modelmeta().custom_metadata_map
+        self.layout = self._layout(layout, self.session.get_outputs(), meta)
         self.names = tuple(names) if names else _metadata_names(meta)
         self.class_names = self.names or ()
         self.score_threshold, self.iou_threshold = float(score_threshold), float(iou_threshold)
         self.max_det, self.mask_threshold = int(max_det), float(mask_threshold)
         self.yolox_decoded = yolox_decoded
 
-    @staticmethod
-    def _layout(layout: str, outs) -> str:
+    def _layout(self, layout: str, outs, meta: dict[str, str]) -> str:
+        """The layout asked for, else the one the output shapes and metadata imply."""
         if layout != "auto":
             return layout
         shape = outs[0].shape
@@ -120,9 +119,12 @@ class OnnxDetector:
             raise InputError(f"ONNX output 0 has shape {shape}; expected 1 x (4+C) x N (YOLOv8/YOLO11) or "
                              "1 x N x (5+C) (YOLOX)")
         a, b = shape[1], shape[2]
-        if len(outs) > 1 or not isinstance(b, int) or (isinstance(a, int) and a < b):
-            return "ultralytics"
-        return "yolox"
+        anchors = yolox_anchor_count(self.size)
+        if a == anchors:
+            return "yolox"
+        if len(outs) > 1 or b == anchors or "names" in meta or not isinstance(b, int):
+            return "ultralytics"  # Ultralytics exports carry their class names; YOLOX exports do not
+        return "ultralytics" if isinstance(a, int) and a < b else "yolox"
 
     def detect(self, packet: FramePacket) -> Detections:
         """Letterbox, run, decode, NMS, and map the boxes back to the frame."""

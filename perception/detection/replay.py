@@ -34,10 +34,9 @@ def det_file_of(path: str | os.PathLike[str]) -> Path:
 class FileDetector:
     """Detections of each frame looked up by frame index (packet index 0 = file frame ``frame_base``)."""
 
-    name = "file"
-
     def __init__(self, path: str | os.PathLike[str], names: tuple[str, ...] | None = None, label: str = MOT_LABEL):
         self.path = det_file_of(path)
+        self.name = f"file:{self.path}"
         self._frames: dict[int, Detections] = {}
         if self.path.suffix.lower() == ".json":
             self._read_json(names)
