@@ -163,6 +163,9 @@ def test_onnx_errors_and_class_filter(tmp_path):
     (tmp_path / "junk.onnx").write_bytes(b"not a model")
     with pytest.raises(InputError, match="cannot load ONNX model"):
         build_detector(f"onnx:{tmp_path / 'junk.onnx'}")
+    end2end = _onnx_model(tmp_path / "e2e.onnx", [np.zeros((1, 300, 6))], names=NAMES)
+    with pytest.raises(InputError, match="not supported; export the model without NMS"):
+        build_detector(f"onnx:{end2end}")
     head = np.concatenate([ANCHORS, CLASSES], 1).T[None]
     path = _onnx_model(tmp_path / "v8.onnx", [head], names=NAMES)
     only = build_detector(f"onnx:{path}", classes=["dog", "car"])
@@ -219,6 +222,8 @@ def test_registry_errors_list_the_valid_names(tmp_path):
     (tmp_path / "empty.txt").write_text("# nothing\n")
     with pytest.raises(InputError, match="holds no class names"):
         build_detector(f"onnx:{tmp_path / 'm.onnx'}", labels=tmp_path / "empty.txt")
+    with pytest.raises(InputError, match="--labels names the classes of onnx: and file: detectors"):
+        build_detector("torchvision:ssdlite320_mobilenet_v3_large", labels=tmp_path / "empty.txt")
     assert build_detector("none") is None
 
 

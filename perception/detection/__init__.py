@@ -76,6 +76,8 @@ def build_detector(name: str, source: SourceInfo | None = None, classes: list[st
     if target is None:
         return None
     if labels is not None:
+        if kind not in ("onnx", "file"):
+            raise InputError(f"--labels names the classes of onnx: and file: detectors, not of '{kind}'")
         options["names"] = read_labels(labels)
     module, cls = target.split(":")
     try:

@@ -122,6 +122,9 @@ class OnnxDetector:
         anchors = yolox_anchor_count(self.size)
         if a == anchors:
             return "yolox"
+        if b == 6 and "names" in meta:
+            raise InputError(f"{self.path.name} has boxes after NMS (1 x {a} x 6, an end-to-end export), which is not "
+                             "supported; export the model without NMS (Ultralytics: nms=False, end2end=False)")
         if len(outs) > 1 or b == anchors or "names" in meta or not isinstance(b, int):
             return "ultralytics"  # Ultralytics exports carry their class names; YOLOX exports do not
         return "ultralytics" if isinstance(a, int) and a < b else "yolox"
