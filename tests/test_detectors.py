@@ -307,3 +307,29 @@ def test_run_with_file_detector_on_tud_campus(tmp_path, capsys):
     assert main(["run", "--source", str(TUD), "--detector", f"file:{TUD}", "--classes", "car", "-q"]) == 2
     assert "has no class 'car'" in capsys.readouterr().err
     assert main(["run", "--source", str(TUD), "--detector", "yolo", "-q"]) == 2
+
+
+def test_mot_folder_naming_a_video_opens_like_one_with_img1(tmp_path, monkeypatch):
+    import cv2
+
+    monkeypatch.setenv("PERCEPTION_STUDIO_CACHE", str(tmp_path / "cache"))
+    from perception.sources import open_source
+
+    seq = tmp_path / "seq"
+    (seq / "det").mkdir(parents=True)
+    writer = cv2.VideoWriter(str(seq / "clip.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (64, 48))
+    for i in range(6):
+        writer.write(np.full((48, 64, 3), 40 * i, np.uint8))
+    writer.release()
+    (seq / "seqinfo.ini").write_text("[Sequence]\nname=clipseq\nimDir=img1\nframeRate=7\nseqLength=6\n"
+                                     "imWidth=64\nimHeight=48\nimExt=.jpg\nvideo=clip.avi\n")
+    (seq / "det" / "det.txt").write_text("2,-1,1,2,10,20,0.9,-1,-1,-1\n")
+    with open_source(str(seq)) as source:
+        info = source.info
+        frames = list(source)
+    assert (info.name, info.kind, info.fps, info.path) == ("clipseq", "mot", 7.0, str(seq)) and len(frames) == 6
+    assert abs(int(frames[3].image.mean()) - 120) < 8
+    assert resolve_detector("auto", info) == f"file:{seq / 'det' / 'det.txt'}"
+    (seq / "seqinfo.ini").write_text((seq / "seqinfo.ini").read_text().replace("clip.avi", "gone.avi"))
+    with pytest.raises(InputError, match="names video gone.avi, which does not exist"):
+        open_source(str(seq))
