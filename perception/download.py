@@ -63,7 +63,7 @@ def download(url: str, dest: str | os.PathLike[str], sha256: str | None = None, 
     except OSError as exc:
         raise InputError(f"cannot create {dest.parent} for {dest.name} ({exc.strerror})") from None
     part = part_path(dest)
-    where = f"download {url} by hand and put it at {dest}"
+    where = f"to install it by hand, download {url} and put it at {dest}"
     with open(part, "ab") as lock:
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -80,12 +80,12 @@ def download(url: str, dest: str | os.PathLike[str], sha256: str | None = None, 
             if not kept:
                 part.unlink(missing_ok=True)
             again = f"; run again to resume from {kept} bytes" if kept else ""
-            raise InputError(f"cannot download {dest.name} from {url} ({reason}){again}; or {where}") from None
+            raise InputError(f"cannot download {dest.name} from {url} ({reason}){again}; {where}") from None
         digest = _sha256(part)
         if sha256 is not None and not digest.startswith(sha256.lower()):
             part.unlink(missing_ok=True)
             raise InputError(f"download of {url} failed its checksum (SHA-256 {digest[:16]}..., expected "
-                             f"{sha256[:16]}...); nothing was kept, try again or {where}")
+                             f"{sha256[:16]}...); nothing was kept; try again, or {where}")
         os.replace(part, dest)
     return dest
 

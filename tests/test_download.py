@@ -109,7 +109,7 @@ def test_cache_hit_offline_message_and_unreachable_host(server, tmp_path, monkey
     assert got.read_bytes() == DATA
     count = len(_Handler.ranges)
     assert cached_download(url, folder, allow_download=False) == got and len(_Handler.ranges) == count
-    with pytest.raises(InputError, match="by hand and put it at"):
+    with pytest.raises(InputError, match="to install it by hand, download http://127.0.0.1:1/x.pth and put it at"):
         download("http://127.0.0.1:1/x.pth", tmp_path / "x.pth", timeout_s=2)
     assert not list(tmp_path.glob(".x.pth*"))
 
