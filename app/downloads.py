@@ -1,52 +1,61 @@
-"""Model weight downloads without Qt: streamed to a temp file beside the target, renamed into place when complete."""
+"""Weight downloads for the window: perception.download (the one verified downloader) run off the GUI thread.
+
+``DownloadJob`` reports progress and the result through Qt signals; ``download`` is the blocking call it runs.
+"""
 
 from __future__ import annotations
 
 import os
-import urllib.error
-import urllib.request
-from collections.abc import Callable
+import threading
 from pathlib import Path
 
-from perception.io.atomic import atomic_open
+from PySide6.QtCore import QObject, Signal
+
+from perception.download import DownloadCancelled, Progress, hash_prefix
+from perception.download import download as _download
+from perception.segmentation.sam.checkpoints import BASE_URL, OFFICIAL
+from perception.segmentation.sam.checkpoints import cache_dir as _sam_cache
 from perception.types import InputError
 
-# The official Segment Anything checkpoints (facebookresearch/segment-anything README).
-SAM_CHECKPOINTS = {
-    "vit_b": "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth",
-    "vit_l": "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_l_0b3195.pth",
-    "vit_h": "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_h_4b8939.pth",
-}
-
-
-class DownloadCancelled(InputError):
-    """The user cancelled a download; nothing was written."""
+SAM_CHECKPOINTS = {variant: BASE_URL + name for variant, name in OFFICIAL.items()}
+__all__ = ["SAM_CHECKPOINTS", "DownloadCancelled", "DownloadJob", "download", "weights_dir"]
 
 
 def weights_dir() -> Path:
-    """Where downloaded weights are kept (``$PERCEPTION_WEIGHTS`` or ~/.cache/perception-studio/weights)."""
-    return Path(os.environ.get("PERCEPTION_WEIGHTS", Path.home() / ".cache" / "perception-studio" / "weights"))
+    """Where downloaded SAM checkpoints go: the cache folder the SAM segmenter looks in."""
+    return _sam_cache()
 
 
-def download(url: str, dest: str | os.PathLike[str], progress: Callable[[int, int | None], bool] | None = None,
-             timeout_s: float = 30.0, chunk: int = 1 << 20) -> Path:
-    """Fetch ``url`` to ``dest`` atomically; ``progress(done, total)`` returning False cancels. InputError on failure."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as resp, atomic_open(dest, "wb") as out:
-            total = resp.headers.get("Content-Length")
-            total = int(total) if total and total.isdigit() else None
-            done = 0
-            while block := resp.read(chunk):
-                out.write(block)
-                done += len(block)
-                if progress is not None and progress(done, total) is False:
-                    raise DownloadCancelled(f"download of {dest.name} cancelled")
-            if total is not None and done != total:
-                raise InputError(f"download of {dest.name} stopped at {done} of {total} bytes; try again")
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise InputError(f"cannot download {url}: {reason}. Without internet, copy the checkpoint by hand and pick it "
-                         "with 'SAM checkpoint…'") from None
-    return dest
+def download(url: str, dest: str | os.PathLike[str], progress: Progress | None = None, timeout_s: float = 30.0,
+             chunk: int = 1 << 20) -> Path:
+    """Fetch ``url`` to ``dest`` (checked against the SHA-256 prefix its name carries); InputError on failure."""
+    return _download(url, dest, sha256=hash_prefix(Path(dest).name), progress=progress, timeout_s=timeout_s,
+                     chunk=chunk)
+
+
+class DownloadJob(QObject):
+    """One download on a worker thread: ``progress(done, total or None)``, then ``finished(path, error)``."""
+
+    progress = Signal(object, object)
+    finished = Signal(str, str)
+
+    def __init__(self, url: str, dest: str | os.PathLike[str], parent: QObject | None = None):
+        super().__init__(parent)
+        self.url, self.dest = url, Path(dest)
+        self._cancel = threading.Event()
+
+    def start(self) -> None:
+        """Begin downloading in the background."""
+        threading.Thread(target=self._work, name="download", daemon=True).start()
+
+    def cancel(self) -> None:
+        """Stop at the next block; ``finished`` then carries the cancel message."""
+        self._cancel.set()
+
+    def _work(self) -> None:
+        try:
+            path = download(self.url, self.dest, lambda done, total: self.progress.emit(done, total)
+                            or not self._cancel.is_set())
+            self.finished.emit(str(path), "")
+        except InputError as exc:
+            self.finished.emit("", str(exc))

@@ -72,7 +72,8 @@ def validate_pose(pose: np.ndarray, what: str = "pose") -> np.ndarray:
 
 @dataclass(frozen=True)
 class SourceInfo:
-    """What a frame source is: its name, kind, rate, size and length (None when unknown or live)."""
+    """What a frame source is: its name, kind, rate, size and length (None when unknown or live);
+    ``path`` is the file or folder it reads ("" for cameras and generated sources)."""
 
     name: str
     kind: str
@@ -82,6 +83,7 @@ class SourceInfo:
     length: int | None = None
     live: bool = False
     has_depth: bool = False
+    path: str = ""
 
 
 @dataclass

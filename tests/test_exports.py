@@ -18,7 +18,8 @@ INFO = SourceInfo("t", "test", 10.0, 32, 24, 3)
 
 def _result(i: int, ids, boxes, masks=None) -> FrameResult:
     r = FrameResult(FramePacket(i, i / 10, np.zeros((24, 32, 3), np.uint8), INFO))
-    r.tracks = Tracks(np.array(boxes, float), np.array(ids), scores=np.full(len(ids), 0.75), masks=masks)
+    r.tracks = Tracks(np.array(boxes, float), np.array(ids), scores=np.full(len(ids), 0.75), masks=masks,
+                      class_ids=np.array(ids) * 2, labels=["person" if k == 1 else "car" for k in ids])
     return r
 
 
@@ -53,11 +54,14 @@ def test_json_export_carries_rle_masks(tmp_path):
     first = doc["frames"][0]["tracks"][0]
     assert doc["frame_base"] == 1 and first["id"] == 1 and first["bbox_xyxy"] == [1.0, 2.0, 11.0, 12.0]
     assert rle_decode(first["mask"]).shape == (24, 32)
+    assert (first["label"], first["class_id"]) == ("person", 2)
+    assert (doc["frames"][0]["tracks"][1]["label"], doc["frames"][0]["tracks"][1]["class_id"]) == ("car", 4)
 
 
 def test_csv_export_has_header_and_rows(tmp_path):
     rows = list(csv.reader(open(_recorder().write(tmp_path / "t.csv"))))
-    assert rows[0] == ["frame", "id", "x", "y", "width", "height", "score"] and len(rows) == 7
+    assert rows[0] == ["frame", "id", "x", "y", "width", "height", "score", "class_id", "label"] and len(rows) == 7
+    assert rows[1][-2:] == ["2", "person"] and rows[2][-2:] == ["4", "car"]
 
 
 def test_format_from_extension_and_errors():

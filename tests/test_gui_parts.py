@@ -149,6 +149,23 @@ def test_download_is_atomic_reports_progress_and_cancels(tmp_path):
         download((tmp_path / "absent.pth").as_uri(), tmp_path / "w" / "x.pth")
 
 
+def test_download_job_reports_through_signals(qtbot, tmp_path):
+    from app.downloads import DownloadJob
+
+    src = tmp_path / "weights.bin"
+    src.write_bytes(b"w" * 300_000)
+    job = DownloadJob(src.as_uri(), tmp_path / "w" / "got.pth")
+    seen = []
+    job.progress.connect(lambda d, t: seen.append(d))
+    with qtbot.waitSignal(job.finished, timeout=10_000) as done:
+        job.start()
+    assert done.args == [str(tmp_path / "w" / "got.pth"), ""] and seen[-1] == 300_000
+    job = DownloadJob((tmp_path / "absent.pth").as_uri(), tmp_path / "w" / "x.pth")
+    with qtbot.waitSignal(job.finished, timeout=10_000) as done:
+        job.start()
+    assert done.args[0] == "" and "cannot download" in done.args[1]
+
+
 def test_qt_calls_keep_singleton_references_balanced():
     """PySide6 6.12.0 on Python 3.11 dropped a reference to None/True/False per call and aborted long sessions."""
     import sys

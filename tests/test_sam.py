@@ -123,14 +123,14 @@ def test_download_from_file_url_verifies_the_checksum(tmp_path, tiny_checkpoint)
     src.parent.mkdir()
     src.write_bytes(data)
     cache = tmp_path / "cache"
-    got = download(src.as_uri(), cache, progress=False)
+    got = download(src.as_uri(), cache)
     assert got.read_bytes() == data and load_sam(TINY, got) is not None
     bad = tmp_path / "bad" / f"sam_tiny_{prefix}.pth"
     bad.parent.mkdir()
     bad.write_bytes(data[: len(data) // 2])  # truncated
     cache2 = tmp_path / "cache2"
     with pytest.raises(InputError, match="checksum"):
-        download(bad.as_uri(), cache2, progress=False)
+        download(bad.as_uri(), cache2)
     assert not any(cache2.iterdir())  # nothing half-written was left in the cache
     with pytest.raises(InputError, match="SHA-256 prefix"):
-        download((tmp_path / "server" / "noprefix.pth").as_uri(), cache2, progress=False)
+        download((tmp_path / "server" / "noprefix.pth").as_uri(), cache2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterable, Mapping
 
@@ -18,8 +19,14 @@ from perception.types import FrameResult, InputError, SourceInfo
 
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     """The pipeline flags shared by `run` and `batch` (read back by ``options_from_args``)."""
+    parser.add_argument("--detector", default="auto", metavar="NAME",
+                        help="auto | none | motion | torchvision:MODEL | onnx:PATH | file:PATH (auto: cached torchvision "
+                             "weights, else a MOT folder's det/det.txt, else motion; none with depth)")
+    parser.add_argument("--classes", metavar="A,B", help="keep only detections of these class names (e.g. person,car)")
+    parser.add_argument("--labels", metavar="FILE", help="class names, one per line (onnx: and file: detectors)")
     parser.add_argument("--segmenter", default="auto",
-                        help="auto (geometric with depth, rgb without) | geometric | rgb | sam | none")
+                        help="auto (geometric with depth; rgb without, unless a detector runs) | geometric | rgb | sam "
+                             "(prompted by the detector's boxes when one runs) | none")
     parser.add_argument("--sam-checkpoint", metavar="PATH", help="SAM checkpoint file (with --segmenter sam)")
     parser.add_argument("--sam-model", default="vit_b", choices=["vit_b", "vit_l", "vit_h"], help="SAM model type")
     parser.add_argument("--tracker", default="graph", help="2D tracker: graph | iou | none")
@@ -35,9 +42,11 @@ def options_from_args(args: argparse.Namespace) -> PipelineOptions:
     segmenter_options = {}
     if args.segmenter == "sam":
         segmenter_options = {"checkpoint": args.sam_checkpoint, "variant": args.sam_model}
-    return PipelineOptions(segmenter=args.segmenter, segmenter_options=segmenter_options, tracker=args.tracker,
+    return PipelineOptions(detector=_absolute_detector(args.detector), detector_options=_detector_options(args),
+                           segmenter=args.segmenter, segmenter_options=segmenter_options, tracker=args.tracker,
                            tracker_options=tracker_options(args.tracker, args.tracker_opt),
                            map3d=args.map3d, memory=args.memory, on_error=args.on_error)
+
 
 
 def tracker_options(tracker: str, pairs: list[str]) -> dict[str, object]:
@@ -56,6 +65,22 @@ def tracker_options(tracker: str, pairs: list[str]) -> dict[str, object]:
         raise InputError(f"unknown tracker '{tracker}'; choose one of: none, {', '.join(sorted(set(CONFIGS) - {'graph3d'}))}")
     config = CONFIGS[tracker].from_options(options)
     return {k: getattr(config, k) for k in options}
+
+
+def _absolute_detector(name: str) -> str:
+    """``onnx:``/``file:`` paths made absolute (batch workers may run elsewhere)."""
+    kind, sep, arg = name.partition(":")
+    return f"{kind}:{os.path.abspath(os.path.expanduser(arg))}" if sep and kind in ("onnx", "file") else name
+
+
+def _detector_options(args: argparse.Namespace) -> dict:
+    """``classes`` and ``labels`` for build_detector, from --classes and --labels."""
+    options: dict = {}
+    if args.classes:
+        options["classes"] = [c.strip() for c in args.classes.split(",") if c.strip()]
+    if args.labels:
+        options["labels"] = os.path.abspath(args.labels)
+    return options
 
 
 def add_summary_json(parser) -> None:
@@ -91,6 +116,8 @@ def print_summary(summary: dict) -> dict:
     """Print a run summary (as made by RunStats.summary) to stdout; return it."""
     print(f"frames: {summary['frames']}  fps: {summary['fps']:.1f}  wall: {summary['wall_s']:.1f}s"
           + (f"  dropped: {summary['dropped']}" if summary["dropped"] else ""))
+    if "detector" in summary:
+        print(f"detector: {summary['detector']}")
     for name, s in summary["stages"].items():
         print(f"  {name:<12} mean {s['mean_ms']:8.2f} ms   p95 {s['p95_ms']:8.2f} ms")
     if summary["errors"]:

@@ -42,14 +42,14 @@ def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool) ->
         if not (path / "instance").is_dir():
             raise InputError(f"scene '{spec}' is neither synthetic:SEED nor a folder with instance/ ground truth")
         return path
-    from perception.segmentation.sam.checkpoints import cache_dir
+    from perception.paths import cache_dir
     from perception.synthetic.rgbd_scene import generate_rgbd_scene
 
     if not 1 <= frames <= MAX_RENDER_FRAMES:
         raise InputError(f"--frames must be from 1 to {MAX_RENDER_FRAMES}, got {frames}")
     seed = int(m.group(1))
     name = f"room-seed{seed}-n{frames}{'-occluded' if heavy_occlusion else ''}{'-static' if static else ''}"
-    folder = cache_dir().parent / "synthetic" / name
+    folder = cache_dir("synthetic") / name
     if not (folder / "gt_instances.json").is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
         print(f"rendering {spec} into {folder} ...")

@@ -15,7 +15,7 @@ import numpy as np
 
 from perception.io.atomic import atomic_open
 from perception.io.mot import format_mot_rows
-from perception.types import FrameResult, InputError
+from perception.types import UNLABELLED, FrameResult, InputError
 
 TRACK_FORMATS = ("mot", "json", "csv")
 _EXTENSIONS = {".txt": "mot", ".json": "json", ".csv": "csv"}
@@ -100,7 +100,8 @@ class TrackRecorder:
         if self.keep and finite.any():
             keep = np.flatnonzero(finite)
             row = {"frame": frame, "ids": t.ids[keep].tolist(), "xyxy": t.xyxy[keep].tolist(),
-                   "scores": t.scores[keep].tolist(), "states": t.states[keep].tolist()}
+                   "scores": t.scores[keep].tolist(), "states": t.states[keep].tolist(),
+                   "class_ids": t.class_ids[keep].tolist(), "labels": [str(v) for v in t.labels[keep]]}
             if t.masks is not None:
                 row["masks"] = [rle_encode(t.masks[k]) for k in keep]
             line = json.dumps(row, separators=(",", ":")).encode() + b"\n"
@@ -143,13 +144,16 @@ class TrackRecorder:
         finally:
             os.close(fd)
 
-    def _box_rows(self, by_id: bool) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
-        """Per frame (rows sorted by id when ``by_id``, else as recorded): (frame, ids, xywh, scores)."""
+    def _box_rows(self, by_id: bool) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, list]]:
+        """Per frame (rows sorted by id when ``by_id``, else as recorded): (frame, ids, xywh, scores, classes),
+        ``classes`` a (class id, label) pair per row."""
         for r in self.frames():
             ids, xyxy = np.asarray(r["ids"], np.int64), np.asarray(r["xyxy"], np.float64).reshape(-1, 4)
             order = np.argsort(ids, kind="stable") if by_id else np.arange(len(ids))
             xywh = np.column_stack([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]])
-            yield r["frame"], ids[order], xywh[order], np.asarray(r["scores"], np.float64)[order]
+            classes = list(zip(r.get("class_ids", [0] * len(ids)), r.get("labels", [UNLABELLED] * len(ids))))
+            yield (r["frame"], ids[order], xywh[order], np.asarray(r["scores"], np.float64)[order],
+                   [classes[k] for k in order])
 
     def write(self, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
         """Stream everything recorded so far to ``path`` atomically; returns the path written."""
@@ -158,14 +162,14 @@ class TrackRecorder:
             raise RuntimeError("this recorder only counts rows (keep=False); it cannot export")
         with atomic_open(path, "w") as f:
             if fmt == "mot":
-                for frame, ids, xywh, scores in self._box_rows(by_id=True):
+                for frame, ids, xywh, scores, _ in self._box_rows(by_id=True):
                     f.write(format_mot_rows(np.full(len(ids), frame), ids, xywh, scores))
             elif fmt == "csv":
                 w = csv.writer(f, lineterminator="\n")
-                w.writerow(["frame", "id", "x", "y", "width", "height", "score"])
-                for frame, ids, xywh, scores in self._box_rows(by_id=False):
-                    w.writerows([frame, int(i), f"{b[0]:.2f}", f"{b[1]:.2f}", f"{b[2]:.2f}", f"{b[3]:.2f}", f"{s:.4f}"]
-                                for i, b, s in zip(ids, xywh, scores))
+                w.writerow(["frame", "id", "x", "y", "width", "height", "score", "class_id", "label"])
+                for frame, ids, xywh, scores, classes in self._box_rows(by_id=False):
+                    w.writerows([frame, int(i), f"{b[0]:.2f}", f"{b[1]:.2f}", f"{b[2]:.2f}", f"{b[3]:.2f}", f"{s:.4f}",
+                                 int(c), lab] for i, b, s, (c, lab) in zip(ids, xywh, scores, classes))
             else:
                 f.write(json.dumps(_JSON_HEAD, separators=(",", ":"))[:-1] + ',"frames":[')
                 for k, r in enumerate(self.frames()):
@@ -174,7 +178,8 @@ class TrackRecorder:
         return Path(path)
 
     def to_json(self) -> dict:
-        """JSON-ready tracks: ``{"frames": [{"frame", "tracks": [{"id", "bbox_xyxy", "score", "state", "mask"?}]}]}``."""
+        """JSON-ready tracks: ``{"frames": [{"frame", "tracks": [{"id", "bbox_xyxy", "score", "state", "class_id",
+        "label", "mask"?}]}]}``."""
         return {**_JSON_HEAD, "frames": [_json_frame(r) for r in self.frames()]}
 
 
@@ -186,7 +191,8 @@ def _json_frame(r: dict) -> dict:
     tracks = []
     for k, track_id in enumerate(r["ids"]):
         item = {"id": int(track_id), "bbox_xyxy": [round(float(v), 2) for v in r["xyxy"][k]],
-                "score": round(float(r["scores"][k]), 4), "state": int(r["states"][k])}
+                "score": round(float(r["scores"][k]), 4), "state": int(r["states"][k]),
+                "class_id": int(r.get("class_ids", [0] * (k + 1))[k]), "label": str(r.get("labels", [UNLABELLED] * (k + 1))[k])}
         if "masks" in r:
             item["mask"] = r["masks"][k]
         tracks.append(item)

@@ -14,11 +14,17 @@ from perception.types import InputError, SourceInfo
 class PipelineOptions:
     """What to run on each frame; every stage is optional.
 
-    ``segmenter="auto"`` picks the weight-free geometric segmenter for RGB-D sources and the
-    weight-free RGB segmenter otherwise; ``map3d=None`` turns the 3D map on when the source has depth;
-    ``mesh`` adds the TSDF mesh stage (needs depth; see perception/map3d/mesh.py).
+    ``detector`` is a name of perception.detection ("auto" by default, see ``resolve_detector``);
+    ``detector_options`` go to ``build_detector`` (``classes``, ``labels`` and the detector's own options).
+    ``segmenter="auto"`` picks the weight-free geometric segmenter for RGB-D sources; without depth, the
+    weight-free RGB segmenter when no detector runs and none when one does (segments only feed the 3D map).
+    With a detector, segments feed the 3D map and detections the tracker; "sam" is then prompted by the
+    detector's boxes and its masks ride on the detections. ``map3d=None`` turns the 3D map on when the
+    source has depth; ``mesh`` adds the TSDF mesh stage (needs depth; see perception/map3d/mesh.py).
     """
 
+    detector: str = "auto"
+    detector_options: dict[str, Any] = field(default_factory=dict)
     segmenter: str = "auto"
     segmenter_options: dict[str, Any] = field(default_factory=dict)
     tracker: str = "graph"
@@ -30,11 +36,20 @@ class PipelineOptions:
     mesh: bool = False
     on_error: ErrorPolicy = "continue"
 
-    def segmenter_for(self, source: SourceInfo) -> str:
-        """The segmenter name after resolving 'auto' for this source."""
+    def detector_for(self, source: SourceInfo) -> str:
+        """The detector name after resolving 'auto' for this source."""
+        from perception.detection import resolve_detector
+
+        return resolve_detector(self.detector, source, self.segmenter)
+
+    def segmenter_for(self, source: SourceInfo, detector: str | None = None) -> str:
+        """The segmenter name after resolving 'auto' for this source (and its resolved detector)."""
         if self.segmenter != "auto":
             return self.segmenter
-        return "geometric" if source.has_depth else "rgb"
+        if source.has_depth:
+            return "geometric"
+        detector = self.detector_for(source) if detector is None else detector
+        return "rgb" if detector == "none" else "none"
 
     def map3d_for(self, source: SourceInfo) -> bool:
         """Whether the 3D map runs on this source."""
@@ -45,12 +60,22 @@ def build_stages(options: PipelineOptions, source: SourceInfo) -> list[Stage]:
     """The stages for ``options`` on a source like ``source``, in execution order."""
     fps = source.fps or 30.0
     stages: list[Stage] = []
-    segmenter = options.segmenter_for(source)
-    if segmenter != "none":
+    detector = options.detector_for(source)
+    if detector != "none":
+        from perception.detection import DetectStage, build_detector
+
+        stages.append(DetectStage(build_detector(detector, source, **options.detector_options)))
+    segmenter = options.segmenter_for(source, detector)
+    if segmenter == "sam" and detector != "none":
+        from perception.segmentation.prompted import build_prompted_stage
+
+        stages.append(build_prompted_stage(**options.segmenter_options))
+    elif segmenter != "none":
         from perception.segmentation import build_segmenter
         from perception.segmentation.stage import SegmentStage
 
-        stages.append(SegmentStage(build_segmenter(segmenter, **options.segmenter_options)))
+        stages.append(SegmentStage(build_segmenter(segmenter, **options.segmenter_options),
+                                   feeds_tracker=detector == "none"))
     if options.tracker != "none":
         from trackers.stage import TrackerStage
         from trackers.registry import build_tracker

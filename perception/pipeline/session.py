@@ -63,11 +63,13 @@ class SessionResult:
     track_rows: int
     answers: list = field(default_factory=list)
     mesh: dict = field(default_factory=dict)  # {"vertices", "triangles"} of a written TSDF mesh
+    detector: str = "none"  # the detector that ran ("auto" resolved)
 
     def summary(self) -> dict:
         """The run summary plus the source name, the files written, the answers and the mesh size."""
         s = self.stats.summary()
-        s.update({"source": self.source.name, "outputs": [str(p) for p in self.written], "track_rows": self.track_rows})
+        s.update({"source": self.source.name, "detector": self.detector, "outputs": [str(p) for p in self.written],
+                  "track_rows": self.track_rows})
         if self.answers:
             s["answers"] = [a.to_json() for a in self.answers]
         if self.mesh:
@@ -120,6 +122,9 @@ def run_session(source_spec: str, options: PipelineOptions, outputs: SessionOutp
             on_open(source.info)
         outputs.check_source(options, source.info)
         pipeline = build_pipeline(options, source.info)
+        detect = pipeline.stage("detect")
+        detector = "none" if detect is None else detect.detector.name
+        log.info("detector: %s", detector)
 
         def record(result: FrameResult) -> None:
             recorder.add(result)
@@ -136,4 +141,4 @@ def run_session(source_spec: str, options: PipelineOptions, outputs: SessionOutp
                 written = _write_outputs(pipeline, outputs, recorder, answers, mesh, finished)
             finally:
                 pipeline.close()
-    return SessionResult(stats, source.info, written, len(recorder), answers, mesh)
+    return SessionResult(stats, source.info, written, len(recorder), answers, mesh, detector)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from perception.sources.base import FrameSource, SourceEnded
-from perception.sources.images import ImageFolderSource, SeqInfo, read_seqinfo
+from perception.sources.images import ImageFolderSource, SeqInfo, open_mot_folder, read_seqinfo
 from perception.sources.memory import MemorySource
 from perception.sources.realsense import RealSenseSource, list_realsense
 from perception.sources.rgbd import RGBDFolderSource, open_rgbd_folder
@@ -20,7 +20,7 @@ __all__ = ["FrameSource", "SourceEnded", "ImageFolderSource", "SeqInfo", "read_s
            "CameraInfo", "WebcamSource", "list_cameras", "open_source", "ACCEPTED_FORMS"]
 
 ACCEPTED_FORMS = ("webcam:N (or just N), realsense or realsense:SERIAL, a video file, an image folder, "
-                  "a MOT sequence folder (seqinfo.ini + img1/), an RGB-D folder (ESAM, TUM or 7-Scenes layout), "
+                  "a MOT sequence folder (seqinfo.ini + img1/ or video=), an RGB-D folder (ESAM, TUM or 7-Scenes layout), "
                   "sample, synthetic:NAME")
 
 
@@ -59,7 +59,7 @@ def open_source(spec: str, **options) -> FrameSource:
     if path.is_dir():
         if detect_layout(path) is not None:
             return RGBDFolderSource(path, **options)
-        return ImageFolderSource(path, **options)
+        return open_mot_folder(path, **options)
     if path.suffix or "/" in spec or "\\" in spec:
         raise InputError(f"source not found: {path} (no such file or folder)")
     raise InputError(f"source '{spec}' is not a file, a folder or a known form; accepted: {ACCEPTED_FORMS}")

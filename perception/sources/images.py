@@ -8,6 +8,7 @@ frame numbers stay aligned with ground truth. Pass ``on_corrupt="error"`` to rai
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import logging
 import os
 import re
@@ -63,6 +64,7 @@ class SeqInfo:
     height: int
     img_dir: Path
     ext: str = ".jpg"
+    video: Path | None = None  # a video next to seqinfo.ini holding the frames instead of img_dir (``video=``)
 
 
 def read_seqinfo(path: str | os.PathLike[str]) -> SeqInfo:
@@ -94,8 +96,10 @@ def read_seqinfo(path: str | os.PathLike[str]) -> SeqInfo:
         raise InputError(f"{ini}: need 0 < frameRate <= {MAX_FPS:g}, 0 < seqLength <= {MAX_SEQ_LENGTH}, "
                          f"0 < imWidth, imHeight <= {MAX_SIDE}; got {fps:g}, {length}, {width}, {height}")
     ext = sec.get("imExt", ".jpg")
+    video = sec.get("video")
     return SeqInfo(name=sec.get("name", ini.parent.name), fps=fps, length=length, width=width, height=height,
-                   img_dir=ini.parent / sec.get("imDir", "img1"), ext=ext if ext.startswith(".") else f".{ext}")
+                   img_dir=ini.parent / sec.get("imDir", "img1"), ext=ext if ext.startswith(".") else f".{ext}",
+                   video=ini.parent / video if video else None)
 
 
 class ImageFolderSource(FrameSource):
@@ -134,7 +138,7 @@ class ImageFolderSource(FrameSource):
         if rate <= 0:
             raise InputError(f"fps must be positive, got {rate}")
         self.info = SourceInfo(name=name, kind="mot" if self.seqinfo else "images", fps=float(rate),
-                               width=int(width), height=int(height), length=len(self.files))
+                               width=int(width), height=int(height), length=len(self.files), path=str(path))
 
     def _first_decodable(self) -> np.ndarray:
         for f in self.files:
@@ -166,3 +170,19 @@ class ImageFolderSource(FrameSource):
                 self.skipped.append(f)
             log.warning("skipping undecodable image %s (%d skipped so far)", f, len(self.skipped))
         return None
+
+
+def open_mot_folder(path: str | os.PathLike[str], fps: float | None = None, **options) -> FrameSource:
+    """An image or MOT folder; a MOT sequence whose seqinfo.ini names a ``video=`` (and has no image folder)
+    plays that video with the sequence's name and rate, like one with img1/."""
+    path = Path(path)
+    seq = read_seqinfo(path) if (path / "seqinfo.ini").is_file() else None
+    if seq is None or seq.video is None or seq.img_dir.is_dir():
+        return ImageFolderSource(path, fps, **options)
+    if not seq.video.is_file():
+        raise InputError(f"{path}/seqinfo.ini names video {seq.video.name}, which does not exist")
+    from perception.sources.video import VideoFileSource
+
+    source = VideoFileSource(seq.video, fps or seq.fps, **options)
+    source.info = dataclasses.replace(source.info, name=seq.name, kind="mot", path=str(path))
+    return source

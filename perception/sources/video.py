@@ -59,7 +59,7 @@ class VideoFileSource(FrameSource):
             raise InputError(f"{path}: the file has no valid frame rate; pass fps")
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self.info = SourceInfo(name=path.name, kind="video", fps=float(rate), width=first.shape[1],
-                               height=first.shape[0], length=count if count > 0 else None)
+                               height=first.shape[0], length=count if count > 0 else None, path=str(path))
         self._pending: np.ndarray | None = first  # frame 0, already decoded
         self._pos = 0  # index of the frame the next read() returns
         self._ended = False

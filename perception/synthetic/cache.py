@@ -7,17 +7,17 @@ generation never leaves a half scene; later calls reuse the complete folder.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from perception import paths
 from perception.synthetic.folder import is_complete
 from perception.synthetic.rgbd_scene import generate_rgbd_scene, scene_name
 from perception.types import InputError
 
-CACHE_ENV = "PERCEPTION_STUDIO_CACHE"
+CACHE_ENV = paths.CACHE_ENV
 STALE_TEMP_S = 3600.0
 SAMPLE_OPTIONS = {"seed": 0, "n_frames": 90, "width": 640, "height": 480, "n_objects": 10, "moving": True,
                   "heavy_occlusion": False}
@@ -25,15 +25,7 @@ SAMPLE_OPTIONS = {"seed": 0, "n_frames": 90, "width": 640, "height": 480, "n_obj
 
 def cache_dir() -> Path:
     """The folder holding generated synthetic scenes (created if missing)."""
-    root = os.environ.get(CACHE_ENV)
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "perception-studio"
-    folder = base / "synthetic"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the synthetic scene cache {folder} ({exc.strerror}); "
-                         f"set {CACHE_ENV}") from None
-    return folder
+    return paths.cache_dir("synthetic")
 
 
 def _remove_stale_temps(folder: Path, name: str) -> None:

@@ -210,12 +210,13 @@ def _interrupt(cmd: list[str], after_frames: int) -> tuple[int, str]:
 def test_ctrl_c_during_a_headless_run_keeps_tracks_and_answers_valid(shared_data, tmp_path):
     tracks, answers = tmp_path / "tracks.txt", tmp_path / "answers.json"
     code, err = _interrupt([sys.executable, str(REPO_ROOT / "main.py"), "run", "--source",
-                            str(shared_data / "mot/TUD-Campus"), "--segmenter", "none", "--tracker", "iou",
+                            str(shared_data / "mot/TUD-Campus"), "--detector", "none", "--segmenter", "none",
+                            "--tracker", "iou",
                             "--realtime", "1", "--ask", "what happened?", "--answers", str(answers),
                             "--export-tracks", str(tracks)], after_frames=10)
     assert code == 130, err
     assert "Traceback" not in err and f"interrupted: outputs so far written to {tracks}, {answers}" in err
-    assert len(read_mot(tracks)) == 0  # valid (no segmenter: no tracks)
+    assert len(read_mot(tracks)) == 0  # valid (no detector, no segmenter: no tracks)
     doc = json.loads(answers.read_text())
     assert 10 <= doc["meta"]["frames"] < 71 and [a["question"] for a in doc["answers"]] == ["what happened?"]
 

@@ -1,10 +1,12 @@
-"""Official SAM checkpoints: where they live, the per-user cache, and a verified download on demand."""
+"""Official SAM checkpoints: their URLs, their place in the cache, and a verified download on demand."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from perception import download as downloader
+from perception.paths import cache_dir as cache_folder
 from perception.types import InputError
 
 BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
@@ -16,43 +18,27 @@ OFFICIAL = {
 }
 
 
-def cache_dir() -> Path:
-    """Per-user checkpoint folder: $PERCEPTION_CACHE/sam, else $XDG_CACHE_HOME or ~/.cache, /perception-studio/sam."""
-    root = os.environ.get("PERCEPTION_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "perception-studio"
-    return Path(root) / "sam"
+def cache_dir(create: bool = True) -> Path:
+    """The SAM checkpoint folder of the one cache (``$PERCEPTION_STUDIO_CACHE/sam``)."""
+    return cache_folder("sam", create)
 
 
 def hash_prefix(filename: str) -> str:
     """The SHA-256 prefix a torch.hub-style file name ends with (``name_<hex>.pth``)."""
-    stem = Path(filename).stem
-    prefix = stem.rsplit("_", 1)[-1]
-    if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+    prefix = downloader.hash_prefix(filename)
+    if prefix is None:
         raise InputError(f"checkpoint file name {filename} does not end with a SHA-256 prefix (name_<hex>.pth)")
     return prefix
 
 
-def download(url: str, folder: str | os.PathLike[str] | None = None, progress: bool = True) -> Path:
-    """Fetch ``url`` into ``folder`` (default: the cache) unless already there; verify the name's SHA-256 prefix.
-
-    The file is written to a temporary name and moved into place only after the checksum matches, so a
-    truncated or corrupt download never lands in the cache.
-    """
-    import torch.hub
-
-    folder = Path(folder) if folder is not None else cache_dir()
+def download(url: str, folder: str | os.PathLike[str] | None = None, progress: downloader.Progress | None = None) -> Path:
+    """Fetch ``url`` into ``folder`` (default: the cache) unless already there; verify the name's SHA-256 prefix."""
     name = url.rstrip("/").rsplit("/", 1)[-1]
     prefix = hash_prefix(name)
-    dst = folder / name
+    dst = (Path(folder) if folder is not None else cache_dir()) / name
     if dst.is_file():
         return dst
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        torch.hub.download_url_to_file(url, str(dst), hash_prefix=prefix, progress=progress)
-    except RuntimeError as exc:
-        raise InputError(f"download of {url} failed its checksum ({exc}); nothing was cached") from None
-    except OSError as exc:
-        raise InputError(f"cannot download {url}: {exc}") from None
-    return dst
+    return downloader.download(url, dst, sha256=prefix, progress=progress)
 
 
 def resolve_checkpoint(variant: str, checkpoint: str | os.PathLike[str] | None = None, allow_download: bool = True,
@@ -65,9 +51,5 @@ def resolve_checkpoint(variant: str, checkpoint: str | os.PathLike[str] | None =
         return path
     if variant not in OFFICIAL:
         raise InputError(f"unknown SAM variant '{variant}'; choose one of {', '.join(OFFICIAL)}")
-    cached = cache_dir() / OFFICIAL[variant]
-    if cached.is_file():
-        return cached
-    if not allow_download:
-        raise InputError(f"no SAM {variant} checkpoint at {cached}; pass --sam-checkpoint PATH or allow the download")
-    return download(base_url + OFFICIAL[variant])
+    return downloader.cached_download(base_url + OFFICIAL[variant], cache_dir(), allow_download,
+                                      what=f"the SAM {variant} checkpoint")

@@ -70,14 +70,8 @@ class SamSegmenter:
                 masks = np.array([r["segmentation"] for r in records], bool).reshape(-1, h, w)
                 scores = np.array([r["predicted_iou"] for r in records], float)
             else:
-                prompts = self.prompts if boxes is None else np.asarray(boxes, float).reshape(-1, 4)
-                self.predictor.set_image(rgb)
-                if prompts is None or len(prompts) == 0:
-                    masks, scores = np.zeros((0, h, w), bool), np.zeros(0)
-                else:
-                    tb = self.predictor.transform.apply_boxes_torch(torch.as_tensor(prompts, device=self.device), (h, w))
-                    m, iou, _ = self.predictor.predict_torch(None, None, boxes=tb, multimask_output=False)
-                    masks, scores = m[:, 0].cpu().numpy(), iou[:, 0].cpu().numpy()
+                prompts = self.prompts if boxes is None else boxes
+                masks, scores = self._prompted(rgb, np.zeros((0, 4)) if prompts is None else prompts)
             feats = self._pool(masks)
         keep = masks.sum(axis=(1, 2)) >= self.min_area
         masks, scores, feats = masks[keep], scores[keep], feats[keep]
@@ -90,6 +84,27 @@ class SamSegmenter:
         boxes_out = np.stack([xs.argmax(1), ys.argmax(1), w - xs[:, ::-1].argmax(1), h - ys[:, ::-1].argmax(1)], 1)
         return Segmentation(Detections(boxes_out, scores=scores, masks=masks, embeddings=feats), paint_labels(masks),
                             pooled)
+
+    def box_masks(self, packet: FramePacket, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One mask per box (Nx4 XYXY), in order and unfiltered: (masks NxHxW, SAM's IoU scores, features)."""
+        import torch
+
+        with torch.inference_mode():
+            masks, scores = self._prompted(np.ascontiguousarray(packet.image[:, :, ::-1]), boxes)
+            return masks, scores, self._pool(masks)
+
+    def _prompted(self, rgb: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """SAM's single best mask and its predicted IoU for each box prompt (call under inference mode)."""
+        import torch
+
+        h, w = rgb.shape[:2]
+        boxes = np.asarray(boxes, float).reshape(-1, 4)
+        self.predictor.set_image(rgb)
+        if len(boxes) == 0:
+            return np.zeros((0, h, w), bool), np.zeros(0)
+        tb = self.predictor.transform.apply_boxes_torch(torch.as_tensor(boxes, device=self.device), (h, w))
+        m, iou, _ = self.predictor.predict_torch(None, None, boxes=tb, multimask_output=False)
+        return m[:, 0].cpu().numpy(), iou[:, 0].cpu().numpy()
 
     def image_embedding(self) -> np.ndarray | None:
         """The last image embedding average-pooled over its grid (C,) float32, or None before the first frame."""
