@@ -1,0 +1,111 @@
+"""MotionDetector: synthetic walkers with ground truth, static scenes, camera pans, light changes, a real sequence."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from perception.detection.base import DetectStage, Detector
+from perception.detection.motion import MotionDetector
+from perception.io.mot import write_mot
+from perception.pipeline.runner import Pipeline, run_pipeline
+from perception.sources.images import ImageFolderSource
+from perception.synthetic.walkers import WalkersConfig, make_walkers, render_walkers
+from perception.types import FramePacket, SourceInfo
+from trackers.base import TrackerStage
+from trackers.geometry import box_iou
+from trackers.registry import build_tracker
+
+INFO = SourceInfo("synthetic", "images", 25.0, 320, 240)
+
+
+def _packet(i: int, image: np.ndarray) -> FramePacket:
+    return FramePacket(i, i / INFO.fps, np.ascontiguousarray(image), INFO)
+
+
+def test_follows_the_detector_protocol() -> None:
+    det = MotionDetector()
+    assert isinstance(det, Detector) and det.name == "motion" and "person" in det.class_names
+
+
+def test_walkers_found_after_warm_up() -> None:
+    cfg = WalkersConfig(seed=3, n_frames=80, width=320, height=240, n_walkers=6, n_pillars=1)
+    walkers, pillars, background = make_walkers(cfg)
+    det = MotionDetector()
+    tp = fp = fn = 0
+    for f in range(cfg.n_frames):
+        img, ids, _ = render_walkers(walkers, pillars, background, f)
+        d = det.detect(_packet(f, img))
+        if f < 20:
+            continue
+        gt = [np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]) for i in np.unique(ids)[1:]
+              for ys, xs in [np.nonzero(ids == i)] if len(xs) > 150]
+        gt = np.array(gt).reshape(-1, 4)
+        assert np.all((d.scores >= 0) & (d.scores <= 1))
+        iou = box_iou(gt, d.xyxy) if len(gt) and len(d) else np.zeros((len(gt), len(d)))
+        hit = iou.max(axis=1, initial=0) >= 0.5
+        tp, fn = tp + hit.sum(), fn + (~hit).sum()
+        fp += int((iou.max(axis=0, initial=0) < 0.3).sum())
+    assert tp / (tp + fn) >= 0.7, (tp, fn)
+    assert tp / (tp + fp) >= 0.7, (tp, fp)
+
+
+def test_static_scene_gives_nothing() -> None:
+    rng = np.random.default_rng(0)
+    scene = rng.integers(40, 200, (240, 320, 3)).astype(np.uint8)
+    det = MotionDetector()
+    for i in range(40):
+        noisy = np.clip(scene + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8)
+        assert len(det.detect(_packet(i, noisy))) == 0
+    assert not det.camera_moving
+
+
+def test_camera_pan_gives_nothing_and_is_reported() -> None:
+    rng = np.random.default_rng(1)
+    world = (np.kron(rng.integers(30, 220, (60, 120, 3)), np.ones((8, 8, 1)))).astype(np.uint8)
+    det = MotionDetector()
+    for i in range(10):
+        det.detect(_packet(i, world[:240, :320]))
+    moving = []
+    for i in range(10, 30):
+        x = 4 * (i - 9)
+        d = det.detect(_packet(i, world[:240, x:x + 320]))
+        assert len(d) == 0
+        moving.append(det.camera_moving)
+    assert np.mean(moving) > 0.8
+
+
+def test_brightness_change_is_no_whole_frame_box() -> None:
+    rng = np.random.default_rng(2)
+    scene = rng.integers(60, 160, (240, 320, 3)).astype(np.float32)
+    det = MotionDetector()
+    for i in range(30):
+        gain = 1.0 if i < 15 else 1.4
+        d = det.detect(_packet(i, np.clip(scene * gain, 0, 255).astype(np.uint8)))
+        assert len(d) == 0 or ((d.xyxy[:, 2] - d.xyxy[:, 0]) * (d.xyxy[:, 3] - d.xyxy[:, 1])).max() < 0.25 * 320 * 240
+
+
+@pytest.mark.parametrize("name, floor", [("PETS-S3-MF1", 40.0)])
+def test_hota_on_a_real_sequence(shared_data: Path, name: str, floor: float) -> None:
+    from trackers.evaluation import evaluate_mot
+
+    seq = shared_data / "mot" / name
+    source = ImageFolderSource(seq)
+    pipe = Pipeline([DetectStage(MotionDetector()), TrackerStage(build_tracker("graph", fps=source.info.fps))])
+    rows = []
+
+    def keep(r) -> None:
+        for b, i in zip(r.tracks.xyxy, r.tracks.ids):
+            rows.append((r.index + 1, i, b[0], b[1], b[2] - b[0], b[3] - b[1]))
+
+    with source:
+        run_pipeline(source, pipe, on_result=keep)
+    a = np.array(rows, float)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "t.txt"
+        write_mot(out, a[:, 0].astype(int), a[:, 1].astype(int), a[:, 2:6], np.ones(len(a)))
+        hota = 100 * evaluate_mot(seq, out)["combined"]["HOTA"]
+    assert hota >= floor, hota  # the colour segmenter scores about 21 here
