@@ -1,4 +1,8 @@
-"""`eval3d`: class-agnostic 3D instance AP25/AP50 and ID stability of the map on a scene with ground truth."""
+"""`eval3d`: class-agnostic 3D instance AP25/AP50 and ID stability of the map on a scene with ground truth.
+
+``--scene`` compares map voxels with a reference map built from instance images (synthetic scenes);
+``--source`` runs the online pipeline on any RGB-D folder and scores it ScanNet-style on ground-truth points.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +20,14 @@ from perception.types import InputError
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `eval3d` command."""
     p = sub.add_parser("eval3d", help="3D instance AP25/AP50 of the map against a synthetic scene's ground truth")
-    p.add_argument("--scene", required=True,
-                   help="synthetic:SEED (rendered once into the cache) or an RGB-D folder with instance/N.png")
-    p.add_argument("--segmenter", default="geometric", help="segmenter name (geometric, rgb, sam)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--scene",
+                      help="synthetic:SEED (rendered once into the cache) or an RGB-D folder with instance/N.png")
+    what.add_argument("--source", metavar="FOLDER",
+                      help="an RGB-D folder scored on ground-truth points (gt_points.npz or instance-filt/N.png)")
+    p.add_argument("--gt", metavar="FILE",
+                   help="with --source: ground-truth points (.npz: xyz, instance) or a folder of N.png label images")
+    p.add_argument("--segmenter", default="geometric", help="segmenter name (geometric, rgb, sam, masks:DIR)")
     p.add_argument("--frames", type=int, default=60, help="frames to render for synthetic:SEED (default 60)")
     p.add_argument("--heavy-occlusion", action="store_true", help="synthetic scene with pillars and more clutter")
     p.add_argument("--static", action="store_true", help="synthetic scene without moving objects")
@@ -26,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--voxel", type=float, default=0.025, help="map voxel size in metres (default 0.025)")
     p.add_argument("--max-frames", type=int, metavar="N", help="evaluate only the first N frames")
     p.add_argument("--summary-json", metavar="PATH", help="write the metrics (ap25, ap50, ...) as JSON")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --summary-json file")
     p.set_defaults(handler=eval3d_command)
 
 
@@ -58,9 +68,13 @@ def eval3d_command(args: argparse.Namespace) -> int:
     from perception.map3d.evaluate import evaluate_rgbd_folder
     from perception.segmentation import build_segmenter
 
-    check_outputs(args.summary_json)
+    check_outputs(args.summary_json, overwrite=args.overwrite)
     if args.voxel <= 0:
         raise InputError(f"--voxel must be positive, got {args.voxel}")
+    if args.source is not None:
+        return _source_command(args)
+    if args.gt is not None:
+        raise InputError("--gt goes with --source")
     folder = scene_folder(args.scene, args.frames, args.heavy_occlusion, args.static)
     segmenter = build_segmenter(args.segmenter, keyframe_every=0)
     if segmenter is None:
@@ -76,7 +90,37 @@ def eval3d_command(args: argparse.Namespace) -> int:
     print(f"  segment {metrics['segment_ms']:.1f} ms/frame   map {metrics['map_ms']:.1f} ms/frame")
     if "ate_rmse_m" in metrics:
         print(f"  odometry ATE RMSE {100 * metrics['ate_rmse_m']:.2f} cm")
-    if args.summary_json:
-        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
-        atomic_write_text(args.summary_json, json.dumps(clean, indent=2) + "\n")
+    _write_json(args.summary_json, metrics)
     return 0
+
+
+def _source_command(args: argparse.Namespace) -> int:
+    """eval3d --source: ScanNet-style AP on ground-truth points of an RGB-D folder."""
+    from perception.lifting import LiftConfig
+    from perception.map3d.instance_map import MapConfig
+    from perception.map3d.point_eval import evaluate_source
+    from perception.segmentation import build_segmenter
+
+    folder = Path(args.source).expanduser()
+    if not folder.is_dir():
+        raise InputError(f"--source '{args.source}' is not a folder")
+    segmenter = build_segmenter(args.segmenter, keyframe_every=0)
+    if segmenter is None:
+        raise InputError("eval3d needs a segmenter (not 'none')")
+    cfg = MapConfig(lift=LiftConfig(voxel=args.voxel))
+    m = evaluate_source(folder, segmenter, gt=args.gt, map_config=cfg, max_frames=args.max_frames,
+                        use_odometry=args.odometry)
+    m.update({"source": str(folder), "segmenter": args.segmenter})
+    print(f"source {folder} ({m['frames']} frames, segmenter {args.segmenter}, voxel {100 * m['voxel']:.1f} cm)")
+    print(f"  AP {m['ap']:.3f}   AP50 {m['ap50']:.3f}   AP25 {m['ap25']:.3f}   "
+          f"GT instances {m['gt_instances']}   predicted {m['pred_instances']}")
+    print("  best IoU per object: " + ", ".join(f"{g}: {v:.3f}" for g, v in m["best_iou"].items()))
+    print(f"  segment {m['segment_ms']:.1f} ms/frame   map {m['map_ms']:.1f} ms/frame")
+    _write_json(args.summary_json, m)
+    return 0
+
+
+def _write_json(path: str | None, metrics: dict) -> None:
+    if path:
+        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
+        atomic_write_text(path, json.dumps(clean, indent=2) + "\n")
