@@ -125,6 +125,11 @@ class LiftedSegments:
         """Voxels per segment (n_segments,)."""
         return np.bincount(self.segment, minlength=self.n_segments)
 
+    def first_segments(self, n: int) -> "LiftedSegments":
+        """Only the cells of segments 0..n-1 (cells are sorted by segment, so this is a prefix)."""
+        end = int(np.searchsorted(self.segment, n))
+        return LiftedSegments(self.keys[:end], self.segment[:end], self.colors[:end], self.points[:end], n)
+
     def per_voxel(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One owner per voxel (the segment with most pixels there): (keys, segment, colors), sorted by key."""
         if len(self.keys) == 0:

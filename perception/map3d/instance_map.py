@@ -31,7 +31,9 @@ class MapConfig:
     smaller instance to merge two instances, in at least merge_min_frames frames;
     min_observations / min_voxels: prune thresholds; reid_distance / reid_feature / reid_frames: an unmatched
     segment takes over an instance seen in the last reid_frames frames within reid_distance (m) of it with
-    feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off).
+    feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off);
+    background: pixels outside every segment are fused too, as geometry without an instance (label 0), so the map
+    holds the whole surface and votes on voxels that a mask wrongly covered.
     """
 
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -52,6 +54,7 @@ class MapConfig:
     min_observations: int = 3
     min_voxels: int = 20
     denoise_every: int = 30
+    background: bool = True
 
 
 @dataclass
@@ -126,14 +129,17 @@ class InstanceMap:
                 raise InputError(f"masks of shape {masks.shape} do not match depth {depth.shape}")
             labels = paint_labels(masks, cfg.lift.stride)
         n_segments = int(labels.max()) + 1 if n_segments is None else int(n_segments)
-        lifted = lift_labels(labels, depth, image, intrinsics, pose, n_segments, cfg.lift)
+        if cfg.background:  # unsegmented pixels become one extra segment that votes for "no instance"
+            labels = np.where(labels >= 0, labels, n_segments)
+        everything = lift_labels(labels, depth, image, intrinsics, pose, n_segments + cfg.background, cfg.lift)
+        lifted = everything.first_segments(n_segments)
         visible = self._visibility(depth, intrinsics, pose)
         vis_ids = np.flatnonzero(np.bincount(self.store.label[visible]))
         if assign is None:
             seg_ids = self._associate(frame, lifted, visible, embeddings)
         else:
             seg_ids = self._assign(frame, np.asarray(assign, np.int64))
-        self._vote(frame, lifted, seg_ids)
+        self._vote(frame, everything, np.append(seg_ids, 0) if cfg.background else seg_ids)
         self.frames += 1
         self._merged = {}
         if assign is None:  # fragments merge as soon as the evidence is in, not at the next maintenance
@@ -264,9 +270,9 @@ class InstanceMap:
             own = np.isin(seg * PAIR + cur, self._keep_pairs)
             lab = np.where(own, cur, lab)
             self._keep_pairs = None
-        keep = lab > 0
+        keep = lab >= 0
         conflicts = self.store.vote(keys[keep], lab[keep], rgb[keep], frame)
-        conflicts = conflicts[(conflicts[:, 0] > 0) & (conflicts[:, 0] != conflicts[:, 1])]
+        conflicts = conflicts[(conflicts[:, 0] > 0) & (conflicts[:, 1] > 0) & (conflicts[:, 0] != conflicts[:, 1])]
         if len(conflicts):  # one (pair key, count) row per pair and frame, so maintenance stays cheap
             pairs = np.sort(conflicts.min(1) * PAIR + conflicts.max(1))
             first = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
