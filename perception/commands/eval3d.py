@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--heavy-occlusion", action="store_true", help="synthetic scene with pillars and more clutter")
     p.add_argument("--static", action="store_true", help="synthetic scene without moving objects")
     p.add_argument("--odometry", action="store_true", help="estimate camera poses instead of using the given ones")
-    p.add_argument("--voxel", type=float, default=0.025, help="map voxel size in metres (default 0.025)")
+    p.add_argument("--voxel", type=float,
+                   help="map voxel size in metres (default: from the first frame's depth, 1-2.5 cm)")
     p.add_argument("--max-frames", type=int, metavar="N", help="evaluate only the first N frames")
     p.add_argument("--summary-json", metavar="PATH", help="write the metrics (ap25, ap50, ...) as JSON")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --summary-json file")
@@ -69,7 +70,7 @@ def eval3d_command(args: argparse.Namespace) -> int:
     from perception.segmentation import build_segmenter
 
     check_outputs(args.summary_json, overwrite=args.overwrite)
-    if args.voxel <= 0:
+    if args.voxel is not None and args.voxel <= 0:
         raise InputError(f"--voxel must be positive, got {args.voxel}")
     if args.source is not None:
         return _source_command(args)
@@ -107,7 +108,7 @@ def _source_command(args: argparse.Namespace) -> int:
     segmenter = build_segmenter(args.segmenter, keyframe_every=0)
     if segmenter is None:
         raise InputError("eval3d needs a segmenter (not 'none')")
-    cfg = MapConfig(lift=LiftConfig(voxel=args.voxel))
+    cfg = (MapConfig(auto_voxel=True) if args.voxel is None else MapConfig(lift=LiftConfig(voxel=args.voxel)))
     m = evaluate_source(folder, segmenter, gt=args.gt, map_config=cfg, max_frames=args.max_frames,
                         use_odometry=args.odometry)
     m.update({"source": str(folder), "segmenter": args.segmenter})

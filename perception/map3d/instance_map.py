@@ -6,12 +6,13 @@ Instance IDs are never reused; a merge keeps the ID of the larger instance, so m
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from perception.lifting import LiftConfig, LiftedSegments, check_frame, lift_labels, paint_labels, pixel_keys, voxel_centers
+from perception.lifting import (LiftConfig, LiftedSegments, check_frame, lift_labels, paint_labels, pixel_keys,
+                               scene_voxel, voxel_centers)
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
 from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.visibility import see
@@ -33,7 +34,8 @@ class MapConfig:
     segment takes over an instance seen in the last reid_frames frames within reid_distance (m) of it with
     feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off);
     background: pixels outside every segment are fused too, as geometry without an instance (label 0), so the map
-    holds the whole surface and votes on voxels that a mask wrongly covered.
+    holds the whole surface and votes on voxels that a mask wrongly covered; auto_voxel: the first frame's depth
+    sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``.
     """
 
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -55,6 +57,7 @@ class MapConfig:
     min_voxels: int = 20
     denoise_every: int = 30
     background: bool = True
+    auto_voxel: bool = False
 
 
 @dataclass
@@ -96,6 +99,12 @@ class InstanceMap:
         self.evidence = PairEvidence()
         self.frames = 0
 
+    def _set_voxel(self, voxel: float) -> None:
+        """Use ``voxel`` (m) from now on; only while the map is empty."""
+        self.config.lift = replace(self.config.lift, voxel=voxel)
+        self.store.voxel = voxel
+        log.info("map3d: voxel size %.1f cm for this scene", 100 * voxel)
+
     @property
     def voxel(self) -> float:
         """Voxel edge length in metres."""
@@ -121,6 +130,8 @@ class InstanceMap:
         if not valid.any():
             raise InputError(f"frame {frame}: depth has no valid pixels")
         cfg = self.config
+        if cfg.auto_voxel and len(self.store) == 0 and self.frames == 0:
+            self._set_voxel(scene_voxel(depth))
         if labels is None:
             if masks is None:
                 raise InputError("integrate needs masks or a label image")
@@ -410,8 +421,10 @@ class InstanceMap:
                            np.maximum.reduceat(pts, start, axis=0) + half, counts)
 
     def summaries(self) -> list[dict]:
-        """JSON-ready per-instance records: id, centroid, box, point count, first/last seen frame, observations."""
+        """JSON-ready per-instance records: id, centroid, box, point count, first/last seen frame, observations,
+        confidence and vote agreement (see ``confidences``)."""
         inst = self.instances()
+        conf = self.confidences()
         out = []
         for j, i in enumerate(inst.ids.tolist()):
             info = self.info.get(i)
@@ -420,7 +433,8 @@ class InstanceMap:
             out.append({"id": i, "centroid": _r(inst.centroids[j]), "box_min": _r(inst.box_min[j]),
                         "box_max": _r(inst.box_max[j]), "point_count": int(inst.point_counts[j]),
                         "first_seen": info.first_seen, "last_seen": info.last_seen,
-                        "observations": info.observations})
+                        "observations": info.observations, "confidence": conf[i]["confidence"],
+                        "agreement": conf[i]["agreement"]})
         return out
 
     def points(self, max_points: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -438,10 +452,28 @@ class InstanceMap:
         out[rows >= 0] = self.store.label[rows[rows >= 0]]
         return out
 
+    def confidences(self) -> dict[int, dict[str, float]]:
+        """Per instance: ``confidence`` in [0, 1) (the product of how often it was observed, how consistently
+        its voxels' votes agreed, and its size against ``min_voxels``) and the three parts."""
+        st = self.store
+        lab = st.label
+        n = int(lab.max(initial=0)) + 1
+        sel = lab > 0
+        size = np.bincount(lab[sel], minlength=n).astype(np.float64)
+        agree = np.clip(st.conf[sel] / np.maximum(st.hits[sel], 1), 0.0, 1.0)
+        agreement = np.bincount(lab[sel], agree, minlength=n) / np.maximum(size, 1)
+        out = {}
+        for i, inf in self.info.items():
+            obs = inf.observations
+            a = float(agreement[i]) if i < n else 0.0
+            v = float(size[i]) if i < n else 0.0
+            conf = obs / (obs + 2.0) * a * v / (v + self.config.min_voxels)
+            out[i] = {"confidence": round(conf, 4), "observations": obs, "agreement": round(a, 4), "voxels": int(v)}
+        return out
+
     def score(self, i: int) -> float:
-        """Confidence of an instance in [0, 1): grows with the number of observations."""
-        n = self.info[i].observations if i in self.info else 0
-        return n / (n + 2.0)
+        """Confidence of one instance (see ``confidences``); 0 for an unknown ID."""
+        return self.confidences().get(int(i), {"confidence": 0.0})["confidence"]
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:

@@ -111,7 +111,7 @@ def evaluate_source(folder: str | Path, segmenter, gt: str | Path | None = None,
         raise InputError(f"ground truth {gt_path} labels no object")
     m = map_stage.map
     map_xyz, _rgb, map_ids = m.points()
-    scores = {i: m.score(i) for i in m.info}
+    scores = {i: c["confidence"] for i, c in m.confidences().items()}
     out = point_metrics(gt_xyz, gt_ids, map_xyz.astype(np.float64), map_ids, scores, radius)
     out.update({"frames": frames, "gt": str(gt_path), "voxel": m.voxel, "map_instances": len(m.info),
                 "segment_ms": 1e3 * t_seg / max(frames, 1), "map_ms": 1e3 * t_map / max(frames, 1),

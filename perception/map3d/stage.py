@@ -21,7 +21,7 @@ class Map3DStage:
     ``result.instance_of_detection`` and ``result.camera`` (pose and its source); with ``instance_images``
     also ``result.instance_image``.
 
-    Uses the packet's pose, else estimates one with RGB-D odometry (``odometry=True``); frames
+    Without a ``config`` the voxel size follows the scene (``MapConfig.auto_voxel``). Uses the packet's pose, else estimates one with RGB-D odometry (``odometry=True``); frames
     without depth, without a pose (tracking lost) or with unusable data are skipped with a warning
     and leave the map untouched. All map access goes through ``lock`` (the GUI reads from another thread).
     """
@@ -30,7 +30,7 @@ class Map3DStage:
 
     def __init__(self, config: MapConfig | None = None, odometry: bool = True, instance_images: bool = False):
         self.instance_images = instance_images
-        self.map = InstanceMap(config)
+        self.map = InstanceMap(config or MapConfig(auto_voxel=True))
         self.odometry = RGBDOdometry() if odometry else None
         self.lock = threading.Lock()
         self.skipped = 0
@@ -112,9 +112,11 @@ class Map3DStage:
         """Nothing to release."""
 
 
-def build_map3d_stage(voxel: float = 0.025, odometry: bool = True, **map_options) -> Map3DStage:
-    """The "map3d" stage; ``map_options`` are MapConfig fields (see its docstring)."""
+def build_map3d_stage(voxel: float | None = None, odometry: bool = True, **map_options) -> Map3DStage:
+    """The "map3d" stage; ``voxel`` None sizes it to the scene from the first frame; ``map_options`` are
+    MapConfig fields (see its docstring)."""
     from perception.lifting import LiftConfig
 
-    cfg = MapConfig(lift=LiftConfig(voxel=voxel), **map_options)
+    lift = LiftConfig() if voxel is None else LiftConfig(voxel=voxel)
+    cfg = MapConfig(lift=lift, auto_voxel=voxel is None, **map_options)
     return Map3DStage(cfg, odometry=odometry)
