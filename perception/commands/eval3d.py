@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", type=int, default=60, help="frames to render for synthetic:SEED (default 60)")
     p.add_argument("--heavy-occlusion", action="store_true", help="synthetic scene with pillars and more clutter")
     p.add_argument("--static", action="store_true", help="synthetic scene without moving objects")
+    p.add_argument("--clean", action="store_true",
+                   help="synthetic scene with perfect depth (default: Kinect-like sensor model: noise, holes, "
+                        "flying pixels, colour misregistration)")
     p.add_argument("--odometry", action="store_true", help="estimate camera poses instead of using the given ones")
     p.add_argument("--voxel", type=float,
                    help="map voxel size in metres (default: from the first frame's depth, 1-2.5 cm)")
@@ -40,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=eval3d_command)
 
 
-def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool) -> Path:
+def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool, sensor: bool = False) -> Path:
     """The folder for ``spec``: a synthetic scene (rendered into the cache when missing) or a given path."""
     m = re.fullmatch(r"synthetic:(\d+)", spec.strip())
     if m is None:
@@ -54,13 +57,14 @@ def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool) ->
     if frames < 1:
         raise InputError(f"--frames must be at least 1, got {frames}")
     seed = int(m.group(1))
-    name = f"room-seed{seed}-n{frames}{'-occluded' if heavy_occlusion else ''}{'-static' if static else ''}"
+    name = (f"room-seed{seed}-n{frames}{'-occluded' if heavy_occlusion else ''}{'-static' if static else ''}"
+            f"{'-sensor' if sensor else ''}")
     folder = cache_dir().parent / "synthetic" / name
     if not (folder / "gt_instances.json").is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
         print(f"rendering {spec} into {folder} ...")
         generate_rgbd_scene(folder, seed=seed, n_frames=frames, moving=not static, heavy_occlusion=heavy_occlusion,
-                            overwrite=True)
+                            overwrite=True, sensor=sensor)
     return folder
 
 
@@ -76,13 +80,14 @@ def eval3d_command(args: argparse.Namespace) -> int:
         return _source_command(args)
     if args.gt is not None:
         raise InputError("--gt goes with --source")
-    folder = scene_folder(args.scene, args.frames, args.heavy_occlusion, args.static)
+    folder = scene_folder(args.scene, args.frames, args.heavy_occlusion, args.static, sensor=not args.clean)
     segmenter = build_segmenter(args.segmenter, keyframe_every=0)
     if segmenter is None:
         raise InputError("eval3d needs a segmenter (not 'none')")
     metrics = evaluate_rgbd_folder(folder, segmenter, use_odometry=args.odometry, max_frames=args.max_frames,
                                    voxel=args.voxel)
-    metrics.update({"scene": args.scene, "folder": str(folder), "segmenter": args.segmenter})
+    metrics.update({"scene": args.scene, "folder": str(folder), "segmenter": args.segmenter,
+                    "sensor_model": not args.clean and args.scene.strip().startswith("synthetic:")})
     print(f"scene {args.scene} ({metrics['frames']} frames, segmenter {args.segmenter})")
     print(f"  AP25 {metrics['ap25']:.3f}   AP50 {metrics['ap50']:.3f}   "
           f"GT instances {metrics['gt_instances']}   predicted {metrics['pred_instances']}")
