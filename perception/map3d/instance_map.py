@@ -17,7 +17,7 @@ from perception.map3d.association import associate, cell_overlaps, coarse_keys, 
 from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.visibility import see
 from perception.map3d.voxels import VoxelStore
-from perception.types import InputError, Instances3D, Intrinsics
+from perception.types import UNLABELLED, InputError, Instances3D, Intrinsics
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,12 @@ class InstanceInfo:
     last_seen: int
     observations: int = 0
     feature: np.ndarray | None = None
+    label_votes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The class name most observations voted for ("object" without votes)."""
+        return max(self.label_votes, key=lambda k: (self.label_votes[k], k)) if self.label_votes else UNLABELLED
 
 
 @dataclass
@@ -289,6 +295,18 @@ class InstanceMap:
             first = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
             self._conflicts.append(np.column_stack([pairs[first], np.diff(np.append(first, len(pairs)))]))
 
+    def vote_labels(self, instance_ids: np.ndarray, labels: np.ndarray) -> None:
+        """One class-name vote per (instance, label) pair of a frame; instances not in the map are skipped."""
+        for i, name in zip(np.asarray(instance_ids).tolist(), labels):
+            inst = self.info.get(int(i))
+            if inst is not None and name != UNLABELLED:
+                inst.label_votes[name] = inst.label_votes.get(name, 0) + 1
+
+    def labels_of(self, ids: np.ndarray) -> np.ndarray:
+        """Voted class name of each instance ID (object array; "object" when unknown or unvoted)."""
+        return np.array([self.info[i].label if i in self.info else UNLABELLED for i in np.asarray(ids).tolist()],
+                        dtype=object)
+
     def _resolve(self, i: int) -> int:
         """An ID that was merged away maps to the ID that absorbed it (-1 if it was pruned)."""
         i = int(i)
@@ -361,6 +379,8 @@ class InstanceMap:
         a.first_seen = min(a.first_seen, b.first_seen)
         a.last_seen = max(a.last_seen, b.last_seen)
         a.observations += b.observations
+        for k, v in b.label_votes.items():
+            a.label_votes[k] = a.label_votes.get(k, 0) + v
         if a.feature is not None and b.feature is not None:
             a.feature = _normalise((a.feature + b.feature)[None])[0]
         self._merged[gone] = keep
@@ -433,7 +453,7 @@ class InstanceMap:
             out.append({"id": i, "centroid": _r(inst.centroids[j]), "box_min": _r(inst.box_min[j]),
                         "box_max": _r(inst.box_max[j]), "point_count": int(inst.point_counts[j]),
                         "first_seen": info.first_seen, "last_seen": info.last_seen,
-                        "observations": info.observations, "confidence": conf[i]["confidence"],
+                        "observations": info.observations, "label": info.label, "confidence": conf[i]["confidence"],
                         "agreement": conf[i]["agreement"]})
         return out
 
