@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval3d", help="3D instance AP25/AP50 of the map against a synthetic scene's ground truth")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--scene",
-                      help="synthetic:SEED (rendered once into the cache) or an RGB-D folder with instance/N.png")
+                      help="synthetic:SEED (a room) or synthetic:tabletop:SEED (small objects on a table), rendered "
+                           "once into the cache, or an RGB-D folder with instance/N.png")
     what.add_argument("--source", metavar="FOLDER",
                       help="an RGB-D folder scored on ground-truth points (gt_points.npz or instance-filt/N.png)")
     p.add_argument("--gt", metavar="FILE",
@@ -45,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool, sensor: bool = False) -> Path:
     """The folder for ``spec``: a synthetic scene (rendered into the cache when missing) or a given path."""
-    m = re.fullmatch(r"synthetic:(\d+)", spec.strip())
+    m = re.fullmatch(r"synthetic:(tabletop:)?(\d+)", spec.strip())
     if m is None:
         path = Path(spec).expanduser()
         if not (path / "instance").is_dir():
@@ -56,15 +57,16 @@ def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool, se
 
     if frames < 1:
         raise InputError(f"--frames must be at least 1, got {frames}")
-    seed = int(m.group(1))
-    name = (f"room-seed{seed}-n{frames}{'-occluded' if heavy_occlusion else ''}{'-static' if static else ''}"
+    seed, tabletop = int(m.group(2)), m.group(1) is not None
+    name = (f"{'tabletop' if tabletop else 'room'}-seed{seed}-n{frames}{'-occluded' if heavy_occlusion else ''}{'-static' if static else ''}"
             f"{'-sensor' if sensor else ''}")
     folder = cache_dir().parent / "synthetic" / name
     if not (folder / "gt_instances.json").is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
         print(f"rendering {spec} into {folder} ...")
         generate_rgbd_scene(folder, seed=seed, n_frames=frames, moving=not static, heavy_occlusion=heavy_occlusion,
-                            overwrite=True, sensor=sensor)
+                            overwrite=True, sensor=sensor, tabletop=tabletop,
+                            n_objects=8 if tabletop else 10)
     return folder
 
 
