@@ -283,6 +283,7 @@ class Instances3D:
     box_max: np.ndarray
     point_counts: np.ndarray
     det_index: np.ndarray | None = None
+    labels: np.ndarray | None = None  # (N,) object array of class names voted from detections, UNLABELLED if none
 
     def __post_init__(self) -> None:
         self.ids = _as_array(self.ids, np.int64, (), None, "instance ids")
@@ -293,6 +294,7 @@ class Instances3D:
         self.point_counts = _as_array(self.point_counts, np.int64, (), n, "instance point counts")
         self.det_index = (np.full(n, -1, dtype=np.int64) if self.det_index is None
                           else _as_array(self.det_index, np.int64, (), n, "instance detection index"))
+        self.labels = _as_labels(self.labels, n, "instance labels")
 
     def __len__(self) -> int:
         return len(self.ids)

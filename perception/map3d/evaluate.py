@@ -93,8 +93,10 @@ class IdStability:
 
 
 def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_frames: int | None = None,
-                         voxel: float = 0.025) -> dict:
-    """Run segmenter + map over an RGB-D folder with ``instance/N.png`` ground truth; return the metrics."""
+                         voxel: float | None = 0.025) -> dict:
+    """Run segmenter + map over an RGB-D folder with ``instance/N.png`` ground truth; return the metrics.
+
+    ``voxel`` None sizes both maps to the scene from the first frame (``lifting.scene_voxel``)."""
     import time
     from pathlib import Path
 
@@ -109,6 +111,12 @@ def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_fram
     from perception.types import FrameResult, InputError
 
     folder = Path(folder)
+    if voxel is None:
+        from perception.lifting import scene_voxel
+
+        with open_source(str(folder)) as src:
+            first = src.read()
+        voxel = scene_voxel(first.depth) if first is not None and first.depth is not None else 0.025
     cfg = MapConfig(lift=LiftConfig(voxel=voxel))
     seg_stage, map_stage = SegmentStage(segmenter), Map3DStage(cfg, odometry=True, instance_images=True)
     gt_map = InstanceMap(MapConfig(lift=LiftConfig(voxel=voxel)))
@@ -145,13 +153,13 @@ def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_fram
     pred_map = map_stage.map
     keys = np.union1d(gt_map.store.keys[gt_map.store.label > 0], pred_map.store.keys[pred_map.store.label > 0])
     gt, pred = gt_map.label_of(keys), pred_map.label_of(keys)
-    scores = {i: pred_map.score(i) for i in pred_map.info}
+    scores = {i: c["confidence"] for i, c in pred_map.confidences().items()}
     out = {"frames": frames, "ap25": instance_ap(gt, pred, scores, 0.25), "ap50": instance_ap(gt, pred, scores, 0.5),
            "id_changes_per_object": stability.mean_changes(),
            "id_changes_per_thing": stability.mean_changes(_things(folder)),
            "id_changes": {int(k): int(v) for k, v in stability.changes.items()}, "gt_instances": int(len(np.unique(gt[gt > 0]))),
            "pred_instances": int(len(np.unique(pred[pred > 0]))), "segment_ms": 1e3 * t_seg / max(frames, 1),
-           "map_ms": 1e3 * t_map / max(frames, 1), "skipped_frames": map_stage.skipped}
+           "map_ms": 1e3 * t_map / max(frames, 1), "skipped_frames": map_stage.skipped, "voxel": voxel}
     if use_odometry and len(est) >= 3:
         out["ate_rmse_m"] = ate_rmse(np.stack(est), np.stack(ref))
     return out

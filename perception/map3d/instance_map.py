@@ -6,17 +6,18 @@ Instance IDs are never reused; a merge keeps the ID of the larger instance, so m
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from perception.lifting import LiftConfig, LiftedSegments, check_frame, lift_labels, paint_labels, pixel_keys, voxel_centers
+from perception.lifting import (LiftConfig, LiftedSegments, check_frame, lift_labels, paint_labels, pixel_keys,
+                               scene_voxel, voxel_centers)
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
 from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.visibility import see
 from perception.map3d.voxels import VoxelStore
-from perception.types import InputError, Instances3D, Intrinsics
+from perception.types import UNLABELLED, InputError, Instances3D, Intrinsics
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,10 @@ class MapConfig:
     smaller instance to merge two instances, in at least merge_min_frames frames;
     min_observations / min_voxels: prune thresholds; reid_distance / reid_feature / reid_frames: an unmatched
     segment takes over an instance seen in the last reid_frames frames within reid_distance (m) of it with
-    feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off).
+    feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off);
+    background: pixels outside every segment are fused too, as geometry without an instance (label 0), so the map
+    holds the whole surface and votes on voxels that a mask wrongly covered; auto_voxel: the first frame's depth
+    sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``.
     """
 
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -52,6 +56,8 @@ class MapConfig:
     min_observations: int = 3
     min_voxels: int = 20
     denoise_every: int = 30
+    background: bool = True
+    auto_voxel: bool = False
 
 
 @dataclass
@@ -63,6 +69,12 @@ class InstanceInfo:
     last_seen: int
     observations: int = 0
     feature: np.ndarray | None = None
+    label_votes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The class name most observations voted for ("object" without votes)."""
+        return max(self.label_votes, key=lambda k: (self.label_votes[k], k)) if self.label_votes else UNLABELLED
 
 
 @dataclass
@@ -93,6 +105,12 @@ class InstanceMap:
         self.evidence = PairEvidence()
         self.frames = 0
 
+    def _set_voxel(self, voxel: float) -> None:
+        """Use ``voxel`` (m) from now on; only while the map is empty."""
+        self.config.lift = replace(self.config.lift, voxel=voxel)
+        self.store.voxel = voxel
+        log.info("map3d: voxel size %.1f cm for this scene", 100 * voxel)
+
     @property
     def voxel(self) -> float:
         """Voxel edge length in metres."""
@@ -118,6 +136,8 @@ class InstanceMap:
         if not valid.any():
             raise InputError(f"frame {frame}: depth has no valid pixels")
         cfg = self.config
+        if cfg.auto_voxel and len(self.store) == 0 and self.frames == 0:
+            self._set_voxel(scene_voxel(depth))
         if labels is None:
             if masks is None:
                 raise InputError("integrate needs masks or a label image")
@@ -126,14 +146,17 @@ class InstanceMap:
                 raise InputError(f"masks of shape {masks.shape} do not match depth {depth.shape}")
             labels = paint_labels(masks, cfg.lift.stride)
         n_segments = int(labels.max()) + 1 if n_segments is None else int(n_segments)
-        lifted = lift_labels(labels, depth, image, intrinsics, pose, n_segments, cfg.lift)
+        if cfg.background:  # unsegmented pixels become one extra segment that votes for "no instance"
+            labels = np.where(labels >= 0, labels, n_segments)
+        everything = lift_labels(labels, depth, image, intrinsics, pose, n_segments + cfg.background, cfg.lift)
+        lifted = everything.first_segments(n_segments)
         visible = self._visibility(depth, intrinsics, pose)
         vis_ids = np.flatnonzero(np.bincount(self.store.label[visible]))
         if assign is None:
             seg_ids = self._associate(frame, lifted, visible, embeddings)
         else:
             seg_ids = self._assign(frame, np.asarray(assign, np.int64))
-        self._vote(frame, lifted, seg_ids)
+        self._vote(frame, everything, np.append(seg_ids, 0) if cfg.background else seg_ids)
         self.frames += 1
         self._merged = {}
         if assign is None:  # fragments merge as soon as the evidence is in, not at the next maintenance
@@ -264,13 +287,25 @@ class InstanceMap:
             own = np.isin(seg * PAIR + cur, self._keep_pairs)
             lab = np.where(own, cur, lab)
             self._keep_pairs = None
-        keep = lab > 0
+        keep = lab >= 0
         conflicts = self.store.vote(keys[keep], lab[keep], rgb[keep], frame)
-        conflicts = conflicts[(conflicts[:, 0] > 0) & (conflicts[:, 0] != conflicts[:, 1])]
+        conflicts = conflicts[(conflicts[:, 0] > 0) & (conflicts[:, 1] > 0) & (conflicts[:, 0] != conflicts[:, 1])]
         if len(conflicts):  # one (pair key, count) row per pair and frame, so maintenance stays cheap
             pairs = np.sort(conflicts.min(1) * PAIR + conflicts.max(1))
             first = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
             self._conflicts.append(np.column_stack([pairs[first], np.diff(np.append(first, len(pairs)))]))
+
+    def vote_labels(self, instance_ids: np.ndarray, labels: np.ndarray) -> None:
+        """One class-name vote per (instance, label) pair of a frame; instances not in the map are skipped."""
+        for i, name in zip(np.asarray(instance_ids).tolist(), labels):
+            inst = self.info.get(int(i))
+            if inst is not None and name != UNLABELLED:
+                inst.label_votes[name] = inst.label_votes.get(name, 0) + 1
+
+    def labels_of(self, ids: np.ndarray) -> np.ndarray:
+        """Voted class name of each instance ID (object array; "object" when unknown or unvoted)."""
+        return np.array([self.info[i].label if i in self.info else UNLABELLED for i in np.asarray(ids).tolist()],
+                        dtype=object)
 
     def _resolve(self, i: int) -> int:
         """An ID that was merged away maps to the ID that absorbed it (-1 if it was pruned)."""
@@ -344,6 +379,8 @@ class InstanceMap:
         a.first_seen = min(a.first_seen, b.first_seen)
         a.last_seen = max(a.last_seen, b.last_seen)
         a.observations += b.observations
+        for k, v in b.label_votes.items():
+            a.label_votes[k] = a.label_votes.get(k, 0) + v
         if a.feature is not None and b.feature is not None:
             a.feature = _normalise((a.feature + b.feature)[None])[0]
         self._merged[gone] = keep
@@ -404,8 +441,10 @@ class InstanceMap:
                            np.maximum.reduceat(pts, start, axis=0) + half, counts)
 
     def summaries(self) -> list[dict]:
-        """JSON-ready per-instance records: id, centroid, box, point count, first/last seen frame, observations."""
+        """JSON-ready per-instance records: id, centroid, box, point count, first/last seen frame, observations,
+        confidence and vote agreement (see ``confidences``)."""
         inst = self.instances()
+        conf = self.confidences()
         out = []
         for j, i in enumerate(inst.ids.tolist()):
             info = self.info.get(i)
@@ -414,7 +453,8 @@ class InstanceMap:
             out.append({"id": i, "centroid": _r(inst.centroids[j]), "box_min": _r(inst.box_min[j]),
                         "box_max": _r(inst.box_max[j]), "point_count": int(inst.point_counts[j]),
                         "first_seen": info.first_seen, "last_seen": info.last_seen,
-                        "observations": info.observations})
+                        "observations": info.observations, "label": info.label, "confidence": conf[i]["confidence"],
+                        "agreement": conf[i]["agreement"]})
         return out
 
     def points(self, max_points: int | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -432,10 +472,28 @@ class InstanceMap:
         out[rows >= 0] = self.store.label[rows[rows >= 0]]
         return out
 
+    def confidences(self) -> dict[int, dict[str, float]]:
+        """Per instance: ``confidence`` in [0, 1) (the product of how often it was observed, how consistently
+        its voxels' votes agreed, and its size against ``min_voxels``) and the three parts."""
+        st = self.store
+        lab = st.label
+        n = int(lab.max(initial=0)) + 1
+        sel = lab > 0
+        size = np.bincount(lab[sel], minlength=n).astype(np.float64)
+        agree = np.clip(st.conf[sel] / np.maximum(st.hits[sel], 1), 0.0, 1.0)
+        agreement = np.bincount(lab[sel], agree, minlength=n) / np.maximum(size, 1)
+        out = {}
+        for i, inf in self.info.items():
+            obs = inf.observations
+            a = float(agreement[i]) if i < n else 0.0
+            v = float(size[i]) if i < n else 0.0
+            conf = obs / (obs + 2.0) * a * v / (v + self.config.min_voxels)
+            out[i] = {"confidence": round(conf, 4), "observations": obs, "agreement": round(a, 4), "voxels": int(v)}
+        return out
+
     def score(self, i: int) -> float:
-        """Confidence of an instance in [0, 1): grows with the number of observations."""
-        n = self.info[i].observations if i in self.info else 0
-        return n / (n + 2.0)
+        """Confidence of one instance (see ``confidences``); 0 for an unknown ID."""
+        return self.confidences().get(int(i), {"confidence": 0.0})["confidence"]
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:

@@ -11,17 +11,18 @@ import numpy as np
 from perception.map3d.export import export_json, export_ply
 from perception.map3d.instance_map import InstanceMap, MapConfig
 from perception.odometry import RGBDOdometry
-from perception.types import CameraState, FrameResult, InputError, Instances3D, PoseSource
+from perception.types import CameraState, Detections, FrameResult, InputError, Instances3D, PoseSource
 
 log = logging.getLogger(__name__)
 
 
 class Map3DStage:
-    """Fills ``result.instances`` (det_index links an instance to a detection) and
+    """Fills ``result.instances`` (det_index links an instance to a segment; labels are class names voted from
+    ``result.detections`` by mask or box overlap with the segments when a detector runs) and
     ``result.instance_of_detection`` and ``result.camera`` (pose and its source); with ``instance_images``
     also ``result.instance_image``.
 
-    Uses the packet's pose, else estimates one with RGB-D odometry (``odometry=True``); frames
+    Without a ``config`` the voxel size follows the scene (``MapConfig.auto_voxel``). Uses the packet's pose, else estimates one with RGB-D odometry (``odometry=True``); frames
     without depth, without a pose (tracking lost) or with unusable data are skipped with a warning
     and leave the map untouched. All map access goes through ``lock`` (the GUI reads from another thread).
     """
@@ -30,7 +31,7 @@ class Map3DStage:
 
     def __init__(self, config: MapConfig | None = None, odometry: bool = True, instance_images: bool = False):
         self.instance_images = instance_images
-        self.map = InstanceMap(config)
+        self.map = InstanceMap(config or MapConfig(auto_voxel=True))
         self.odometry = RGBDOdometry() if odometry else None
         self.lock = threading.Lock()
         self.skipped = 0
@@ -71,14 +72,19 @@ class Map3DStage:
                                          embeddings=det.embeddings, n_segments=len(det))
             except InputError as exc:
                 return self._skip(result, str(exc))
+            if result.segments is not None and result.detections is not None and result.detections is not result.segments:
+                seg_i, det_i = match_detections(det, result.detections)
+                self.map.vote_labels(upd.segment_ids[seg_i], result.detections.labels[det_i])
             ids = np.union1d(upd.visible_ids, upd.segment_ids[upd.segment_ids > 0])
             inst = self.map.instances(ids)
+            names = self.map.labels_of(inst.ids)
         det_index = np.full(len(inst), -1, np.int64)
         for j, i in enumerate(inst.ids.tolist()):
             hits = np.flatnonzero(upd.segment_ids == i)
             if len(hits):
                 det_index[j] = hits[0]
-        result.instances = Instances3D(inst.ids, inst.centroids, inst.box_min, inst.box_max, inst.point_counts, det_index)
+        result.instances = Instances3D(inst.ids, inst.centroids, inst.box_min, inst.box_max, inst.point_counts, det_index,
+                                       names)
         result.instance_of_detection = upd.segment_ids
         if self.instance_images and labels is not None:
             result.instance_image = self.map.instance_image(labels, upd.segment_ids, p.depth, p.intrinsics, pose)
@@ -112,9 +118,31 @@ class Map3DStage:
         """Nothing to release."""
 
 
-def build_map3d_stage(voxel: float = 0.025, odometry: bool = True, **map_options) -> Map3DStage:
-    """The "map3d" stage; ``map_options`` are MapConfig fields (see its docstring)."""
+def match_detections(segments: Detections, detections: Detections, min_overlap: float = 0.5
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(segment rows, detection rows) of segments mostly covered by a detection: by mask overlap when both have
+    masks, else by how much of the segment's box lies in the detection's box; each segment takes its best."""
+    if len(segments) == 0 or len(detections) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if segments.masks is not None and detections.masks is not None and segments.masks.shape[1:] == detections.masks.shape[1:]:
+        s = segments.masks[:, ::4, ::4].reshape(len(segments), -1).astype(np.float32)
+        d = detections.masks[:, ::4, ::4].reshape(len(detections), -1).astype(np.float32)
+        share = (s @ d.T) / np.maximum(s.sum(1, keepdims=True), 1)
+    else:
+        a, b = segments.xyxy[:, None], detections.xyxy[None]
+        wh = np.clip(np.minimum(a[..., 2:], b[..., 2:]) - np.maximum(a[..., :2], b[..., :2]), 0, None)
+        area = np.prod(np.clip(a[..., 2:] - a[..., :2], 0, None), axis=-1)
+        share = wh.prod(-1) / np.maximum(area, 1e-9)
+    best = share.argmax(1)
+    seg = np.flatnonzero(share[np.arange(len(segments)), best] >= min_overlap)
+    return seg, best[seg]
+
+
+def build_map3d_stage(voxel: float | None = None, odometry: bool = True, **map_options) -> Map3DStage:
+    """The "map3d" stage; ``voxel`` None sizes it to the scene from the first frame; ``map_options`` are
+    MapConfig fields (see its docstring)."""
     from perception.lifting import LiftConfig
 
-    cfg = MapConfig(lift=LiftConfig(voxel=voxel), **map_options)
+    lift = LiftConfig() if voxel is None else LiftConfig(voxel=voxel)
+    cfg = MapConfig(lift=lift, auto_voxel=voxel is None, **map_options)
     return Map3DStage(cfg, odometry=odometry)

@@ -3,7 +3,8 @@
 Names: "none" (no segmenter), "geometric" (weight-free RGB-D: depth/normal discontinuities + RANSAC planes;
 options: GeometricSegmenter), "rgb" (weight-free colour: motion + edge regions; options: RGBSegmenter),
 "sam" (segment-anything; options: SamSegmenter, plus ``keyframe_every=N`` to run it asynchronously on
-keyframes with optical-flow carry-over, see AsyncKeyframeSegmenter). Heavy modules are imported lazily.
+keyframes with optical-flow carry-over, see AsyncKeyframeSegmenter), "masks:DIR" (replays per-frame instance masks
+from DIR; MaskReplaySegmenter). Heavy modules are imported lazily.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ SEGMENTERS: dict[str, str | None] = {
     "geometric": "perception.segmentation.geometric:GeometricSegmenter",
     "rgb": "perception.segmentation.rgb:RGBSegmenter",
     "sam": "perception.segmentation.sam.segmenter:SamSegmenter",
+    "masks": "perception.segmentation.masks:MaskReplaySegmenter",
 }
+NEEDS_ARGUMENT = {"masks"}  # written NAME:ARG; ARG goes to the constructor as ``source``
 
 
 def build_segmenter(name: str, keyframe_every: int | None = None, **options) -> Segmenter | None:
@@ -27,8 +30,13 @@ def build_segmenter(name: str, keyframe_every: int | None = None, **options) -> 
 
     ``keyframe_every`` wraps it in AsyncKeyframeSegmenter (default for "sam": every 10 frames; 0 = inline).
     """
+    base, _, arg = name.partition(":")
+    if base in NEEDS_ARGUMENT:
+        if not arg:
+            raise InputError(f"segmenter '{base}' needs a folder: {base}:DIR")
+        name, options = base, {"source": arg, **options}
     if name not in SEGMENTERS:
-        raise InputError(f"unknown segmenter '{name}'; choose one of {', '.join(SEGMENTERS)}")
+        raise InputError(f"unknown segmenter '{name}'; choose one of {', '.join(SEGMENTERS)} (masks:DIR)")
     target = SEGMENTERS[name]
     if target is None:
         return None

@@ -21,7 +21,10 @@ class GeometricSegmenter:
     normal_deg: crease angle; min_pixels: smallest kept segment (full-resolution pixels);
     max_planes / plane_dist / plane_min_frac: RANSAC planes (at most, inlier distance m, share of pixels);
     max_depth: depth beyond this (m) is ignored; concave_only: only concave creases separate segments
-    (convex ones, like the edges of a box, stay inside one object).
+    (convex ones, like the edges of a box, stay inside one object); convex_merge: neighbouring pieces that meet
+    in 3D at a convex or smooth seam join (an object split by noisy depth or a hole).
+    A plane takes the pixels of a component partly on it that face its way within ``plane_dist``, and others
+    only within 0.8 % of their depth (at least 4 mm), so the lower rim of objects standing on a table stays theirs.
     """
 
     name = "geometric"
@@ -29,7 +32,7 @@ class GeometricSegmenter:
 
     def __init__(self, stride: int | None = None, depth_rel: float = 0.04, normal_deg: float = 35.0,
                  min_pixels: int = 400, max_planes: int = 3, plane_dist: float = 0.02, plane_min_frac: float = 0.08,
-                 max_depth: float = 10.0, concave_only: bool = True, seed: int = 0):
+                 max_depth: float = 10.0, concave_only: bool = True, convex_merge: bool = True, seed: int = 0):
         self.stride = stride
         self.depth_rel = depth_rel
         self.cos_normal = float(np.cos(np.deg2rad(normal_deg)))
@@ -37,6 +40,7 @@ class GeometricSegmenter:
         self.max_planes, self.plane_dist, self.plane_min_frac = int(max_planes), plane_dist, plane_min_frac
         self.max_depth = max_depth
         self.concave_only = concave_only
+        self.convex_merge = convex_merge
         self._rng = np.random.default_rng(seed)
 
     def segment(self, packet: FramePacket) -> Segmentation:
@@ -45,21 +49,40 @@ class GeometricSegmenter:
             raise InputError("the geometric segmenter needs depth and intrinsics (use --segmenter rgb for colour-only input)")
         k = packet.intrinsics
         s = self.stride or max(1, packet.image.shape[1] // 160)
-        d = np.nan_to_num(packet.depth[::s, ::s], nan=0.0).astype(np.float32)
-        d[(d < 0) | (d > self.max_depth)] = 0
-        d = cv2.medianBlur(d, 3)
+        d, off = self._low_res_depth(packet.depth, s)
         h, w = d.shape
         valid = d > 0
-        uu = (np.arange(w, dtype=np.float32) * s - k.cx) / k.fx
-        vv = (np.arange(h, dtype=np.float32) * s - k.cy) / k.fy
+        uu = (np.arange(w, dtype=np.float32) * s + off - k.cx) / k.fx
+        vv = (np.arange(h, dtype=np.float32) * s + off - k.cy) / k.fy
         pts = np.stack([uu[None, :] * d, vv[:, None] * d, d], axis=2)
         edge, normals = self._edges(d, pts, valid)
         n_lab, lab = cv2.connectedComponents((~edge & valid).astype(np.uint8), connectivity=4)
         lab = lab.astype(np.int32) - 1  # background component 0 -> -1
         lab[edge | ~valid] = -1
         lab = self._fill_edges(lab, d, valid)
-        lab = self._merge_planes(lab, pts, normals, valid, s)
+        lab, planes = self._merge_planes(lab, pts, normals, valid, s)
+        if self.convex_merge and valid.any():
+            lab = self._merge_convex(lab, pts, normals, planes, s * float(np.median(d[valid])) / k.fx)
         return Segmentation.from_low_res(lab, packet.image, s, self.min_pixels)
+
+    def _low_res_depth(self, depth: np.ndarray, s: int) -> tuple[np.ndarray, float]:
+        """Depth on the ``s``-pixel grid: the mean of each block's valid pixels (sensor noise drops by ~s), then
+        a 3x3 median in inverse depth, where structured-light noise is about constant; also the
+        offset of block centres in full-resolution pixels."""
+        d = np.nan_to_num(depth, nan=0.0).astype(np.float32)
+        d[(d < 0) | (d > self.max_depth)] = 0
+        if s == 1:
+            return cv2.medianBlur(d, 3), 0.0
+        h, w = -(-d.shape[0] // s), -(-d.shape[1] // s)  # the shape of depth[::s, ::s]
+        block = np.pad(d, ((0, h * s - d.shape[0]), (0, w * s - d.shape[1])))
+        ok = (block > 0).astype(np.float32)
+        total = cv2.resize(block, (w, h), interpolation=cv2.INTER_AREA)
+        share = cv2.resize(ok, (w, h), interpolation=cv2.INTER_AREA)
+        low = np.where(share >= 0.5, total / np.maximum(share, 1e-6), 0).astype(np.float32)
+        inv = np.where(low > 0, 1.0 / np.maximum(low, 1e-6), 0).astype(np.float32)
+        inv = cv2.medianBlur(inv, 3)
+        low = np.where(low > 0, 1.0 / np.maximum(inv, 1e-6), 0).astype(np.float32)
+        return low, (s - 1) / 2
 
     def _edges(self, d: np.ndarray, pts: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pixels on a depth jump or a surface crease (normal angle above the threshold) or without depth; normals."""
@@ -114,17 +137,20 @@ class GeometricSegmenter:
         across a missed crease) give it their pixels close to it, and what is left of them splits into its pieces.
         """
         if self.max_planes <= 0:
-            return lab
+            return lab, set()
         flat, nrm = pts.reshape(-1, 3), normals.reshape(-1, 3)
         labf = lab.reshape(-1)
         cand = np.flatnonzero(valid.reshape(-1) & (labf >= 0))
         n_lab = int(lab.max()) + 1
         if len(cand) < 100 or n_lab == 0:
-            return lab
+            return lab, set()
         n_valid = valid.sum()
         comp_size = np.bincount(labf[cand], minlength=n_lab)
         out = lab.copy().reshape(-1)
         next_label = n_lab
+        planes: set[int] = set()
+        band = np.clip(0.008 * flat[:, 2], 0.004, self.plane_dist)  # crease pixels further out go back to objects
+        loose: list[np.ndarray] = []
         for _ in range(self.max_planes):
             if len(cand) < max(100, self.plane_min_frac * n_valid):
                 break
@@ -133,7 +159,8 @@ class GeometricSegmenter:
             if plane is None:
                 break
             normal, off = plane
-            near = np.abs(flat @ normal + off) < self.plane_dist
+            dist = np.abs(flat @ normal + off)
+            near = dist < self.plane_dist
             inl = cand[(near & (np.abs(nrm @ normal) > 0.9))[cand]]
             if len(inl) < self.plane_min_frac * n_valid:
                 break
@@ -147,7 +174,10 @@ class GeometricSegmenter:
             out[inl[np.isin(labf[inl], part)]] = next_label
             # near-plane pixels whose noisy normals kept them out (the crease band) would still link what the
             # plane leaves of a leaking component (objects standing on the floor): the plane takes them too
-            out[cand[near[cand] & np.isin(labf[cand], part)]] = next_label
+            crease = cand[near[cand] & np.isin(labf[cand], part)]
+            out[crease] = next_label
+            loose.append(crease[dist[crease] >= band[crease]])
+            planes.add(next_label)
             next_label += 1
             cand = cand[(out[cand] < n_lab)]
             out2d = out.reshape(lab.shape)
@@ -161,7 +191,86 @@ class GeometricSegmenter:
                     sel = pieces > 1
                     crop[sel] = next_label + pieces[sel] - 2
                     next_label += k - 2
-        return out.reshape(lab.shape)
+        out = self._give_back(out.reshape(lab.shape), np.concatenate(loose) if loose else None, pts[..., 2], planes)
+        return out, planes
+
+    def _give_back(self, lab: np.ndarray, loose: np.ndarray | None, d: np.ndarray, planes: set[int],
+                   passes: int = 12) -> np.ndarray:
+        """Crease-band pixels a plane took but that lie clearly off it join the touching non-plane segment,
+        growing from it pixel by pixel while depth stays continuous."""
+        if loose is None or len(loose) == 0:
+            return lab
+        grow = lab.copy().ravel()
+        grow[np.isin(grow, list(planes))] = -1
+        grow[loose] = -1
+        pl = np.pad(grow.reshape(lab.shape), 1, constant_values=-1).ravel()
+        pd = np.pad(d, 1, constant_values=0).ravel()
+        step = lab.shape[1] + 2
+        offsets = np.array([-step, step, -1, 1])
+        todo = (loose // lab.shape[1] + 1) * step + loose % lab.shape[1] + 1  # positions in the padded image
+        for _ in range(passes):
+            nb = todo[:, None] + offsets
+            nl, nd = pl[nb], pd[nb]
+            diff = np.where(nl >= 0, np.abs(nd - pd[todo, None]) / np.maximum(nd, 1e-6), np.inf)
+            best = np.argmin(diff, axis=1)
+            rows = np.arange(len(todo))
+            take = diff[rows, best] < 2 * self.depth_rel
+            if not take.any():
+                break
+            pl[todo[take]] = nl[rows, best][take]
+            todo = todo[~take]
+        out = lab.copy()
+        got = pl.reshape(lab.shape[0] + 2, step)[1:-1, 1:-1]
+        sel = np.zeros(lab.size, bool)
+        sel[loose] = True
+        sel = sel.reshape(lab.shape) & (got >= 0)
+        out[sel] = got[sel]
+        return out
+
+    def _merge_convex(self, lab: np.ndarray, pts: np.ndarray, normals: np.ndarray, planes: set[int],
+                      spacing: float, reach: int = 3) -> np.ndarray:
+        """Join neighbouring non-plane segments whose facing pixels (up to ``reach`` pixels apart, about as close
+        in 3D as in the image) mostly form convex or smooth seams (locally convex connected patches)."""
+        n = int(lab.max()) + 1
+        if n < 2:
+            return lab
+        is_plane = np.zeros(n + 1, bool)
+        is_plane[[p for p in planes if p < n]] = True
+        is_plane[-1] = True  # label -1
+        pa, pb, convex = [], [], []
+        h, w = lab.shape
+        for dy, dx in [(0, r) for r in range(1, reach + 1)] + [(r, 0) for r in range(1, reach + 1)]:
+            a, b = lab[:h - dy, :w - dx], lab[dy:, dx:]
+            sel = (a != b) & ~is_plane[a] & ~is_plane[b]
+            if not sel.any():
+                continue
+            diff = pts[:h - dy, :w - dx][sel] - pts[dy:, dx:][sel]
+            na, nb = normals[:h - dy, :w - dx][sel], normals[dy:, dx:][sel]
+            close = np.linalg.norm(diff, axis=1) <= 2.0 * spacing * max(dy, dx) + 0.004
+            ok = (((na - nb) * diff).sum(1) > 0) | ((na * nb).sum(1) > 0.97)
+            pa.append(a[sel][close])
+            pb.append(b[sel][close])
+            convex.append(ok[close])
+        if not pa:
+            return lab
+        a, b, ok = np.concatenate(pa), np.concatenate(pb), np.concatenate(convex)
+        key = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
+        uniq, inv = np.unique(key, return_inverse=True)
+        total = np.bincount(inv)
+        good = np.bincount(inv, ok.astype(np.float64))
+        parent = np.arange(n)
+
+        def root(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+        for k in uniq[(total >= 4) & (good >= 0.75 * total)].tolist():
+            ra, rb = root(k // n), root(k % n)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+        roots = np.array([root(i) for i in range(n)])
+        return np.where(lab >= 0, roots[np.maximum(lab, 0)], -1).astype(lab.dtype)
 
     def _fit_plane(self, p: np.ndarray, n: np.ndarray, hypotheses: int = 64) -> tuple[np.ndarray, np.float32] | None:
         """RANSAC plane (unit normal, offset) with the most points near it and facing its way, refit by least squares.

@@ -13,6 +13,8 @@ import numpy as np
 from perception.synthetic.folder import atomic_folder
 from perception.synthetic.render import RoomRenderer
 from perception.synthetic.room import RoomConfig, build_room, camera_path
+from perception.synthetic.sensor import SensorModel
+from perception.synthetic.tabletop import build_tabletop, tabletop_camera_path
 from perception.synthetic.room_truth import DEPTH_SCALE, GT_FILE, INSTANCE_POLICY, instance_record
 from perception.types import InputError
 
@@ -21,10 +23,10 @@ VERSION = 2  # bump whenever the same arguments would produce different files (c
 
 
 def scene_name(seed: int = 0, n_frames: int = 90, width: int = 640, height: int = 480, n_objects: int = 10,
-               moving: bool = True, heavy_occlusion: bool = False) -> str:
+               moving: bool = True, heavy_occlusion: bool = False, sensor: bool = False, tabletop: bool = False) -> str:
     """Cache folder name of a room scene: every parameter that changes the files, plus the format version."""
-    return (f"room-s{seed}-{width}x{height}-f{n_frames}-o{n_objects}-m{int(moving)}-h{int(heavy_occlusion)}"
-            f"-v{VERSION}")
+    return (f"{'tabletop' if tabletop else 'room'}-s{seed}-{width}x{height}-f{n_frames}-o{n_objects}-m{int(moving)}-h{int(heavy_occlusion)}"
+            f"{'-sensor' if sensor else ''}-v{VERSION}")
 
 
 def _check_config(cfg: RoomConfig) -> None:
@@ -43,29 +45,42 @@ def _write_png(path: Path, img: np.ndarray) -> None:
 
 def generate_rgbd_scene(out_dir: str | os.PathLike[str], seed: int = 0, n_frames: int = 90, width: int = 640,
                         height: int = 480, n_objects: int = 10, moving: bool = True, heavy_occlusion: bool = False,
-                        fps: float = 15.0, overwrite: bool = False, nthreads: int = 0) -> Path:
+                        fps: float = 15.0, overwrite: bool = False, nthreads: int = 0, sensor: bool = False,
+                        tabletop: bool = False) -> Path:
     """Render a room scene into ``out_dir`` (created atomically) and return it; same arguments, same files.
 
-    ``nthreads`` is the ray-casting thread count (0 = all cores); it does not change the output.
+    ``nthreads`` is the ray-casting thread count (0 = all cores); it does not change the output. ``sensor`` passes
+    depth and colour through a Kinect-like SensorModel (noise, holes, flying pixels, colour misregistration);
+    the instance images stay the clean, depth-aligned truth. ``tabletop`` renders small objects on a table seen
+    from 0.6-1 m (``tabletop.py``; ``moving`` and ``heavy_occlusion`` do not apply) instead of the room.
     """
     cfg = RoomConfig(seed=seed, n_frames=n_frames, width=width, height=height, n_objects=n_objects,
                      moving=moving, heavy_occlusion=heavy_occlusion, fps=fps)
     _check_config(cfg)
-    instances = build_room(cfg)
-    poses = camera_path(cfg)
+    instances = build_tabletop(cfg) if tabletop else build_room(cfg)
+    poses = tabletop_camera_path(cfg) if tabletop else camera_path(cfg)
     k = cfg.intrinsics_matrix()
     renderer = RoomRenderer(instances, k, width, height, nthreads=nthreads)
     pixels = {inst.id: 0 for inst in instances}
     frames_seen = {inst.id: 0 for inst in instances}
+    noise = np.random.default_rng([seed, 7919]) if sensor else None
+    model = SensorModel()
+    shift = None
+    if noise is not None:
+        mag, ang = noise.uniform(*model.misregistration_px), noise.uniform(0, 2 * np.pi)
+        shift = (mag * np.cos(ang), mag * np.sin(ang))  # one calibration error for the whole recording
     with atomic_folder(out_dir, overwrite=overwrite) as tmp:
         for sub in ("color", "depth", "pose", "instance"):
             (tmp / sub).mkdir()
         np.savetxt(tmp / "intrinsic.txt", k, fmt="%.6f")
         for f in range(n_frames):
             view = renderer.render(f, poses[f])
-            if not cv2.imwrite(str(tmp / "color" / f"{f}.jpg"), view.color, [cv2.IMWRITE_JPEG_QUALITY, 95]):
+            color, depth = view.color, view.depth
+            if noise is not None:
+                depth, color = model.apply(depth, color, float(k[0, 0]), noise, shift)
+            if not cv2.imwrite(str(tmp / "color" / f"{f}.jpg"), color, [cv2.IMWRITE_JPEG_QUALITY, 95]):
                 raise OSError(f"cannot write {tmp / 'color' / f'{f}.jpg'}")
-            _write_png(tmp / "depth" / f"{f}.png", np.round(view.depth * DEPTH_SCALE).astype(np.uint16))
+            _write_png(tmp / "depth" / f"{f}.png", np.round(depth * DEPTH_SCALE).astype(np.uint16))
             _write_png(tmp / "instance" / f"{f}.png", view.instance)
             np.savetxt(tmp / "pose" / f"{f}.txt", poses[f], fmt="%.9f")
             ids, counts = np.unique(view.instance, return_counts=True)
@@ -78,7 +93,7 @@ def generate_rgbd_scene(out_dir: str | os.PathLike[str], seed: int = 0, n_frames
             rec = instance_record(inst, n_frames)
             rec["pixel_count"], rec["frames_visible"] = pixels[inst.id], frames_seen[inst.id]
             records.append(rec)
-        meta = {"format": FORMAT, "version": VERSION, **asdict(cfg), "depth_scale": DEPTH_SCALE,
+        meta = {"format": FORMAT, "version": VERSION, **asdict(cfg), "depth_scale": DEPTH_SCALE, "sensor_model": sensor, "scene": "tabletop" if tabletop else "room",
                 "world": "metres, z up, floor at z=0; poses camera-to-world, OpenCV camera axes",
                 "instance_policy": INSTANCE_POLICY, "instances": records}
         (tmp / GT_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
