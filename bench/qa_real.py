@@ -30,8 +30,9 @@ DATA = REPO.parent / "shared" / "data" / "mot"
 BANK = REPO / "bench" / "qa_real_questions.json"
 PYTHON = REPO / ".venv" / "bin" / "python"
 SECONDS_TOLERANCE = 2.0
-NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                           "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
+NUMBER_WORDS = {w: i for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                                            "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+                                            "seventeen", "eighteen", "nineteen", "twenty"])}
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 YES_NO = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
 
@@ -64,7 +65,7 @@ def rows(seq_flag: bool) -> list[Row]:
 
 def has_detector_flag() -> bool:
     """Whether ``main.py run --help`` lists ``--detector``."""
-    out = subprocess.run([str(PYTHON), "main.py", "run", "--help"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    out = subprocess.run([str(PYTHON), "main.py", "run", "--help"], cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     return "--detector" in out.stdout
 
 
@@ -77,7 +78,7 @@ def run_sequence(seq: Path, items: list[dict], flags: list[str], timeout_s: floa
                "-q", "--overwrite"] + [f.format(seq=seq) for f in flags]
         t0 = time.perf_counter()
         try:
-            proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout_s)
+            proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout_s, check=False)
         except subprocess.TimeoutExpired:
             return {}, time.perf_counter() - t0, f"timed out after {timeout_s:.0f} s"
         wall = time.perf_counter() - t0

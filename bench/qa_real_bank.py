@@ -12,14 +12,14 @@ import argparse
 import collections
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.qa_real_truth import SequenceTruth, Truth  # noqa: E402
-from perception.io.atomic import atomic_write_text  # noqa: E402
+from bench.qa_real_truth import SequenceTruth, Truth
+from perception.io.atomic import atomic_write_text
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "mot"
@@ -176,9 +176,9 @@ def candidates(seq: SequenceTruth, kind: str, plan: Plan) -> list[Candidate]:
 
 def _fill(seq: SequenceTruth, kind: str, variant: str, template: str, t: float, plan: Plan):
     """(question text, truth, slot value) for each slot value the template takes at time ``t``."""
-    windows = lambda fn: [(template.format(dur=span(w, False), durw=span(w, True)), fn(w), f"window {w}") for w in plan.windows]  # noqa: E731
-    marks = lambda fn: [(template.format(s=mark(m)), fn(m), f"mark {m}") for m in plan.marks if m < t]  # noqa: E731
-    one = lambda fn: [(template, fn(), "")]  # noqa: E731
+    windows = lambda fn: [(template.format(dur=span(w, False), durw=span(w, True)), fn(w), f"window {w}") for w in plan.windows]
+    marks = lambda fn: [(template.format(s=mark(m)), fn(m), f"mark {m}") for m in plan.marks if m < t]
+    one = lambda fn: [(template, fn(), "")]
     table: dict[tuple[str, str], Callable[[], list]] = {
         ("count_now", "now"): lambda: one(lambda: seq.count_now(t)),
         ("count_distinct", "distinct"): lambda: one(lambda: seq.count_distinct(t)),

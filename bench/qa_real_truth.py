@@ -63,7 +63,7 @@ class SequenceTruth:
     # frames and times
     def frame_at(self, t: float) -> int:
         """The frame after which a question asked at stream time ``t`` is answered."""
-        return int(math.ceil(t * self.fps - 1e-6))
+        return math.ceil(t * self.fps - 1e-6)
 
     def time(self, i: int) -> float:
         """Stream time of frame ``i``."""
@@ -96,7 +96,7 @@ class SequenceTruth:
     def count_distinct(self, t: float) -> Truth | None:
         """Different people (gt ids) visible at any frame up to the ask frame."""
         i = self.frame_at(t)
-        seen = lambda k: int(self.visible[:k + 1].any(0).sum())  # noqa: E731
+        seen = lambda k: int(self.visible[:k + 1].any(0).sum())
         if not self._stable(seen, i):
             return None
         return Truth(seen(i), i, f"distinct gt ids visible in frames 1..{i + 1} (t=0..{self.time(i):.2f} s); same at the frames before and after")
@@ -152,7 +152,7 @@ class SequenceTruth:
         j = i - self.frames(ago_s) if ago_s is not None else self.frame_at(at_s)  # type: ignore[arg-type]
         if j >= i or not self._valid(j):
             return None
-        count = lambda k: int(self.counts[k])  # noqa: E731
+        count = lambda k: int(self.counts[k])
         if not (self._stable(count, i) and self._stable(count, j)):
             return None
         now, then = count(i), count(j)
