@@ -161,15 +161,20 @@ class SequenceTruth:
                                f"truth is now {'>' if sense == 'more' else '<'} then; both counts stable over +-1 frame")
 
     # when
-    def when_first(self, t: float, newcomer: bool = False) -> Truth | None:
-        """Time the first person was visible; with ``newcomer``, the first person not visible at frame 0."""
+    def when_first(self, t: float, newcomer: bool = False, since_s: float | None = None) -> Truth | None:
+        """Time the first person was visible; with ``newcomer``, the first person not visible at frame 0; with
+        ``since_s``, the first time anyone (a re-entering id too) came into view after ``since_s``."""
         i = self.frame_at(t)
-        grid = self.newcomer if newcomer else self.visible
-        rows = np.flatnonzero(grid[:i + 1].any(1))
+        start = -1 if since_s is None else self.frame_at(since_s)
+        grid = self.entries if since_s is not None else self.newcomer if newcomer else self.visible
+        rows = np.flatnonzero(grid[start + 1:i + 1].any(1)) + start + 1
         if not self._valid(i) or not len(rows):
             return None
         k = int(rows[0])
-        what = "first frame where a gt id not visible at frame 1 is visible" if newcomer else "first frame with any visible gt id"
+        if since_s is not None and not start + 1 < k < i:  # the entry must not move in or out with a one-frame shift
+            return None
+        what = (f"first frame after t={since_s:g} s where a gt id becomes visible (re-entries included)" if since_s is not None
+                else "first frame where a gt id not visible at frame 1 is visible" if newcomer else "first frame with any visible gt id")
         return Truth(round(self.time(k), 3), i, f"{what}: frame {k + 1}, t={self.time(k):.2f} s (seconds from the start)")
 
     def _latest(self, grid: np.ndarray, i: int) -> int | None:
