@@ -114,7 +114,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
             return "count_entered", 0.8
         if track and not has(PRESENCE, q):
             return "track", 0.6
-        return "presence", 0.85 if has(PRESENCE, q) or has(NOW, q) else 0.6
+        return "presence", 0.85 if has(PRESENCE, q) else 0.6 if has(NOW, q) else 0.35
     if has(WHERE, q):
         return "where", 0.9
     if has(DESCRIBE, q):
