@@ -338,15 +338,19 @@ class TrackBook:
         return events
 
     def _predecessor(self, t: float, tr: _Track, box: np.ndarray, look: np.ndarray | None) -> _Track | None:
-        """The vanished track this newly confirmed one continues, if any: gone at most ``link_gap_s`` ago,
+        """The vanished track this newly confirmed one continues, if any: gone at most ``link_gap_s`` ago
+        (``reappear_gap_s`` when the new track starts well inside the image, where nobody walks in),
         close to where it was heading, of a similar width, height and appearance (the cheapest such track)."""
         cfg = self.config
         w, h = float(box[2] - box[0]), float(box[3] - box[1])
         xy = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+        iw, ih = tr.image_size
+        inside = min(box[0], box[1], iw - box[2], ih - box[3]) > 0.5 * w  # not entering across the image border
+        max_gap = cfg.reappear_gap_s if inside else cfg.link_gap_s
         best, best_cost = None, np.inf
         for other in self.tracks.values():
             if (other is tr or other.visible or other.successor is not None or other.confirmed_t is None
-                    or other.last_seen_t is None or other.last_xy is None or not 0 < t - other.last_seen_t <= cfg.link_gap_s):
+                    or other.last_seen_t is None or other.last_xy is None or not 0 < t - other.last_seen_t <= max_gap):
                 continue
             ow, oh = other.wh_sum / max(other.obs, 1)
             ratios = (w / max(ow, 1e-6), h / max(oh, 1e-6))
@@ -354,7 +358,7 @@ class TrackBook:
                 continue
             dt = t - other.last_seen_t
             guess = other.last_xy + other.velocity * min(dt, 1.0)
-            gate = cfg.link_distance * max(h, oh) * (1.0 + dt)
+            gate = cfg.link_distance * max(h, oh) * (1.0 + min(dt, 3.0))
             dist = float(np.linalg.norm(xy - guess))
             if dist > gate:
                 continue

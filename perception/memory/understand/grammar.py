@@ -39,7 +39,7 @@ FEWER = _rx(r"fewer", r"less", r"quieter", r"emptier", r"calmer", r"less crowded
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
 WHEN = _rx(r"when", r"what time", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time",
-           r"since when")
+           r"since when", r"how long since", r"how long has it been since")
 AGO = _rx(r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
           r"how long has it been", r"ago")
 HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|minutes)", r"how much time",
@@ -59,7 +59,7 @@ DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"what is (
                r"what is in", r"appearance", r"how big", r"how large", r"how small", r"color", r"show me", r"identify",
                r"which (?:people|persons|objects|ones)", r"who", r"what (?:is|are) (?:the )?(?:person|people|object|objects)",
                r"what is the scene", r"the scene")
-YES_NO = re.compile(r"^(?:(?:and|so|ok|okay|hey|tell me|please|say),?\s+)?(?:is|are|was|were|did|do|does|has|have|had|can|could|will|would|should|any|anyone|anybody|somebody|someone|no one|nobody|there is|there are)\b")
+YES_NO = re.compile(r"(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\s+)?(?:is|are|was|were|did|do|does|has|have|had|can|could|will|would|should|any|anyone|anybody|somebody|someone|no one|nobody|there is|there are)\b")
 PRESENCE = _rx(r"any", r"anyone", r"anybody", r"someone", r"somebody", r"there", r"no one", r"nobody", r"present",
                r"empty", r"occupied", r"exist\w*", r"see (?:a|an|any)", r"deserted", r"vacant", r"clear")
 TRACK_WORDS = _rx(r"the thing")  # what a track id becomes after slot removal
@@ -79,7 +79,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         if (has(MORE, q) or has(FEWER, q)) and (yes_no or re.search(r"\bthan\b", q)):
             return "compare", 0.9
         if re.search(r"\bhow (?:many|much) (?:seconds|minutes|time)\b", q):
-            return ("when_first" if not has(LEAVE, q) else "when_last", 0.7) if has(AGO, q) else ("duration", 0.8)
+            return ("when_first" if not has(LEAVE, q) else "when_last", 0.9) if has(AGO, q) else ("duration", 0.85)
         if has(LEAVE, q):
             return "count_left", 0.9
         if has(ENTER, q):
@@ -93,6 +93,9 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         if has(MORE, q) and has(CHANGE, q):
             return "compare", 0.6
         return "count_now", 0.9 if (has(NOW, q) or times) else 0.8
+    if (has(MORE, q) or has(FEWER, q)) and (times or re.search(r"\bcompar|\bthan\b|\bbefore\b|\bearlier\b", q)) \
+            and not has(WHEN, q) and not has(HOW_LONG, q):
+        return "compare", 0.85
     if has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):
         return "summary", 0.9
     if has(WHEN, q):
