@@ -11,7 +11,7 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
 _NUMBER_WORD = re.compile(r"\b(?:(?P<tens>" + "|".join(_TENS) + r")(?:[\s-](?P<unit>" + "|".join(k for k in _UNITS if k != "zero")
                           + r"))?|(?P<single>" + "|".join(_UNITS) + r")|(?P<hundred>a hundred|one hundred))\b")
 _PHRASES = (
-    (r"\bhalf an? (minute|min)\b", "30 seconds"),
+    (r"\bhalf (?:an? )?(minute|min)\b", "30 seconds"),
     (r"\ba minute and a half\b", "90 seconds"),
     (r"\b(?:a|one) and a half minutes?\b", "90 seconds"),
     (r"\bquarter of an? (minute|min)\b", "15 seconds"),
@@ -31,7 +31,7 @@ _PHRASES = (
 # canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
 CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "person": ("person", "persons", "people", "pedestrian", "pedestrians", "anyone", "anybody", "someone", "somebody",
-               "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers", "individual",
+               "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
                "individuals", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
                "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "lady", "ladies",
