@@ -34,7 +34,7 @@ from trackers.base import TrackerStage  # noqa: E402
 from trackers.registry import build_tracker  # noqa: E402
 from trackers.scores import normalise_scores  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mot"
+DATA = next((p / "shared" / "data" / "mot" for p in Path(__file__).resolve().parents if (p / "shared" / "data" / "mot").is_dir()), Path("shared/data/mot"))
 WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 8: "eight", 10: "ten", 12: "twelve", 15: "fifteen", 20: "twenty", 30: "thirty"}
 
 # Phrasings as people type them: several per kind, with {n} a number of seconds (digits or words)
