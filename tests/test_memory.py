@@ -105,8 +105,8 @@ def test_track_lifecycle_events_counts_and_summary():
     assert s.colour == "red" and s.size == "medium" and s.region_at(1.0) == "top left"
     assert s.intervals == ((0.1, 0.9), (1.5, 1.9)) and s.visible_duration == pytest.approx(1.4)
     assert (s.born_t, s.confirmed_t, s.last_seen_t, s.ended) == (0.0, 0.1, 1.9, True)
-    assert snap.count_at(0.5) == 1 and snap.count_at(1.2) == 0 and snap.count_at(1.6) == 1 and snap.count_at(3.0) == 0
-    assert snap.distinct_objects == 1
+    assert snap.count_at(0.5) == 1 and snap.count_at(1.1) == 1 and snap.count_at(1.35) == 0 and snap.count_at(1.6) == 1 and snap.count_at(3.0) == 0
+    assert snap.distinct_objects == 1 and snap.distinct_identities == 1  # (1.1 s: a 0.2 s gap is held)
     assert any("object #1 appeared (red, medium, top left)" in line for line in snap.timeline)
 
 

@@ -36,6 +36,12 @@ class MemoryConfig:
     timeline_compact: int = 40            # oldest lines merged into one summary line when full
     forget_after_s: float = 3.0           # a track absent this long has ended
     colour_samples: int = 12              # dominant-colour samples per track (then every 10th frame)
+    hold_s: float = 0.3                   # a track missed this briefly still counts as in view (at least 1.5 frames)
+    link_gap_s: float = 2.0               # a new track may continue one that vanished at most this long ago ...
+    reappear_gap_s: float = 6.0           # ... or this long ago when it starts well inside the image (not walking in),
+    link_distance: float = 0.75           # ... within this many box heights (x (1 + gap s)) of where it was heading,
+    link_size_ratio: float = 1.4          # ... with box width and height within this ratio,
+    link_appearance: float = 0.75         # ... and a colour-histogram similarity (0..1) at least this
 
     def __post_init__(self) -> None:
         ints = {k: getattr(self, k) for k in ("spatial_size", "temporal_clusters", "retrieved_size", "keyframe_max_side",
@@ -54,6 +60,10 @@ class MemoryConfig:
             raise InputError(f"memory embedding must be 'auto' or 'descriptor', got {self.embedding!r}")
         if self.timeline_compact < 2 or self.timeline_compact >= self.timeline_lines:
             raise InputError("timeline_compact must be >= 2 and below timeline_lines")
+        if self.hold_s < 0 or self.link_gap_s < 0 or self.reappear_gap_s < 0 or self.link_distance < 0 or self.link_size_ratio < 1 \
+                or not 0 <= self.link_appearance <= 1:
+            raise InputError("memory needs hold_s, link_gap_s, reappear_gap_s, link_distance >= 0, link_size_ratio >= 1 and "
+                             "link_appearance in 0..1")
         if self.frame_interval_s < 0:
             raise InputError(f"frame_interval_s must be >= 0, got {self.frame_interval_s}")
         if self.thumbnail_bytes_cap < 10_000:

@@ -87,6 +87,34 @@ def colour_votes(image: np.ndarray, box: np.ndarray, mask: np.ndarray | None = N
     return np.bincount(names, minlength=len(COLOURS)).astype(np.float64)
 
 
+def appearance(image: np.ndarray, box: np.ndarray) -> np.ndarray | None:
+    """Colour descriptor of a box: hue-saturation histograms (8 x 4) of its upper and lower halves, each
+    square-rooted and unit-length (comparable with ``similarity``); None for a box off the image."""
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in box)
+    bw = x2 - x1
+    a, b = int(max(x1 + 0.2 * bw, 0)), int(min(x2 - 0.2 * bw, w))
+    c, d = int(max(y1, 0)), int(min(y2, h))
+    if b - a < 2 or d - c < 4:
+        return None
+    step = max(1, max(b - a, d - c) // 48)
+    crop = cv2.cvtColor(np.ascontiguousarray(image[c:d:step, a:b:step]), cv2.COLOR_BGR2HSV)
+    mid = crop.shape[0] // 2
+    parts = []
+    for half in (crop[:mid], crop[mid:]):
+        hist = cv2.calcHist([half], [0, 1], None, [8, 4], [0, 180, 0, 256]).ravel()
+        parts.append(normalise(np.sqrt(hist)))
+    return np.concatenate(parts).astype(np.float32) / np.sqrt(2.0)
+
+
+def similarity(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Cosine similarity of two appearance descriptors (1.0 when either is unknown: no evidence against)."""
+    if a is None or b is None:
+        return 1.0
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    return float(a @ b) / (na * nb) if na > 0 and nb > 0 else 1.0
+
+
 def size_class(box: np.ndarray, width: int, height: int) -> str:
     """'small', 'medium' or 'large' by box area relative to the image."""
     frac = float((box[2] - box[0]) * (box[3] - box[1])) / float(width * height)

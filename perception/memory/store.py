@@ -46,9 +46,11 @@ class MemorySnapshot:
     clusters: tuple[Cluster, ...]
     retrieved: tuple[FrameRecord, ...]
     sizes: Mapping[str, int] = field(default_factory=dict)
+    present_ids: tuple[int, ...] = ()
+    distinct_identities: int = 0
 
     def count_at(self, t: float) -> int | None:
-        """Visible confirmed objects at time ``t`` (None before the stream began)."""
+        """Objects in view at time ``t`` (one per identity, brief tracker flickers held; None before the stream began)."""
         return count_at(self.count_times, self.count_values, t)
 
     def keyframes(self, n: int, times: tuple[float, ...] = (), track_ids: tuple[int, ...] = ()) -> list[FrameRecord]:
@@ -159,9 +161,10 @@ class VideoMemory:
             record = FrameRecord(p.index, t, t, 1.0, emb, jpeg, visible, inst)
         with self._lock:
             events = self.book.update(t, p.index, result.tracks, image, result.tracks3d)
-            prev = self.counts.add(t, len(self.book.visible_ids))
+            present = len(self.book.present_ids)
+            prev = self.counts.add(t, present)
             if prev is not None and self.frames > 0:
-                events.append(Event(t, p.index, "count", count=len(self.book.visible_ids), previous=prev))
+                events.append(Event(t, p.index, "count", count=present, previous=prev))
             if result.instances is not None:
                 events.extend(self.instances.update(t, p.index, result.instances))
             if record is not None:
@@ -231,5 +234,6 @@ class VideoMemory:
                     clusters=tuple(self.star.clusters), retrieved=self.star.retrieved(),
                     sizes=MappingProxyType({"spatial_records": len(self.star.spatial), "clusters": len(self.star.clusters),
                                             "jpeg_bytes": self.star.jpeg_bytes, "tracks": len(self.book.tracks),
-                                            "events": len(self.events)}))
+                                            "events": len(self.events)}),
+                    present_ids=self.book.present_ids, distinct_identities=self.book.identities)
             return self._snap

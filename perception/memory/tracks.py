@@ -1,7 +1,10 @@
-"""Per-track memory: lifecycle events, visibility intervals, compressed trajectories, colour and size.
+"""Per-track memory: lifecycle events, visibility intervals, compressed trajectories, colour, size, class,
+and identities that survive tracker churn.
 
 Everything is bounded: trajectories keep at most N key points (piecewise-linear within a pixel
 tolerance), intervals merge their shortest gaps, and the oldest ended tracks are compacted away.
+A track confirmed shortly after another one vanished close to where it was heading, with a similar size
+and appearance, continues that track's identity (one person, two tracker IDs).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from perception.memory.config import MemoryConfig
-from perception.memory.describe import COLOURS, colour_votes, region_name, size_class
+from perception.memory.describe import COLOURS, appearance, colour_votes, region_name, similarity, size_class
 from perception.memory.events import Event
 from perception.types import TrackState, Tracks, Tracks3D
 
@@ -105,6 +108,8 @@ class TrackSummary:
     refound_count: int
     observations: int
     frame_period: float
+    identity: int = -1
+    label: str = "object"
 
     @property
     def confirmed(self) -> bool:
@@ -160,6 +165,12 @@ class _Track:
         self.lost_count = 0
         self.refound_count = 0
         self.ended = False
+        self.identity = tid
+        self.successor: int | None = None
+        self.labels: dict[str, int] = {}
+        self.look: np.ndarray | None = None
+        self.velocity = np.zeros(2)
+        self.last_xy: np.ndarray | None = None
         self.image_size = image_size
         self.max_intervals = config.max_track_intervals
         self._summary: TrackSummary | None = None
@@ -167,6 +178,17 @@ class _Track:
     @property
     def colour(self) -> str | None:
         return COLOURS[int(np.argmax(self.votes))] if self.votes.sum() > 0 else None
+
+    @property
+    def label(self) -> str:
+        return max(self.labels, key=self.labels.__getitem__) if self.labels else "object"
+
+    def move(self, t: float, xy: np.ndarray) -> None:
+        """Record the box centre, keeping a smoothed velocity (pixels per second)."""
+        if self.last_xy is not None and self.last_seen_t is not None and t > self.last_seen_t:
+            v = (xy - self.last_xy) / (t - self.last_seen_t)
+            self.velocity = v if self.obs <= 1 else 0.7 * self.velocity + 0.3 * v
+        self.last_xy = xy
 
     @property
     def mean_box(self) -> np.ndarray:
@@ -196,7 +218,8 @@ class _Track:
                 self.id, self.class_id, self.born_t, self.confirmed_t, self.last_seen_t,
                 tuple((a, b) for a, b in self.intervals), tt, xy, t3, p3, self.colour,
                 size_class(self.mean_box, *self.image_size) if self.obs else None, (float(wh[0]), float(wh[1])),
-                self.image_size, self.visible, self.ended, self.lost_count, self.refound_count, self.obs, frame_period)
+                self.image_size, self.visible, self.ended, self.lost_count, self.refound_count, self.obs, frame_period,
+                self.identity, self.label)
         return self._summary
 
 
@@ -212,8 +235,10 @@ class TrackBook:
         self.tracks: dict[int, _Track] = {}
         self.active: set[int] = set()
         self.distinct = 0
+        self.identities = 0
         self.forgotten = 0
         self.visible_ids: tuple[int, ...] = ()
+        self.present_ids: tuple[int, ...] = ()
         self._prev_t: float | None = None
         self._periods = 0
         self.frame_period = 0.1
@@ -250,15 +275,28 @@ class TrackBook:
             tr.last_report_t = t
             if state == TrackState.CONFIRMED:
                 cx, cy = float(box[0] + box[2]) / 2, float(box[1] + box[3]) / 2
+                label = str(tracks.labels[k])
+                tr.labels[label] = tr.labels.get(label, 0) + 1
+                if len(tr.labels) > 8:
+                    del tr.labels[min(tr.labels, key=tr.labels.__getitem__)]
                 if tr.confirmed_t is None:
                     tr.confirmed_t = t
                     self.distinct += 1
-                    kind = "confirmed"
+                    look = appearance(image, box)
+                    tr.look = look
+                    pred = self._predecessor(t, tr, box, look)
+                    if pred is None:
+                        self.identities += 1
+                        kind = "confirmed"
+                    else:
+                        tr.identity, pred.successor = pred.identity, tr.id
+                        kind = "refound"
                 elif not tr.visible:
                     tr.refound_count += 1
                     kind = "refound"
                 else:
                     kind = ""
+                tr.move(t, np.array([cx, cy]))
                 tr.see(t, self._prev_t)
                 tr.traj.add(t, (cx, cy))
                 if tid in pos3d:
@@ -272,6 +310,8 @@ class TrackBook:
                     if votes.any():
                         tr.votes += votes
                         tr.colour_samples += 1
+                        look = appearance(image, box)
+                        tr.look = look if tr.look is None else 0.8 * tr.look + 0.2 * look
                 visible.append(tid)
                 if kind:
                     events.append(self._event(t, frame_index, kind, tr, box, pos3d.get(tid)))
@@ -291,10 +331,58 @@ class TrackBook:
                     events.append(self._lose(t, frame_index, tr))
                 events.append(self._end(frame_index, tr))
         self.visible_ids = tuple(sorted(visible))
+        self.present_ids = self._present(t)
         self._prev_t = t
         if len(self.tracks) > self.config.max_tracks:
             self._compact()
         return events
+
+    def _predecessor(self, t: float, tr: _Track, box: np.ndarray, look: np.ndarray | None) -> _Track | None:
+        """The vanished track this newly confirmed one continues, if any: gone at most ``link_gap_s`` ago
+        (``reappear_gap_s`` when the new track starts well inside the image, where nobody walks in),
+        close to where it was heading, of a similar width, height and appearance (the cheapest such track)."""
+        cfg = self.config
+        w, h = float(box[2] - box[0]), float(box[3] - box[1])
+        xy = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+        iw, ih = tr.image_size
+        inside = min(box[0], box[1], iw - box[2], ih - box[3]) > 0.5 * w  # not entering across the image border
+        max_gap = cfg.reappear_gap_s if inside else cfg.link_gap_s
+        best, best_cost = None, np.inf
+        for other in self.tracks.values():
+            if (other is tr or other.visible or other.successor is not None or other.confirmed_t is None
+                    or other.last_seen_t is None or other.last_xy is None or not 0 < t - other.last_seen_t <= max_gap):
+                continue
+            ow, oh = other.wh_sum / max(other.obs, 1)
+            ratios = (w / max(ow, 1e-6), h / max(oh, 1e-6))
+            if not all(1 / cfg.link_size_ratio <= r <= cfg.link_size_ratio for r in ratios):
+                continue
+            dt = t - other.last_seen_t
+            guess = other.last_xy + other.velocity * min(dt, 1.0)
+            gate = cfg.link_distance * max(h, oh) * (1.0 + min(dt, 3.0))
+            dist = float(np.linalg.norm(xy - guess))
+            if dist > gate:
+                continue
+            sim = similarity(look, other.look)
+            if sim < cfg.link_appearance:
+                continue
+            cost = dist / gate + (1.0 - sim)
+            if cost < best_cost:
+                best, best_cost = other, cost
+        return best
+
+    def _present(self, t: float) -> tuple[int, ...]:
+        """One confirmed track per identity in view now, counting one seen within the last ``hold_s`` as
+        still in view (a flicker of the tracker does not change the count); the newest track stands for it."""
+        hold = max(self.config.hold_s, 1.5 * self.frame_period)
+        best: dict[int, _Track] = {}
+        for tid in self.active:
+            tr = self.tracks[tid]
+            if tr.confirmed_t is None or tr.last_seen_t is None or t - tr.last_seen_t > hold or tr.ended:
+                continue
+            cur = best.get(tr.identity)
+            if cur is None or tr.last_seen_t > cur.last_seen_t or (tr.last_seen_t == cur.last_seen_t and tr.id > cur.id):
+                best[tr.identity] = tr
+        return tuple(sorted(tr.id for tr in best.values()))
 
     def _lose(self, t: float, frame_index: int, tr: _Track) -> Event:
         tr.visible = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from perception.memory.answer.grounded import GroundedAnswerer
-from perception.memory.answer.parse import parse_question
+from perception.memory.understand import CONFIDENT, read_question
 from perception.memory.star import FrameRecord
 from perception.memory.store import MemorySnapshot
 
@@ -24,21 +24,20 @@ def memory_text(snap: MemorySnapshot, question: str, timeline_lines: int = 120, 
         lines += [f"- {snap.describe_object(s.id)}" for s in recent[:object_lines]]
     lines.append("Timeline (oldest first):")
     lines += [f"- {x}" for x in snap.timeline[-timeline_lines:]] or ["- nothing yet"]
-    if parse_question(question, snap.time) is not None:
-        fact = "".join(c.text for c in _GROUNDED.answer(snap, question))
-        lines.append(f"Memory lookup for this question: {fact}")
+    reading = read_question(question)
+    if reading.confidence >= CONFIDENT:
+        fact = _GROUNDED.reply(snap, reading)[0]
+        lines.append(f"Memory lookup for this question: {fact} (question read as: {reading.phrase})")
     return "\n".join(lines)
 
 
 def question_keyframes(snap: MemorySnapshot, question: str, n: int) -> list[FrameRecord]:
     """Up to ``n`` frames: at the times the question names, showing the objects it names, then context."""
-    q = parse_question(question, snap.time)
-    times: tuple[float, ...] = ()
+    r = read_question(question)
+    times = tuple(t for spec in (r.time, r.reference) if spec is not None for t in dict.fromkeys(spec.resolve(snap.time)))
     ids: tuple[int, ...] = ()
-    if q is not None:
-        times = tuple(t for t in (q.t, q.t1, q.t2) if t is not None)
-        if q.track_id is not None:
-            ids = (q.track_id,)
-        elif q.colour is not None:
-            ids = tuple(s.id for s in snap.tracks.values() if s.colour == q.colour)[-3:]
+    if r.track_id is not None:
+        ids = (r.track_id,)
+    elif r.colour is not None:
+        ids = tuple(s.id for s in snap.tracks.values() if s.colour == r.colour)[-3:]
     return [r for r in snap.keyframes(n, times, ids) if r.jpeg]

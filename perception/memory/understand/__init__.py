@@ -1,0 +1,142 @@
+"""Question understanding beyond templates: ``read_question(text) -> Reading`` (intent, slots, confidence).
+
+A grammar of cue words reads the intent once time phrases, image regions, depth words and ids are taken
+out; when the grammar is unsure and the optional MiniLM package is installed, the nearest example
+phrasings by sentence embedding decide. ``Reading.phrase`` says in words how the question was read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from perception.memory.understand.embed import IntentMatcher
+from perception.memory.understand.grammar import (AGO, FEWER, INTENTS, MORE, YES_NO, classify, has)
+from perception.memory.understand.slots import (Region, TimeSpec, extract_depth, extract_ids, extract_region,
+                                                extract_times, find_colour, find_ordinal)
+from perception.memory.understand.words import PLURAL_PERSON, find_class, normalise
+
+__all__ = ["CONFIDENT", "INTENTS", "Reading", "Region", "TimeSpec", "read_question"]
+
+CONFIDENT = 0.6  # below this the answer says how the question was read (and a configured VLM takes over)
+_GRAMMAR_SURE = CONFIDENT  # at or above this the embedding matcher is not consulted (it costs 10-500 ms)
+_ABSENCE = re.compile(r"\b(?:empty|emptied|deserted|vacant|nobody|no one|no people|no persons|clear of|unoccupied)\b")
+_ATTRIBUTES = (("color", re.compile(r"\bcolou?r|wearing|dressed\b")), ("size", re.compile(r"\bsize|how (?:big|large|small)\b")))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a question was understood: the intent, its slots, and how sure the reader is (0..1).
+
+    ``label`` is the canonical class asked about (None: anything tracked); ``time`` the window or moment
+    the question is about and ``reference`` a second one to compare with; ``yes_no`` when the answer is
+    a yes or no; ``ago`` when a time is wanted as 'how long ago'; ``compare_op`` 'more', 'fewer' or
+    'change'; ``attribute`` 'color' or 'size' for describe/track questions.
+    """
+
+    text: str
+    intent: str
+    confidence: float
+    label: str | None = None
+    label_word: str | None = None
+    time: TimeSpec | None = None
+    reference: TimeSpec | None = None
+    region: Region | None = None
+    depth: str | None = None
+    ordinal: int | None = None
+    colour: str | None = None
+    track_id: int | None = None
+    instance_id: int | None = None
+    yes_no: bool = False
+    ago: bool = False
+    compare_op: str | None = None
+    attribute: str | None = None
+    three_d: bool = False
+    negated: bool = False
+    source: str = "grammar"
+
+    def noun(self, n: int | None = None) -> str:
+        """What is asked about, in words ('people', 'person', 'red objects', 'cars')."""
+        plural = n is None or n != 1
+        base = self.label or "object"
+        word = {"person": ("person", "people"), "bus": ("bus", "buses")}.get(base, (base, base + "s"))[plural]
+        return f"{self.colour} {word}" if self.colour else word
+
+    @property
+    def phrase(self) -> str:
+        """A short description of the reading, e.g. 'number of people now'."""
+        what = self.noun()
+        where = f" in the {self.region.name}" if self.region else ""
+        where += f" {self.depth} the camera" if self.depth == "near" else " far from the camera" if self.depth == "far" else ""
+        if self.track_id is not None:
+            what = f"object #{self.track_id}"
+        when = ""
+        if self.time is not None:
+            when = {"last": f" in the last {self.time.a:g} s", "since": f" since {self.time.a:g} s",
+                    "until": f" before {self.time.a:g} s", "at": f" at {self.time.a:g} s", "ago": f" {self.time.a:g} s ago",
+                    "between": f" between {self.time.a:g} s and {self.time.b or 0:g} s"}[self.time.kind]
+        return {
+            "count_now": f"number of {what}{where}{when or ' now'}",
+            "count_distinct": f"number of distinct {what}{where}{when or ' so far'}",
+            "count_entered": f"number of {what} who came into view{where}{when}",
+            "count_left": f"number of {what} who left the view{where}{when}",
+            "presence": f"whether any {what} {'was' if when else 'is'}{where or ' visible'}{when}",
+            "compare": f"whether there are {self.compare_op or 'more or fewer'} {what}{where} now than before",
+            "when_first": f"when {what}{where} first appeared{when}",
+            "when_last": f"when {what}{where} was last seen{when}",
+            "duration": f"how long {what}{where} stayed in view",
+            "where": f"where {what} {'was' if when else 'is'}{when}",
+            "summary": f"what happened{when or ' recently'}",
+            "describe": f"a description of the {what}{where}{when or ' in view'}",
+            "track": f"what is known about {what}",
+        }[self.intent]
+
+
+def _intent(q: str, full: str, track: bool, times: list[TimeSpec], yes_no: bool) -> tuple[str, float, str]:
+    intent, conf = classify(q, track=track, times=times, yes_no=yes_no)
+    if conf >= _GRAMMAR_SURE or not IntentMatcher.available():
+        return intent, conf, "grammar"
+    try:
+        sims = IntentMatcher.match(full)
+    except Exception:  # broken model files: the grammar alone answers
+        return intent, conf, "grammar"
+    best = max(sims, key=sims.__getitem__)
+    if best == intent:
+        return intent, max(conf, min(0.95, sims[best] + 0.2)), "grammar+embedding"
+    if sims[best] > sims.get(intent, 0.0) + 0.05 and sims[best] >= 0.45 and conf < 0.6:
+        if track and best in ("describe", "summary"):
+            best = "track"
+        return best, min(conf + 0.1, sims[best]), "embedding"
+    return intent, conf, "grammar"
+
+
+def read_question(text: str) -> Reading:
+    """The intent and slots of a question about the video, however it is phrased."""
+    q0 = normalise(text)
+    track_id, instance_id, q = extract_ids(q0)
+    times, q = extract_times(q)
+    region, q = extract_region(q)
+    depth, q = extract_depth(q)
+    label, word = find_class(q)
+    if label == "object":
+        label = None
+    three_d = bool(re.search(r"\b(?:3d|3-d|world|metres|meters|coordinates|in space|how far|distance)\b", q0))
+    yes_no = bool(YES_NO.search(q))
+    intent, conf, source = _intent(q, q0, track_id is not None or instance_id is not None, times, yes_no)
+    time, reference = (times[0] if times else None), (times[1] if len(times) > 1 else None)
+    op = None
+    if intent == "compare":
+        op = "fewer" if has(FEWER, q) else "more" if has(MORE, q) else "change"
+        if reference is None and time is not None:
+            time, reference = None, time if time.is_moment else TimeSpec("ago", time.a) if time.kind == "last" else TimeSpec("at", time.a)
+        if reference is None:
+            reference = TimeSpec("ago", 10.0)
+    attribute = next((name for name, rx in _ATTRIBUTES if rx.search(q)), None)
+    ordinal = find_ordinal(q)
+    if word in PLURAL_PERSON and ordinal is None and intent in ("when_first", "when_last"):
+        ordinal = 1 if intent == "when_first" else -1
+    return Reading(text=text, intent=intent, confidence=round(conf, 3), label=label, label_word=word, time=time,
+                   reference=reference, region=region, depth=depth, ordinal=ordinal, colour=find_colour(q),
+                   track_id=track_id, instance_id=instance_id, yes_no=yes_no and intent not in ("when_first", "when_last", "duration"),
+                   ago=has(AGO, q) and intent in ("when_first", "when_last"), compare_op=op, attribute=attribute,
+                   three_d=three_d, negated=intent == "presence" and bool(_ABSENCE.search(q)), source=source)

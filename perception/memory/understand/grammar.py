@@ -1,0 +1,135 @@
+"""Intent cues: a decision list over word patterns of a question whose slots (times, regions, ids) are removed."""
+
+from __future__ import annotations
+
+import re
+
+INTENTS = ("count_now", "count_distinct", "count_entered", "count_left", "presence", "compare", "when_first",
+           "when_last", "duration", "where", "summary", "describe", "track")
+
+
+def _rx(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
+
+
+COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of",
+            r"how (?:big|large) (?:is|was) the crowd", r"what number")
+ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
+            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", r"walk(?:ed|s|ing)? (?:in|into|on)",
+            r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
+            r"join(?:s|ed|ing)?", r"pop(?:s|ped)? up", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
+            r"got (?:in|into)", r"added")
+LEAVE = _rx(r"left", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone", r"go(?:es)? away",
+            r"went (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)", r"out of (?:view|sight|the (?:frame|picture|scene|shot|image))",
+            r"drop(?:ped)? out", r"step(?:ped|s)? out", r"no longer (?:visible|there|in view)", r"lost",
+            r"last (?:seen|spotted|visible|noticed|detected)", r"moved out", r"outgoing", r"exits?")
+DISTINCT = _rx(r"unique", r"distinct", r"different", r"individual", r"so far", r"in total", r"total", r"overall",
+               r"altogether", r"all together", r"ever", r"in all", r"since the (?:start|beginning)", r"from the (?:start|beginning)",
+               r"whole (?:video|stream|clip|recording|time)", r"entire", r"until now", r"up to now", r"till now",
+               r"cumulative\w*", r"all (?:the )?(?:time|along)", r"have you (?:seen|spotted|observed|counted)",
+               r"did you (?:see|spot|observe|count)", r"have (?:been )?(?:seen|spotted|observed)", r"has (?:been )?(?:seen|spotted)",
+               r"passed (?:by|through)", r"pass(?:ed)? by", r"went (?:by|past|through)", r"separate")
+NOW = _rx(r"now", r"currently", r"current", r"at the moment", r"at present", r"presently", r"at this (?:moment|point|time|instant)",
+          r"still", r"visible", r"in view", r"on screen", r"in (?:the )?(?:frame|picture|scene|shot|image|view)", r"right now",
+          r"these days", r"there", r"can you see", r"do you see", r"in sight", r"present")
+MORE = _rx(r"more", r"busier", r"fuller", r"more crowded", r"increas\w*", r"gr[eo]w\w*", r"went up", r"gone up", r"go up",
+           r"rose", r"risen", r"higher", r"bigger", r"larger", r"climb\w*")
+FEWER = _rx(r"fewer", r"less", r"quieter", r"emptier", r"calmer", r"less crowded", r"decreas\w*", r"shr[iu]nk\w*",
+            r"went down", r"gone down", r"go down", r"dropped", r"fell", r"fallen", r"lower", r"smaller", r"thinn?ed", r"thinner")
+CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
+WHEN = _rx(r"when", r"what time", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
+           r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time",
+           r"since when", r"how long since", r"how long has it been since")
+AGO = _rx(r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
+          r"how long has it been", r"ago")
+HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|minutes)", r"how much time",
+               r"length of time", r"for how many", r"how long (?:has|have|did|was|were)", r"stay(?:ed)? (?:for|around)?",
+               r"spent", r"time (?:spent|in view|on screen|visible)", r"lingered", r"remain(?:ed)? (?:in view|visible)?")
+WHERE = _rx(r"where", r"which (?:part|side|region|area|corner|half|third|direction|way)", r"what (?:part|side|region|area|position|location|direction)",
+            r"location", r"position", r"whereabouts", r"located", r"which way", r"heading", r"head(?:ed|ing)? (?:to|towards)")
+SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"(?:what is|what has been|what was|what were) (?:been )?going on",
+              r"going on", r"happen\w*", r"summar\w*", r"recap\w*", r"overview", r"events?", r"anything (?:interesting|new|notable|unusual|happen\w*)",
+              r"what (?:has )?changed", r"catch me up", r"fill me in", r"brief me", r"activity", r"rundown", r"run-down",
+              r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"developments?",
+              r"what took place", r"took place", r"update me", r"give me an update", r"report", r"what (?:went|was) on",
+              r"what did (?:people|everyone|they) do", r"how did things (?:go|change)", r"describe what")
+DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"what is (?:visible|there|in view|on screen|in the (?:scene|frame|picture|image|view))",
+               r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
+               r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",
+               r"what is in", r"appearance", r"how big", r"how large", r"how small", r"color", r"show me", r"identify",
+               r"which (?:people|persons|objects|ones)", r"who", r"what (?:is|are) (?:the )?(?:person|people|object|objects)",
+               r"what is the scene", r"the scene")
+YES_NO = re.compile(r"(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\s+)?(?:is|are|was|were|did|do|does|has|have|had|can|could|will|would|should|any|anyone|anybody|somebody|someone|no one|nobody|there is|there are)\b")
+PRESENCE = _rx(r"any", r"anyone", r"anybody", r"someone", r"somebody", r"there", r"no one", r"nobody", r"present",
+               r"empty", r"occupied", r"exist\w*", r"see (?:a|an|any)", r"deserted", r"vacant", r"clear")
+TRACK_WORDS = _rx(r"the thing")  # what a track id becomes after slot removal
+
+
+def has(rx: re.Pattern[str], q: str) -> bool:
+    """Whether ``q`` contains one of the pattern's phrases."""
+    return rx.search(q) is not None
+
+
+def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, float]:
+    """(intent, confidence) for a normalised question with its slots removed; ``times`` are its time specs."""
+    window = any(not t.is_moment for t in times)
+    if track and has(SUMMARY, q) and not has(WHEN, q):
+        return "track", 0.8
+    if has(COUNT, q):
+        if (has(MORE, q) or has(FEWER, q)) and (yes_no or re.search(r"\bthan\b", q)):
+            return "compare", 0.9
+        if re.search(r"\bhow (?:many|much) (?:seconds|minutes|time)\b", q):
+            return ("when_first" if not has(LEAVE, q) else "when_last", 0.9) if has(AGO, q) else ("duration", 0.85)
+        if has(LEAVE, q):
+            return "count_left", 0.9
+        if has(ENTER, q):
+            if has(DISTINCT, q) and not window and not re.search(r"\bnew(?:ly)?\b|newcomer|arriv|enter", q):
+                return "count_distinct", 0.85
+            return "count_entered", 0.9
+        if has(DISTINCT, q):
+            return "count_distinct", 0.9
+        if window:
+            return "count_distinct", 0.75
+        if has(MORE, q) and has(CHANGE, q):
+            return "compare", 0.6
+        return "count_now", 0.9 if (has(NOW, q) or times) else 0.8
+    if (has(MORE, q) or has(FEWER, q)) and (times or re.search(r"\bcompar|\bthan\b|\bbefore\b|\bearlier\b", q)) \
+            and not has(WHEN, q) and not has(HOW_LONG, q):
+        return "compare", 0.85
+    if has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):
+        return "summary", 0.9
+    if has(WHEN, q):
+        if has(LEAVE, q):
+            return "when_last", 0.9
+        if has(ENTER, q) or re.search(r"\bfirst\b", q):
+            return "when_first", 0.9
+        if re.search(r"\blast\b|\blatest\b|most recent", q):
+            return "when_last", 0.75
+        return ("track" if track else "when_first"), 0.5
+    if has(HOW_LONG, q):
+        return "duration", 0.85
+    if yes_no:
+        if has(MORE, q) or has(FEWER, q) or (has(CHANGE, q) and (times or re.search(r"\bbefore|earlier|than\b", q))):
+            return "compare", 0.9
+        if has(LEAVE, q):
+            return "count_left", 0.8
+        if has(ENTER, q) and not has(NOW, q):
+            return "count_entered", 0.8
+        if track and not has(PRESENCE, q):
+            return "track", 0.6
+        return "presence", 0.85 if has(PRESENCE, q) else 0.6 if has(NOW, q) else 0.35
+    if has(WHERE, q):
+        return "where", 0.9
+    if has(DESCRIBE, q):
+        return ("track", 0.8) if track else ("describe", 0.8)
+    if track:
+        return "track", 0.6
+    if has(MORE, q) or has(FEWER, q):
+        return "compare", 0.5
+    if has(LEAVE, q):
+        return "count_left", 0.4
+    if has(ENTER, q):
+        return "count_entered", 0.4
+    if has(PRESENCE, q):
+        return "presence", 0.4
+    return "describe", 0.2

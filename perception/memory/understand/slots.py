@@ -1,0 +1,222 @@
+"""Slot extraction from a normalised question: time windows and moments, image regions, depth, ordinals,
+colours, track and instance ids. Each extractor returns its value and the text with the phrase removed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from perception.memory.describe import COLOURS
+
+_UNIT = r"(?P<u>seconds?|secs?|s|minutes?|mins?)"
+_NUM = r"(?P<n>\d+(?:\.\d+)?)"
+_CLOCK = r"(?P<mm>\d+):(?P<ss>\d{1,2}(?:\.\d+)?)"
+_AT = rf"(?:t\s*=\s*)?(?:{_CLOCK}|{_NUM}(?:\s*{_UNIT}\b)?)"
+
+
+def _seconds(m: re.Match[str], n: str = "n", u: str = "u") -> float:
+    if m.groupdict().get("mm"):
+        return 60.0 * int(m.group("mm")) + float(m.group("ss"))
+    unit = m.groupdict().get(u) or "s"
+    return float(m.group(n)) * (60.0 if unit.startswith("min") else 1.0)
+
+
+@dataclass(frozen=True)
+class TimeSpec:
+    """A time window or moment as asked: ``kind`` 'last' (the last ``a`` seconds), 'since' (from ``a``),
+    'between' (``a`` to ``b``), 'until' (start to ``a``), 'at' (moment ``a``) or 'ago' (``a`` seconds before now)."""
+
+    kind: str
+    a: float
+    b: float | None = None
+
+    @property
+    def is_moment(self) -> bool:
+        """True for a single moment ('at' or 'ago'), False for a window."""
+        return self.kind in ("at", "ago")
+
+    def resolve(self, now: float) -> tuple[float, float]:
+        """(start, end) in stream seconds at stream time ``now`` (start == end for a moment)."""
+        if self.kind == "last":
+            return max(0.0, now - self.a), now
+        if self.kind == "since":
+            return self.a, now
+        if self.kind == "until":
+            return 0.0, min(self.a, now)
+        if self.kind == "between":
+            lo, hi = sorted((self.a, float(self.b if self.b is not None else now)))
+            return lo, hi
+        t = max(0.0, now - self.a) if self.kind == "ago" else self.a
+        return t, t
+
+    def describe(self, now: float) -> str:
+        """Words for the window, with the stream times it covers."""
+        lo, hi = self.resolve(now)
+        if self.kind == "last":
+            return f"in the last {_dur(self.a)} ({lo:.1f}-{hi:.1f} s)"
+        if self.kind == "ago":
+            return f"{_dur(self.a)} ago (at {lo:.1f} s)"
+        if self.kind == "at":
+            return f"at {lo:.1f} s"
+        return f"between {lo:.1f} s and {hi:.1f} s"
+
+
+def _dur(s: float) -> str:
+    if s >= 60 and s % 60 == 0:
+        m = int(s // 60)
+        return "minute" if m == 1 else f"{m} minutes"
+    return f"{s:g} seconds" if s != 1 else "second"
+
+
+_WINDOW_PATTERNS: tuple[tuple[str, str], ...] = (
+    (rf"\b(?:between|from)\s+{_AT.replace('(?P<', '(?P<a_')}\s*(?:and|to|until|till|-)\s*{_AT.replace('(?P<', '(?P<b_')}", "between"),
+    (rf"\b(?:(?:in|over|during|within|for|across|throughout)\s+)?(?:the\s+)?(?:last|past|previous|preceding|recent)\s+{_NUM}\s*{_UNIT}\b", "last"),
+    (r"\b(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past|previous|preceding)\s+(?P<u>second|minute|min)\b", "last1"),
+    (rf"\b{_NUM}\s*{_UNIT}\s+(?:up to now|until now|till now|so far)\b", "last"),
+    (rf"\b(?:in|during|over|within)\s+the\s+first\s+{_NUM}\s*{_UNIT}\b", "first"),
+    (rf"\b(?:since|after|from)\s+(?:the\s+)?(?:time\s+)?{_AT}(?:\s+on(?:wards)?)?", "since"),
+    (rf"\b(?:before|until|till|up to)\s+{_AT}", "until"),
+    (rf"\b{_NUM}\s*{_UNIT}\s+(?:ago|back|before now|earlier)\b", "ago"),
+    (rf"\b(?:at|around|about|by|near)\s+(?:the\s+)?(?:time\s+|moment\s+|mark\s+of\s+)?{_AT}(?:\s+(?:mark|into the (?:video|stream|clip|recording)|in))?", "at"),
+    (rf"\b{_NUM}\s*{_UNIT}\s+(?:into|in)\b(?:\s+the\s+(?:video|stream|clip|recording|footage))?", "at"),
+    (rf"\b{_CLOCK}\b", "at"),
+    (rf"\bt\s*=\s*{_NUM}\s*(?:s\b|seconds?\b)?", "at"),
+    (rf"\b{_NUM}\s*{_UNIT}\b", "at"),
+)
+_WINDOWS = [(re.compile(p), k) for p, k in _WINDOW_PATTERNS]
+
+
+def _sub_seconds(m: re.Match[str], prefix: str) -> float:
+    g = m.groupdict()
+    if g.get(prefix + "mm"):
+        return 60.0 * int(g[prefix + "mm"]) + float(g[prefix + "ss"])
+    n = g.get(prefix + "n")
+    unit = g.get(prefix + "u") or "s"
+    return float(n) * (60.0 if unit.startswith("min") else 1.0)
+
+
+def extract_times(q: str) -> tuple[list[TimeSpec], str]:
+    """Every time phrase in ``q`` (in order of appearance) and ``q`` with them removed."""
+    found: list[tuple[int, TimeSpec]] = []
+    for rx, kind in _WINDOWS:
+        def take(m: re.Match[str], kind: str = kind) -> str:
+            if kind == "between":
+                spec = TimeSpec("between", _sub_seconds(m, "a_"), _sub_seconds(m, "b_"))
+            elif kind == "last1":
+                spec = TimeSpec("last", 60.0 if m.group("u").startswith("min") else 1.0)
+            elif kind == "first":
+                spec = TimeSpec("between", 0.0, _seconds(m))
+            else:
+                spec = TimeSpec(kind, _seconds(m))
+            found.append((m.start(), spec))
+            return " \x00 "
+        q = rx.sub(take, q)
+    order = sorted(range(len(found)), key=lambda k: found[k][0])
+    return [found[k][1] for k in order], " ".join(q.replace("\x00", " ").split())
+
+
+@dataclass(frozen=True)
+class Region:
+    """An image region as a box in normalised coordinates (x0, y0, x1, y1), with its name."""
+
+    name: str
+    box: tuple[float, float, float, float]
+
+    def contains(self, x: float, y: float, width: int, height: int) -> bool:
+        """Whether pixel point (x, y) of a width x height image lies inside."""
+        u, v = x / max(width, 1), y / max(height, 1)
+        x0, y0, x1, y1 = self.box
+        return x0 <= u < x1 and y0 <= v < y1
+
+
+_SIDES = {"left": (0, 0, 1, 1), "right": (1, 0, 2, 1), "top": (0, 0, 1, 1), "bottom": (0, 1, 1, 2), "center": (1, 1, 2, 2)}
+_SIDE_WORDS = {"left": "left", "right": "right", "top": "top", "upper": "top", "bottom": "bottom", "lower": "bottom",
+               "center": "center", "middle": "center"}
+_REGION_RE = re.compile(
+    r"\b(?:(?P<v>top|upper|bottom|lower)[\s-]+(?P<h>left|right)|(?P<side>left|right|top|upper|bottom|lower|center|middle))"
+    r"(?:[\s-]+(?:hand\s+)?(?P<part>half|third|side|part|portion|edge|corner|area|section|quarter|of the (?:image|picture|frame|screen|view|scene)))?\b")
+_REGION_CONTEXT = re.compile(r"\b(?:on|in|at|to|towards|near|along|from|into|of)\s+(?:the\s+)?(?:very\s+|far\s+)?$")
+
+
+def extract_region(q: str) -> tuple[Region | None, str]:
+    """The image region a question names (halves by default, thirds when it says so), and ``q`` without it.
+
+    'left' counts as a region only as a place ('on the left', 'left half', 'left side'), never as 'who left'."""
+    for m in _REGION_RE.finditer(q):
+        part = m.group("part") or ""
+        placed = bool(_REGION_CONTEXT.search(q[: m.start()])) or bool(part) or m.group("v") is not None
+        side = m.group("side")
+        if not placed:
+            continue
+        if m.group("v"):
+            v, h = _SIDE_WORDS[m.group("v")], m.group("h")
+            x = (0.0, 0.5) if h == "left" else (0.5, 1.0)
+            y = (0.0, 0.5) if v == "top" else (0.5, 1.0)
+            region = Region(f"{v} {h} quarter", (x[0], y[0], x[1], y[1]))
+        else:
+            side = _SIDE_WORDS[side]
+            third = part == "third" or side == "center" or part in ("edge", "corner")
+            lo, hi = (0.0, 1 / 3) if third else (0.0, 0.5)
+            if side == "center":
+                region = Region("center third", (1 / 3, 0.0, 2 / 3, 1.0))
+            elif side in ("left", "top"):
+                region = Region(f"{side} {'third' if third else 'half'}", (lo, 0.0, hi, 1.0) if side == "left" else (0.0, lo, 1.0, hi))
+            else:
+                a, b = 1 - hi, 1.0
+                region = Region(f"{side} {'third' if third else 'half'}", (a, 0.0, b, 1.0) if side == "right" else (0.0, a, 1.0, b))
+        return region, " ".join((q[: m.start()] + " " + q[m.end():]).split())
+    return None, q
+
+
+_NEAR = re.compile(r"\b(?:near(?:est|er)? (?:to )?the camera|close (?:to )?(?:the )?camera|closest|nearest|in the foreground|foreground|near(?:by)?|close by|up close)\b")
+_FAR = re.compile(r"(?<!so )(?<!thus )(?<!how )(?<!as )\b(?:far(?:thest|ther| away| off| from the camera)?|furthest|in the (?:distance|background)|background|distant)\b")
+
+
+def extract_depth(q: str) -> tuple[str | None, str]:
+    """'near' or 'far' (the 3D or apparent distance from the camera) when asked, and ``q`` without it."""
+    for rx, name in ((_NEAR, "near"), (_FAR, "far")):
+        m = rx.search(q)
+        if m:
+            return name, " ".join((q[: m.start()] + " " + q[m.end():]).split())
+    return None, q
+
+
+_ORDINALS = {"first": 1, "1st": 1, "earliest": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+             "fifth": 5, "5th": 5, "last": -1, "latest": -1, "most recent": -1, "newest": -1, "most recently": -1,
+             "recently": -1, "youngest": -1, "oldest": 1}
+_ORDINAL_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ORDINALS), key=len, reverse=True)) + r")\b")
+
+
+def find_ordinal(q: str) -> int | None:
+    """1 for 'first', 2 for 'second', ..., -1 for 'last' / 'latest' / 'most recent' (the first one named)."""
+    m = _ORDINAL_RE.search(q)
+    return _ORDINALS[m.group(1)] if m else None
+
+
+COLOUR_ALIASES = {"grey": "gray", "violet": "purple", "magenta": "pink", "turquoise": "cyan", "dark": "black",
+                  "navy": "blue", "crimson": "red", "maroon": "red", "beige": "white", "brown": "orange",
+                  "teal": "cyan", "lilac": "purple", "golden": "yellow", "silver": "gray"}
+
+
+def find_colour(q: str) -> str | None:
+    """A colour word of the question mapped onto the memory's colour names."""
+    for word in re.findall(r"[a-z]+", q):
+        if word == "color":
+            continue
+        word = COLOUR_ALIASES.get(word, word) if word != "dark" else word
+        if word in COLOURS:
+            return word
+    return None
+
+
+_TRACK = re.compile(r"(?:\b(?:object|track|id|box|thing|person|target|pedestrian|walker|number|no\.?)\s*(?:id\s*)?#?\s*|#)(?P<id>\d+)\b")
+_INSTANCE = re.compile(r"\b(?:3d\s+)?instance\s*#?\s*(?P<id>\d+)\b")
+
+
+def extract_ids(q: str) -> tuple[int | None, int | None, str]:
+    """(track id, 3D instance id, ``q`` without them)."""
+    inst = _INSTANCE.search(q)
+    q2 = _INSTANCE.sub(" ", q)
+    trk = _TRACK.search(q2)
+    q2 = _TRACK.sub(" the thing ", q2) if trk else q2
+    return (int(trk.group("id")) if trk else None, int(inst.group("id")) if inst else None, " ".join(q2.split()))

@@ -1,0 +1,84 @@
+"""Word-level normalisation of questions: spelling variants, numbers written in words, class-word synonyms."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+          "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_NUMBER_WORD = re.compile(r"\b(?:(?P<tens>" + "|".join(_TENS) + r")(?:[\s-](?P<unit>" + "|".join(k for k in _UNITS if k != "zero")
+                          + r"))?|(?P<single>" + "|".join(_UNITS) + r")|(?P<hundred>a hundred|one hundred))\b")
+_PHRASES = (
+    (r"\bhalf (?:an? )?(minute|min)\b", "30 seconds"),
+    (r"\ba minute and a half\b", "90 seconds"),
+    (r"\b(?:a|one) and a half minutes?\b", "90 seconds"),
+    (r"\bquarter of an? (minute|min)\b", "15 seconds"),
+    (r"\ba couple of\b", "2"),
+    (r"\ba few seconds\b", "5 seconds"),
+    (r"\b(?:a|one) (minute|min)\b", r"1 \1"),
+    (r"\b(last|past|previous|within|for|in|over) (?:a|one) (second|sec)\b", r"\1 1 \2"),
+    (r"\ba (second|sec) ago\b", r"1 \1 ago"),
+    (r"\bcolour", "color"), (r"\bgrey\b", "gray"), (r"\bcentre\b", "center"), (r"\bcentral\b", "center"),
+    (r"\bsummaris", "summariz"), (r"\bpeople's\b", "people"),
+    (r"\bwho's\b", "who is"), (r"\bwhat's\b", "what is"), (r"\bthere's\b", "there is"), (r"\bhow's\b", "how is"),
+    (r"\bit's\b", "it is"), (r"\bisn't\b", "is not"), (r"\baren't\b", "are not"), (r"\bdidn't\b", "did not"),
+    (r"\bhasn't\b", "has not"), (r"\bhaven't\b", "have not"), (r"\bweren't\b", "were not"), (r"\bwasn't\b", "was not"),
+    (r"\bhow much time\b", "how long"), (r"\bhow long has it been since\b", "how long ago"),
+)
+
+# canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
+CLASS_WORDS: dict[str, tuple[str, ...]] = {
+    "person": ("person", "persons", "people", "pedestrian", "pedestrians", "anyone", "anybody", "someone", "somebody",
+               "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
+               "individuals", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
+               "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
+               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "lady", "ladies",
+               "gentleman", "gentlemen", "boy", "boys", "girl", "girls"),
+    "car": ("car", "cars", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
+    "bicycle": ("bicycle", "bicycles", "bike", "bikes", "cyclist", "cyclists"),
+    "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
+    "bus": ("bus", "buses", "busses"),
+    "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans"),
+    "dog": ("dog", "dogs", "puppy", "puppies"),
+    "cat": ("cat", "cats"),
+    "bird": ("bird", "birds", "pigeon", "pigeons"),
+    "bag": ("bag", "bags", "backpack", "backpacks", "suitcase", "suitcases", "handbag", "handbags"),
+    "object": ("object", "objects", "thing", "things", "track", "tracks", "box", "boxes", "item", "items",
+               "anything", "something", "entity", "entities", "target", "targets"),
+}
+_WORD_CLASS = {w: c for c, ws in CLASS_WORDS.items() for w in ws}
+_CLASS_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WORD_CLASS), key=len, reverse=True)) + r")\b")
+# plural nouns: questions naming these want a count or a list of several
+PLURAL_PERSON = frozenset(("persons", "people", "pedestrians", "folks", "newcomers", "individuals", "humans", "men",
+                           "women", "guys", "walkers", "visitors", "passersby", "passers-by", "children", "kids"))
+
+
+def _number(m: re.Match[str]) -> str:
+    if m.group("hundred"):
+        return "100"
+    if m.group("single"):
+        return str(_UNITS[m.group("single")])
+    return str(_TENS[m.group("tens")] + (_UNITS[m.group("unit")] if m.group("unit") else 0))
+
+
+def normalise(text: str) -> str:
+    """Lower case, one spelling (US), contractions expanded, numbers written in words turned into digits."""
+    q = " " + " ".join(text.lower().replace("’", "'").replace("?", " ? ").split()) + " "
+    for pat, rep in _PHRASES:
+        q = re.sub(pat, rep, q)
+    q = re.sub(r"(?<=\d),(?=\d{3}\b)", "", q)
+    q = _NUMBER_WORD.sub(_number, q)
+    q = re.sub(r"\b(\d+) (?:point|dot) (\d+)\b", r"\1.\2", q)
+    return " ".join(q.split())
+
+
+def find_class(text: str) -> tuple[str | None, str | None]:
+    """(canonical class, the word used) of the first class word in normalised ``text``; (None, None) if none."""
+    for m in _CLASS_RE.finditer(text):
+        word = m.group(1)
+        if word == "who" and not re.search(r"\bwho (is|are|was|were|came|entered|left|has|have)\b", text):
+            continue
+        return _WORD_CLASS[word], word
+    return None, None
