@@ -35,9 +35,18 @@ class JobRunner(QObject):
         super().__init__(parent)
         self.jobs: list[Job] = []
 
-    def start(self, title: str, work: Callable[[Job], object]) -> Job:
-        """Run ``work(job)``; InputError becomes its message, any other error its type and message."""
+    def start(self, title: str, work: Callable[[Job], object],
+              on_finished: Callable[[object, str], None] | None = None,
+              on_progress: Callable[[object, object], None] | None = None) -> Job:
+        """Run ``work(job)``; InputError becomes its message, any other error its type and message.
+
+        The handlers are connected before the work starts, so a job that ends at once is not missed.
+        """
         job = Job(title, self)
+        if on_finished is not None:
+            job.finished.connect(on_finished)
+        if on_progress is not None:
+            job.progress.connect(on_progress)
 
         def run() -> None:
             try:

@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
             if self.controller.info is None:  # the user did not open something else meanwhile
                 self.open_spec(SAMPLE, play=True)
 
-        self.jobs.start("sample", work).finished.connect(done)
+        self.jobs.start("sample", work, done)
 
     def _on_opened(self, info: SourceInfo) -> None:
         """A new source: every panel starts over, nothing of the previous source stays on screen."""
@@ -461,11 +461,6 @@ class MainWindow(QMainWindow):
         dialog = QProgressDialog(f"Downloading {target.name}…", "Cancel", 0, 100, self)
         dialog.setWindowTitle("Download weights")
         dialog.setMinimumDuration(0)
-        job = self.jobs.start("download", lambda j: str(download(url, target, j.report)))
-        job.progress.connect(lambda done, total: dialog.setValue(int(100 * done / total)) if total else
-                             dialog.setLabelText(f"Downloading {target.name}… {done / 1e6:.1f} MB"))
-        dialog.canceled.connect(job.cancelled.set)
-
         def finish(path: object, error: str) -> None:
             dialog.reset()
             dialog.deleteLater()
@@ -476,7 +471,10 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"downloaded {path}; choose the SAM segmenter and press Apply", 10000)
             self.download_finished.emit(str(path or ""), error)
 
-        job.finished.connect(finish)
+        job = self.jobs.start("download", lambda j: str(download(url, target, j.report)), finish,
+                              lambda done, total: dialog.setValue(int(100 * done / total)) if total else
+                              dialog.setLabelText(f"Downloading {target.name}… {done / 1e6:.1f} MB"))
+        dialog.canceled.connect(job.cancelled.set)
 
     def _set_budget(self, budget: int) -> None:
         self.controller.cloud.budget = int(budget)
@@ -673,7 +671,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{title}: wrote {result}", 8000)
             self.export_finished.emit(str(result), "")
 
-        self.jobs.start(title, lambda _job: work()).finished.connect(finish)
+        self.jobs.start(title, lambda _job: work(), finish)
 
     def export_tracks(self, path: str, fmt: str | None = None) -> None:
         """Write every recorded track (MOTChallenge .txt / .json / .csv) atomically in the background."""
@@ -758,6 +756,15 @@ class MainWindow(QMainWindow):
             path = self._ask_save("Record session as video", self._default_name("_recording.avi"), "Video (*.avi *.mp4)")
         if path:
             self.start_recording(path)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Keys that reach the window without passing the shortcut map (e.g. synthesized) act the same."""
+        for sc in self.shortcuts:
+            if sc.key().matches(QKeySequence(event.keyCombination().toCombined())) == QKeySequence.SequenceMatch.ExactMatch:
+                sc.activated.emit()
+                event.accept()
+                return
+        super().keyPressEvent(event)
 
     # ----- shutdown -------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name

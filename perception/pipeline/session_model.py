@@ -392,4 +392,5 @@ class PlaybackSession:
         elif self.state is PlayState.PLAYING:
             self._set_state(PlayState.PAUSED)
         if failed or self.state is PlayState.ENDED:
+            self.refresh()  # the last frame settled: the display shows the run's final state
             self.on_ended(stats)
