@@ -225,6 +225,7 @@ class CloudView(QWidget):
         self.follow.setToolTip("Keep the current camera position in the middle of the view")
         self.follow.toggled.connect(lambda _on: self._redraw())
         self.info = QLabel("no points yet")
+        self.info.setWordWrap(True)
         self.legend = QLabel("")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)

@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.tabifyDockWidget(self.docks["Tracks"], self.docks["Stats"])
+        self.docks["Tracks"].raise_()
         self.tabifyDockWidget(self.docks["Pipeline"], self.docks["Chat"])
         self.docks["Chat"].raise_()
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks["Pipeline"])
