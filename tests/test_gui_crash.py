@@ -26,21 +26,11 @@ pytestmark = pytest.mark.gui
 DRIVER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    import torch
     from app import crash
     from app.preload import preload
-    from perception.segmentation.sam import SamArch, build_sam_model
 
     tmp = Path(sys.argv[1])
-    TINY = SamArch(embed_dim=32, depth=2, num_heads=2, global_attn=(1,), img_size=128, patch_size=16, prompt_dim=32,
-                   window_size=4, decoder_depth=1, decoder_mlp_dim=64)
-    torch.manual_seed(0)
-    ckpt = tmp / "tiny_sam.pth"
-    torch.save(build_sam_model(TINY).state_dict(), ckpt)
-    del sys.modules["torch"]  # as a fresh start-up: torch is not loaded before the window (the submodules stay)
-    for name in [m for m in sys.modules if m.startswith(("torch.", "triton"))]:
-        del sys.modules[name]
-
+    ckpt = tmp / "tiny_sam.pth"  # written by the test; torch is not loaded here before the window, as at start-up
     crash.arm()
     native = preload()
     from PySide6.QtCore import QCoreApplication, QSettings, Qt
@@ -77,6 +67,9 @@ DRIVER = textwrap.dedent("""
         w.chat.ask(q)
         wait(lambda: len(answers) > n and not w.chat.busy, "answer to " + q)
         print("ANSWER", q, "->", answers[-1][:100].replace("\\n", " "), flush=True)
+    from perception.segmentation.sam import SamArch
+    TINY = SamArch(embed_dim=32, depth=2, num_heads=2, global_attn=(1,), img_size=128, patch_size=16, prompt_dim=32,
+                   window_size=4, decoder_depth=1, decoder_mlp_dim=64)
     opts = w.pipeline_panel.options()
     opts.segmenter = "sam"
     opts.segmenter_options = {"checkpoint": str(ckpt), "arch": TINY, "points_per_side": 4, "device": "cpu",
@@ -102,6 +95,12 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 def test_free_form_questions_and_sam_under_software_opengl_do_not_crash(qtbot, tmp_path, artifacts_dir):
     assert os.environ.get("DISPLAY"), "needs the virtual display (pytest-xvfb)"
+    from perception.segmentation.sam import SamArch, build_sam_model
+
+    tiny = SamArch(embed_dim=32, depth=2, num_heads=2, global_attn=(1,), img_size=128, patch_size=16, prompt_dim=32,
+                   window_size=4, decoder_depth=1, decoder_mlp_dim=64)
+    torch.manual_seed(0)
+    torch.save(build_sam_model(tiny).state_dict(), tmp_path / "tiny_sam.pth")
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
     proc = subprocess.run([sys.executable, str(script), str(tmp_path)], cwd=REPO_ROOT, env=_env(tmp_path),
