@@ -226,6 +226,7 @@ class CloudView(QWidget):
         self.follow.toggled.connect(lambda _on: self._redraw())
         self.info = QLabel("no points yet")
         self.info.setWordWrap(True)
+        self.info.setMinimumHeight(2 * self.info.fontMetrics().height() + 4)  # two lines are never clipped
         self.legend = QLabel("")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
