@@ -1,4 +1,4 @@
-"""Answer backends for the chat, picked by name from what perception.memory provides; and the memory lookup."""
+"""Answer backends for the chat, picked by name from what perception.memory provides."""
 
 from __future__ import annotations
 
@@ -18,16 +18,6 @@ class AnswerSettings:
 
 
 MEMORY_OFF = "The streaming memory is off: tick 'Streaming memory' in the Pipeline panel and press Apply."
-
-
-def memory_of(stage) -> object | None:
-    """The object with ``snapshot()`` behind a "memory" stage (the stage itself or its ``memory``), or None."""
-    if stage is None:
-        return None
-    for candidate in (getattr(stage, "memory", None), stage):
-        if candidate is not None and callable(getattr(candidate, "snapshot", None)):
-            return candidate
-    return None
 
 
 def backend_names() -> list[str]:

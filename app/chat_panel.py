@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from app.overlay import id_color_hex
@@ -23,6 +23,8 @@ class _Message:
     text: str
     links: list[tuple[str, str]] = field(default_factory=list)  # (href, label)
     error: bool = False
+    details: list[str] = field(default_factory=list)  # shown on demand (narration: the original messages)
+    expanded: bool = False
 
 
 class ChatPanel(QWidget):
@@ -31,7 +33,7 @@ class ChatPanel(QWidget):
     chunk_arrived = Signal(int, object)   # message index, AnswerChunk
     answer_done = Signal(int)
     answered = Signal(str)                # the final answer text (for tests and logs)
-    seek_requested = Signal(int, int)     # frame index, track ID (-1: none)
+    seek_requested = Signal(int, int, str)  # frame index, ID (-1: none), "2D" track or "3D" instance
 
     def __init__(self, ask_handler: Callable[[str], tuple[object, object]], fps: Callable[[], float],
                  parent: QWidget | None = None):
@@ -73,7 +75,7 @@ class ChatPanel(QWidget):
             self._render()
             self.answered.emit(str(exc))
             return
-        self.messages.append(_Message(getattr(backend, "name", "memory"), ""))
+        self.messages.append(_Message(backend.name, ""))
         idx = len(self.messages) - 1
         self.busy = True
         self.send.setEnabled(False)
@@ -92,18 +94,35 @@ class ChatPanel(QWidget):
 
         threading.Thread(target=run, name="chat-answer", daemon=True).start()
 
-    def narrate(self, text: str) -> None:
-        """Show a proactive narration line (appended, not a full redraw)."""
-        msg = _Message("narration", text)
+    def narrate(self, text: str, details: list[str] | None = None, frame: int = -1) -> None:
+        """Show a grouped narration line (appended, not a full redraw); ``details`` open on a click."""
+        msg = _Message("narration", text, details=list(details or []))
+        if frame >= 0:
+            msg.links.append((f"seek:{frame}:-1", f"{frame / max(self.fps(), 1e-6):.1f} s"))
         self.messages.append(msg)
         if len(self.messages) > 500:
             del self.messages[:100]
             self._render()
             return
-        self.view.append(self._html(msg))
+        self.view.append(self._html(msg, len(self.messages) - 1))
+
+    def reset(self) -> None:
+        """Forget the conversation (a new source was opened); an answer still streaming is dropped."""
+        self.messages.clear()
+        self.busy = False
+        self.send.setEnabled(True)
+        self.view.clear()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Escape leaves the question box, so the window's shortcuts (Space, arrows) work again."""
+        if event.key() == Qt.Key.Key_Escape:
+            self.input.clearFocus()
+            self.window().setFocus()
+            return
+        super().keyPressEvent(event)
 
     def _on_chunk(self, idx: int, chunk) -> None:
-        if idx >= len(self.messages):
+        if idx >= len(self.messages) or self.messages[idx].who in ("you", "narration"):
             return
         msg = self.messages[idx]
         msg.text += chunk.text
@@ -112,21 +131,21 @@ class ChatPanel(QWidget):
             frame = c.frame_index if c.frame_index is not None else int(round(c.time * max(self.fps(), 1e-6)))
             ids = list(c.track_ids) or [-1]
             for tid in ids:
-                label = f"{c.time:.1f} s" + (f" #{tid}" if tid >= 0 else "")
+                label = f"{c.time:.1f} s" + (f" T{tid}" if tid >= 0 else "")
                 msg.links.append((f"seek:{frame}:{tid}", label))
             for iid in c.instance_ids:
-                msg.links.append((f"seek:{frame}:{iid}", f"{c.time:.1f} s instance #{iid}"))
+                msg.links.append((f"inst:{frame}:{iid}", f"{c.time:.1f} s 3D I{iid}"))
         self._render()
 
     def _on_done(self, idx: int) -> None:
         self.busy = False
         self.send.setEnabled(True)
-        if idx < len(self.messages):
+        if idx < len(self.messages) and self.messages[idx].who not in ("you", "narration"):
             self.answered.emit(self.messages[idx].text.strip())
 
     @staticmethod
-    def _html(m: _Message) -> str:
-        """One message as an HTML paragraph (links coloured by the ID they cite)."""
+    def _html(m: _Message, index: int = -1) -> str:
+        """One message as an HTML paragraph (links coloured by the ID they cite; T = 2D track, I = 3D instance)."""
         style = {"you": "color:#1f6feb", "narration": "color:#808080;font-style:italic"}.get(m.who, "")
         if m.error:
             style = "color:#c0392b"
@@ -134,15 +153,22 @@ class ChatPanel(QWidget):
         links = " ".join(f'<a href="{h}" style="color:{id_color_hex(int(h.split(":")[2]))}">'
                          f"{html.escape(label)}</a>" if int(h.split(":")[2]) >= 0 else
                          f'<a href="{h}">{html.escape(label)}</a>' for h, label in m.links)
+        if m.details and index >= 0:
+            links += f' <a href="details:{index}">{"hide details" if m.expanded else "details"}</a>'
+        more = "".join(f"<br/>&nbsp;&nbsp;• {html.escape(d)}" for d in m.details) if m.expanded else ""
         return (f'<p style="{style}"><b>{html.escape(m.who)}:</b> {body}'
-                + (f"<br/>↳ {links}" if links else "") + "</p>")
+                + (f"<br/>↳ {links}" if links else "") + more + "</p>")
 
     def _render(self) -> None:
-        self.view.setHtml("".join(self._html(m) for m in self.messages))
+        self.view.setHtml("".join(self._html(m, i) for i, m in enumerate(self.messages)))
         bar = self.view.verticalScrollBar()
         bar.setValue(bar.maximum())
 
     def _link(self, url: QUrl) -> None:
         parts = url.toString().split(":")
-        if len(parts) == 3 and parts[0] == "seek":
-            self.seek_requested.emit(int(parts[1]), int(parts[2]))
+        if len(parts) == 2 and parts[0] == "details" and int(parts[1]) < len(self.messages):
+            msg = self.messages[int(parts[1])]
+            msg.expanded = not msg.expanded
+            self._render()
+        elif len(parts) == 3 and parts[0] in ("seek", "inst"):
+            self.seek_requested.emit(int(parts[1]), int(parts[2]), "2D" if parts[0] == "seek" else "3D")

@@ -1,18 +1,21 @@
 """The 3D view's data, without Qt: map points under a budget, camera trajectory and frustum.
 
-Points come from the pipeline's "map3d" stage when it is installed (``points(max_points)``); without it
+Points come from the pipeline's 3D map stage when it runs (``Map3DStage.points``); without it
 the current frame's depth is back-projected so an RGB-D source still shows something in 3D.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.overlay import label_image
-from perception.pipeline.runner import Pipeline
 from perception.types import FrameResult, Intrinsics
+
+if TYPE_CHECKING:
+    from perception.map3d.stage import Map3DStage
 
 
 @dataclass
@@ -25,6 +28,8 @@ class CloudSnapshot:
     trajectory: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     frustum: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     from_map: bool = False
+    pose: np.ndarray | None = None  # the frame's camera-to-world pose (given or estimated), if known
+    has_depth: bool = True          # False: the source has no depth, so there is nothing to show in 3D
 
     def __len__(self) -> int:
         return len(self.xyz)
@@ -75,14 +80,6 @@ def frustum_segments(k: Intrinsics, pose: np.ndarray, depth: float = 0.3) -> np.
     return np.array([pts[i] for pair in pairs for i in pair])
 
 
-def map_stage(pipeline: Pipeline | None):
-    """The pipeline's "map3d" stage if it offers ``points``, else None."""
-    for s in [] if pipeline is None else pipeline.stages:
-        if s.name == "map3d" and hasattr(s, "points"):
-            return s
-    return None
-
-
 class CloudBuilder:
     """Keeps the camera trajectory and produces budgeted snapshots; call from the pipeline's thread."""
 
@@ -100,10 +97,9 @@ class CloudBuilder:
         if pose is not None:
             self._trajectory.append(np.asarray(pose)[:3, 3].copy())
 
-    def snapshot(self, result: FrameResult, pipeline: Pipeline | None) -> CloudSnapshot:
-        """The map (or this frame's depth) under the point budget, plus trajectory and frustum."""
+    def snapshot(self, result: FrameResult, stage: Map3DStage | None) -> CloudSnapshot:
+        """The map of ``stage`` (else this frame's depth) under the point budget, plus trajectory and frustum."""
         p = result.packet
-        stage = map_stage(pipeline)
         pose = result.pose
         if stage is not None:
             xyz, rgb, ids = (np.asarray(a) for a in stage.points(self.budget * 4))
@@ -114,4 +110,5 @@ class CloudBuilder:
         frustum = (frustum_segments(p.intrinsics, pose) if p.intrinsics is not None and pose is not None
                    else np.zeros((0, 3)))
         traj = np.array(self._trajectory) if self._trajectory else np.zeros((0, 3))
-        return CloudSnapshot(xyz, rgb, ids, traj, frustum, from_map=stage is not None)
+        return CloudSnapshot(xyz, rgb, ids, traj, frustum, from_map=stage is not None,
+                             pose=None if pose is None else np.asarray(pose, float), has_depth=p.source.has_depth or p.depth is not None)

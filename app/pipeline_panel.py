@@ -5,8 +5,6 @@ Only what is installed is offered: each choice is probed by importing the module
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 import importlib.util
 
 from PySide6.QtCore import Signal
@@ -31,17 +29,10 @@ def _installed(module: str) -> bool:
 
 
 def available_segmenters() -> list[str]:
-    """Segmenter names this install offers ("auto" lets the factory pick): the registry's, else probed modules."""
-    names: list[str] = []
-    for module in ("perception.segmentation", "perception.segmentation.registry"):
-        try:
-            names = list(getattr(importlib.import_module(module), "SEGMENTERS"))
-            break
-        except (ImportError, AttributeError):
-            continue
-    if not names:
-        names = [n for n, mod in (("geometric", "perception.segmentation.geometric"),
-                                  ("sam", "perception.segmentation.sam")) if _installed(mod)]
+    """Segmenter names from the segmenter registry ("auto" lets the factory pick)."""
+    from perception.segmentation import SEGMENTERS
+
+    names = list(SEGMENTERS)
     return ["auto", "none", *[n for n in names if n not in ("auto", "none")]]
 
 
@@ -171,11 +162,10 @@ class PipelinePanel(QWidget):
         choice = next((k for k, v in MAP3D_CHOICES.items() if v == options.map3d), "auto")
         if self.map3d.findText(choice) >= 0:
             self.map3d.setCurrentText(choice)
-        tracker3d = getattr(options, "tracker3d", None)
-        if tracker3d is not None and self.tracker3d.findText(tracker3d) >= 0:
-            self.tracker3d.setCurrentText(tracker3d)
+        if self.tracker3d.findText(options.tracker3d) >= 0:
+            self.tracker3d.setCurrentText(options.tracker3d)
         self.memory.setChecked(bool(options.memory) and self.memory.isEnabled())
-        self.sam_checkpoint = str(getattr(options, "segmenter_options", {}).get("checkpoint", "") or self.sam_checkpoint)
+        self.sam_checkpoint = str(options.segmenter_options.get("checkpoint", "") or self.sam_checkpoint)
 
     def options(self) -> PipelineOptions:
         """The options the widgets describe."""
@@ -183,10 +173,9 @@ class PipelinePanel(QWidget):
                   "tracker_options": {k: s.value() for k, s in self.thresholds.items()},
                   "map3d": MAP3D_CHOICES[self.map3d.currentText()], "tracker3d": self.tracker3d.currentText(),
                   "memory": self.memory.isChecked()}
-        names = {f.name for f in dataclasses.fields(PipelineOptions)}
-        if values["segmenter"] == "sam" and self.sam_checkpoint and "segmenter_options" in names:
+        if values["segmenter"] == "sam" and self.sam_checkpoint:
             values["segmenter_options"] = {"checkpoint": self.sam_checkpoint}
-        return PipelineOptions(**{k: v for k, v in values.items() if k in names})
+        return PipelineOptions(**values)
 
     def answer_settings(self) -> AnswerSettings:
         """The chat's backend settings."""

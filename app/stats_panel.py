@@ -10,8 +10,8 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from app.overlay import id_color_hex
 
@@ -30,20 +30,27 @@ class StatsPanel(QWidget):
         self._last_t: float | None = None
         self._dirty = False
         self.summary = QLabel("no frames yet")
-        self.fps_plot = pg.PlotWidget(title="FPS")
-        self.ms_plot = pg.PlotWidget(title="Stage time (ms)")
-        self.ms_plot.addLegend(offset=(5, 5))
-        self.q_plot = pg.PlotWidget(title="Queue depth / dropped frames")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setWordWrap(True)
+        self.fps_plot = pg.PlotWidget(title="Displayed frames per second")
+        self.ms_plot = pg.PlotWidget(title="Time per stage (ms); colours as in the line above")
+        self.q_plot = pg.PlotWidget(title="Queue depth (yellow) / dropped frames (red)")
         self.fps_curve = self.fps_plot.plot(pen=pg.mkPen("c", width=2))
         self.q_curve = self.q_plot.plot(pen=pg.mkPen("y", width=2), name="queue")
         self.drop_curve = self.q_plot.plot(pen=pg.mkPen("r", width=2), name="dropped")
         self.stage_curves: dict[str, pg.PlotDataItem] = {}
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(2, 2, 2, 2)
-        lay.addWidget(self.summary)
         for w in (self.fps_plot, self.ms_plot, self.q_plot):
-            w.setMinimumHeight(90)
-            lay.addWidget(w)
+            w.setMinimumHeight(130)
+            w.setLabel("bottom", "displayed frame (most recent on the right)")
+        lay = QGridLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.summary, 0, 0, 1, 2)
+        lay.addWidget(self.ms_plot, 1, 0, 1, 2)
+        lay.addWidget(self.fps_plot, 2, 0)
+        lay.addWidget(self.q_plot, 2, 1)
+        lay.setRowStretch(1, 1)
+        lay.setRowStretch(2, 1)
+        self.setMinimumSize(360, 320)
         self._timer = QTimer(self)
         self._timer.setObjectName("stats-redraw")
         self._timer.timeout.connect(self.redraw)
@@ -98,7 +105,17 @@ class StatsPanel(QWidget):
                 curve = self.ms_plot.plot(pen=pg.mkPen(id_color_hex(k + 1), width=2), name=name)
                 self.stage_curves[name] = curve
             curve.setData(np.arange(len(series)), np.array(series, dtype=float), connect="finite")
-        last = {n: s[-1] for n, s in self.stage_ms.items() if s}
-        stage_text = ", ".join(f"{n} {v:.1f} ms" for n, v in last.items() if np.isfinite(v))
-        self.summary.setText(f"display {self.smoothed_fps():.1f} FPS | queue {self.queue[-1] if self.queue else 0} | "
-                             f"dropped {self.dropped[-1] if self.dropped else 0}" + (f" | {stage_text}" if stage_text else ""))
+        self.summary.setText(self.summary_text())
+
+    def summary_text(self) -> str:
+        """One line: display rate, queue, drops and each stage's latest time in its curve's colour (no NaN)."""
+        if not self.frames:
+            return "no frames yet"
+        fps = self.smoothed_fps()
+        parts = [f"display {fps:.1f} FPS" if np.isfinite(fps) else "display – FPS (one frame so far)",
+                 f"queue {self.queue[-1]}", f"dropped {self.dropped[-1]}"]
+        for k, (name, series) in enumerate(self.stage_ms.items()):
+            v = series[-1] if series else float("nan")
+            value = f"{v:.1f} ms" if np.isfinite(v) else "–"
+            parts.append(f'<span style="color:{id_color_hex(k + 1)}">■</span> {name} {value}')
+        return " | ".join(parts)

@@ -1,9 +1,10 @@
-"""Transport bar under the video: play/pause, step, seek slider, speed, live mode and overlay layer toggles."""
+"""Transport row under the timeline: step / play, frame counter, speed, live mode and a menu of overlay layers."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QMenu, QToolButton, QWidget
 
 from app.overlay import OverlayLayers
 
@@ -15,7 +16,6 @@ class TransportBar(QWidget):
 
     play_toggled = Signal()
     step_requested = Signal(int)
-    seek_requested = Signal(int)
     speed_changed = Signal(object)  # float or None
     live_changed = Signal(bool)
     layers_changed = Signal(object)  # OverlayLayers
@@ -25,6 +25,7 @@ class TransportBar(QWidget):
         self.play_button = QToolButton()
         self.play_button.setText("Play")
         self.play_button.setToolTip("Play / pause (Space)")
+        self.play_button.setMinimumWidth(56)
         self.play_button.clicked.connect(self.play_toggled)
         self.back_button = QToolButton()
         self.back_button.setText("◀")
@@ -34,36 +35,38 @@ class TransportBar(QWidget):
         self.next_button.setText("▶")
         self.next_button.setToolTip("Next frame (Right)")
         self.next_button.clicked.connect(lambda: self.step_requested.emit(1))
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setTracking(False)
-        self.slider.valueChanged.connect(self.seek_requested)
-        self.frame_label = QLabel("–")
-        self.frame_label.setFixedWidth(110)
+        self.frame_label = QLabel("no source")
+        self.frame_label.setMinimumWidth(150)
         self.speed = QComboBox()
         self.speed.addItems(list(SPEEDS))
         self.speed.setCurrentText("1x")
-        self.speed.setToolTip("Playback speed for files")
+        self.speed.setToolTip("Playback speed for files ([ slower, ] faster)")
         self.speed.currentTextChanged.connect(lambda t: self.speed_changed.emit(SPEEDS[t]))
         self.live = QCheckBox("Stay live")
         self.live.setToolTip("Drop frames the pipeline cannot keep up with (off: process every frame)")
         self.live.toggled.connect(self.live_changed)
-        self.layer_boxes: dict[str, QCheckBox] = {}
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(4, 2, 4, 2)
-        for w in (self.back_button, self.play_button, self.next_button):
-            lay.addWidget(w)
-        lay.addWidget(self.slider, 1)
-        lay.addWidget(self.frame_label)
-        lay.addWidget(self.speed)
-        lay.addWidget(self.live)
+        self.layers_button = QToolButton()
+        self.layers_button.setText("Overlays")
+        self.layers_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.layers_menu = QMenu(self)
+        self.layer_boxes: dict[str, QAction] = {}
         for name in ("masks", "boxes", "ids", "trails"):
-            box = QCheckBox(name.capitalize())
-            box.setChecked(True)
-            box.toggled.connect(self._layers_toggled)
-            self.layer_boxes[name] = box
-            lay.addWidget(box)
+            action = self.layers_menu.addAction(name.capitalize())
+            action.setCheckable(True)
+            action.setChecked(True)
+            action.toggled.connect(self._layers_toggled)
+            self.layer_boxes[name] = action
+        self.layers_button.setMenu(self.layers_menu)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(4, 0, 4, 2)
+        for w in (self.back_button, self.play_button, self.next_button, self.frame_label):
+            lay.addWidget(w)
+        lay.addStretch(1)
+        for w in (QLabel("Speed"), self.speed, self.live, self.layers_button):
+            lay.addWidget(w)
         self.highlight: int | None = None
-        for w in self.findChildren(QWidget):  # keys stay with the window: Space plays, arrows step
+        self._length: int | None = None
+        for w in self.findChildren(QWidget):  # keys stay with the window's shortcuts
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     def layers(self) -> OverlayLayers:
@@ -75,24 +78,21 @@ class TransportBar(QWidget):
         self.layers_changed.emit(self.layers())
 
     def set_length(self, length: int | None, seekable: bool) -> None:
-        """Configure the slider for a source of ``length`` frames (disabled for live / unseekable sources)."""
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, max(0, (length or 1) - 1))
-        self.slider.setValue(0)
-        self.slider.blockSignals(False)
-        self.slider.setEnabled(bool(length) and seekable)
-        self.back_button.setEnabled(seekable)
+        """Configure for a source of ``length`` frames (None: live or unknown)."""
         self._length = length
+        self.back_button.setEnabled(seekable)
+        self.frame_label.setText("frame – / " + (str(length) if length else "live"))
 
-    def show_frame(self, index: int) -> None:
-        """Move the slider (without seeking) and the label to ``index``."""
-        if not self.slider.isSliderDown():
-            self.slider.blockSignals(True)
-            self.slider.setValue(index)
-            self.slider.blockSignals(False)
-        length = getattr(self, "_length", None)
-        self.frame_label.setText(f"{index + 1} / {length}" if length else f"frame {index + 1}")
+    def show_frame(self, index: int, fps: float | None = None) -> None:
+        """Show frame ``index`` (and its time when the rate is known)."""
+        t = f"  {index / fps:6.2f} s" if fps else ""
+        self.frame_label.setText(f"frame {index + 1} / {self._length}{t}" if self._length else f"frame {index + 1}{t}")
 
     def show_state(self, state: str) -> None:
         """Label the play button for the controller's state."""
         self.play_button.setText("Pause" if state == "playing" else "Play")
+
+    def change_speed(self, steps: int) -> None:
+        """Move the speed choice ``steps`` entries (negative: slower)."""
+        i = min(max(self.speed.currentIndex() + steps, 0), self.speed.count() - 1)
+        self.speed.setCurrentIndex(i)

@@ -16,8 +16,9 @@ class VideoView(QWidget):
     painted = Signal(float)
     clicked = Signal(float, float)  # image pixel coordinates
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, placeholder: str = "", parent: QWidget | None = None):
         super().__init__(parent)
+        self.placeholder = placeholder
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 240)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -34,6 +35,16 @@ class VideoView(QWidget):
         self._buffer = np.ascontiguousarray(bgr)
         h, w = self._buffer.shape[:2]
         self._image = QImage(self._buffer.data, w, h, 3 * w, QImage.Format.Format_BGR888)
+        self.update()
+
+    def clear(self) -> None:
+        """Show nothing (until the next frame); the view stays as zoomed."""
+        self._image = self._buffer = None
+        self.update()
+
+    def set_placeholder(self, text: str) -> None:
+        """The text shown while there is no frame (what can be opened, or what is being prepared)."""
+        self.placeholder = text
         self.update()
 
     def image(self) -> QImage | None:
@@ -63,6 +74,10 @@ class VideoView(QWidget):
         p.fillRect(self.rect(), QColor(24, 24, 24))
         if self._image is not None:
             p.drawImage(self._target(), self._image)
+        elif self.placeholder:
+            p.setPen(QColor(200, 200, 200))
+            p.drawText(self.rect().adjusted(24, 24, -24, -24), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       self.placeholder)
         p.end()
         t1 = time.perf_counter()
         self.paint_ms = (t1 - t0) * 1e3

@@ -113,7 +113,7 @@ def test_sample_plays_with_overlays_cloud_seek_and_pause(sample_window, qtbot, a
     with qtbot.waitSignal(w.controller.frame_ready, timeout=WAIT_MS):
         w.seek(2)
     qtbot.waitUntil(lambda: _shown(w, 2), timeout=WAIT_MS)
-    assert w.transport.slider.value() == 2 and w.controller.state == "paused"
+    assert w.timeline.position == 2 and w.controller.state == "paused"
     w.step(1)
     qtbot.waitUntil(lambda: _shown(w, 3), timeout=WAIT_MS)
     w.step(-1)
@@ -220,7 +220,7 @@ def test_bad_sources_show_one_message(window, qtbot, tmp_path):
         with qtbot.waitSignal(window.message_shown, timeout=WAIT_MS) as sig:
             assert not window.open_spec(spec)
         assert sig.args[0] == "Cannot open source" and "File menu" in sig.args[1]
-    assert window.controller.source is None
+    assert window.controller.info is None
 
 
 def test_stage_exception_is_reported_with_frame_and_stream_continues(qtbot, tmp_path):
@@ -257,7 +257,7 @@ def test_pipeline_that_cannot_be_built_is_explained(window, qtbot):
     window.controller.pipeline_factory = broken
     with qtbot.waitSignal(window.message_shown, timeout=WAIT_MS) as sig:
         assert not window.apply_options(window.pipeline_panel.options())
-    assert "SAM checkpoint" in sig.args[1] and window.controller.pipeline is not None
+    assert "SAM checkpoint" in sig.args[1] and window.controller.session.pipeline is not None
 
 
 def test_recorded_session_replays(window, qtbot, tmp_path):
@@ -341,7 +341,7 @@ def test_3d_view_data_path_without_opengl(qtbot):
     snap = CloudSnapshot(np.random.default_rng(0).uniform(0, 1, (50, 3)).astype(np.float32),
                          np.zeros((50, 3), np.uint8), np.repeat(np.arange(1, 6), 10))
     view.set_snapshot(snap)
-    assert not view.opengl and "50 points, 5 instances" in view.info.text()
+    assert not view.opengl and "50 points, 5 3D instances" in view.info.text()
     with qtbot.waitSignal(view.instance_clicked) as sig:
         view.pick_point(12)
     assert sig.args == [2]
