@@ -15,8 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QOffscreenSurface, QOpenGLContext, QVector3D
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from app.cloud import CloudSnapshot
 from app.overlay import id_color_hex, id_colors
@@ -94,7 +93,7 @@ def _pick(ids: np.ndarray, screen_xy: np.ndarray, x: float, y: float, radius: fl
 class _GLCanvas:
     """GLViewWidget with scatter, camera path and frustum items."""
 
-    def __init__(self, owner: "CloudView"):
+    def __init__(self, owner: CloudView):
         import pyqtgraph.opengl as gl
 
         view = _make_picking_view(gl.GLViewWidget, owner)
@@ -133,7 +132,7 @@ class _GLCanvas:
         return np.column_stack([(ndc[:, 0] + 1) / 2 * v.width(), (1 - ndc[:, 1]) / 2 * v.height()])
 
 
-def _make_picking_view(base: type, owner: "CloudView"):
+def _make_picking_view(base: type, owner: CloudView):
     """A GLViewWidget that reports clicks (not drags) to ``owner.pick_at``."""
 
     class PickingGLView(base):
@@ -156,7 +155,7 @@ def _make_picking_view(base: type, owner: "CloudView"):
 class _FlatCanvas:
     """Top-down 2D scatter used when OpenGL is unavailable."""
 
-    def __init__(self, owner: "CloudView"):
+    def __init__(self, owner: CloudView):
         self.widget = pg.PlotWidget()
         self.widget.setAspectLocked(True)
         self.widget.setLabel("bottom", "x (m)")

@@ -28,7 +28,7 @@ class NativePreload:
         self.loaded: list[str] = []
         self._thread = threading.Thread(target=self._run, name="native-preload", daemon=True)
 
-    def start(self) -> "NativePreload":
+    def start(self) -> NativePreload:
         """Begin importing (idempotent)."""
         if not self._thread.is_alive() and not self.done.is_set():
             self._thread.start()

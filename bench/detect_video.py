@@ -22,6 +22,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from trackers.replay import sequence_info  # noqa: E402
+
 from perception.detection.base import DetectStage  # noqa: E402
 from perception.detection.motion import MotionDetector  # noqa: E402
 from perception.io.mot import read_mot, write_mot  # noqa: E402
@@ -33,7 +35,6 @@ from perception.types import FrameResult  # noqa: E402
 from trackers.base import TrackerStage  # noqa: E402
 from trackers.evaluation import evaluate_mot  # noqa: E402
 from trackers.registry import build_tracker  # noqa: E402
-from trackers.replay import sequence_info  # noqa: E402
 from trackers.scores import normalise_scores  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

@@ -77,7 +77,7 @@ class Truth:
     segments: list[tuple[int, int, int]]  # (id, first frame, last frame)
 
     @classmethod
-    def load(cls, seq: Path) -> "Truth":
+    def load(cls, seq: Path) -> Truth:
         info = read_seqinfo(seq)
         gt = read_mot(seq / "gt" / "gt.txt")
         frames: list[dict[int, tuple[float, float]]] = [{} for _ in range(info.length)]

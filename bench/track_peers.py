@@ -13,8 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.track_common import DATA, SEQUENCES, boxmot_available, fmt, run_peer, score  # noqa: E402
-from trackers.registry import build_tracker  # noqa: E402
 from perception.testing.replay import replay, sequence_info  # noqa: E402
+from trackers.registry import build_tracker  # noqa: E402
 
 PEERS = ("bytetrack", "ocsort")
 

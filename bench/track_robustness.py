@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.track_common import DATA, SEQUENCES, boxmot_available, run_peer, score  # noqa: E402
 from perception.io.mot import MotTable, read_mot  # noqa: E402
-from trackers.registry import build_tracker  # noqa: E402
 from perception.testing.replay import replay, sequence_info  # noqa: E402
+from trackers.registry import build_tracker  # noqa: E402
 from trackers.scores import normalise_scores  # noqa: E402
 
 

@@ -21,8 +21,8 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.track_common import DATA, SEQUENCES, boxmot_available, run_peer  # noqa: E402
-from trackers.registry import build_tracker  # noqa: E402
 from perception.testing.replay import ReplayResult, replay, sequence_info  # noqa: E402
+from trackers.registry import build_tracker  # noqa: E402
 
 
 def _ms(results: list[ReplayResult]) -> tuple[float, float]:

@@ -30,8 +30,8 @@ def run_3d(scene: Scene3D, **options) -> dict:
 
 def main() -> int:
     from bench.track_common import boxmot_available, fmt, run_peer, score
-    from trackers.registry import build_tracker
     from perception.testing.replay import replay, sequence_info
+    from trackers.registry import build_tracker
 
     have_peers = boxmot_available()
     print("2D synthetic sequences with long occlusions (two pillars), 150 frames at 15 fps:")

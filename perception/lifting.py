@@ -125,7 +125,7 @@ class LiftedSegments:
         """Voxels per segment (n_segments,)."""
         return np.bincount(self.segment, minlength=self.n_segments)
 
-    def first_segments(self, n: int) -> "LiftedSegments":
+    def first_segments(self, n: int) -> LiftedSegments:
         """Only the cells of segments 0..n-1 (cells are sorted by segment, so this is a prefix)."""
         end = int(np.searchsorted(self.segment, n))
         return LiftedSegments(self.keys[:end], self.segment[:end], self.colors[:end], self.points[:end], n)

@@ -46,13 +46,13 @@ class Intrinsics:
         return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
 
     @classmethod
-    def from_matrix(cls, k: np.ndarray, width: int, height: int) -> "Intrinsics":
+    def from_matrix(cls, k: np.ndarray, width: int, height: int) -> Intrinsics:
         """Build from a 3x3 (or larger, top-left used) camera matrix."""
         k = np.asarray(k, dtype=float)
         _check(k.ndim == 2 and k.shape[0] >= 3 and k.shape[1] >= 3, f"camera matrix must be at least 3x3, got shape {k.shape}")
         return cls(float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]), int(width), int(height))
 
-    def scaled(self, width: int, height: int) -> "Intrinsics":
+    def scaled(self, width: int, height: int) -> Intrinsics:
         """The same camera at another image resolution."""
         sx, sy = width / self.width, height / self.height
         return Intrinsics(self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy, width, height)
@@ -183,11 +183,11 @@ class Detections:
         return len(self.xyxy)
 
     @classmethod
-    def empty(cls) -> "Detections":
+    def empty(cls) -> Detections:
         """No detections."""
         return cls(np.zeros((0, 4)))
 
-    def subset(self, index: np.ndarray) -> "Detections":
+    def subset(self, index: np.ndarray) -> Detections:
         """Rows selected by a boolean mask or integer index."""
         return Detections(self.xyxy[index], self.scores[index], self.class_ids[index],
                           None if self.masks is None else self.masks[index],
@@ -241,7 +241,7 @@ class Tracks:
         return len(self.xyxy)
 
     @classmethod
-    def empty(cls) -> "Tracks":
+    def empty(cls) -> Tracks:
         """No tracks."""
         return cls(np.zeros((0, 4)), np.zeros(0, dtype=np.int64))
 
@@ -300,7 +300,7 @@ class Instances3D:
         return len(self.ids)
 
     @classmethod
-    def empty(cls) -> "Instances3D":
+    def empty(cls) -> Instances3D:
         """No instances."""
         z3 = np.zeros((0, 3))
         return cls(np.zeros(0, dtype=np.int64), z3, z3, z3, np.zeros(0, dtype=np.int64))
@@ -343,7 +343,7 @@ class CameraState:
 
 def _image_field(dtype: Any, what: str) -> Any:
     """A validator for an HxW per-pixel field of ``result`` (same size as its image)."""
-    def check(result: "FrameResult", value: Any) -> np.ndarray:
+    def check(result: FrameResult, value: Any) -> np.ndarray:
         a = np.asarray(value)
         h, w = result.packet.image.shape[:2]
         _check(a.shape == (h, w), f"frame {result.index}: {what} must be {h}x{w}, got {a.shape}")
@@ -352,17 +352,17 @@ def _image_field(dtype: Any, what: str) -> Any:
     return check
 
 
-def _check_instance_of_detection(result: "FrameResult", value: Any) -> np.ndarray:
+def _check_instance_of_detection(result: FrameResult, value: Any) -> np.ndarray:
     n = len(result.segments if result.segments is not None else result.detections)
     return _as_array(value, np.int64, (), n, f"frame {result.index}: instance of segment")
 
 
-def _check_segments(result: "FrameResult", value: Any) -> "Detections":
+def _check_segments(result: FrameResult, value: Any) -> Detections:
     _check(isinstance(value, Detections), f"frame {result.index}: segments must be Detections, got {type(value).__name__}")
     return value
 
 
-def _check_embedding(result: "FrameResult", value: Any) -> np.ndarray:
+def _check_embedding(result: FrameResult, value: Any) -> np.ndarray:
     """(D,) float32; a C x g x g feature map (with leading batch axes) is average-pooled over its grid."""
     a = np.asarray(value, dtype=np.float32)
     if a.ndim >= 3:
@@ -372,7 +372,7 @@ def _check_embedding(result: "FrameResult", value: Any) -> np.ndarray:
     return a
 
 
-def _check_camera(result: "FrameResult", value: Any) -> CameraState:
+def _check_camera(result: FrameResult, value: Any) -> CameraState:
     _check(isinstance(value, CameraState), f"frame {result.index}: camera must be a CameraState, got {type(value).__name__}")
     return value
 

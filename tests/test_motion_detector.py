@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from perception.detection.base import DetectStage, Detector
+from perception.detection.base import Detector, DetectStage
 from perception.detection.motion import MotionDetector
 from perception.io.mot import write_mot
 from perception.pipeline.runner import Pipeline, run_pipeline

@@ -10,8 +10,14 @@ import cv2
 import numpy as np
 import pytest
 
-from perception.sources import (ACCEPTED_FORMS, ImageFolderSource, RGBDFolderSource, VideoFileSource, open_source,
-                                read_seqinfo)
+from perception.sources import (
+    ACCEPTED_FORMS,
+    ImageFolderSource,
+    RGBDFolderSource,
+    VideoFileSource,
+    open_source,
+    read_seqinfo,
+)
 from perception.types import InputError
 
 

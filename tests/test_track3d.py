@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from perception.testing.replay import replay
+from perception.testing.tracking_scenes import make_2d_sequence, make_3d_sequence
 from perception.types import Detections, FramePacket, FrameResult, Instances3D, SourceInfo, TrackState
 from trackers.evaluation import evaluate_mot, evaluate_points
 from trackers.graph3d import GraphTracker3D, box3d_iou
-from trackers.stage import Tracker3DStage, instance_embeddings
 from trackers.registry import TRACKERS_3D, build_tracker, build_tracker3d
-from perception.testing.replay import replay
-from perception.testing.tracking_scenes import make_2d_sequence, make_3d_sequence
+from trackers.stage import Tracker3DStage, instance_embeddings
 
 INFO = SourceInfo("t", "synthetic", 10.0, 64, 48)
 IMAGE = np.zeros((48, 64, 3), np.uint8)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from perception.types import Detections, FramePacket, FrameResult, SourceInfo, TrackState
-from trackers.stage import TrackerStage
 from trackers.cmc import CameraMotion
 from trackers.config import GraphConfig
 from trackers.edges import message_passing
@@ -14,6 +13,7 @@ from trackers.graph import GraphTracker
 from trackers.kalman import BoxKalman, xyxy_to_cxcywh
 from trackers.registry import TRACKERS, build_tracker
 from trackers.scores import normalise_scores
+from trackers.stage import TrackerStage
 
 BLANK = SourceInfo("test", "blank", 10.0, 640, 480)
 IMAGE = np.zeros((480, 640, 3), np.uint8)

@@ -69,7 +69,7 @@ class TrackerConfig:
         return out
 
     @classmethod
-    def from_options(cls, options: dict[str, Any]) -> "TrackerConfig":
+    def from_options(cls, options: dict[str, Any]) -> TrackerConfig:
         """A config with ``options`` (field -> value, values may be strings as typed on a command line)."""
         known = {t.name: t for t in cls.tunables()}
         unknown = sorted(set(options) - set(known))

@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perception.commands.common import (ProgressBar, add_pipeline_options, add_summary_json, check_outputs,
-                                        options_from_args, print_summary, write_summary_json)
+from perception.commands.common import (
+    ProgressBar,
+    add_pipeline_options,
+    add_summary_json,
+    check_outputs,
+    options_from_args,
+    print_summary,
+    write_summary_json,
+)
 from perception.commands.validate import float_in, frame_count
 from perception.io.exports import TRACK_FORMATS, format_for
 from perception.io.safe_text import printable

@@ -17,9 +17,9 @@ from perception.sources.blank import BlankSource
 from perception.sources.images import ImageFolderSource, read_seqinfo
 from perception.sources.video import VideoFileSource
 from perception.types import FrameResult, InputError
-from trackers.stage import TrackerStage
 from trackers.registry import TRACKERS, build_tracker
 from trackers.scores import normalise_scores
+from trackers.stage import TrackerStage
 
 MAX_BLANK_SIDE = 16384  # larger blank frames would take gigabytes each
 

@@ -11,8 +11,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from perception.lifting import (LiftConfig, LiftedSegments, check_frame, lift_labels, paint_labels, pixel_keys,
-                               scene_voxel, voxel_centers)
+from perception.lifting import (
+    LiftConfig,
+    LiftedSegments,
+    check_frame,
+    lift_labels,
+    paint_labels,
+    pixel_keys,
+    scene_voxel,
+    voxel_centers,
+)
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
 from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.visibility import see

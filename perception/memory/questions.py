@@ -41,7 +41,7 @@ class QuestionSchedule:
             self._timed[self._next:] = sorted(self._timed[self._next:], key=lambda x: x.t)  # type: ignore[arg-type, return-value]
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "QuestionSchedule":
+    def load(cls, path: str | os.PathLike[str]) -> QuestionSchedule:
         """Read a JSON file: a list (or {"questions": [...]}) of strings or {"question": str, "t": seconds}."""
         p = Path(path)
         if not p.is_file():

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from perception.sources.base import FrameSource
-from perception.types import FramePacket, FrameResult, SourceInfo, Tracks, TrackState, Tracks3D
+from perception.types import FramePacket, FrameResult, SourceInfo, Tracks, Tracks3D, TrackState
 
 PALETTE: dict[str, tuple[int, int, int]] = {
     "red": (30, 30, 220), "orange": (0, 140, 255), "yellow": (0, 230, 230), "green": (40, 190, 40),

@@ -84,7 +84,6 @@ def generate_qa(scene: ScriptedScene, n: int, seed: int = 0, ask_times: int = 12
     """``n`` questions at ``ask_times`` moments through the stream, about now, the recent and the long-ago past."""
     rng = np.random.default_rng(seed)
     truth = _Truth(scene)
-    fps = scene.fps
     asks = np.sort(rng.choice(np.arange(int(0.3 * scene.frames), scene.frames - 1), size=ask_times, replace=False))
     items: list[QAItem] = []
     per = math.ceil(n / ask_times)

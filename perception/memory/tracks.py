@@ -16,7 +16,7 @@ import numpy as np
 from perception.memory.config import MemoryConfig
 from perception.memory.describe import COLOURS, appearance, colour_votes, region_name, similarity, size_class
 from perception.memory.events import Event
-from perception.types import TrackState, Tracks, Tracks3D
+from perception.types import Tracks, Tracks3D, TrackState
 
 
 def _ro(a: list | np.ndarray, dims: int) -> np.ndarray:

@@ -77,14 +77,14 @@ def build_stages(options: PipelineOptions, source: SourceInfo) -> list[Stage]:
         stages.append(SegmentStage(build_segmenter(segmenter, **options.segmenter_options),
                                    feeds_tracker=detector == "none"))
     if options.tracker != "none":
-        from trackers.stage import TrackerStage
         from trackers.registry import build_tracker
+        from trackers.stage import TrackerStage
 
         stages.append(TrackerStage(build_tracker(options.tracker, fps=fps, **options.tracker_options)))
     if options.map3d_for(source):
         from perception.map3d.stage import Map3DStage
-        from trackers.stage import Tracker3DStage
         from trackers.registry import build_tracker3d
+        from trackers.stage import Tracker3DStage
 
         stages.append(Map3DStage())
         if options.tracker3d != "none":

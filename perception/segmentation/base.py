@@ -22,14 +22,14 @@ class Segmentation:
     image_embedding: np.ndarray | None = None
 
     @classmethod
-    def empty(cls, height: int, width: int) -> "Segmentation":
+    def empty(cls, height: int, width: int) -> Segmentation:
         """No segments."""
         return cls(Detections(np.zeros((0, 4)), masks=np.zeros((0, height, width), bool)),
                    np.full((height, width), -1, np.int32))
 
     @classmethod
     def from_low_res(cls, lab: np.ndarray, image: np.ndarray, stride: int, min_pixels: int = 0,
-                     scores: np.ndarray | None = None) -> "Segmentation":
+                     scores: np.ndarray | None = None) -> Segmentation:
         """Build from a label image computed on ``image[::stride, ::stride]``: drop small segments, upsample."""
         height, width = image.shape[:2]
         n = int(lab.max()) + 1

@@ -54,7 +54,7 @@ class FrameSource(abc.ABC):
     def close(self) -> None:
         """Release the device or file."""
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> FrameSource:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -18,9 +18,8 @@ import numpy as np
 
 from perception.io.mot import format_mot_rows
 from perception.synthetic.folder import atomic_folder
-from perception.synthetic.walkers import WalkersConfig, Walker, make_walkers, render_walkers
+from perception.synthetic.walkers import Walker, WalkersConfig, make_walkers, render_walkers
 from perception.types import InputError
-
 
 VERSION = 1  # bump whenever the same arguments would produce different files (cache folder names carry it)
 

@@ -30,7 +30,7 @@ class MotGroundTruth:
     n_frames: int
 
     @classmethod
-    def load(cls, root: str | os.PathLike[str]) -> "MotGroundTruth":
+    def load(cls, root: str | os.PathLike[str]) -> MotGroundTruth:
         """Read the ``gt/`` and ``det/`` files of a synthetic walkers folder."""
         root = Path(root)
         meta_path = root / "gt" / "walkers.json"

@@ -13,9 +13,9 @@ import numpy as np
 from perception.synthetic.folder import atomic_folder
 from perception.synthetic.render import RoomRenderer
 from perception.synthetic.room import RoomConfig, build_room, camera_path
+from perception.synthetic.room_truth import DEPTH_SCALE, GT_FILE, INSTANCE_POLICY, instance_record
 from perception.synthetic.sensor import SensorModel
 from perception.synthetic.tabletop import build_tabletop, tabletop_camera_path
-from perception.synthetic.room_truth import DEPTH_SCALE, GT_FILE, INSTANCE_POLICY, instance_record
 from perception.types import InputError
 
 FORMAT = "perception-studio synthetic room"

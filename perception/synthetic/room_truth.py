@@ -67,7 +67,7 @@ class RoomGroundTruth:
     seed: int
 
     @classmethod
-    def load(cls, root: str | os.PathLike[str]) -> "RoomGroundTruth":
+    def load(cls, root: str | os.PathLike[str]) -> RoomGroundTruth:
         """Read ``gt_instances.json``, ``intrinsic.txt`` and ``pose/*.txt`` of a scene folder."""
         root = Path(root)
         gt_path = root / GT_FILE

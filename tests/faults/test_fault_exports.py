@@ -4,8 +4,8 @@ The run refuses before any work (one line) or the write fails cleanly; an earlie
 from __future__ import annotations
 
 import os
-import stat
 import shutil
+import stat
 from pathlib import Path
 
 import numpy as np

@@ -62,8 +62,8 @@ def test_a_huge_seqlength_without_images_stops_at_the_last_detection_or_is_refus
 
 
 @pytest.mark.parametrize("ini", [
-    "[Sequence]\nname=s%\nframeRate=nan\nseqLength=3\nimWidth=64\nimHeight=48\n".encode(),
-    "[Sequence]\nname=s\nframeRate=10\nseqLength=3\nimWidth=99999999\nimHeight=48\n".encode(),
+    b"[Sequence]\nname=s%\nframeRate=nan\nseqLength=3\nimWidth=64\nimHeight=48\n",
+    b"[Sequence]\nname=s\nframeRate=10\nseqLength=3\nimWidth=99999999\nimHeight=48\n",
     "[Sequence]\nname=caf\xe9\nframeRate=10\n".encode("latin-1"),
     b"[Sequence]\nframeRate=10\nframeRate=11\n",
 ])

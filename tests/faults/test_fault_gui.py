@@ -18,8 +18,8 @@ from perception.io.mot import read_mot  # noqa: E402
 from perception.pipeline.runner import Pipeline  # noqa: E402
 from perception.sources import MemorySource, open_source  # noqa: E402
 from perception.types import Detections  # noqa: E402
-from trackers.stage import TrackerStage  # noqa: E402
 from trackers.registry import build_tracker  # noqa: E402
+from trackers.stage import TrackerStage  # noqa: E402
 
 pytestmark = pytest.mark.gui
 WAIT_MS = 60_000

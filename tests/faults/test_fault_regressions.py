@@ -10,8 +10,8 @@ import pytest
 from perception.pipeline.runner import Pipeline
 from perception.sources import MemorySource
 from perception.types import Detections
-from trackers.stage import TrackerStage
 from trackers.registry import build_tracker
+from trackers.stage import TrackerStage
 
 
 class _Boxes:

@@ -23,8 +23,8 @@ from perception.pipeline.runner import Pipeline, PipelineStopped, PipelineWorker
 from perception.sources import MemorySource, WebcamSource
 from perception.types import Detections, FramePacket
 from tests.conftest import REPO_ROOT
-from trackers.stage import TrackerStage
 from trackers.registry import build_tracker
+from trackers.stage import TrackerStage
 
 
 class _Boxes:

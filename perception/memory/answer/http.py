@@ -65,7 +65,7 @@ def _open(url: str, body: bytes, headers: dict[str, str], deadline: float
         p = urlparse(url)
         left = deadline - time.monotonic()
         if left <= 0:
-            raise socket.timeout()
+            raise TimeoutError()
         cls = http.client.HTTPSConnection if p.scheme == "https" else http.client.HTTPConnection
         conn = cls(p.hostname, p.port, timeout=left)
         try:
@@ -96,7 +96,7 @@ def _chunks(sock: socket.socket, resp: http.client.HTTPResponse, deadline: float
     while total <= cap:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise socket.timeout()
+            raise TimeoutError()
         sock.settimeout(left)
         data = resp.read1(min(65536, cap - total + 1))
         if not data:
@@ -267,7 +267,7 @@ class _HTTPBackend(abc.ABC):
                 raise EndpointError(f"{url} ended its stream before saying it was done (malformed stream)", False)
         except EndpointError:
             raise
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise EndpointError(f"{url} did not answer within {self.timeout_s:g} s", not got_body) from None
         except ConnectionRefusedError:
             raise EndpointError(f"{url} is down (connection refused)", True) from None

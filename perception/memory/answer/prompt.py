@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from perception.memory.answer.grounded import GroundedAnswerer
-from perception.memory.understand import CONFIDENT, read_question
 from perception.memory.star import FrameRecord
 from perception.memory.store import MemorySnapshot
+from perception.memory.understand import CONFIDENT, read_question
 
 SYSTEM_PROMPT = ("You answer questions about a live video stream using its memory: a timeline of events, the "
                  "objects remembered (with #ids), and a few timestamped frames. Cite times in seconds and object "

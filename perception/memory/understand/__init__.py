@@ -11,9 +11,17 @@ import re
 from dataclasses import dataclass
 
 from perception.memory.understand.embed import IntentMatcher
-from perception.memory.understand.grammar import (AGO, FEWER, INTENTS, MORE, YES_NO, classify, has)
-from perception.memory.understand.slots import (Region, TimeSpec, extract_depth, extract_ids, extract_region,
-                                                extract_times, find_colour, find_ordinal)
+from perception.memory.understand.grammar import AGO, FEWER, INTENTS, MORE, YES_NO, classify, has
+from perception.memory.understand.slots import (
+    Region,
+    TimeSpec,
+    extract_depth,
+    extract_ids,
+    extract_region,
+    extract_times,
+    find_colour,
+    find_ordinal,
+)
 from perception.memory.understand.words import PLURAL_PERSON, find_class, normalise
 
 __all__ = ["CONFIDENT", "INTENTS", "Reading", "Region", "TimeSpec", "read_question"]
