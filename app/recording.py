@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from perception.io.atomic import check_export_path
+from perception.io.esam import EsamWriter
 from perception.types import FramePacket, InputError, SourceInfo
 
 VIDEO_SUFFIXES = {".avi": "MJPG", ".mp4": "mp4v"}
@@ -49,8 +50,7 @@ class SessionRecorder:
             if self.path.is_file():
                 raise InputError(f"cannot record to {self.path}: it is a file; choose a folder name")
             self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".part", dir=parent))
-            for sub in ("color", "depth", "pose"):
-                (self._tmp / sub).mkdir()
+            self._esam = EsamWriter(self._tmp)
             self._all_posed = True
 
     def add(self, packet: FramePacket) -> None:
@@ -72,21 +72,12 @@ class SessionRecorder:
 
     def _add_rgbd(self, p: FramePacket) -> None:
         n = self.frames
-        if not cv2.imwrite(str(self._tmp / "color" / f"{n}.jpg"), p.image, [cv2.IMWRITE_JPEG_QUALITY, 95]):
-            raise InputError(f"cannot write colour frame {n} of {self.path}")
-        depth = np.zeros(p.image.shape[:2], np.float32) if p.depth is None else p.depth
-        cv2.imwrite(str(self._tmp / "depth" / f"{n}.png"), np.clip(depth * 1000.0 + 0.5, 0, 65535).astype(np.uint16))
-        if p.pose is None:
-            self._all_posed = False
-        else:
-            np.savetxt(self._tmp / "pose" / f"{n}.txt", p.pose, fmt="%.9f")
         if n == 0:
-            k = p.intrinsics
-            if k is None:
+            if p.intrinsics is None:
                 raise InputError("cannot record RGB-D without camera intrinsics")
-            mat = np.eye(4)
-            mat[:3, :3] = k.matrix
-            np.savetxt(self._tmp / "intrinsic.txt", mat, fmt="%.6f")
+            self._esam.write_intrinsics(p.intrinsics.matrix)
+        self._all_posed &= p.pose is not None
+        self._esam.write_frame(n, p.image, p.depth, p.pose)
 
     def finish(self) -> Path:
         """Move the recording into place (replacing an older one); InputError if no frame was recorded."""

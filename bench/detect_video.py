@@ -22,8 +22,6 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trackers.replay import sequence_info  # noqa: E402
-
 from perception.detection.base import DetectStage  # noqa: E402
 from perception.detection.motion import MotionDetector  # noqa: E402
 from perception.io.mot import read_mot, write_mot  # noqa: E402
@@ -31,11 +29,12 @@ from perception.pipeline.runner import Pipeline, run_pipeline  # noqa: E402
 from perception.public_detections import PublicDetectionsStage  # noqa: E402
 from perception.segmentation import SegmentStage, build_segmenter  # noqa: E402
 from perception.sources import FrameSource, ImageFolderSource, VideoFileSource  # noqa: E402
+from perception.testing.replay import sequence_info  # noqa: E402
 from perception.types import FrameResult  # noqa: E402
-from trackers.base import TrackerStage  # noqa: E402
 from trackers.evaluation import evaluate_mot  # noqa: E402
 from trackers.registry import build_tracker  # noqa: E402
 from trackers.scores import normalise_scores  # noqa: E402
+from trackers.stage import TrackerStage  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 # the shared data beside the repository (or beside the folder of git worktrees the repository sits in)

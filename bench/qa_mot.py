@@ -30,9 +30,9 @@ from perception.pipeline.runner import Pipeline, run_pipeline  # noqa: E402
 from perception.public_detections import PublicDetectionsStage  # noqa: E402
 from perception.sources.images import ImageFolderSource, read_seqinfo  # noqa: E402
 from perception.sources.video import VideoFileSource  # noqa: E402
-from trackers.base import TrackerStage  # noqa: E402
 from trackers.registry import build_tracker  # noqa: E402
 from trackers.scores import normalise_scores  # noqa: E402
+from trackers.stage import TrackerStage  # noqa: E402
 
 DATA = next((p / "shared" / "data" / "mot" for p in Path(__file__).resolve().parents if (p / "shared" / "data" / "mot").is_dir()), Path("shared/data/mot"))
 WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 8: "eight", 10: "ten", 12: "twelve", 15: "fifteen", 20: "twenty", 30: "thirty"}

@@ -15,9 +15,9 @@ from perception.pipeline.runner import Pipeline, run_pipeline
 from perception.sources.images import ImageFolderSource
 from perception.synthetic.walkers import WalkersConfig, make_walkers, render_walkers
 from perception.types import FramePacket, SourceInfo
-from trackers.base import TrackerStage
 from trackers.geometry import box_iou
 from trackers.registry import build_tracker
+from trackers.stage import TrackerStage
 
 INFO = SourceInfo("synthetic", "images", 25.0, 320, 240)
 

@@ -18,12 +18,11 @@ import open3d as o3d
 import open3d.core as o3c
 
 from perception.io.atomic import atomic_write_bytes
+from perception.io.ply import mesh_ply_bytes
 from perception.types import InputError, Intrinsics
 
 log = logging.getLogger(__name__)
 
-_VERTEX = np.dtype([("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("red", "u1"), ("green", "u1"), ("blue", "u1")])
-_FACE = np.dtype([("n", "u1"), ("v", "<i4", (3,))])
 _FLOATS_PER_VOXEL = 5  # tsdf, weight, rgb
 
 
@@ -49,20 +48,6 @@ class MeshConfig:
             raise InputError(f"mesh settings need voxel > 0, sdf_trunc_voxels >= 1 and depth_trunc > 0, got {self}")
         if self.block_resolution < 2 or self.max_blocks < 1 or self.min_weight < 0:
             raise InputError(f"mesh settings need block_resolution >= 2, max_blocks >= 1, min_weight >= 0, got {self}")
-
-
-def mesh_ply_bytes(xyz: np.ndarray, rgb: np.ndarray, triangles: np.ndarray) -> bytes:
-    """Binary little-endian PLY of a triangle mesh with float xyz and uchar rgb per vertex."""
-    verts = np.empty(len(xyz), _VERTEX)
-    verts["x"], verts["y"], verts["z"] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
-    verts["red"], verts["green"], verts["blue"] = rgb[:, 0], rgb[:, 1], rgb[:, 2]
-    faces = np.empty(len(triangles), _FACE)
-    faces["n"], faces["v"] = 3, triangles
-    header = ("ply\nformat binary_little_endian 1.0\ncomment perception-studio TSDF mesh\n"
-              f"element vertex {len(verts)}\nproperty float x\nproperty float y\nproperty float z\n"
-              "property uchar red\nproperty uchar green\nproperty uchar blue\n"
-              f"element face {len(faces)}\nproperty list uchar int vertex_indices\nend_header\n")
-    return header.encode("ascii") + verts.tobytes() + faces.tobytes()
 
 
 class TSDFMesh:
@@ -140,7 +125,7 @@ class TSDFMesh:
             raise InputError(f"cannot write {path}: the TSDF mesh is empty ({self.frames} frames with depth and a "
                              f"camera pose were integrated; a surface must be seen in more than "
                              f"{self.config.min_weight:g} of them)")
-        atomic_write_bytes(path, mesh_ply_bytes(xyz, rgb, tris))
+        atomic_write_bytes(path, mesh_ply_bytes(xyz, rgb, tris, "perception-studio TSDF mesh"))
         return len(xyz), len(tris)
 
     def reset(self) -> None:

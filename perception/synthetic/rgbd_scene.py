@@ -7,9 +7,9 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from perception.io.esam import EsamWriter
 from perception.synthetic.folder import atomic_folder
 from perception.synthetic.render import RoomRenderer
 from perception.synthetic.room import RoomConfig, build_room, camera_path
@@ -36,11 +36,6 @@ def _check_config(cfg: RoomConfig) -> None:
         raise InputError(f"synthetic image size must be 16..4096 pixels a side, got {cfg.width}x{cfg.height}")
     if not 0 <= cfg.n_objects <= 40:
         raise InputError(f"n_objects must be 0..40, got {cfg.n_objects}")
-
-
-def _write_png(path: Path, img: np.ndarray) -> None:
-    if not cv2.imwrite(str(path), img):
-        raise OSError(f"cannot write {path}")
 
 
 def generate_rgbd_scene(out_dir: str | os.PathLike[str], seed: int = 0, n_frames: int = 90, width: int = 640,
@@ -70,19 +65,14 @@ def generate_rgbd_scene(out_dir: str | os.PathLike[str], seed: int = 0, n_frames
         mag, ang = noise.uniform(*model.misregistration_px), noise.uniform(0, 2 * np.pi)
         shift = (mag * np.cos(ang), mag * np.sin(ang))  # one calibration error for the whole recording
     with atomic_folder(out_dir, overwrite=overwrite) as tmp:
-        for sub in ("color", "depth", "pose", "instance"):
-            (tmp / sub).mkdir()
-        np.savetxt(tmp / "intrinsic.txt", k, fmt="%.6f")
+        writer = EsamWriter(tmp, instances=True)
+        writer.write_intrinsics(k)
         for f in range(n_frames):
             view = renderer.render(f, poses[f])
             color, depth = view.color, view.depth
             if noise is not None:
                 depth, color = model.apply(depth, color, float(k[0, 0]), noise, shift)
-            if not cv2.imwrite(str(tmp / "color" / f"{f}.jpg"), color, [cv2.IMWRITE_JPEG_QUALITY, 95]):
-                raise OSError(f"cannot write {tmp / 'color' / f'{f}.jpg'}")
-            _write_png(tmp / "depth" / f"{f}.png", np.round(depth * DEPTH_SCALE).astype(np.uint16))
-            _write_png(tmp / "instance" / f"{f}.png", view.instance)
-            np.savetxt(tmp / "pose" / f"{f}.txt", poses[f], fmt="%.9f")
+            writer.write_frame(f, color, depth, poses[f], view.instance)
             ids, counts = np.unique(view.instance, return_counts=True)
             for i, c in zip(ids.tolist(), counts.tolist()):
                 if i in pixels:
