@@ -311,7 +311,8 @@ class TrackBook:
                         tr.votes += votes
                         tr.colour_samples += 1
                         look = appearance(image, box)
-                        tr.look = look if tr.look is None else 0.8 * tr.look + 0.2 * look
+                        if look is not None:
+                            tr.look = look if tr.look is None else 0.8 * tr.look + 0.2 * look
                 visible.append(tid)
                 if kind:
                     events.append(self._event(t, frame_index, kind, tr, box, pos3d.get(tid)))

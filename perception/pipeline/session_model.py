@@ -392,5 +392,6 @@ class PlaybackSession:
         elif self.state is PlayState.PLAYING:
             self._set_state(PlayState.PAUSED)
         if failed or self.state is PlayState.ENDED:
-            self.refresh()  # the last frame settled: the display shows the run's final state
-            self.on_ended(stats)
+            self.on_ended(stats)  # first: the refresh may fail the same way the worker did
+            if stats.worker_error is None:
+                self.refresh()  # the last frame settled: the display shows the run's final state
