@@ -16,8 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from perception.memory import MemoryStage  # noqa: E402
-from perception.memory.synthetic import ScriptedScene  # noqa: E402
-from perception.memory.synthetic_qa import QAItem, generate_qa, is_correct  # noqa: E402
+from perception.testing.memory_qa import QAItem, generate_qa, is_correct  # noqa: E402
+from perception.testing.memory_scenes import ScriptedScene  # noqa: E402
 
 
 def run(seed: int, n: int, duration_s: float, verbose: bool, jitter_px: float = 2.0) -> tuple[int, int]:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from perception.memory import GroundedAnswerer, VideoMemory  # noqa: E402
 from perception.memory.answer import collect  # noqa: E402
-from perception.memory.synthetic import ScriptedScene  # noqa: E402
+from perception.testing.memory_scenes import ScriptedScene  # noqa: E402
 
 QUESTIONS = ["How many objects are visible now?", "How many objects were visible at {t1:.1f} s?",
              "How many distinct objects have been seen so far?", "When was object {old} first seen?",

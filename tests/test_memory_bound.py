@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from perception.memory import MemoryConfig, VideoMemory
-from perception.memory.synthetic import ScriptedScene
+from perception.testing.memory_scenes import ScriptedScene
 
 SMALL = MemoryConfig(spatial_size=3, temporal_clusters=6, retrieved_size=2, keyframe_max_side=64, thumbnail_bytes_cap=10_000,
                      max_tracks=40, max_track_points=12, max_track_intervals=3, max_events=400, max_count_changes=64,

@@ -15,7 +15,7 @@ import pytest
 
 from perception.memory import MemoryStage, QuestionSchedule, VideoMemory, make_backend
 from perception.memory.answer import collect
-from perception.memory.synthetic import ScriptedScene
+from perception.testing.memory_scenes import ScriptedScene
 
 REPLY = ["Object #3 ", "appeared at ", "12.0 s."]
 

@@ -6,7 +6,7 @@ import pytest
 
 from perception.memory import VideoMemory, make_backend
 from perception.memory.answer import collect
-from perception.memory.synthetic import ScriptedScene
+from perception.testing.memory_scenes import ScriptedScene
 from perception.types import InputError
 
 transformers = pytest.importorskip("transformers")

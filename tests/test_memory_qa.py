@@ -5,8 +5,8 @@ from __future__ import annotations
 import collections
 
 from perception.memory import MemoryStage
-from perception.memory.synthetic import ScriptedScene
-from perception.memory.synthetic_qa import KINDS, generate_qa, is_correct
+from perception.testing.memory_qa import KINDS, generate_qa, is_correct
+from perception.testing.memory_scenes import ScriptedScene
 
 
 def test_builtin_answerer_is_at_least_95_percent_correct():

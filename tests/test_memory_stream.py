@@ -6,8 +6,8 @@ import threading
 import time
 
 from perception.memory import AnswerChunk, MemoryStage, QuestionSchedule
-from perception.memory.synthetic import ScriptedScene, ScriptedSource, ScriptedTracksStage
 from perception.pipeline.runner import Pipeline, PipelineWorker
+from perception.testing.memory_scenes import ScriptedScene, ScriptedSource, ScriptedTracksStage
 
 
 class SlowBackend:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from perception.memory.synthetic import CONFIRM_FRAMES, SceneObject, ScriptedScene
+from perception.testing.memory_scenes import CONFIRM_FRAMES, SceneObject, ScriptedScene
 
 KINDS = ("count_now", "count_at", "count_distinct", "first_seen", "first_seen_colour", "last_seen", "where_at",
          "where_now", "where_now_colour", "colour", "size", "between", "duration")
