@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from perception.pipeline.factory import PipelineOptions, build_pipeline  # noqa: E402
-from perception.pipeline.runner import RunStats, run_pipeline  # noqa: E402
+from perception.pipeline.runner import RunStats, paced, run_pipeline  # noqa: E402
 from perception.sources import open_source  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -34,13 +34,14 @@ SOURCES = {
 
 
 class _Stamped:
-    """Wraps a source: remembers when each frame was handed over."""
+    """Wraps a source (paced at ``pace`` x its own rate, or as fast as it decodes): remembers when each frame
+    was handed over."""
 
-    def __init__(self, source):
-        self.source, self.info, self.handed = source, source.info, {}
+    def __init__(self, source, pace: float | None = None):
+        self.source, self.info, self.handed, self.pace = source, source.info, {}, pace
 
     def __iter__(self):
-        for packet in self.source:
+        for packet in self.source if self.pace is None else paced(self.source, self.pace):
             self.handed[packet.index] = time.perf_counter()
             yield packet
 
@@ -60,11 +61,11 @@ def pipeline_run(spec: str, frames: int, concurrent: bool, pace: float | None = 
     """One run of the default pipeline (``pace``: frames handed over at that multiple of the source's own rate,
     as a camera would); returns its stats and per-frame latencies (ms)."""
     with open_source(spec) as src:
-        stamped = _Stamped(src)
+        stamped = _Stamped(src, pace)
         pipeline = build_pipeline(PipelineOptions(), src.info)
         latency: list[float] = []
         try:
-            stats = run_pipeline(stamped, pipeline, max_frames=frames, concurrent=concurrent, pace_speed=pace,
+            stats = run_pipeline(stamped, pipeline, max_frames=frames, concurrent=concurrent,
                                  on_result=lambda r: latency.append((time.perf_counter() - stamped.handed[r.index]) * 1e3))
         finally:
             pipeline.close()

@@ -174,7 +174,7 @@ class Pipeline:
                 log.warning("closing stage '%s' failed: %s", s.name, exc)
 
 
-def _paced(packets: Iterable[FramePacket], speed: float) -> Iterable[FramePacket]:
+def paced(packets: Iterable[FramePacket], speed: float) -> Iterable[FramePacket]:
     """Yield packets no faster than their timestamps at ``speed`` x real time."""
     start_wall = start_ts = None
     for p in packets:
@@ -192,7 +192,7 @@ def _source_packets(source: FrameSource, stats: RunStats, max_frames: int | None
                     should_stop: Callable[[], bool] | None) -> Iterator[FramePacket]:
     """The source's packets up to ``max_frames`` or ``should_stop()``; a device failing mid-stream ends them
     (recorded in ``stats.source_error``); bad data (InputError) is raised."""
-    packets = iter(source if pace_speed is None else _paced(source, pace_speed))
+    packets = iter(source if pace_speed is None else paced(source, pace_speed))
     sent = 0
     while max_frames is None or sent < max_frames:
         if should_stop is not None and should_stop():
@@ -322,7 +322,7 @@ class PipelineWorker:
         return False
 
     def _read_loop(self) -> None:
-        packets: Iterable[FramePacket] = self.source if self.pace_speed is None else _paced(self.source, self.pace_speed)
+        packets: Iterable[FramePacket] = self.source if self.pace_speed is None else paced(self.source, self.pace_speed)
         sent = 0
         try:
             for packet in packets:
