@@ -48,7 +48,9 @@ class MotionDetector:
     masks: also return full-resolution masks.
 
     After each ``detect``: ``camera_moving`` is True when the camera moved on that frame (no detections then),
-    ``status`` says what the detector did ("learning", "camera moving", "scene change" or "detecting").
+    ``status`` says what the detector did ("learning", "camera moving", "scene change" or "detecting");
+    ``foreground`` is the cleaned 0/1 foreground at working resolution (None when there was no test) and
+    ``work_scale`` the working resolution over the frame's.
     """
 
     name = "motion"
@@ -79,6 +81,8 @@ class MotionDetector:
         self.motion.reset()
         self.camera_moving = False
         self.status = "learning"
+        self.foreground: np.ndarray | None = None
+        self.work_scale = 1.0
 
     def detect(self, packet: FramePacket) -> Detections:
         """Moving objects of this frame (none while the model learns, the camera moves or the scene changes)."""
@@ -89,6 +93,7 @@ class MotionDetector:
         small8 = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1.0 else image
         gray = cv2.cvtColor(small8, cv2.COLOR_BGR2GRAY)
         small = small8.astype(np.float32)
+        self.work_scale, self.foreground = scale, None
         self.camera_moving = self.motion.update(gray) > self.camera_shift * size[0]
         if self._bg is None or self._fps != packet.source.fps or self._bg.mean.shape != small.shape:
             self._start(small, packet.source.fps)
@@ -105,7 +110,7 @@ class MotionDetector:
             self._restart(small, "scene change")
             return Detections.empty()
         self.status = "detecting"
-        mask = clean_mask(fg, max(3, int(round(0.02 * size[1]))))
+        mask = self.foreground = clean_mask(fg, max(3, int(round(0.02 * size[1]))))
         labels, blobs = find_blobs(mask, max(4, int(self.min_area * size[0] * size[1])))
         ghosts = self._ghosts(gray, mask, labels, blobs)
         if ghosts:

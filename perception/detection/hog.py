@@ -1,0 +1,65 @@
+"""Classical HOG people detector (Dalal and Triggs; the linear SVM that ships inside OpenCV) on chosen regions.
+
+A region is a rectangle of the frame and a scale: the crop is resized by the scale and every 64x128 window
+of it is scored once (no pyramid), so callers spend HOG time only where and at the size a person may be.
+The window holds a person about 96 pixels tall with a margin around; boxes returned are that person.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+WINDOW = (64, 128)
+# the person inside a detection window (x0, y0, x1, y1 in window pixels)
+PERSON = np.array([12.0, 14.0, 52.0, 114.0])
+PERSON_HEIGHT = PERSON[3] - PERSON[1]
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box of ``a`` (Nx4 xyxy) with every box of ``b`` (Mx4)."""
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area_a, area_b = np.prod(a[:, 2:] - a[:, :2], axis=1), np.prod(b[:, 2:] - b[:, :2], axis=1)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
+def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float = 0.4) -> np.ndarray:
+    """Indices kept by greedy non-maximum suppression, best first."""
+    order = np.argsort(-scores, kind="stable")
+    overlap = box_iou(xyxy[order], xyxy[order])
+    alive = np.ones(len(order), bool)
+    for i in range(len(order)):
+        if alive[i]:
+            alive[i + 1:] &= overlap[i, i + 1:] < iou
+    return order[alive]
+
+
+class HogPeople:
+    """HOG + linear SVM person windows in regions of a grey frame; ``hit_threshold`` is the least SVM margin."""
+
+    def __init__(self, hit_threshold: float = -0.3, stride: int = 8):
+        self.hog = cv2.HOGDescriptor()
+        self.hog.setSVMDetector(cv2.HOGDescriptor.getDefaultPeopleDetector())
+        self.hit_threshold, self.stride = hit_threshold, stride
+
+    def region(self, gray: np.ndarray, box: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        """Person boxes (frame pixels) and SVM margins of every window in ``box`` (x0, y0, x1, y1) of ``gray``
+        resized by ``scale``; the crop is grown to hold at least one window."""
+        h, w = gray.shape
+        need = np.array(WINDOW) / scale
+        x0, y0, x1, y1 = np.asarray(box, float)
+        grow = np.maximum(need - (x1 - x0, y1 - y0), 0) / 2
+        x0, x1 = int(max(0, np.floor(x0 - grow[0]))), int(min(w, np.ceil(x1 + grow[0])))
+        y0, y1 = int(max(0, np.floor(y0 - grow[1]))), int(min(h, np.ceil(y1 + grow[1])))
+        size = (round((x1 - x0) * scale), round((y1 - y0) * scale))
+        if size[0] < WINDOW[0] or size[1] < WINDOW[1]:
+            return np.zeros((0, 4)), np.zeros(0)
+        crop = cv2.resize(gray[y0:y1, x0:x1], size, interpolation=cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA)
+        found, weights = self.hog.detect(crop, hitThreshold=self.hit_threshold, winStride=(self.stride, self.stride))
+        if len(found) == 0:
+            return np.zeros((0, 4)), np.zeros(0)
+        tl = np.asarray(found, float).reshape(-1, 2)
+        boxes = (np.c_[tl, tl] + PERSON) / scale + (x0, y0, x0, y0)
+        return boxes, np.asarray(weights, float).reshape(-1)

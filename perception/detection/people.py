@@ -1,0 +1,190 @@
+"""Weight-free person detector for a static camera: moving blobs (MotionDetector) fused with the HOG people
+detector that ships inside OpenCV.
+
+HOG is costly at full resolution, so it runs on a pixel budget per frame, in this order: around the people
+it found on the previous frame without motion support (standing, or present before the background was
+learned), then on a round-robin scan of the frame in tiles, one scale per tile. The scales are person heights
+from a tenth to two thirds of the frame; once a person-size-by-row model is known (from walking blobs, else
+from confident HOG hits) tiles whose rows cannot hold a person of the tile's scale are skipped.
+
+Fusion: a motion box that the size model calls a person is kept; a HOG person overlapping it raises its score.
+A HOG person on no motion box is reported on its own if its SVM margin is high enough, and much higher where
+nothing has ever moved (so a person-shaped part of the scenery, detected again and again, stays out).
+Moving blobs that are not person-shaped are dropped: this detector reports people only.
+Scores: motion scores as MotionDetector gives them; a HOG margin m maps to 1 / (1 + exp(-3 (m - 0.1)))
+(0.43 at m = 0, 0.65 at 0.3, 0.94 at 1); both together combine as a noisy-or.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from perception.detection.hog import PERSON_HEIGHT, WINDOW, HogPeople, box_iou, nms
+from perception.detection.motion import PERSON, MotionDetector
+from perception.detection.size_model import PersonSizeModel
+from perception.types import Detections, FramePacket
+
+
+def hog_score(margin: np.ndarray) -> np.ndarray:
+    """SVM margin -> [0, 1] score on the scale the trackers' thresholds expect."""
+    return 1.0 / (1.0 + np.exp(-3.0 * (np.asarray(margin, float) - 0.1)))
+
+
+def scan_levels(width: int, height: int, min_person: float = 0.09, max_person: float = 0.67, step: float = 1.2,
+                tile: tuple[int, int] = (448, 320)) -> list[list[tuple[np.ndarray, float]]]:
+    """Per scale, the tiles (frame box, scale) that cover the frame once, for person heights ``min_person`` ..
+    ``max_person`` of the frame height in steps of ``step``; ``tile`` is the size of a tile after scaling."""
+    levels = []
+    person = max_person * height
+    while person >= min_person * height * 0.999:
+        s = PERSON_HEIGHT / person
+        sw, sh = width * s, height * s
+        if sw >= WINDOW[0] and sh >= WINDOW[1]:
+            step_x, step_y = tile[0] - WINDOW[0] + 8, tile[1] - WINDOW[1] + 8
+            levels.append([(np.array([x, y, min(sw, x + tile[0]), min(sh, y + tile[1])]) / s, s)
+                           for y in np.arange(0, max(1.0, sh - WINDOW[1] + 1), step_y)
+                           for x in np.arange(0, max(1.0, sw - WINDOW[0] + 1), step_x)])
+        person /= step
+    return levels
+
+
+class PeopleDetector:
+    """People from a static camera: motion blobs confirmed, split and completed by HOG (see module doc).
+
+    budget: HOG pixels (after scaling) per frame; min_margin: least SVM margin of a HOG person on moving
+    ground; static_margin: least margin where the box has never held foreground; verify_pad: how far around
+    the previous frame's HOG-only people to look again, in box sizes; motion options go to MotionDetector.
+    """
+
+    name = "people"
+    class_names = ("person",)
+
+    def __init__(self, budget: int = 150_000, min_margin: float = 0.2, static_margin: float = 1.0,
+                 verify_pad: float = 0.35, **motion_options):
+        self.motion = MotionDetector(**motion_options)
+        self.hog = HogPeople()
+        self.budget, self.min_margin, self.static_margin = budget, min_margin, static_margin
+        self.verify_pad = verify_pad
+        self.hog_size = PersonSizeModel()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the motion model, the size models, the scan position and the previous people."""
+        self.motion.reset()
+        self.hog_size.reset()
+        self._levels: list[list[tuple[np.ndarray, float]]] = []
+        self._frame_size = (0, 0)
+        self._next: list[int] = []
+        self._credit: list[float] = []
+        self._moved: np.ndarray | None = None
+        self._hog_only = np.zeros((0, 4))
+        self.status = "learning"
+        self.camera_moving = False
+
+    def detect(self, packet: FramePacket) -> Detections:
+        """The people of this frame."""
+        image = packet.image
+        h, w = image.shape[:2]
+        found = self.motion.detect(packet)
+        self.camera_moving, self.status = self.motion.camera_moving, self.motion.status
+        if self.camera_moving:
+            self._hog_only = np.zeros((0, 4))
+            return Detections.empty()
+        fg = self.motion.foreground
+        if fg is not None:
+            self._moved = fg.astype(bool) if self._moved is None or self._moved.shape != fg.shape else self._moved | (fg > 0)
+        if self._frame_size != (w, h):
+            self._levels, self._frame_size = scan_levels(w, h), (w, h)
+            self._next, self._credit = [0] * len(self._levels), [0.0] * len(self._levels)
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        boxes, margins = self._run_hog(gray)
+        return self._fuse(found, boxes, margins, (w, h))
+
+    # -- steps -------------------------------------------------------------------------------------
+
+    def _size(self) -> PersonSizeModel | None:
+        if self.motion.size.ready:
+            return self.motion.size
+        return self.hog_size if self.hog_size.ready else None
+
+    def _run_hog(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """HOG windows of this frame: around the previous HOG-only people, then scan tiles while budget lasts."""
+        out_b, out_m = [], []
+        spent = 0.0
+        for box in self._hog_only:
+            bw, bh = box[2:] - box[:2]
+            roi = box + self.verify_pad * np.array([-bw, -0.5 * bh, bw, 0.5 * bh])
+            for s in PERSON_HEIGHT / bh * np.array([0.9, 1.1]):
+                b, m = self.hog.region(gray, roi, s)
+                out_b.append(b)
+                out_m.append(m)
+                spent += (roi[2] - roi[0]) * (roi[3] - roi[1]) * s * s
+        size = self._size()
+        levels = [[t for t in level if size is None or self._plausible(*t, size)] for level in self._levels]
+        live = [i for i, level in enumerate(levels) if level]
+        share = max(0.0, self.budget - spent) / max(len(live), 1)
+        for i in live:
+            self._credit[i] += share
+            while self._credit[i] > 0:
+                box, s = levels[i][self._next[i] % len(levels[i])]
+                self._next[i] += 1
+                b, m = self.hog.region(gray, box, s)
+                out_b.append(b)
+                out_m.append(m)
+                self._credit[i] -= (box[2] - box[0]) * (box[3] - box[1]) * s * s
+        if not out_b:
+            return np.zeros((0, 4)), np.zeros(0)
+        boxes, margins = np.concatenate(out_b), np.concatenate(out_m)
+        keep = nms(boxes, margins)
+        return boxes[keep], margins[keep]
+
+    def _plausible(self, box: np.ndarray, scale: float, size: PersonSizeModel) -> bool:
+        """Can a person of the tile's height (PERSON_HEIGHT / scale) stand with feet on the tile's rows?"""
+        person = PERSON_HEIGHT / scale
+        feet = np.linspace(box[1] + 0.9 * person, box[3], 8) * self.motion.work_scale
+        expected = size.height(feet) / self.motion.work_scale
+        return bool(np.any(np.abs(np.log(expected / person)) < np.log(1.3)))
+
+    def _fuse(self, found: Detections, boxes: np.ndarray, margins: np.ndarray, full: tuple[int, int]) -> Detections:
+        people = found.subset(found.class_ids == PERSON)
+        keep = margins >= min(self.min_margin, self.static_margin)
+        boxes, margins = boxes[keep], margins[keep]
+        scores = people.scores.copy()
+        hog_only = np.ones(len(boxes), bool)
+        if len(boxes) and len(people):
+            iou = box_iou(people.xyxy, boxes)
+            best = iou.argmax(axis=0)
+            near = iou[best, np.arange(len(boxes))] >= 0.3
+            hog_only = ~near
+            for j in np.flatnonzero(near):
+                i = best[j]
+                scores[i] = 1.0 - (1.0 - scores[i]) * (1.0 - hog_score(margins[j]))
+        moved = self._moved_share(boxes)
+        alone = hog_only & (margins >= np.where(moved >= 0.1, self.min_margin, self.static_margin))
+        confident = margins >= 0.8
+        for b in boxes[confident]:
+            self.hog_size.add(b[3] * self.motion.work_scale, (b[3] - b[1]) * self.motion.work_scale,
+                              (b[2] - b[0]) * self.motion.work_scale)
+        self._hog_only = boxes[alone]
+        xyxy = np.concatenate([people.xyxy, boxes[alone]])
+        sc = np.concatenate([scores, hog_score(margins[alone])])
+        order = nms(xyxy, sc, 0.5)
+        xyxy, sc = xyxy[order], sc[order]
+        xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, full[0])
+        xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, full[1])
+        n = len(xyxy)
+        return Detections(xyxy, np.clip(sc, 0.0, 1.0), np.full(n, PERSON), labels=np.full(n, "person", object))
+
+    def _moved_share(self, boxes: np.ndarray) -> np.ndarray:
+        """Share of each box (frame pixels) that has ever been foreground."""
+        if self._moved is None or not len(boxes):
+            return np.zeros(len(boxes))
+        ii = cv2.integral(self._moved.astype(np.uint8))
+        hh, ww = self._moved.shape
+        b = np.round(boxes * self.motion.work_scale).astype(int)
+        x0, x1 = np.clip(b[:, 0], 0, ww), np.clip(b[:, 2], 0, ww)
+        y0, y1 = np.clip(b[:, 1], 0, hh), np.clip(b[:, 3], 0, hh)
+        area = np.maximum((x1 - x0) * (y1 - y0), 1)
+        return (ii[y1, x1] - ii[y0, x1] - ii[y1, x0] + ii[y0, x0]) / area
+
