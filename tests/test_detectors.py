@@ -211,7 +211,7 @@ def test_file_replays_json_with_labels_and_masks(tmp_path):
 # ----- registry and auto ------------------------------------------------------------------------------------
 def test_registry_errors_list_the_valid_names(tmp_path):
     for bad in ("yolo", "torchvision", "motion:x", "file:", "onnx"):
-        with pytest.raises(InputError, match="choose one of none, motion, auto, torchvision:<model>"):
+        with pytest.raises(InputError, match="choose one of none, motion, people, auto, torchvision:<model>"):
             build_detector(bad)
     with pytest.raises(InputError, match="unknown torchvision detector 'resnet50'"):
         build_detector("torchvision:resnet50")
@@ -235,8 +235,8 @@ def test_auto_picks_by_source(tmp_path, monkeypatch):
     video = SourceInfo("v", "video", 25.0, 64, 48, path=str(tmp_path / "v.mp4"))
     rgbd = SourceInfo("r", "rgbd-tum", 30.0, 64, 48, has_depth=True, path=str(tmp_path / "seq"))
     assert resolve_detector("auto", mot) == f"file:{tmp_path / 'seq' / 'det' / 'det.txt'}"
-    assert resolve_detector("auto", video) == "motion"
-    assert resolve_detector("auto", SourceInfo("webcam:0", "webcam", 30.0, 64, 48, live=True)) == "motion"
+    assert resolve_detector("auto", video) == "people"
+    assert resolve_detector("auto", SourceInfo("webcam:0", "webcam", 30.0, 64, 48, live=True)) == "people"
     assert resolve_detector("auto", rgbd) == "none"
     assert resolve_detector("auto", video, segmenter="rgb") == "none"  # an explicit segmenter feeds the tracker
     assert resolve_detector("onnx:x.onnx", rgbd) == "onnx:x.onnx"

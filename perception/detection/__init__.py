@@ -1,6 +1,7 @@
 """Detectors (frame -> labelled boxes, optionally masks), their registry and the pipeline stage.
 
-Names: "none"; "motion" (weight-free moving-object boxes; options: MotionDetector); "auto" (see
+Names: "none"; "motion" (weight-free moving-object boxes; options: MotionDetector); "people" (weight-free:
+motion fused with OpenCV's HOG people detector; options: PeopleDetector); "auto" (see
 ``resolve_detector``); "torchvision:<model>" (COCO models, see torchvision_models.MODELS; options:
 TorchvisionDetector); "onnx:<path>" (YOLOv8/YOLO11/YOLOX ONNX; options: OnnxDetector); "file:<path>"
 (replayed det.txt or JSON; options: FileDetector). Every detector module is imported lazily by name.
@@ -22,12 +23,13 @@ log = logging.getLogger(__name__)
 DETECTORS: dict[str, str | None] = {
     "none": None,
     "motion": "perception.detection.motion:MotionDetector",
+    "people": "perception.detection.people:PeopleDetector",
     "torchvision": "perception.detection.torchvision_models:TorchvisionDetector",
     "onnx": "perception.detection.onnx_yolo:OnnxDetector",
     "file": "perception.detection.replay:FileDetector",
 }
 PREFIXED = ("torchvision", "onnx", "file")  # "name:<argument>"
-VALID = "none, motion, auto, torchvision:<model>, onnx:<path>, file:<path>"
+VALID = "none, motion, people, auto, torchvision:<model>, onnx:<path>, file:<path>"
 
 
 def mot_detections(path: str) -> Path | None:
@@ -41,7 +43,7 @@ def resolve_detector(name: str, source: SourceInfo, segmenter: str = "auto") -> 
 
     "auto": "none" for RGB-D sources (the segmenter feeds the 3D map and the tracker) and when the user chose
     a segmenter explicitly (it feeds the tracker, as before detectors); else a torchvision detector whose
-    weights are already cached, else ``file:`` for a MOT folder with det/det.txt, else "motion".
+    weights are already cached, else ``file:`` for a MOT folder with det/det.txt, else "people".
     """
     if name != "auto":
         return name
@@ -55,7 +57,7 @@ def resolve_detector(name: str, source: SourceInfo, segmenter: str = "auto") -> 
     det = mot_detections(source.path)
     if det is not None:
         return f"file:{det}"
-    return "motion"
+    return "people"
 
 
 def build_detector(name: str, source: SourceInfo | None = None, classes: list[str] | tuple[str, ...] | None = None,

@@ -10,7 +10,8 @@ from confident HOG hits) tiles whose rows cannot hold a person of the tile's sca
 Fusion: a motion box that the size model calls a person is kept; a HOG person overlapping it raises its score.
 A HOG person on no motion box is reported on its own if its SVM margin is high enough, and much higher where
 nothing has ever moved (so a person-shaped part of the scenery, detected again and again, stays out).
-Moving blobs that are not person-shaped are dropped: this detector reports people only.
+Moving blobs that are not person-shaped stay "object", their scores scaled by ``objects`` (0 drops them); a
+HOG person on one makes it "person".
 Scores: motion scores as MotionDetector gives them; a HOG margin m maps to 1 / (1 + exp(-3 (m - 0.1)))
 (0.43 at m = 0, 0.65 at 0.3, 0.94 at 1); both together combine as a noisy-or.
 """
@@ -53,19 +54,20 @@ class PeopleDetector:
     """People from a static camera: motion blobs confirmed, split and completed by HOG (see module doc).
 
     budget: HOG pixels (after scaling) per frame; min_margin: least SVM margin of a HOG person on moving
-    ground; static_margin: least margin where the box has never held foreground; verify_pad: how far around
+    ground; static_margin: least margin where the box has never held foreground; objects: score factor of moving blobs
+    that are not person-shaped (0: report people only); verify_pad: how far around
     the previous frame's HOG-only people to look again, in box sizes; motion options go to MotionDetector.
     """
 
     name = "people"
-    class_names = ("person",)
+    class_names = MotionDetector.class_names
 
-    def __init__(self, budget: int = 150_000, min_margin: float = 0.2, static_margin: float = 1.0,
-                 verify_pad: float = 0.35, **motion_options):
+    def __init__(self, budget: int = 150_000, min_margin: float = 0.2, static_margin: float = 0.5,
+                 verify_pad: float = 0.35, objects: float = 0.6, **motion_options):
         self.motion = MotionDetector(**motion_options)
         self.hog = HogPeople()
         self.budget, self.min_margin, self.static_margin = budget, min_margin, static_margin
-        self.verify_pad = verify_pad
+        self.verify_pad, self.objects = verify_pad, objects
         self.hog_size = PersonSizeModel()
         self.reset()
 
@@ -147,10 +149,11 @@ class PeopleDetector:
         return bool(np.any(np.abs(np.log(expected / person)) < np.log(1.3)))
 
     def _fuse(self, found: Detections, boxes: np.ndarray, margins: np.ndarray, full: tuple[int, int]) -> Detections:
-        people = found.subset(found.class_ids == PERSON)
+        people = found if self.objects > 0 else found.subset(found.class_ids == PERSON)
         keep = margins >= min(self.min_margin, self.static_margin)
         boxes, margins = boxes[keep], margins[keep]
-        scores = people.scores.copy()
+        scores = np.where(people.class_ids == PERSON, 1.0, self.objects) * people.scores
+        ids = people.class_ids.copy()
         hog_only = np.ones(len(boxes), bool)
         if len(boxes) and len(people):
             iou = box_iou(people.xyxy, boxes)
@@ -160,6 +163,7 @@ class PeopleDetector:
             for j in np.flatnonzero(near):
                 i = best[j]
                 scores[i] = 1.0 - (1.0 - scores[i]) * (1.0 - hog_score(margins[j]))
+                ids[i] = PERSON
         moved = self._moved_share(boxes)
         alone = hog_only & (margins >= np.where(moved >= 0.1, self.min_margin, self.static_margin))
         confident = margins >= 0.8
@@ -169,12 +173,13 @@ class PeopleDetector:
         self._hog_only = boxes[alone]
         xyxy = np.concatenate([people.xyxy, boxes[alone]])
         sc = np.concatenate([scores, hog_score(margins[alone])])
+        ids = np.concatenate([ids, np.full(int(alone.sum()), PERSON)])
         order = nms(xyxy, sc, 0.5)
-        xyxy, sc = xyxy[order], sc[order]
+        xyxy, sc, ids = xyxy[order], sc[order], ids[order]
         xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, full[0])
         xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, full[1])
-        n = len(xyxy)
-        return Detections(xyxy, np.clip(sc, 0.0, 1.0), np.full(n, PERSON), labels=np.full(n, "person", object))
+        names = np.array(self.class_names, dtype=object)[ids]
+        return Detections(xyxy, np.clip(sc, 0.0, 1.0), ids, labels=names)
 
     def _moved_share(self, boxes: np.ndarray) -> np.ndarray:
         """Share of each box (frame pixels) that has ever been foreground."""
