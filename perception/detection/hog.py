@@ -12,7 +12,7 @@ import numpy as np
 
 WINDOW = (64, 128)
 # the person inside a detection window (x0, y0, x1, y1 in window pixels)
-PERSON = np.array([12.0, 14.0, 52.0, 114.0])
+PERSON = np.array([12.0, 13.0, 50.0, 110.0])
 PERSON_HEIGHT = PERSON[3] - PERSON[1]
 
 

@@ -18,6 +18,9 @@ Scores: motion scores as MotionDetector gives them; a HOG margin m maps to 1 / (
 
 from __future__ import annotations
 
+import copy
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 
@@ -56,18 +59,24 @@ class PeopleDetector:
     budget: HOG pixels (after scaling) per frame; min_margin: least SVM margin of a HOG person on moving
     ground; static_margin: least margin where the box has never held foreground; objects: score factor of moving blobs
     that are not person-shaped (0: report people only); verify_pad: how far around
-    the previous frame's HOG-only people to look again, in box sizes; motion options go to MotionDetector.
+    the previous frame's HOG-only people to look again, in box sizes; seed: confident HOG people teach the
+    motion splitter's size model until it is ready; regular: HOG boxes take the size model's size at their foot
+    row; parallel: HOG runs on a thread beside the motion step (same results); motion options go to
+    MotionDetector. ``close`` stops the thread.
     """
 
     name = "people"
     class_names = MotionDetector.class_names
 
     def __init__(self, budget: int = 150_000, min_margin: float = 0.2, static_margin: float = 0.5,
-                 verify_pad: float = 0.35, objects: float = 0.6, **motion_options):
+                 verify_pad: float = 0.35, objects: float = 0.6, seed: bool = True, regular: bool = True,
+                 parallel: bool = True, **motion_options):
         self.motion = MotionDetector(**motion_options)
         self.hog = HogPeople()
         self.budget, self.min_margin, self.static_margin = budget, min_margin, static_margin
-        self.verify_pad, self.objects = verify_pad, objects
+        self.verify_pad, self.objects, self.seed, self.regular = verify_pad, objects, seed, regular
+        self.parallel = parallel
+        self._pool: ThreadPoolExecutor | None = None
         self.hog_size = PersonSizeModel()
         self.reset()
 
@@ -88,20 +97,36 @@ class PeopleDetector:
         """The people of this frame."""
         image = packet.image
         h, w = image.shape[:2]
-        found = self.motion.detect(packet)
+        if self._frame_size != (w, h):
+            self._levels, self._frame_size = scan_levels(w, h), (w, h)
+            self._next, self._credit = [0] * len(self._levels), [0.0] * len(self._levels)
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        size = copy.copy(self._size())  # the motion step may refit the model while HOG runs
+        if self.parallel:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="hog")
+            hog = self._pool.submit(self._run_hog, gray, size)
+            try:
+                found = self.motion.detect(packet)
+            finally:
+                boxes, margins = hog.result()
+        else:
+            found = self.motion.detect(packet)
+            boxes, margins = self._run_hog(gray, size)
         self.camera_moving, self.status = self.motion.camera_moving, self.motion.status
         if self.camera_moving:
             self._hog_only = np.zeros((0, 4))
             return Detections.empty()
         fg = self.motion.foreground
         if fg is not None:
-            self._moved = fg.astype(bool) if self._moved is None or self._moved.shape != fg.shape else self._moved | (fg > 0)
-        if self._frame_size != (w, h):
-            self._levels, self._frame_size = scan_levels(w, h), (w, h)
-            self._next, self._credit = [0] * len(self._levels), [0.0] * len(self._levels)
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-        boxes, margins = self._run_hog(gray)
+            self._moved = fg > 0 if self._moved is None or self._moved.shape != fg.shape else self._moved | (fg > 0)
         return self._fuse(found, boxes, margins, (w, h))
+
+    def close(self) -> None:
+        """Stop the HOG thread."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     # -- steps -------------------------------------------------------------------------------------
 
@@ -110,7 +135,7 @@ class PeopleDetector:
             return self.motion.size
         return self.hog_size if self.hog_size.ready else None
 
-    def _run_hog(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _run_hog(self, gray: np.ndarray, size: PersonSizeModel | None) -> tuple[np.ndarray, np.ndarray]:
         """HOG windows of this frame: around the previous HOG-only people, then scan tiles while budget lasts."""
         out_b, out_m = [], []
         spent = 0.0
@@ -122,7 +147,6 @@ class PeopleDetector:
                 out_b.append(b)
                 out_m.append(m)
                 spent += (roi[2] - roi[0]) * (roi[3] - roi[1]) * s * s
-        size = self._size()
         levels = [[t for t in level if size is None or self._plausible(*t, size)] for level in self._levels]
         live = [i for i, level in enumerate(levels) if level]
         share = max(0.0, self.budget - spent) / max(len(live), 1)
@@ -155,25 +179,42 @@ class PeopleDetector:
         scores = np.where(people.class_ids == PERSON, 1.0, self.objects) * people.scores
         ids = people.class_ids.copy()
         hog_only = np.ones(len(boxes), bool)
+        drop = np.zeros(len(people), bool)
         if len(boxes) and len(people):
             iou = box_iou(people.xyxy, boxes)
-            best = iou.argmax(axis=0)
-            near = iou[best, np.arange(len(boxes))] >= 0.3
-            hog_only = ~near
-            for j in np.flatnonzero(near):
-                i = best[j]
-                scores[i] = 1.0 - (1.0 - scores[i]) * (1.0 - hog_score(margins[j]))
-                ids[i] = PERSON
+            inside = _inside(boxes, people.xyxy)  # (motion, hog): share of each HOG box inside each motion box
+            for i in range(len(people)):
+                group = np.flatnonzero(hog_only & (inside[i] >= 0.7))
+                if len(group) >= 2:  # a group blob: its HOG people replace it
+                    drop[i] = True
+                    continue
+                j = int(np.argmax(np.where(hog_only, iou[i], -1.0)))
+                if iou[i, j] >= 0.3:
+                    hog_only[j] = False
+                    scores[i] = 1.0 - (1.0 - scores[i]) * (1.0 - hog_score(margins[j]))
+                    ids[i] = PERSON
         moved = self._moved_share(boxes)
         alone = hog_only & (margins >= np.where(moved >= 0.1, self.min_margin, self.static_margin))
-        confident = margins >= 0.8
-        for b in boxes[confident]:
-            self.hog_size.add(b[3] * self.motion.work_scale, (b[3] - b[1]) * self.motion.work_scale,
-                              (b[2] - b[0]) * self.motion.work_scale)
+        if alone.any() and len(people):
+            # a HOG person touching a kept motion person would be a second box on the same person
+            kept = ~drop & (ids == PERSON)
+            touch = (iou[kept] >= 0.1) | (inside[kept] >= 0.5)
+            alone &= ~touch.any(axis=0)
+            # moving fragments of a HOG person (a ghost, a torso) give way to it
+            covered = _inside(people.xyxy, boxes[alone]) >= 0.5  # (hog, motion)
+            drop |= covered.any(axis=0) & (ids != PERSON)
+        k = self.motion.work_scale
+        for b in boxes[margins >= 0.8]:
+            self.hog_size.add(b[3] * k, (b[3] - b[1]) * k, (b[2] - b[0]) * k)
+            if self.seed and not self.motion.size.ready:  # confident people teach the splitter early
+                self.motion.size.add(b[3] * k, (b[3] - b[1]) * k, (b[2] - b[0]) * k)
+        size = self._size()
+        if self.regular and size is not None and len(boxes):
+            boxes = _regularise(boxes, size, k)
         self._hog_only = boxes[alone]
-        xyxy = np.concatenate([people.xyxy, boxes[alone]])
-        sc = np.concatenate([scores, hog_score(margins[alone])])
-        ids = np.concatenate([ids, np.full(int(alone.sum()), PERSON)])
+        xyxy = np.concatenate([people.xyxy[~drop], boxes[alone]])
+        sc = np.concatenate([scores[~drop], hog_score(margins[alone])])
+        ids = np.concatenate([ids[~drop], np.full(int(alone.sum()), PERSON)])
         order = nms(xyxy, sc, 0.5)
         xyxy, sc, ids = xyxy[order], sc[order], ids[order]
         xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, full[0])
@@ -193,3 +234,20 @@ class PeopleDetector:
         area = np.maximum((x1 - x0) * (y1 - y0), 1)
         return (ii[y1, x1] - ii[y0, x1] - ii[y1, x0] + ii[y0, x0]) / area
 
+
+
+def _inside(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """(len(outer), len(inner)): the share of each ``inner`` box's area inside each ``outer`` box."""
+    lt = np.maximum(outer[:, None, :2], inner[None, :, :2])
+    rb = np.minimum(outer[:, None, 2:], inner[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    return inter / np.maximum(np.prod(inner[:, 2:] - inner[:, :2], axis=1), 1e-9)[None, :]
+
+
+def _regularise(boxes: np.ndarray, size: PersonSizeModel, scale: float) -> np.ndarray:
+    """HOG boxes resized to the size model's person at their foot row, about their centres (HOG sizes come in
+    coarse scale steps; a steady size keeps the tracker's overlaps steady)."""
+    c = (boxes[:, :2] + boxes[:, 2:]) / 2
+    h = size.height((boxes[:, 3]) * scale) / scale
+    w = size.width((boxes[:, 3]) * scale) / scale
+    return np.c_[c[:, 0] - w / 2, c[:, 1] - h / 2, c[:, 0] + w / 2, c[:, 1] + h / 2]
