@@ -16,7 +16,7 @@ import numpy as np
 class GlobalMotion:
     """Frame-to-frame camera motion on small grey frames; ``update`` returns the largest corner shift in pixels."""
 
-    def __init__(self, max_corners: int = 200, min_tracked: float = 0.3, min_consensus: float = 0.5):
+    def __init__(self, max_corners: int = 200, min_tracked: float = 0.3, min_consensus: float = 0.3):
         self.max_corners, self.min_tracked, self.min_consensus = max_corners, min_tracked, min_consensus
         self.reset()
 

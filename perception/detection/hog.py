@@ -63,3 +63,29 @@ class HogPeople:
         tl = np.asarray(found, float).reshape(-1, 2)
         boxes = (np.c_[tl, tl] + PERSON) / scale + (x0, y0, x0, y0)
         return boxes, np.asarray(weights, float).reshape(-1)
+
+    def verify(self, gray: np.ndarray, boxes: np.ndarray, jitter: int = 1) -> np.ndarray:
+        """Best SVM margin of each person box (frame pixels), its window placed around it and shifted by up to
+        ``jitter`` strides each way; all boxes go through HOG at once, side by side in one strip."""
+        if len(boxes) == 0:
+            return np.zeros(0)
+        pad = jitter * self.stride
+        tile = (WINDOW[0] + 2 * pad, WINDOW[1] + 2 * pad)
+        strip = np.zeros((tile[1], tile[0] * len(boxes)), np.uint8)
+        h, w = gray.shape
+        for i, box in enumerate(np.asarray(boxes, float)):
+            s = PERSON_HEIGHT / max(box[3] - box[1], 1.0)
+            # the window (plus the jitter margin) that holds this person at the detector's scale, in frame pixels
+            x0 = (box[0] + box[2]) / 2 - (PERSON[0] + PERSON[2]) / 2 / s - pad / s
+            y0 = box[1] - PERSON[1] / s - pad / s
+            m = np.array([[s, 0, -x0 * s], [0, s, -y0 * s]])
+            strip[:, i * tile[0]:(i + 1) * tile[0]] = cv2.warpAffine(gray, m, tile, flags=cv2.INTER_LINEAR,
+                                                                       borderMode=cv2.BORDER_REPLICATE)
+        found, weights = self.hog.detect(strip, hitThreshold=-1e3, winStride=(self.stride, self.stride))
+        best = np.full(len(boxes), -np.inf)
+        if len(found):
+            xs = np.asarray(found, int).reshape(-1, 2)[:, 0]
+            k = xs // tile[0]
+            inside = xs + WINDOW[0] <= (k + 1) * tile[0]
+            np.maximum.at(best, k[inside], np.asarray(weights, float).reshape(-1)[inside])
+        return best

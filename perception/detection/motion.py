@@ -94,8 +94,10 @@ class MotionDetector:
         gray = cv2.cvtColor(small8, cv2.COLOR_BGR2GRAY)
         small = small8.astype(np.float32)
         self.work_scale, self.foreground = scale, None
-        busy = None if self._prev_fg is None or self._prev_fg.shape != gray.shape else cv2.dilate(
-            self._prev_fg.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0  # corners on people are not the camera
+        busy = None  # corners on people say nothing about the camera, unless "people" are most of the frame
+        if self._prev_fg is not None and self._prev_fg.shape == gray.shape:
+            busy = cv2.dilate(self._prev_fg.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+            busy = busy if busy.mean() < 0.3 else None
         self.camera_moving = self.motion.update(gray, busy) > self.camera_shift * size[0]
         if self._bg is None or self._fps != packet.source.fps or self._bg.mean.shape != small.shape:
             self._start(small, packet.source.fps)

@@ -10,8 +10,8 @@ from confident HOG hits) tiles whose rows cannot hold a person of the tile's sca
 Fusion: a motion box that the size model calls a person is kept; a HOG person overlapping it raises its score.
 A HOG person on no motion box is reported on its own if its SVM margin is high enough, and much higher where
 nothing has ever moved (so a person-shaped part of the scenery, detected again and again, stays out).
-Moving blobs that are not person-shaped stay "object", their scores scaled by ``objects`` (0 drops them); a
-HOG person on one makes it "person".
+Moving blobs that are not person-shaped stay "object", their scores scaled by ``objects`` (0 drops them; blobs
+larger than ``max_object`` of the frame are dropped); a HOG person on one makes it "person".
 Scores: motion scores as MotionDetector gives them; a HOG margin m maps to 1 / (1 + exp(-3 (m - 0.1)))
 (0.43 at m = 0, 0.65 at 0.3, 0.94 at 1); both together combine as a noisy-or.
 """
@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from perception.detection.hog import PERSON_HEIGHT, WINDOW, HogPeople, box_iou, nms
-from perception.detection.motion import PERSON, MotionDetector
+from perception.detection.motion import OBJECT, PERSON, MotionDetector
 from perception.detection.size_model import PersonSizeModel
 from perception.types import Detections, FramePacket
 
@@ -58,7 +58,9 @@ class PeopleDetector:
 
     budget: HOG pixels (after scaling) per frame; min_margin: least SVM margin of a HOG person on moving
     ground; static_margin: least margin where the box has never held foreground; objects: score factor of moving blobs
-    that are not person-shaped (0: report people only); verify_pad: how far around
+    that are not person-shaped (0: report people only); max_object: largest such blob, as a share of the frame;
+    reject: every moving box is checked by HOG; below this margin it is an "object", at min_margin + 0.5 or
+    above a "person" (None: no check); verify_pad: how far around
     the previous frame's HOG-only people to look again, in box sizes; seed: confident HOG people teach the
     motion splitter's size model until it is ready; regular: HOG boxes take the size model's size at their foot
     row; parallel: HOG runs on a thread beside the motion step (same results); motion options go to
@@ -69,13 +71,13 @@ class PeopleDetector:
     class_names = MotionDetector.class_names
 
     def __init__(self, budget: int = 150_000, min_margin: float = 0.2, static_margin: float = 0.5,
-                 verify_pad: float = 0.35, objects: float = 0.6, seed: bool = True, regular: bool = True,
-                 parallel: bool = True, **motion_options):
+                 verify_pad: float = 0.35, objects: float = 0.5, seed: bool = True, regular: bool = True,
+                 parallel: bool = True, max_object: float = 0.1, reject: float | None = -1.0, **motion_options):
         self.motion = MotionDetector(**motion_options)
         self.hog = HogPeople()
         self.budget, self.min_margin, self.static_margin = budget, min_margin, static_margin
         self.verify_pad, self.objects, self.seed, self.regular = verify_pad, objects, seed, regular
-        self.parallel = parallel
+        self.parallel, self.max_object, self.reject = parallel, max_object, reject
         self._pool: ThreadPoolExecutor | None = None
         self.hog_size = PersonSizeModel()
         self.reset()
@@ -120,7 +122,7 @@ class PeopleDetector:
         fg = self.motion.foreground
         if fg is not None:
             self._moved = fg > 0 if self._moved is None or self._moved.shape != fg.shape else self._moved | (fg > 0)
-        return self._fuse(found, boxes, margins, (w, h))
+        return self._fuse(gray, found, boxes, margins, (w, h))
 
     def close(self) -> None:
         """Stop the HOG thread."""
@@ -172,12 +174,20 @@ class PeopleDetector:
         expected = size.height(feet) / self.motion.work_scale
         return bool(np.any(np.abs(np.log(expected / person)) < np.log(1.3)))
 
-    def _fuse(self, found: Detections, boxes: np.ndarray, margins: np.ndarray, full: tuple[int, int]) -> Detections:
-        people = found if self.objects > 0 else found.subset(found.class_ids == PERSON)
+    def _fuse(self, gray: np.ndarray, found: Detections, boxes: np.ndarray, margins: np.ndarray, full: tuple[int, int]) -> Detections:
+        area = np.prod(found.xyxy[:, 2:] - found.xyxy[:, :2], axis=1) / (full[0] * full[1])
+        # a moving region bigger than max_object of the frame and not person-shaped is no one to track
+        wanted = (found.class_ids == PERSON) | ((self.objects > 0) & (area <= self.max_object))
+        people = found.subset(wanted)
+        ids = people.class_ids.copy()
+        if self.reject is not None and len(people):
+            # every moving box is shown to HOG once: clearly not a person -> object, clearly one -> person
+            check = self.hog.verify(gray, people.xyxy)
+            ids[check < self.reject] = OBJECT
+            ids[check >= self.min_margin + 0.5] = PERSON
         keep = margins >= min(self.min_margin, self.static_margin)
         boxes, margins = boxes[keep], margins[keep]
-        scores = np.where(people.class_ids == PERSON, 1.0, self.objects) * people.scores
-        ids = people.class_ids.copy()
+        scores = np.where(ids == PERSON, 1.0, self.objects) * people.scores
         hog_only = np.ones(len(boxes), bool)
         drop = np.zeros(len(people), bool)
         if len(boxes) and len(people):
@@ -204,7 +214,8 @@ class PeopleDetector:
             covered = _inside(people.xyxy, boxes[alone]) >= 0.5  # (hog, motion)
             drop |= covered.any(axis=0) & (ids != PERSON)
         k = self.motion.work_scale
-        for b in boxes[margins >= 0.8]:
+        for b in boxes[(margins >= 0.8) & (moved >= 0.3)]:  # walkers: a static look-alike, found again and again,
+            # would teach the model one size
             self.hog_size.add(b[3] * k, (b[3] - b[1]) * k, (b[2] - b[0]) * k)
             if self.seed and not self.motion.size.ready:  # confident people teach the splitter early
                 self.motion.size.add(b[3] * k, (b[3] - b[1]) * k, (b[2] - b[0]) * k)
