@@ -1,19 +1,25 @@
 """Weight-free person detector for a static camera: moving blobs (MotionDetector) fused with the HOG people
 detector that ships inside OpenCV.
 
-HOG is costly at full resolution, so it runs on a pixel budget per frame, in this order: around the people
-it found on the previous frame without motion support (standing, or present before the background was
-learned), then on a round-robin scan of the frame in tiles, one scale per tile. The scales are person heights
-from a tenth to two thirds of the frame; once a person-size-by-row model is known (from walking blobs, else
-from confident HOG hits) tiles whose rows cannot hold a person of the tile's scale are skipped.
+HOG is costly at full resolution, so it runs in three cheap ways. Every moving box is shown to HOG once (all
+boxes side by side in one strip, each scaled so its person fills the detection window). On a pixel budget
+per frame, on a thread beside the motion step: around the people it found on the previous frame without
+motion support (standing, or there before the background was learned), then a round-robin scan of the frame
+in tiles, one scale per tile, every scale getting an equal share. The scales are person heights from a
+tenth to two thirds of the frame; once a person-size-by-row model is known (from walking blobs, else from
+confident HOG hits on moving ground) tiles whose rows cannot hold a person of the tile's scale are skipped,
+and confident HOG people on moving ground teach the motion splitter that model early.
 
-Fusion: a motion box that the size model calls a person is kept; a HOG person overlapping it raises its score.
-A HOG person on no motion box is reported on its own if its SVM margin is high enough, and much higher where
-nothing has ever moved (so a person-shaped part of the scenery, detected again and again, stays out).
-Moving blobs that are not person-shaped stay "object", their scores scaled by ``objects`` (0 drops them; blobs
-larger than ``max_object`` of the frame are dropped); a HOG person on one makes it "person".
+Fusion: a moving box is a person when the size model says so, unless HOG clearly rejects it (margin below
+``reject``), or when HOG clearly accepts it. A HOG person overlapping it raises its score; two or more HOG
+people inside one moving box replace it (a group). A HOG person on no moving box is reported on its own if
+its SVM margin is high enough, and higher still where nothing has ever moved (a person-shaped part of the
+scenery, found again and again, stays out); moving fragments inside it give way to it. Other moving blobs
+stay "object", their scores scaled by ``objects`` (0.5: below the trackers' new-track threshold, so they
+extend tracks but never start one; blobs larger than ``max_object`` of the frame are dropped).
 Scores: motion scores as MotionDetector gives them; a HOG margin m maps to 1 / (1 + exp(-3 (m - 0.1)))
-(0.43 at m = 0, 0.65 at 0.3, 0.94 at 1); both together combine as a noisy-or.
+(0.43 at m = 0, 0.65 at 0.3, 0.94 at 1), so a HOG-only person starts a track (>= 0.6) from m = 0.23; motion
+and HOG together combine as a noisy-or.
 """
 
 from __future__ import annotations
@@ -56,21 +62,21 @@ def scan_levels(width: int, height: int, min_person: float = 0.09, max_person: f
 class PeopleDetector:
     """People from a static camera: motion blobs confirmed, split and completed by HOG (see module doc).
 
-    budget: HOG pixels (after scaling) per frame; min_margin: least SVM margin of a HOG person on moving
-    ground; static_margin: least margin where the box has never held foreground; objects: score factor of moving blobs
-    that are not person-shaped (0: report people only); max_object: largest such blob, as a share of the frame;
-    reject: every moving box is checked by HOG; below this margin it is an "object", at min_margin + 0.5 or
-    above a "person" (None: no check); verify_pad: how far around
-    the previous frame's HOG-only people to look again, in box sizes; seed: confident HOG people teach the
-    motion splitter's size model until it is ready; regular: HOG boxes take the size model's size at their foot
-    row; parallel: HOG runs on a thread beside the motion step (same results); motion options go to
+    budget: HOG pixels (after scaling) per frame for the scan and the standing people; min_margin: least SVM
+    margin of a HOG person on moving ground; static_margin: least margin where the box has never held
+    foreground; verify_pad: how far around the previous frame's HOG-only people to look again, in box sizes;
+    objects: score factor of moving blobs that are not people (0: report people only); max_object: largest
+    such blob, as a share of the frame; reject: a moving box below this HOG margin is an "object", one at
+    min_margin + 0.5 or above a "person" (None: no check); seed: confident HOG people teach the motion
+    splitter's size model until it is ready; regular: HOG boxes take the size model's size at their foot row;
+    parallel: the budgeted HOG runs on a thread beside the motion step (same results); motion options go to
     MotionDetector. ``close`` stops the thread.
     """
 
     name = "people"
     class_names = MotionDetector.class_names
 
-    def __init__(self, budget: int = 150_000, min_margin: float = 0.2, static_margin: float = 0.5,
+    def __init__(self, budget: int = 300_000, min_margin: float = 0.0, static_margin: float = 0.5,
                  verify_pad: float = 0.35, objects: float = 0.5, seed: bool = True, regular: bool = True,
                  parallel: bool = True, max_object: float = 0.1, reject: float | None = -1.0, **motion_options):
         self.motion = MotionDetector(**motion_options)
