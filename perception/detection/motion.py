@@ -99,27 +99,28 @@ class MotionDetector:
             busy = cv2.dilate(self._prev_fg.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
             busy = busy if busy.mean() < 0.3 else None
         self.camera_moving = self.motion.update(gray, busy) > self.camera_shift * size[0]
-        if self._bg is None or self._fps != packet.source.fps or self._bg.mean.shape != small.shape:
+        bg, prev_fg = self._bg, self._prev_fg  # a reset from another thread leaves one of them None
+        if bg is None or prev_fg is None or self._fps != packet.source.fps or bg.mean.shape != small.shape:
             self._start(small, packet.source.fps)
             return Detections.empty()
         if self.camera_moving:
-            self._restart(small, "camera moving")
+            self._restart(small, "camera moving", bg)
             return Detections.empty()
-        self._bg.compensate_gain(small, ~self._prev_fg)
-        fg, _shadow = self._bg.classify(small)
-        self._flicker += self._flicker_rate * ((fg != self._prev_fg) - self._flicker)
+        bg.compensate_gain(small, ~prev_fg)
+        fg, _shadow = bg.classify(small)
+        self._flicker += self._flicker_rate * ((fg != prev_fg) - self._flicker)
         self._prev_fg = fg
         fg = fg & (self._flicker <= self.max_flicker)
         if fg.mean() > self.max_foreground:
-            self._restart(small, "scene change")
+            self._restart(small, "scene change", bg)
             return Detections.empty()
         self.status = "detecting"
         mask = self.foreground = clean_mask(fg, max(3, int(round(0.02 * size[1]))))
         labels, blobs = find_blobs(mask, max(4, int(self.min_area * size[0] * size[1])))
         ghosts = self._ghosts(gray, mask, labels, blobs)
         if ghosts:
-            self._bg.heal(small, np.isin(labels, [b.label for b in ghosts]))
-        self._bg.update(small, mask.astype(bool))
+            bg.heal(small, np.isin(labels, [b.label for b in ghosts]))
+        bg.update(small, mask.astype(bool))
         ghost_labels = {b.label for b in ghosts}
         real = [b for b in blobs if b.label not in ghost_labels]
         boxes, owners = self._boxes(mask, labels, real, size)
@@ -129,15 +130,17 @@ class MotionDetector:
 
     def _start(self, small: np.ndarray, fps: float) -> None:
         self._fps = float(fps) if fps and fps > 0 else 25.0
-        self._bg = BackgroundModel(self._fps, **self.bg_options)
         self._flicker_rate = 1.0 - float(np.exp(-1.0 / (self._fps * self.flicker_s)))
-        self._restart(small, "learning")
+        self._restart(small, "learning", BackgroundModel(self._fps, **self.bg_options))
 
-    def _restart(self, small: np.ndarray, status: str) -> None:
-        """Restart the background from this frame (the size model is kept: the camera stays where it was)."""
-        self._bg.reset(small)
+    def _restart(self, small: np.ndarray, status: str, bg: BackgroundModel | None = None) -> None:
+        """Restart the background (``bg``, else the current model) from this frame (the size model is kept: the
+        camera stays where it was); the model is published last, whole."""
+        bg = bg if bg is not None else self._bg
+        bg.reset(small)
         self._flicker = np.zeros(small.shape[:2], np.float32)
         self._prev_fg = np.zeros(small.shape[:2], bool)
+        self._bg = bg
         self.status = status
 
     def _ghosts(self, gray: np.ndarray, mask: np.ndarray, labels: np.ndarray, blobs: list) -> list:
