@@ -13,6 +13,12 @@ from perception.memory.understand import Reading, Region
 from perception.types import UNLABELLED
 
 HOLD_FRAMES = 1.5  # a past moment counts tracks seen within this many frame periods (the memory's hold)
+HIDDEN_HOLD_S = 1.5  # someone last seen well inside the image (not at its edge) stays counted this long: hidden, not gone
+MERGE_GAP_S = 4.0  # a track starting inside the image continues an identity lost at most this long before ...
+MERGE_DISTANCE = 1.0  # ... within this many box heights (x (1 + gap s)) of where it was last seen ...
+MERGE_SIZE_RATIO = 1.6  # ... with a box height within this ratio
+EDGE_MARGIN = 1.5  # a box within this many box widths of the image border is at the edge (where people walk in and out)
+NEAR_OTHERS = 1.0  # someone appearing (vanishing) within this many box heights of another is emerging from (going behind) them
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,23 @@ class Person:
     def visible_during(self, t1: float, t2: float, slack: float = 0.0) -> bool:
         """Whether any of its tracks was in view at some time in [t1, t2]."""
         return any(a - slack <= t2 and b + slack >= t1 for s in self.tracks for a, b in s.intervals)
+
+    def hidden_at(self, t: float, gap_s: float) -> bool:
+        """Whether ``t`` falls in a gap of at most ``gap_s`` between two of its sightings (hidden for a moment), or
+        between a track's first detection and its confirmation."""
+        spans = sorted([(s.born_t, s.born_t) for s in self.tracks] + [iv for s in self.tracks for iv in s.intervals])
+        return any(b <= t <= c and c - b <= gap_s for (_, b), (c, _) in zip(spans, spans[1:]))
+
+    def edge_distance(self, t: float, image_size: tuple[int, int]) -> float:
+        """Distance of its box at ``t`` from the nearest image border, in box widths (0: touching it)."""
+        xy = self.position_at(t)
+        if xy is None:
+            return 0.0
+        s = self.track_at(t) or self.tracks[0 if t <= self.first_t else -1]
+        w, h = max(s.mean_wh[0], 1.0), max(s.mean_wh[1], 1.0)
+        iw, ih = image_size
+        gap = min(xy[0] - w / 2, xy[1] - h / 2, iw - xy[0] - w / 2, ih - xy[1] - h / 2)
+        return max(gap, 0.0) / w
 
     @property
     def colour(self) -> str | None:
@@ -92,10 +115,39 @@ class Crowd:
             members.sort(key=lambda s: s.born_t)
             last = max((s.last_seen_t for s in members if s.last_seen_t is not None), default=members[0].born_t)
             people.append(Person(key, tuple(members), members[0].born_t, last, any(s.id in present for s in members)))
+        self.start_t = min((s.born_t for s in snap.tracks.values()), default=0.0)
+        people = self._merge_fragments(sorted(people, key=lambda p: p.first_t))
         if reading.colour:
             people = [p for p in people if p.colour == reading.colour]
-        self.people = sorted(people, key=lambda p: p.first_t)
-        self.start_t = min((s.born_t for s in snap.tracks.values()), default=0.0)
+        self.people = people
+
+    def _merge_fragments(self, people: list[Person]) -> list[Person]:
+        """Join identities the tracker split: one that starts inside the image (not walking in across its border)
+        shortly after another vanished close by, with a similar box height, continues it (time order, greedy)."""
+        size = self.snap.image_size
+        out: list[Person] = []
+        for p in people:
+            best, best_cost = None, np.inf
+            if p.first_t > self.start_t + 2 * self.snap.frame_period and p.edge_distance(p.first_t, size) > EDGE_MARGIN:
+                for k, q in enumerate(out):
+                    gap = p.first_t - q.last_t
+                    if not 0 < gap <= MERGE_GAP_S:
+                        continue
+                    ratio = p.height / max(q.height, 1.0)
+                    if not 1 / MERGE_SIZE_RATIO <= ratio <= MERGE_SIZE_RATIO:
+                        continue
+                    a, b = q.position_at(q.last_t), p.position_at(p.first_t)
+                    if a is None or b is None:
+                        continue
+                    cost = float(np.hypot(b[0] - a[0], b[1] - a[1])) / (MERGE_DISTANCE * max(p.height, q.height) * (1 + gap))
+                    if cost <= 1.0 and cost < best_cost:
+                        best, best_cost = k, cost
+            if best is None:
+                out.append(p)
+                continue
+            q = out[best]
+            out[best] = Person(q.id, q.tracks + p.tracks, q.first_t, max(q.last_t, p.last_t), q.present or p.present)
+        return out
 
     @property
     def slack(self) -> float:
@@ -118,10 +170,49 @@ class Crowd:
 
     def at(self, t: float) -> list[Person]:
         """Identities in view at ``t`` in the asked region and depth (now: the memory's present set)."""
-        now = t >= self.snap.time - 1e-6
-        out = [p for p in self.people if (p.present if now else p.track_at(t, self.slack) is not None)]
+        out = [p for p in self.people if self.in_scene(p, t)]
         out = [p for p in out if self.in_region(p, t, self.reading.region)]
         return self.by_depth(out)
+
+    def in_scene(self, p: Person, t: float) -> bool:
+        """Whether ``p`` was in the scene at ``t``: seen then (the memory's hold), hidden between two sightings, or
+        last seen well inside the image (not at its edge) less than ``HIDDEN_HOLD_S`` before."""
+        if t >= self.snap.time - 1e-6 and p.present:
+            return True
+        if p.track_at(t, self.slack) is not None or p.hidden_at(t, MERGE_GAP_S):
+            return True
+        return p.last_t < t <= p.last_t + HIDDEN_HOLD_S and not self.at_edge(p, p.last_t)
+
+    def at_edge(self, p: Person, t: float) -> bool:
+        """Whether ``p``'s box at ``t`` is at the image border."""
+        return p.edge_distance(t, self.snap.image_size) <= EDGE_MARGIN
+
+    def _near_others(self, p: Person, t: float) -> bool:
+        """Whether another identity in view at ``t`` is within ``NEAR_OTHERS`` box heights of ``p``."""
+        a = p.position_at(t)
+        if a is None:
+            return False
+        for q in self.people:
+            if q is p or q.track_at(t, self.slack) is None:
+                continue
+            b = q.position_at(t)
+            if b is not None and np.hypot(b[0] - a[0], b[1] - a[1]) <= NEAR_OTHERS * max(p.height, q.height):
+                return True
+        return False
+
+    def arrived(self, p: Person) -> bool:
+        """Whether ``p`` walked into view after the stream began: a newcomer that appeared at the image border, or
+        inside it away from everyone else (not emerging from behind someone)."""
+        return self.newcomer(p) and (self.at_edge(p, p.first_t) or not self._near_others(p, p.first_t))
+
+    def departed(self, p: Person, now: float) -> bool:
+        """Whether ``p`` has left the view by ``now``: gone at the image border, inside it away from everyone else
+        and not seen for ``HIDDEN_HOLD_S``, or not seen for longer than ``MERGE_GAP_S``."""
+        if p.present or p.last_t >= now:
+            return False
+        if self.at_edge(p, p.last_t) or now - p.last_t > MERGE_GAP_S:  # lost for longer than any merge: gone somewhere
+            return True
+        return now - p.last_t > HIDDEN_HOLD_S and not self._near_others(p, p.last_t)
 
     def during(self, t1: float, t2: float) -> list[Person]:
         """Identities in view at some time in [t1, t2] (in the asked region at some point of their visit)."""
@@ -143,13 +234,7 @@ class Crowd:
         return ranked[:1]
 
     def count_at(self, t: float) -> int:
-        """How many identities were in view at ``t`` (the memory's flicker-proof count when unfiltered)."""
-        if not self.filtered:
-            if t >= self.snap.time - 1e-6:
-                return len(self.snap.present_ids)
-            n = self.snap.count_at(t)
-            if n is not None:
-                return n
+        """How many identities were in the scene at ``t`` (flicker and short occlusions do not change it)."""
         return len(self.at(t))
 
     def newcomer(self, p: Person) -> bool:

@@ -11,7 +11,19 @@ import re
 from dataclasses import dataclass
 
 from perception.memory.understand.embed import IntentMatcher
-from perception.memory.understand.grammar import AGO, ENTER, FEWER, INTENTS, LATEST, LEAVE, MORE, NEW, YES_NO, classify, has
+from perception.memory.understand.grammar import (
+    AGO,
+    ENTER,
+    FEWER,
+    INTENTS,
+    LATEST,
+    LEAVE,
+    MORE,
+    NEW,
+    YES_NO,
+    classify,
+    has,
+)
 from perception.memory.understand.slots import (
     Region,
     TimeSpec,

@@ -64,7 +64,7 @@ YES_NO = re.compile(r"(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\s+)
 PRESENCE = _rx(r"any", r"anyone", r"anybody", r"someone", r"somebody", r"there", r"no one", r"nobody", r"present",
                r"empty", r"occupied", r"exist\w*", r"see (?:a|an|any)", r"deserted", r"vacant", r"clear")
 LATEST = _rx(r"last", r"latest", r"newest", r"most recent(?:ly)?", r"recently")
-NEW = _rx(r"new", r"newcomers?", r"arriv\w*", r"newly")
+NEW = _rx(r"new", r"newcomers?", r"arriv\w*", r"newly", r"not (?:there|present|visible|in view) (?:at|from) the (?:start|beginning)")
 SEPARATE = _rx(r"unique", r"distinct", r"different", r"separate", r"individual")
 HOW_LONG_STAY = _rx(r"stay\w*", r"spen[dt]", r"been (?:on screen|visible|in view|around|here|there)", r"remain\w*", r"linger\w*")
 TRACK_WORDS = _rx(r"the thing")  # what a track id becomes after slot removal
