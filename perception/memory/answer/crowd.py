@@ -14,11 +14,11 @@ from perception.types import UNLABELLED
 
 HOLD_FRAMES = 1.5  # a past moment counts tracks seen within this many frame periods (the memory's hold)
 HIDDEN_HOLD_S = 1.5  # someone last seen well inside the image (not at its edge) stays counted this long: hidden, not gone
-MERGE_GAP_S = 4.0  # a track starting inside the image continues an identity lost at most this long before ...
+MERGE_GAP_S = 2.5  # a track starting inside the image continues an identity lost at most this long before ...
 MERGE_DISTANCE = 1.0  # ... within this many box heights (x (1 + gap s)) of where it was last seen ...
-MERGE_SIZE_RATIO = 1.6  # ... with a box height within this ratio
+MERGE_SIZE_RATIO = 1.6  # ... with a box height within this ratio (and the same dominant colour)
 EDGE_MARGIN = 1.5  # a box within this many box widths of the image border is at the edge (where people walk in and out)
-NEAR_OTHERS = 1.0  # someone appearing (vanishing) within this many box heights of another is emerging from (going behind) them
+NEAR_OTHERS = 0.75  # someone appearing (vanishing) within this many box heights of another is emerging from (going behind) them
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,16 @@ class Person:
         between a track's first detection and its confirmation."""
         spans = sorted([(s.born_t, s.born_t) for s in self.tracks] + [iv for s in self.tracks for iv in s.intervals])
         return any(b <= t <= c and c - b <= gap_s for (_, b), (c, _) in zip(spans, spans[1:]))
+
+    def spans(self, gap_s: float) -> list[tuple[float, float]]:
+        """Its time spans in view (first detection on), joining gaps of at most ``gap_s``."""
+        out: list[list[float]] = []
+        for a, b in sorted([(s.born_t, s.born_t) for s in self.tracks] + [iv for s in self.tracks for iv in s.intervals]):
+            if out and a - out[-1][1] <= gap_s:
+                out[-1][1] = max(out[-1][1], b)
+            else:
+                out.append([a, b])
+        return [(a, b) for a, b in out]
 
     def edge_distance(self, t: float, image_size: tuple[int, int]) -> float:
         """Distance of its box at ``t`` from the nearest image border, in box widths (0: touching it)."""
@@ -125,16 +135,20 @@ class Crowd:
         """Join identities the tracker split: one that starts inside the image (not walking in across its border)
         shortly after another vanished close by, with a similar box height, continues it (time order, greedy)."""
         size = self.snap.image_size
+        self.merged = 0  # identities joined here (beyond the memory's own links)
         out: list[Person] = []
+        recent: list[int] = []  # indices into out of identities seen within MERGE_GAP_S of the newest start
         for p in people:
             best, best_cost = None, np.inf
+            recent = [k for k in recent if out[k].last_t >= p.first_t - MERGE_GAP_S]
             if p.first_t > self.start_t + 2 * self.snap.frame_period and p.edge_distance(p.first_t, size) > EDGE_MARGIN:
-                for k, q in enumerate(out):
+                for k in recent:
+                    q = out[k]
                     gap = p.first_t - q.last_t
                     if not 0 < gap <= MERGE_GAP_S:
                         continue
                     ratio = p.height / max(q.height, 1.0)
-                    if not 1 / MERGE_SIZE_RATIO <= ratio <= MERGE_SIZE_RATIO:
+                    if not 1 / MERGE_SIZE_RATIO <= ratio <= MERGE_SIZE_RATIO or (p.colour and q.colour and p.colour != q.colour):
                         continue
                     a, b = q.position_at(q.last_t), p.position_at(p.first_t)
                     if a is None or b is None:
@@ -143,9 +157,11 @@ class Crowd:
                     if cost <= 1.0 and cost < best_cost:
                         best, best_cost = k, cost
             if best is None:
+                recent.append(len(out))
                 out.append(p)
                 continue
             q = out[best]
+            self.merged += 1
             out[best] = Person(q.id, q.tracks + p.tracks, q.first_t, max(q.last_t, p.last_t), q.present or p.present)
         return out
 
@@ -176,12 +192,30 @@ class Crowd:
 
     def in_scene(self, p: Person, t: float) -> bool:
         """Whether ``p`` was in the scene at ``t``: seen then (the memory's hold), hidden between two sightings, or
-        last seen well inside the image (not at its edge) less than ``HIDDEN_HOLD_S`` before."""
+        last seen well inside the image (not at its edge) next to someone (behind whom it may be) less than
+        ``HIDDEN_HOLD_S`` before."""
         if t >= self.snap.time - 1e-6 and p.present:
             return True
-        if p.track_at(t, self.slack) is not None or p.hidden_at(t, MERGE_GAP_S):
+        if p.track_at(t, self.slack) is not None or p.hidden_at(t, HIDDEN_HOLD_S):
             return True
-        return p.last_t < t <= p.last_t + HIDDEN_HOLD_S and not self.at_edge(p, p.last_t)
+        return p.last_t < t <= p.last_t + HIDDEN_HOLD_S and not self.at_edge(p, p.last_t) and self._near_others(p, p.last_t)
+
+    def occupied_since(self, t: float) -> float | None:
+        """Start of the unbroken stretch up to ``t`` with at least one identity in the scene (None: nobody at ``t``)."""
+        spans = []
+        for p in self.people:
+            for a, b in p.spans(MERGE_GAP_S):
+                if b == p.last_t and not self.at_edge(p, b):
+                    b += HIDDEN_HOLD_S
+                spans.append((a, max(b, a) + self.slack))
+        start, cover = None, -np.inf
+        for a, b in sorted(spans):
+            if a > t:
+                break
+            if a > cover:
+                start = a
+            cover = max(cover, b)
+        return start if cover >= t else None
 
     def at_edge(self, p: Person, t: float) -> bool:
         """Whether ``p``'s box at ``t`` is at the image border."""
@@ -197,6 +231,15 @@ class Crowd:
                 continue
             b = q.position_at(t)
             if b is not None and np.hypot(b[0] - a[0], b[1] - a[1]) <= NEAR_OTHERS * max(p.height, q.height):
+                return True
+        return False
+        pw, ph = p.size_px
+        for q in self.people:
+            if q is p or q.track_at(t, self.slack) is None:
+                continue
+            b = q.position_at(t)
+            qw, qh = q.size_px
+            if b is not None and abs(b[0] - a[0]) < NEAR_OTHERS * (pw + qw) / 2 and abs(b[1] - a[1]) < NEAR_OTHERS * (ph + qh) / 2:
                 return True
         return False
 

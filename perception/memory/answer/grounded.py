@@ -170,8 +170,8 @@ class GroundedAnswerer:
         whole = r.time is None
         people = crowd.during(t1, t2) if not whole or crowd.filtered else crowd.people
         n = len(people)
-        if whole and not crowd.filtered and snap.forgotten_objects:  # compacted tracks: the memory's own tally covers them
-            n = max(n, snap.distinct_identities)
+        if whole and not crowd.filtered and not r.colour:  # the memory's own tally also covers compacted tracks
+            n = max(n, snap.distinct_identities - crowd.merged)
         note = f" (plus up to {snap.forgotten_objects} compacted old objects)" if whole and crowd.filtered and snap.forgotten_objects else ""
         text = f"{_plural(n, 'different ' + r.noun(n))} seen{self._where_words(r)} {when}{note}{self._note(crowd)}"
         text += f": {_ids(people)}." if people else "."
@@ -316,12 +316,9 @@ class GroundedAnswerer:
 
     def _occupied(self, snap: MemorySnapshot, r: Reading, crowd: Crowd) -> Reply:
         """How long the scene has had at least one of the asked objects in it without a break."""
-        if not crowd.at(snap.time):
+        start = crowd.occupied_since(snap.time) if crowd.at(snap.time) else None
+        if start is None:
             return f"No {r.noun(1)}{self._where_words(r)} is in view now ({_fmt(snap.time)}).", 0.0, [Citation(snap.time)]
-        step = max(snap.frame_period, 1e-3)
-        times = np.arange(snap.time, crowd.start_t - step / 2, -step)
-        empty = next((t for t in times if not crowd.at(float(t))), None)
-        start = crowd.start_t if empty is None else float(empty) + step
         span = snap.time - start
         return (f"There has been at least one {r.noun(1)}{self._where_words(r)} in view for {span:.1f} s, since {_fmt(start)} "
                 f"(now {_fmt(snap.time)}).", round(span, 3), [Citation(start), Citation(snap.time, frame_index=snap.frame_index)])
