@@ -57,11 +57,14 @@ class Person:
         """Whether any of its tracks was in view at some time in [t1, t2]."""
         return any(a - slack <= t2 and b + slack >= t1 for s in self.tracks for a, b in s.intervals)
 
-    def hidden_at(self, t: float, gap_s: float) -> bool:
-        """Whether ``t`` falls in a gap of at most ``gap_s`` between two of its sightings (hidden for a moment), or
-        between a track's first detection and its confirmation."""
-        spans = sorted([(s.born_t, s.born_t) for s in self.tracks] + [iv for s in self.tracks for iv in s.intervals])
-        return any(b <= t <= c and c - b <= gap_s for (_, b), (c, _) in zip(spans, spans[1:]))
+    def confirming_at(self, t: float) -> bool:
+        """Whether ``t`` falls between one of its tracks' first detection and its first confirmed sighting."""
+        return any(s.intervals and s.born_t <= t <= s.intervals[0][0] for s in self.tracks)
+
+    def gap_at(self, t: float, gap_s: float) -> float | None:
+        """When it was last seen before ``t``, if ``t`` falls in a gap of at most ``gap_s`` between two sightings."""
+        spans = sorted(iv for s in self.tracks for iv in s.intervals)
+        return next((b for (_, b), (c, _) in zip(spans, spans[1:]) if b <= t <= c and c - b <= gap_s), None)
 
     def spans(self, gap_s: float) -> list[tuple[float, float]]:
         """Its time spans in view (first detection on), joining gaps of at most ``gap_s``."""
@@ -191,14 +194,17 @@ class Crowd:
         return self.by_depth(out)
 
     def in_scene(self, p: Person, t: float) -> bool:
-        """Whether ``p`` was in the scene at ``t``: seen then (the memory's hold), hidden between two sightings, or
-        last seen well inside the image (not at its edge) next to someone (behind whom it may be) less than
-        ``HIDDEN_HOLD_S`` before."""
+        """Whether ``p`` was in the scene at ``t``: seen then (the memory's hold), detected but not yet confirmed, or
+        last seen less than ``HIDDEN_HOLD_S`` before, well inside the image (not at its edge) next to someone
+        (behind whom it may be)."""
         if t >= self.snap.time - 1e-6 and p.present:
             return True
-        if p.track_at(t, self.slack) is not None or p.hidden_at(t, HIDDEN_HOLD_S):
+        if p.track_at(t, self.slack) is not None or p.confirming_at(t):
             return True
-        return p.last_t < t <= p.last_t + HIDDEN_HOLD_S and not self.at_edge(p, p.last_t) and self._near_others(p, p.last_t)
+        gone = p.gap_at(t, HIDDEN_HOLD_S)
+        if gone is None and p.last_t < t <= p.last_t + HIDDEN_HOLD_S:
+            gone = p.last_t
+        return gone is not None and not self.at_edge(p, gone) and self._near_others(p, gone)
 
     def occupied_since(self, t: float) -> float | None:
         """Start of the unbroken stretch up to ``t`` with at least one identity in the scene (None: nobody at ``t``)."""

@@ -466,7 +466,7 @@ class GroundedAnswerer:
         events: list[tuple[float, str, str, Person]] = []
         moved: list[Person] = []
         for p in crowd.during(t1, t2):
-            if t1 <= p.first_t <= t2 and crowd.arrived(p):
+            if t1 <= p.first_t <= t2 and crowd.newcomer(p):  # anyone new in view, arriving or emerging from behind others
                 events.append((p.first_t, "appeared", f"#{p.shown_id} ({_looks(p)}) came into view in the {self._region(crowd, p, p.first_t)}", p))
             if t1 <= p.last_t <= t2 and crowd.departed(p, snap.time):
                 events.append((p.last_t, "disappeared", f"#{p.shown_id} left from the {self._region(crowd, p, p.last_t)}", p))
