@@ -233,7 +233,7 @@ class Crowd:
         if a is None:
             return False
         for q in self.people:
-            if q is p or q.track_at(t, self.slack) is None:
+            if q is p or not q.first_t - self.slack <= t <= q.last_t + self.slack or q.track_at(t, self.slack) is None:
                 continue
             b = q.position_at(t)
             if b is not None and np.hypot(b[0] - a[0], b[1] - a[1]) <= NEAR_OTHERS * max(p.height, q.height):
