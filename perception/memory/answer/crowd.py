@@ -18,6 +18,7 @@ MERGE_GAP_S = 2.5  # a track starting inside the image continues an identity los
 MERGE_DISTANCE = 1.0  # ... within this many box heights (x (1 + gap s)) of where it was last seen ...
 MERGE_SIZE_RATIO = 1.6  # ... with a box height within this ratio (and the same dominant colour)
 EDGE_MARGIN = 1.5  # a box within this many box widths of the image border is at the edge (where people walk in and out)
+MIN_VISIT_S = 0.5  # an arrival or departure is someone in view at least this long (shorter: a spurious fragment)
 NEAR_OTHERS = 0.75  # someone appearing (vanishing) within this many box heights of another is emerging from (going behind) them
 
 
@@ -250,14 +251,16 @@ class Crowd:
         return False
 
     def arrived(self, p: Person) -> bool:
-        """Whether ``p`` walked into view after the stream began: a newcomer that appeared at the image border, or
-        inside it away from everyone else (not emerging from behind someone)."""
-        return self.newcomer(p) and (self.at_edge(p, p.first_t) or not self._near_others(p, p.first_t))
+        """Whether ``p`` walked into view after the stream began: a newcomer (in view now or for ``MIN_VISIT_S``)
+        that appeared at the image border, or inside it away from everyone else (not emerging from behind someone)."""
+        if not self.newcomer(p) or not (p.present or p.last_t - p.first_t >= MIN_VISIT_S):
+            return False
+        return self.at_edge(p, p.first_t) or not self._near_others(p, p.first_t)
 
     def departed(self, p: Person, now: float) -> bool:
         """Whether ``p`` has left the view by ``now``: gone at the image border, inside it away from everyone else
-        and not seen for ``HIDDEN_HOLD_S``, or not seen for longer than ``MERGE_GAP_S``."""
-        if p.present or p.last_t >= now:
+        and not seen for ``HIDDEN_HOLD_S``, or not seen for longer than ``MERGE_GAP_S``; never a fragment seen under ``MIN_VISIT_S``."""
+        if p.present or p.last_t >= now or p.last_t - p.first_t < MIN_VISIT_S:
             return False
         if self.at_edge(p, p.last_t) or now - p.last_t > MERGE_GAP_S:  # lost for longer than any merge: gone somewhere
             return True
