@@ -118,8 +118,8 @@ class Crowd:
         tracks = [s for s in snap.tracks.values() if s.confirmed]
         labelled = any(s.label != UNLABELLED for s in tracks)
         self.class_agnostic = reading.label is not None and not labelled
-        if reading.label is not None and labelled:
-            tracks = [s for s in tracks if s.label == reading.label]
+        if reading.label is not None and labelled:  # unlabelled tracks are of unknown class: they may be what is asked
+            tracks = [s for s in tracks if s.label in (reading.label, UNLABELLED)]
         groups: dict[int, list[TrackSummary]] = {}
         for s in tracks:
             groups.setdefault(s.identity if s.identity >= 0 else s.id, []).append(s)
