@@ -15,12 +15,13 @@ INFO = SourceInfo("hand", "synthetic", 10.0, 320, 240)
 C = TrackState.CONFIRMED
 
 
-def _frame(i: int, boxes: list[tuple[int, tuple[float, float, float, float]]]) -> FrameResult:
+def _frame(i: int, boxes: list[tuple[int, tuple[float, float, float, float]]], labels: dict[int, str] | None = None) -> FrameResult:
     img = np.full((240, 320, 3), 60, np.uint8)
     for _, b in boxes:
         cv2.rectangle(img, (int(b[0]), int(b[1])), (int(b[2]) - 1, int(b[3]) - 1), (30, 30, 220), -1)
     tracks = Tracks(np.array([b for _, b in boxes], float).reshape(-1, 4), np.array([k for k, _ in boxes], np.int64),
-                    states=np.full(len(boxes), C, np.int64))
+                    states=np.full(len(boxes), C, np.int64),
+                    labels=None if labels is None else np.array([labels.get(k, "object") for k, _ in boxes], object))
     return FrameResult(FramePacket(i, i / 10.0, img, INFO), tracks=tracks)
 
 
@@ -64,3 +65,14 @@ def test_how_long_occupied_and_newest_stay():
     mem = _scene(61)
     assert _value(mem, "For how long has the scene had somebody in it?") == pytest.approx(6.0)
     assert _value(mem, "How long has the newest arrival been in view?") == pytest.approx(2.0)
+
+
+def test_class_questions_keep_tracks_of_unknown_class():
+    mem = VideoMemory()
+    labels = {1: "person", 3: "car"}  # track 2 comes from a class-agnostic detection
+    for i in range(20):
+        boxes = [(1, (60.0, 60.0, 90.0, 130.0)), (2, (150.0, 60.0, 180.0, 130.0)), (3, (220.0, 150.0, 280.0, 190.0))]
+        mem.update(_frame(i, boxes, labels))
+    assert _value(mem, "How many people are in view right now?") == 2
+    assert _value(mem, "How many cars are in view right now?") == 2
+    assert _value(mem, "How many objects are in view right now?") == 3
