@@ -1,5 +1,9 @@
 """Identity-level view of a snapshot: the tracks that are one object (merged tracker fragments), filtered by
-class, colour, image region and apparent depth, with when and where each was seen."""
+class, colour, image region and apparent depth, with when and where each was seen.
+
+Counts survive tracker churn: a track starting inside the image just after a similar one vanished close by
+continues it; someone is still in the scene while hidden behind another person for a moment; arrivals and
+departures happen at the image border or away from everyone else, and never by a fragment seen for a blink."""
 
 from __future__ import annotations
 
