@@ -1,5 +1,9 @@
 """Identity-level view of a snapshot: the tracks that are one object (merged tracker fragments), filtered by
-class, colour, image region and apparent depth, with when and where each was seen."""
+class, colour, image region and apparent depth, with when and where each was seen.
+
+Counts survive tracker churn: a track starting inside the image just after a similar one vanished close by
+continues it; someone is still in the scene while hidden behind another person for a moment; arrivals and
+departures happen at the image border or away from everyone else, and never by a fragment seen for a blink."""
 
 from __future__ import annotations
 
@@ -13,6 +17,13 @@ from perception.memory.understand import Reading, Region
 from perception.types import UNLABELLED
 
 HOLD_FRAMES = 1.5  # a past moment counts tracks seen within this many frame periods (the memory's hold)
+HIDDEN_HOLD_S = 1.5  # someone last seen well inside the image (not at its edge) stays counted this long: hidden, not gone
+MERGE_GAP_S = 2.5  # a track starting inside the image continues an identity lost at most this long before ...
+MERGE_DISTANCE = 1.0  # ... within this many box heights (x (1 + gap s)) of where it was last seen ...
+MERGE_SIZE_RATIO = 1.6  # ... with a box height within this ratio (and the same dominant colour)
+EDGE_MARGIN = 1.5  # a box within this many box widths of the image border is at the edge (where people walk in and out)
+MIN_VISIT_S = 0.5  # an arrival or departure is someone in view at least this long (shorter: a spurious fragment)
+NEAR_OTHERS = 0.75  # someone appearing (vanishing) within this many box heights of another is emerging from (going behind) them
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,36 @@ class Person:
         """Whether any of its tracks was in view at some time in [t1, t2]."""
         return any(a - slack <= t2 and b + slack >= t1 for s in self.tracks for a, b in s.intervals)
 
+    def confirming_at(self, t: float) -> bool:
+        """Whether ``t`` falls between one of its tracks' first detection and its first confirmed sighting."""
+        return any(s.intervals and s.born_t <= t <= s.intervals[0][0] for s in self.tracks)
+
+    def gap_at(self, t: float, gap_s: float) -> float | None:
+        """When it was last seen before ``t``, if ``t`` falls in a gap of at most ``gap_s`` between two sightings."""
+        spans = sorted(iv for s in self.tracks for iv in s.intervals)
+        return next((b for (_, b), (c, _) in zip(spans, spans[1:]) if b <= t <= c and c - b <= gap_s), None)
+
+    def spans(self, gap_s: float) -> list[tuple[float, float]]:
+        """Its time spans in view (first detection on), joining gaps of at most ``gap_s``."""
+        out: list[list[float]] = []
+        for a, b in sorted([(s.born_t, s.born_t) for s in self.tracks] + [iv for s in self.tracks for iv in s.intervals]):
+            if out and a - out[-1][1] <= gap_s:
+                out[-1][1] = max(out[-1][1], b)
+            else:
+                out.append([a, b])
+        return [(a, b) for a, b in out]
+
+    def edge_distance(self, t: float, image_size: tuple[int, int]) -> float:
+        """Distance of its box at ``t`` from the nearest image border, in box widths (0: touching it)."""
+        xy = self.position_at(t)
+        if xy is None:
+            return 0.0
+        s = self.track_at(t) or self.tracks[0 if t <= self.first_t else -1]
+        w, h = max(s.mean_wh[0], 1.0), max(s.mean_wh[1], 1.0)
+        iw, ih = image_size
+        gap = min(xy[0] - w / 2, xy[1] - h / 2, iw - xy[0] - w / 2, ih - xy[1] - h / 2)
+        return max(gap, 0.0) / w
+
     @property
     def colour(self) -> str | None:
         """Colour of its longest-observed track."""
@@ -81,8 +122,8 @@ class Crowd:
         tracks = [s for s in snap.tracks.values() if s.confirmed]
         labelled = any(s.label != UNLABELLED for s in tracks)
         self.class_agnostic = reading.label is not None and not labelled
-        if reading.label is not None and labelled:
-            tracks = [s for s in tracks if s.label == reading.label]
+        if reading.label is not None and labelled:  # unlabelled tracks are of unknown class: they may be what is asked
+            tracks = [s for s in tracks if s.label in (reading.label, UNLABELLED)]
         groups: dict[int, list[TrackSummary]] = {}
         for s in tracks:
             groups.setdefault(s.identity if s.identity >= 0 else s.id, []).append(s)
@@ -92,10 +133,45 @@ class Crowd:
             members.sort(key=lambda s: s.born_t)
             last = max((s.last_seen_t for s in members if s.last_seen_t is not None), default=members[0].born_t)
             people.append(Person(key, tuple(members), members[0].born_t, last, any(s.id in present for s in members)))
+        self.start_t = min((s.born_t for s in snap.tracks.values()), default=0.0)
+        people = self._merge_fragments(sorted(people, key=lambda p: p.first_t))
         if reading.colour:
             people = [p for p in people if p.colour == reading.colour]
-        self.people = sorted(people, key=lambda p: p.first_t)
-        self.start_t = min((s.born_t for s in snap.tracks.values()), default=0.0)
+        self.people = people
+
+    def _merge_fragments(self, people: list[Person]) -> list[Person]:
+        """Join identities the tracker split: one that starts inside the image (not walking in across its border)
+        shortly after another vanished close by, with a similar box height, continues it (time order, greedy)."""
+        size = self.snap.image_size
+        self.merged = 0  # identities joined here (beyond the memory's own links)
+        out: list[Person] = []
+        recent: list[int] = []  # indices into out of identities seen within MERGE_GAP_S of the newest start
+        for p in people:
+            best, best_cost = None, np.inf
+            recent = [k for k in recent if out[k].last_t >= p.first_t - MERGE_GAP_S]
+            if p.first_t > self.start_t + 2 * self.snap.frame_period and p.edge_distance(p.first_t, size) > EDGE_MARGIN:
+                for k in recent:
+                    q = out[k]
+                    gap = p.first_t - q.last_t
+                    if not 0 < gap <= MERGE_GAP_S:
+                        continue
+                    ratio = p.height / max(q.height, 1.0)
+                    if not 1 / MERGE_SIZE_RATIO <= ratio <= MERGE_SIZE_RATIO or (p.colour and q.colour and p.colour != q.colour):
+                        continue
+                    a, b = q.position_at(q.last_t), p.position_at(p.first_t)
+                    if a is None or b is None:
+                        continue
+                    cost = float(np.hypot(b[0] - a[0], b[1] - a[1])) / (MERGE_DISTANCE * max(p.height, q.height) * (1 + gap))
+                    if cost <= 1.0 and cost < best_cost:
+                        best, best_cost = k, cost
+            if best is None:
+                recent.append(len(out))
+                out.append(p)
+                continue
+            q = out[best]
+            self.merged += 1
+            out[best] = Person(q.id, q.tracks + p.tracks, q.first_t, max(q.last_t, p.last_t), q.present or p.present)
+        return out
 
     @property
     def slack(self) -> float:
@@ -118,10 +194,81 @@ class Crowd:
 
     def at(self, t: float) -> list[Person]:
         """Identities in view at ``t`` in the asked region and depth (now: the memory's present set)."""
-        now = t >= self.snap.time - 1e-6
-        out = [p for p in self.people if (p.present if now else p.track_at(t, self.slack) is not None)]
+        out = [p for p in self.people if self.in_scene(p, t)]
         out = [p for p in out if self.in_region(p, t, self.reading.region)]
         return self.by_depth(out)
+
+    def in_scene(self, p: Person, t: float) -> bool:
+        """Whether ``p`` was in the scene at ``t``: seen then (the memory's hold), detected but not yet confirmed, or
+        last seen less than ``HIDDEN_HOLD_S`` before, well inside the image (not at its edge) next to someone
+        (behind whom it may be)."""
+        if t >= self.snap.time - 1e-6 and p.present:
+            return True
+        if p.track_at(t, self.slack) is not None or p.confirming_at(t):
+            return True
+        gone = p.gap_at(t, HIDDEN_HOLD_S)
+        if gone is None and p.last_t < t <= p.last_t + HIDDEN_HOLD_S:
+            gone = p.last_t
+        return gone is not None and not self.at_edge(p, gone) and self._near_others(p, gone)
+
+    def occupied_since(self, t: float) -> float | None:
+        """Start of the unbroken stretch up to ``t`` with at least one identity in the scene (None: nobody at ``t``)."""
+        spans = []
+        for p in self.people:
+            for a, b in p.spans(MERGE_GAP_S):
+                if b == p.last_t and not self.at_edge(p, b):
+                    b += HIDDEN_HOLD_S
+                spans.append((a, max(b, a) + self.slack))
+        start, cover = None, -np.inf
+        for a, b in sorted(spans):
+            if a > t:
+                break
+            if a > cover:
+                start = a
+            cover = max(cover, b)
+        return start if cover >= t else None
+
+    def at_edge(self, p: Person, t: float) -> bool:
+        """Whether ``p``'s box at ``t`` is at the image border."""
+        return p.edge_distance(t, self.snap.image_size) <= EDGE_MARGIN
+
+    def _near_others(self, p: Person, t: float) -> bool:
+        """Whether another identity in view at ``t`` is within ``NEAR_OTHERS`` box heights of ``p``."""
+        a = p.position_at(t)
+        if a is None:
+            return False
+        for q in self.people:
+            if q is p or not q.first_t - self.slack <= t <= q.last_t + self.slack or q.track_at(t, self.slack) is None:
+                continue
+            b = q.position_at(t)
+            if b is not None and np.hypot(b[0] - a[0], b[1] - a[1]) <= NEAR_OTHERS * max(p.height, q.height):
+                return True
+        return False
+        pw, ph = p.size_px
+        for q in self.people:
+            if q is p or q.track_at(t, self.slack) is None:
+                continue
+            b = q.position_at(t)
+            qw, qh = q.size_px
+            if b is not None and abs(b[0] - a[0]) < NEAR_OTHERS * (pw + qw) / 2 and abs(b[1] - a[1]) < NEAR_OTHERS * (ph + qh) / 2:
+                return True
+        return False
+
+    def arrived(self, p: Person) -> bool:
+        """Whether ``p`` walked into view after the stream began: a newcomer (in view now or for ``MIN_VISIT_S``)
+        that appeared at the image border, or inside it away from everyone else (not emerging from behind someone)."""
+        if not self.newcomer(p) or not (p.present or p.last_t - p.first_t >= MIN_VISIT_S):
+            return False
+        return self.at_edge(p, p.first_t) or not self._near_others(p, p.first_t)
+
+    def departed(self, p: Person, now: float) -> bool:
+        """Whether ``p`` has left the view by ``now``: gone at the image border, inside it away from everyone else
+        and not seen for ``HIDDEN_HOLD_S``, or not seen for longer than ``MERGE_GAP_S``; never a fragment seen under ``MIN_VISIT_S``."""
+        if p.present or p.last_t >= now or p.last_t - p.first_t < MIN_VISIT_S:
+            return False
+        if self.at_edge(p, p.last_t) or now - p.last_t > MERGE_GAP_S:  # lost for longer than any merge: gone somewhere
+            return True
+        return now - p.last_t > HIDDEN_HOLD_S and not self._near_others(p, p.last_t)
 
     def during(self, t1: float, t2: float) -> list[Person]:
         """Identities in view at some time in [t1, t2] (in the asked region at some point of their visit)."""
@@ -143,13 +290,7 @@ class Crowd:
         return ranked[:1]
 
     def count_at(self, t: float) -> int:
-        """How many identities were in view at ``t`` (the memory's flicker-proof count when unfiltered)."""
-        if not self.filtered:
-            if t >= self.snap.time - 1e-6:
-                return len(self.snap.present_ids)
-            n = self.snap.count_at(t)
-            if n is not None:
-                return n
+        """How many identities were in the scene at ``t`` (flicker and short occlusions do not change it)."""
         return len(self.at(t))
 
     def newcomer(self, p: Person) -> bool:

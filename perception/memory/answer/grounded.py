@@ -170,8 +170,8 @@ class GroundedAnswerer:
         whole = r.time is None
         people = crowd.during(t1, t2) if not whole or crowd.filtered else crowd.people
         n = len(people)
-        if whole and not crowd.filtered and not r.colour:
-            n = max(n, snap.distinct_identities)
+        if whole and not crowd.filtered and not r.colour:  # the memory's own tally also covers compacted tracks
+            n = max(n, snap.distinct_identities - crowd.merged)
         note = f" (plus up to {snap.forgotten_objects} compacted old objects)" if whole and crowd.filtered and snap.forgotten_objects else ""
         text = f"{_plural(n, 'different ' + r.noun(n))} seen{self._where_words(r)} {when}{note}{self._note(crowd)}"
         text += f": {_ids(people)}." if people else "."
@@ -180,7 +180,7 @@ class GroundedAnswerer:
     def _count_entered(self, snap: MemorySnapshot, r: Reading) -> Reply:
         crowd = Crowd(snap, r)
         t1, t2, when = self._window(snap, r)
-        came = [p for p in crowd.people if t1 <= p.first_t <= t2 + 1e-6 and crowd.newcomer(p)
+        came = [p for p in crowd.people if t1 <= p.first_t <= t2 + 1e-6 and crowd.arrived(p)
                 and crowd.in_region(p, p.first_t, r.region)]
         came = crowd.by_depth(came)
         n = len(came)
@@ -193,7 +193,7 @@ class GroundedAnswerer:
     def _count_left(self, snap: MemorySnapshot, r: Reading) -> Reply:
         crowd = Crowd(snap, r)
         t1, t2, when = self._window(snap, r)
-        went = [p for p in crowd.people if not p.present and t1 <= p.last_t <= t2 + 1e-6
+        went = [p for p in crowd.people if t1 <= p.last_t <= t2 + 1e-6 and crowd.departed(p, snap.time)
                 and crowd.in_region(p, p.last_t, r.region)]
         went = crowd.by_depth(went)
         n = len(went)
@@ -257,8 +257,8 @@ class GroundedAnswerer:
         crowd = Crowd(snap, r)
         t1, t2, _ = self._window(snap, r)
         people = [p for p in crowd.people if t1 <= p.first_t <= t2 + 1e-6 and crowd.in_region(p, p.first_t, r.region)]
-        arrivals = [p for p in people if crowd.newcomer(p)]
-        if r.ordinal != 1 or any(w in r.text.lower() for w in ("new", "arriv", "enter", "came in", "come in")):
+        arrivals = [p for p in people if crowd.arrived(p)]
+        if r.ordinal != 1 or r.about == "arrival" or r.time is not None:
             people = arrivals or people if r.ordinal == 1 else arrivals
         p = self._pick(crowd, people, lambda p: p.first_t, r)
         if p is None:
@@ -281,6 +281,8 @@ class GroundedAnswerer:
                         value, [Citation(t, (s.id,), frame_index=snap.frame_index)])
             return f"Object #{s.id} ({_looks(s)}) was last seen {when} in the {s.region_at(t)}.", value, [Citation(t, (s.id,))]
         crowd = Crowd(snap, r)
+        if r.about == "arrival":
+            return self._latest_arrival(snap, r, crowd)
         t1, t2, _ = self._window(snap, r)
         gone = [p for p in crowd.people if not p.present and t1 <= p.last_t <= t2 + 1e-6 and crowd.in_region(p, p.last_t, r.region)]
         leaving = any(w in r.text.lower() for w in ("leav", "left", "exit", "disappear", "gone", "vanish", "depart", "out of"))
@@ -297,6 +299,37 @@ class GroundedAnswerer:
         return (f"#{p.shown_id} ({_looks(p)}) was last seen {when}" + (f" in the {where}" if where else "") + ", and has not been seen since.",
                 value, [Citation(p.last_t, (p.shown_id,))])
 
+    def _newest(self, snap: MemorySnapshot, r: Reading, crowd: Crowd) -> Person | None:
+        """The identity that most recently walked into view (in the asked window and region), if any."""
+        t1, t2, _ = self._window(snap, r)
+        came = [p for p in crowd.people if t1 <= p.first_t <= t2 + 1e-6 and crowd.arrived(p) and crowd.in_region(p, p.first_t, r.region)]
+        return max(came, key=lambda p: p.first_t) if came else None
+
+    def _latest_arrival(self, snap: MemorySnapshot, r: Reading, crowd: Crowd) -> Reply:
+        p = self._newest(snap, r, crowd)
+        if p is None:
+            return f"Nobody new{self._where_words(r)} has come into view since the start.", None, [Citation(snap.time)]
+        value, when = self._time_value(snap, r, p.first_t)
+        where = self._region(crowd, p, p.first_t)
+        return (f"The most recent {r.noun(1)} to walk into view, #{p.shown_id} ({_looks(p)}), appeared {when}"
+                + (f" in the {where}." if where else "."), value, [Citation(p.first_t, (p.tracks[0].id,))])
+
+    def _occupied(self, snap: MemorySnapshot, r: Reading, crowd: Crowd) -> Reply:
+        """How long the scene has had at least one of the asked objects in it without a break."""
+        start = crowd.occupied_since(snap.time) if crowd.at(snap.time) else None
+        if start is None:
+            return f"No {r.noun(1)}{self._where_words(r)} is in view now ({_fmt(snap.time)}).", 0.0, [Citation(snap.time)]
+        span = snap.time - start
+        return (f"There has been at least one {r.noun(1)}{self._where_words(r)} in view for {span:.1f} s, since {_fmt(start)} "
+                f"(now {_fmt(snap.time)}).", round(span, 3), [Citation(start), Citation(snap.time, frame_index=snap.frame_index)])
+
+    def _stay(self, snap: MemorySnapshot, r: Reading, p: Person, who: str) -> Reply:
+        end = snap.time if p.present else p.last_t
+        span = end - p.first_t
+        state = "and is still in view" if p.present else f"until {_fmt(p.last_t)}"
+        return (f"{who} #{p.shown_id} ({_looks(p)}) was in view for {span:.1f} s: from {_fmt(p.first_t)} {state}.",
+                round(span, 3), [Citation(p.first_t, (p.tracks[0].id,)), Citation(end, (p.shown_id,))])
+
     def _duration(self, snap: MemorySnapshot, r: Reading) -> Reply:
         if r.track_id is not None:
             s = self._track_ref(snap, r)
@@ -308,6 +341,17 @@ class GroundedAnswerer:
             return (f"Object #{s.id} ({_looks(s)}) was visible for {d:.1f} s in {len(s.intervals)} stretch"
                     f"{'es' if len(s.intervals) != 1 else ''} ({spans}){still}.", d, [Citation(a, (s.id,)) for a, _ in s.intervals[:8]])
         crowd = Crowd(snap, r)
+        if r.about == "occupied":
+            return self._occupied(snap, r, crowd)
+        if r.about == "arrival":
+            p = self._newest(snap, r, crowd)
+            return self._stay(snap, r, p, f"The newest {r.noun(1)},") if p else (f"Nobody new{self._where_words(r)} has come into view.", None, [Citation(snap.time)])
+        if r.about == "departure":
+            t1, t2, _ = self._window(snap, r)
+            gone = [p for p in crowd.people if t1 <= p.last_t <= t2 + 1e-6 and crowd.departed(p, snap.time)]
+            if not gone:
+                return f"I have not seen {r.noun(1)}{self._where_words(r)} leave.", None, [Citation(snap.time)]
+            return self._stay(snap, r, max(gone, key=lambda p: p.last_t), f"The last {r.noun(1)} to leave,")
         people = crowd.at(snap.time) or crowd.during(*self._window(snap, r)[:2])
         if not people:
             return f"I have not seen {r.noun(1)}{self._where_words(r)}.", None, [Citation(snap.time)]
@@ -339,6 +383,12 @@ class GroundedAnswerer:
             return (f"Object #{s.id} ({_looks(s)}) {'is' if now else 'was'} in the {s.region_at(ts)}{pos} "
                     + (f"({_fmt(t)})." if now else f"at {_fmt(t)}."), value, [Citation(t, (s.id,))])
         crowd = Crowd(snap, r)
+        if r.about == "arrival":
+            p = self._newest(snap, r, crowd)
+            if p is not None:
+                where = self._region(crowd, p, p.first_t)
+                return (f"The newest {r.noun(1)}, #{p.shown_id} ({_looks(p)}), came into view at {_fmt(p.first_t)} in the {where}.",
+                        where, [Citation(p.first_t, (p.tracks[0].id,))])
         t = self._moment(snap, r.time)
         people = crowd.at(t)
         if not people:
@@ -408,13 +458,17 @@ class GroundedAnswerer:
     # --- summaries -------------------------------------------------------------------------
     def _summary(self, snap: MemorySnapshot, r: Reading) -> Reply:
         crowd = Crowd(snap, r)
-        t1, t2, when = self._window(snap, r, SUMMARY_WINDOW_S)
+        if r.time is not None and r.time.is_moment:  # 'what was going on at 20 s': the few seconds up to that moment
+            t2 = self._moment(snap, r.time)
+            t1, when = max(0.0, t2 - SUMMARY_WINDOW_S / 2), f"up to {_fmt(t2)}"
+        else:
+            t1, t2, when = self._window(snap, r, SUMMARY_WINDOW_S)
         events: list[tuple[float, str, str, Person]] = []
         moved: list[Person] = []
         for p in crowd.during(t1, t2):
-            if t1 <= p.first_t <= t2 and crowd.newcomer(p):
+            if t1 <= p.first_t <= t2 and crowd.newcomer(p):  # anyone new in view, arriving or emerging from behind others
                 events.append((p.first_t, "appeared", f"#{p.shown_id} ({_looks(p)}) came into view in the {self._region(crowd, p, p.first_t)}", p))
-            if not p.present and t1 <= p.last_t <= t2:
+            if t1 <= p.last_t <= t2 and crowd.departed(p, snap.time):
                 events.append((p.last_t, "disappeared", f"#{p.shown_id} left from the {self._region(crowd, p, p.last_t)}", p))
             motion = self._motion(p, max(t1, p.first_t), min(t2, p.last_t))
             if motion == "stopped":

@@ -11,7 +11,19 @@ import re
 from dataclasses import dataclass
 
 from perception.memory.understand.embed import IntentMatcher
-from perception.memory.understand.grammar import AGO, FEWER, INTENTS, MORE, YES_NO, classify, has
+from perception.memory.understand.grammar import (
+    AGO,
+    ENTER,
+    FEWER,
+    INTENTS,
+    LATEST,
+    LEAVE,
+    MORE,
+    NEW,
+    YES_NO,
+    classify,
+    has,
+)
 from perception.memory.understand.slots import (
     Region,
     TimeSpec,
@@ -29,6 +41,8 @@ __all__ = ["CONFIDENT", "INTENTS", "Reading", "Region", "TimeSpec", "read_questi
 CONFIDENT = 0.6  # below this the answer says how the question was read (and a configured VLM takes over)
 _GRAMMAR_SURE = CONFIDENT  # at or above this the embedding matcher is not consulted (it costs 10-500 ms)
 _ABSENCE = re.compile(r"\b(?:empty|emptied|deserted|vacant|nobody|no one|no people|no persons|clear of|unoccupied)\b")
+_OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without a break|(?:had|has|have) (?:somebody|someone|anyone|anybody|people|persons?) in it|"
+                       r"(?:has|have) (?:there been|someone|somebody|anyone|anybody|people) been (?:visible|in view|around|there|present))\b")
 _ATTRIBUTES = (("color", re.compile(r"\bcolou?r|wearing|dressed\b")), ("size", re.compile(r"\bsize|how (?:big|large|small)\b")))
 
 
@@ -39,7 +53,8 @@ class Reading:
     ``label`` is the canonical class asked about (None: anything tracked); ``time`` the window or moment
     the question is about and ``reference`` a second one to compare with; ``yes_no`` when the answer is
     a yes or no; ``ago`` when a time is wanted as 'how long ago'; ``compare_op`` 'more', 'fewer' or
-    'change'; ``attribute`` 'color' or 'size' for describe/track questions.
+    'change'; ``attribute`` 'color' or 'size' for describe/track questions; ``about`` narrows who a when, where or
+    duration question means: 'arrival' (the newest newcomer), 'departure' (who left) or 'occupied' (anyone at all).
     """
 
     text: str
@@ -59,6 +74,7 @@ class Reading:
     ago: bool = False
     compare_op: str | None = None
     attribute: str | None = None
+    about: str | None = None
     three_d: bool = False
     negated: bool = False
     source: str = "grammar"
@@ -118,6 +134,19 @@ def _intent(q: str, full: str, track: bool, times: list[TimeSpec], yes_no: bool)
     return intent, conf, "grammar"
 
 
+def _about(q: str, intent: str) -> str | None:
+    """Who a when / where / duration question is about: 'departure', 'arrival', 'occupied' or None."""
+    if intent not in ("when_first", "when_last", "where", "duration"):
+        return None
+    if has(LEAVE, q):
+        return "departure"
+    if intent == "duration" and _OCCUPIED.search(q):
+        return "occupied"
+    if has(NEW, q) or (has(LATEST, q) and (has(ENTER, q) or intent != "when_last")):
+        return "arrival"
+    return None
+
+
 def read_question(text: str) -> Reading:
     """The intent and slots of a question about the video, however it is phrased."""
     q0 = normalise(text)
@@ -128,10 +157,12 @@ def read_question(text: str) -> Reading:
     label, word = find_class(q)
     if label == "object":
         label = None
-    three_d = bool(re.search(r"\b(?:3d|3-d|world|metres|meters|coordinates|in space|how far|distance)\b", q0))
+    three_d = bool(re.search(r"\b(?:3d|3-d|world|metres|meters|coordinates|in space|how far(?! into)|distance)\b", q0))
     yes_no = bool(YES_NO.search(q))
     intent, conf, source = _intent(q, q0, track_id is not None or instance_id is not None, times, yes_no)
     time, reference = (times[0] if times else None), (times[1] if len(times) > 1 else None)
+    if intent == "describe" and track_id is None and time is not None:  # 'describe the scene at 20 s': what was going on then
+        intent = "summary"
     op = None
     if intent == "compare":
         op = "fewer" if has(FEWER, q) else "more" if has(MORE, q) else "change"
@@ -143,8 +174,9 @@ def read_question(text: str) -> Reading:
     ordinal = find_ordinal(q)
     if word in PLURAL_PERSON and ordinal is None and intent in ("when_first", "when_last"):
         ordinal = 1 if intent == "when_first" else -1
+    about = _about(q, intent)
     return Reading(text=text, intent=intent, confidence=round(conf, 3), label=label, label_word=word, time=time,
                    reference=reference, region=region, depth=depth, ordinal=ordinal, colour=find_colour(q),
                    track_id=track_id, instance_id=instance_id, yes_no=yes_no and intent not in ("when_first", "when_last", "duration"),
                    ago=has(AGO, q) and intent in ("when_first", "when_last"), compare_op=op, attribute=attribute,
-                   three_d=three_d, negated=intent == "presence" and bool(_ABSENCE.search(q)), source=source)
+                   about=about, three_d=three_d, negated=intent == "presence" and bool(_ABSENCE.search(q)), source=source)

@@ -15,7 +15,7 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of",
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
 ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
-            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", r"walk(?:ed|s|ing)? (?:in|into|on)",
+            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", r"(?:drove|drives|driving|rode|rides|riding) (?:in|into|up)", r"walk(?:ed|s|ing)? (?:in|into|on)",
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"pop(?:s|ped)? up", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
             r"got (?:in|into)", r"added")
@@ -39,15 +39,16 @@ FEWER = _rx(r"fewer", r"less", r"quieter", r"emptier", r"calmer", r"less crowded
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
 WHEN = _rx(r"when", r"what time", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time",
-           r"since when", r"how long since", r"how long has it been since")
-AGO = _rx(r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
+           r"since when", r"how long since", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
+AGO = _rx(r"how long ago", r"(?:has )?passed since", r"elapsed since", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
           r"how long has it been", r"ago")
 HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|minutes)", r"how much time",
                r"length of time", r"for how many", r"how long (?:has|have|did|was|were)", r"stay(?:ed)? (?:for|around)?",
                r"spent", r"time (?:spent|in view|on screen|visible)", r"lingered", r"remain(?:ed)? (?:in view|visible)?")
-WHERE = _rx(r"where", r"which (?:part|side|region|area|corner|half|third|direction|way)", r"what (?:part|side|region|area|position|location|direction)",
+WHERE = _rx(r"where", r"which (?:part|side|region|area|corner|half|third|direction|way|edge|border)", r"what (?:part|side|region|area|position|location|direction)",
             r"location", r"position", r"whereabouts", r"located", r"which way", r"heading", r"head(?:ed|ing)? (?:to|towards)")
-SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"(?:what is|what has been|what was|what were) (?:been )?going on",
+SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |had )?gone on", r"what could be seen",
+              r"what (?:did|does|would) (?:the scene|it) look like", r"what (?:the scene|it) looked like", r"(?:what is|what has been|what was|what were) (?:been )?going on",
               r"going on", r"happen\w*", r"summar\w*", r"recap\w*", r"overview", r"events?", r"anything (?:interesting|new|notable|unusual|happen\w*)",
               r"what (?:has )?changed", r"catch me up", r"fill me in", r"brief me", r"activity", r"rundown", r"run-down",
               r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"developments?",
@@ -62,6 +63,10 @@ DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"what is (
 YES_NO = re.compile(r"(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\s+)?(?:is|are|was|were|did|do|does|has|have|had|can|could|will|would|should|any|anyone|anybody|somebody|someone|no one|nobody|there is|there are)\b")
 PRESENCE = _rx(r"any", r"anyone", r"anybody", r"someone", r"somebody", r"there", r"no one", r"nobody", r"present",
                r"empty", r"occupied", r"exist\w*", r"see (?:a|an|any)", r"deserted", r"vacant", r"clear")
+LATEST = _rx(r"last", r"latest", r"newest", r"most recent(?:ly)?", r"recently")
+NEW = _rx(r"new", r"newcomers?", r"arriv\w*", r"newly", r"not (?:there|present|visible|in view) (?:at|from) the (?:start|beginning)")
+SEPARATE = _rx(r"unique", r"distinct", r"different", r"separate", r"individual")
+HOW_LONG_STAY = _rx(r"stay\w*", r"spen[dt]", r"been (?:on screen|visible|in view|around|here|there)", r"remain\w*", r"linger\w*")
 TRACK_WORDS = _rx(r"the thing")  # what a track id becomes after slot removal
 
 
@@ -79,11 +84,15 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         if (has(MORE, q) or has(FEWER, q)) and (yes_no or re.search(r"\bthan\b", q)):
             return "compare", 0.9
         if re.search(r"\bhow (?:many|much) (?:seconds|minutes|time)\b", q):
-            return ("when_first" if not has(LEAVE, q) else "when_last", 0.9) if has(AGO, q) else ("duration", 0.85)
+            if has(AGO, q):
+                return ("when_last" if has(LEAVE, q) or has(LATEST, q) or has(NEW, q) else "when_first"), 0.9
+            if re.search(r"\binto the (?:video|stream|clip|recording|footage)\b|\bfirst\b", q) and not has(HOW_LONG_STAY, q):
+                return "when_first", 0.85
+            return "duration", 0.85
         if has(LEAVE, q):
             return "count_left", 0.9
         if has(ENTER, q):
-            if has(DISTINCT, q) and not window and not re.search(r"\bnew(?:ly)?\b|newcomer|arriv|enter", q):
+            if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(r"\bnew(?:ly)?\b|newcomer|arriv|enter", q)):
                 return "count_distinct", 0.85
             return "count_entered", 0.9
         if has(DISTINCT, q):
@@ -98,15 +107,20 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         return "compare", 0.85
     if has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):
         return "summary", 0.9
+    if has(WHERE, q) and re.match(r"(?:where|which|from which|from where|in which)\b", q):
+        return "where", 0.85
     if has(WHEN, q):
-        if has(LEAVE, q):
+        recent = has(LATEST, q) or (has(AGO, q) and not re.search(r"\bfirst\b", q))
+        if has(LEAVE, q) or (recent and (has(ENTER, q) or has(NEW, q))):
             return "when_last", 0.9
         if has(ENTER, q) or re.search(r"\bfirst\b", q):
             return "when_first", 0.9
-        if re.search(r"\blast\b|\blatest\b|most recent", q):
+        if has(LATEST, q):
             return "when_last", 0.75
         return ("track" if track else "when_first"), 0.5
     if has(HOW_LONG, q):
+        if re.search(r"\bhow far into\b", q):
+            return "when_first", 0.85
         return "duration", 0.85
     if yes_no:
         if has(MORE, q) or has(FEWER, q) or (has(CHANGE, q) and (times or re.search(r"\bbefore|earlier|than\b", q))):

@@ -11,7 +11,9 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
 _NUMBER_WORD = re.compile(r"\b(?:(?P<tens>" + "|".join(_TENS) + r")(?:[\s-](?P<unit>" + "|".join(k for k in _UNITS if k != "zero")
                           + r"))?|(?P<single>" + "|".join(_UNITS) + r")|(?P<hundred>a hundred|one hundred))\b")
 _PHRASES = (
-    (r"\bhalf (?:an? )?(minute|min)\b", "30 seconds"),
+    (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
+    (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
+    (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
     (r"\ba minute and a half\b", "90 seconds"),
     (r"\b(?:a|one) and a half minutes?\b", "90 seconds"),
     (r"\bquarter of an? (minute|min)\b", "15 seconds"),
@@ -35,7 +37,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "individuals", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
                "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "lady", "ladies",
-               "gentleman", "gentlemen", "boy", "boys", "girl", "girls"),
+               "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "arrival", "arrivals", "leaver", "leavers"),
     "car": ("car", "cars", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "cyclist", "cyclists"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
@@ -71,6 +73,8 @@ def normalise(text: str) -> str:
     q = re.sub(r"(?<=\d),(?=\d{3}\b)", "", q)
     q = _NUMBER_WORD.sub(_number, q)
     q = re.sub(r"\b(\d+) (?:point|dot) (\d+)\b", r"\1.\2", q)
+    q = re.sub(r"(\d)-(seconds?|secs?|minutes?|mins?)\b", r"\1 \2", q)  # 'the 10-second mark'
+    q = re.sub(r"[()]", " ", q)
     return " ".join(q.split())
 
 
