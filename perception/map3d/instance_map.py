@@ -23,6 +23,7 @@ from perception.lifting import (
 )
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
 from perception.map3d.pair_evidence import PAIR, PairEvidence
+from perception.map3d.planar_merge import coplanar_pairs
 from perception.map3d.visibility import see
 from perception.map3d.voxels import VoxelStore
 from perception.types import UNLABELLED, InputError, Instances3D, Intrinsics
@@ -43,7 +44,8 @@ class MapConfig:
     feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off);
     background: pixels outside every segment are fused too, as geometry without an instance (label 0), so the map
     holds the whole surface and votes on voxels that a mask wrongly covered; auto_voxel: the first frame's depth
-    sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``.
+    sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``; planar_merge: at maintenance, flat
+    instances lying in one plane with a short gap between them merge (a wall seen piece by piece).
     """
 
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -66,6 +68,7 @@ class MapConfig:
     denoise_every: int = 30
     background: bool = True
     auto_voxel: bool = False
+    planar_merge: bool = True
 
 
 @dataclass
@@ -327,7 +330,11 @@ class InstanceMap:
         cfg = self.config
         st = self.store
         st.keep(st.hits > 0)
-        self._merge(self._merge_candidates())
+        pairs = self._merge_candidates()
+        if cfg.planar_merge:
+            sel = st.label > 0
+            pairs += coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels)
+        self._merge(pairs)
         sizes = self._sizes()
         stale = frame - cfg.maintain_every
         for i, inst in list(self.info.items()):
