@@ -9,8 +9,9 @@ from scipy.spatial import cKDTree
 
 def planar_fits(centers: np.ndarray, labels: np.ndarray, min_voxels: int, voxel: float,
                 flatness: float = 0.2) -> dict[int, tuple[np.ndarray, np.ndarray, float]]:
-    """Per instance with ``min_voxels`` or more that is flat (thickness under ``flatness`` x its smaller
-    in-plane extent and under 3 voxels): (centroid, unit normal, thickness in m)."""
+    """Per instance with ``min_voxels`` or more that is flat (thickness, the spread off its plane once stray voxels
+    are dropped, under ``flatness`` x its smaller in-plane spread and under 3 voxels): (centroid, unit normal,
+    thickness in m)."""
     out = {}
     order = np.argsort(labels, kind="stable")
     lab = labels[order]
@@ -20,9 +21,14 @@ def planar_fits(centers: np.ndarray, labels: np.ndarray, min_voxels: int, voxel:
         if i <= 0 or e - s < min_voxels:
             continue
         pts = centers[order[s:e]].astype(np.float64)
-        c = pts.mean(0)
-        w, v = np.linalg.eigh(np.cov((pts - c).T))
-        thick, mid = float(np.sqrt(max(w[0], 0.0))), float(np.sqrt(max(w[1], 0.0)))
+        for _ in range(2):  # refit without the stray voxels (far off the first plane) that a denoise pass drops
+            c = pts.mean(0)
+            w, v = np.linalg.eigh(np.cov((pts - c).T))
+            thick, mid = float(np.sqrt(max(w[0], 0.0))), float(np.sqrt(max(w[1], 0.0)))
+            near = np.abs((pts - c) @ v[:, 0]) <= 2.5 * thick
+            if near.sum() < 0.9 * len(pts) or near.sum() < 4:
+                break
+            pts = pts[near]
         if thick < flatness * mid and thick < 3 * voxel:
             out[i] = (c, v[:, 0], thick)
     return out
