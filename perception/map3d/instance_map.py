@@ -330,11 +330,7 @@ class InstanceMap:
         cfg = self.config
         st = self.store
         st.keep(st.hits > 0)
-        pairs = self._merge_candidates()
-        if cfg.planar_merge:
-            sel = st.label > 0
-            pairs += coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels)
-        self._merge(pairs)
+        self._merge(self._merge_candidates())
         sizes = self._sizes()
         stale = frame - cfg.maintain_every
         for i, inst in list(self.info.items()):
@@ -344,6 +340,9 @@ class InstanceMap:
         if denoise:
             self._denoise([i for i in self._touched if i in self.info])
             self._touched = set()
+        if cfg.planar_merge:  # after denoising: stray pieces would hide that an instance is flat
+            sel = st.label > 0
+            self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels))
 
     def _merge(self, pairs: list[tuple[int, int]]) -> None:
         """Merge each pair whose features agree; the larger instance absorbs the smaller (older on a tie), so

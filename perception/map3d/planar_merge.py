@@ -10,7 +10,7 @@ from scipy.spatial import cKDTree
 def planar_fits(centers: np.ndarray, labels: np.ndarray, min_voxels: int, voxel: float,
                 flatness: float = 0.2) -> dict[int, tuple[np.ndarray, np.ndarray, float]]:
     """Per instance with ``min_voxels`` or more that is flat (thickness, the spread off its plane once stray voxels
-    are dropped, under ``flatness`` x its smaller in-plane spread and under 3 voxels): (centroid, unit normal,
+    (at most 30 %) are dropped, under ``flatness`` x its smaller in-plane spread and under 3 voxels): (centroid, unit normal,
     thickness in m)."""
     out = {}
     order = np.argsort(labels, kind="stable")
@@ -21,14 +21,17 @@ def planar_fits(centers: np.ndarray, labels: np.ndarray, min_voxels: int, voxel:
         if i <= 0 or e - s < min_voxels:
             continue
         pts = centers[order[s:e]].astype(np.float64)
-        for _ in range(2):  # refit without the stray voxels (far off the first plane) that a denoise pass drops
+        n = len(pts)
+        for _ in range(3):  # refit on the voxels near the plane: stray pieces of other surfaces do not count
             c = pts.mean(0)
             w, v = np.linalg.eigh(np.cov((pts - c).T))
-            thick, mid = float(np.sqrt(max(w[0], 0.0))), float(np.sqrt(max(w[1], 0.0)))
-            near = np.abs((pts - c) @ v[:, 0]) <= 2.5 * thick
-            if near.sum() < 0.9 * len(pts) or near.sum() < 4:
+            dist = np.abs((pts - c) @ v[:, 0])
+            pts = pts[dist <= max(3 * 1.4826 * float(np.median(dist)), voxel)]
+            if len(pts) < 0.7 * n or len(pts) < 4:
                 break
-            pts = pts[near]
+        thick, mid = float(np.sqrt(max(w[0], 0.0))), float(np.sqrt(max(w[1], 0.0)))
+        if len(pts) < 0.7 * n:
+            continue
         if thick < flatness * mid and thick < 3 * voxel:
             out[i] = (c, v[:, 0], thick)
     return out
