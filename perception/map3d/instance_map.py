@@ -44,8 +44,8 @@ class MapConfig:
     feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off);
     background: pixels outside every segment are fused too, as geometry without an instance (label 0), so the map
     holds the whole surface and votes on voxels that a mask wrongly covered; auto_voxel: the first frame's depth
-    sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``; planar_merge: at maintenance, flat
-    instances lying in one plane with a short gap between them merge (a wall seen piece by piece).
+    sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``; planar_merge: after each DBSCAN pass,
+    flat instances lying in one plane with a short gap between them merge (a wall seen piece by piece).
     """
 
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -340,9 +340,9 @@ class InstanceMap:
         if denoise:
             self._denoise([i for i in self._touched if i in self.info])
             self._touched = set()
-        if cfg.planar_merge:  # after denoising: stray pieces would hide that an instance is flat
-            sel = st.label > 0
-            self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels))
+            if cfg.planar_merge:  # after denoising: stray pieces would hide that an instance is flat
+                sel = st.label > 0
+                self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels))
 
     def _merge(self, pairs: list[tuple[int, int]]) -> None:
         """Merge each pair whose features agree; the larger instance absorbs the smaller (older on a tie), so
@@ -363,8 +363,15 @@ class InstanceMap:
             if ra != rb:
                 keep, gone = sorted((ra, rb), key=lambda i: (-sizes.get(i, 0), i))
                 parent[gone] = keep
+        if not parent:
+            return
+        st = self.store
+        lut = np.arange(max(int(st.label.max(initial=0)), max(parent)) + 1)
         for child in list(parent):
+            lut[child] = root(child)
             self._absorb(root(child), child)
+        st.label = lut[st.label]  # one pass over the voxels for every merge
+        self.evidence.forget(set(parent))
 
     def _merge_candidates(self) -> list[tuple[int, int]]:
         """Instance pairs to merge: one segment spanned both far more often than separate segments held them
@@ -387,8 +394,7 @@ class InstanceMap:
         return fa is None or fb is None or float(fa @ fb) >= self.config.feature_min
 
     def _absorb(self, keep: int, gone: int) -> None:
-        st = self.store
-        st.label[st.label == gone] = keep
+        """``keep`` takes over ``gone``'s record (the caller relabels the voxels and forgets its pair evidence)."""
         a, b = self.info[keep], self.info.pop(gone)
         a.first_seen = min(a.first_seen, b.first_seen)
         a.last_seen = max(a.last_seen, b.last_seen)
@@ -400,7 +406,6 @@ class InstanceMap:
         self._merged[gone] = keep
         self._touched.discard(gone)
         self._touched.add(keep)
-        self.evidence.forget({gone})
 
     def _remove(self, i: int) -> None:
         self.store.label[self.store.label == i] = 0

@@ -1,64 +1,83 @@
 """Fragments of one flat surface (a wall seen piece by piece, split by what stands in front of it): instance pairs
-that are each planar, lie in one plane and come within a short gap of each other."""
+that are each planar, lie in one plane and come within a short gap of each other. Vectorised over instances."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
+
+from perception.lifting import compact_keys, pack_keys
+
+
+def _moments(p: np.ndarray, g: np.ndarray, w: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group: weight sum, mean (k x 3) and covariance (k x 3 x 3) of the points with weight ``w``."""
+    n = np.bincount(g, w, k)
+    mean = np.stack([np.bincount(g, w * p[:, j], k) for j in range(3)], 1) / np.maximum(n, 1e-9)[:, None]
+    q = p - mean[g]
+    cov = np.empty((k, 3, 3))
+    for a in range(3):
+        for b in range(a, 3):
+            cov[:, a, b] = cov[:, b, a] = np.bincount(g, w * q[:, a] * q[:, b], k) / np.maximum(n, 1e-9)
+    return n, mean, cov
 
 
 def planar_fits(centers: np.ndarray, labels: np.ndarray, min_voxels: int, voxel: float,
                 flatness: float = 0.2) -> dict[int, tuple[np.ndarray, np.ndarray, float]]:
-    """Per instance with ``min_voxels`` or more that is flat (thickness, the spread off its plane once stray voxels
-    (at most 30 %) are dropped, under ``flatness`` x its smaller in-plane spread and under 3 voxels): (centroid, unit normal,
-    thickness in m)."""
-    out = {}
-    order = np.argsort(labels, kind="stable")
-    lab = labels[order]
-    start = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
-    for s, e in zip(start, np.append(start[1:], len(lab))):
-        i = int(lab[s])
-        if i <= 0 or e - s < min_voxels:
-            continue
-        pts = centers[order[s:e]].astype(np.float64)
-        n = len(pts)
-        for _ in range(3):  # refit on the voxels near the plane: stray pieces of other surfaces do not count
-            c = pts.mean(0)
-            w, v = np.linalg.eigh(np.cov((pts - c).T))
-            dist = np.abs((pts - c) @ v[:, 0])
-            pts = pts[dist <= max(3 * 1.4826 * float(np.median(dist)), voxel)]
-            if len(pts) < 0.7 * n or len(pts) < 4:
-                break
-        thick, mid = float(np.sqrt(max(w[0], 0.0))), float(np.sqrt(max(w[1], 0.0)))
-        if len(pts) < 0.7 * n:
-            continue
-        if thick < flatness * mid and thick < 3 * voxel:
-            out[i] = (c, v[:, 0], thick)
-    return out
+    """Per instance (labels > 0) with ``min_voxels`` or more that is flat: once the voxels more than 2.5 standard
+    deviations off its first plane fit (at most 30 %) are dropped, its thickness is under ``flatness`` x its
+    smaller in-plane spread and under 3 voxels. Returns {id: (centroid, unit normal, thickness in m)}."""
+    k = int(labels.max(initial=0)) + 1
+    counts = np.bincount(labels, minlength=k)
+    big = counts >= max(min_voxels, 4)
+    big[0] = False
+    if not big.any():
+        return {}
+    sel = big[labels]
+    p, g = centers[sel].astype(np.float64), labels[sel]
+    w = np.ones(len(p))
+    ids = np.flatnonzero(big)
+    for _ in range(2):
+        n, mean, cov = _moments(p, g, w, k)
+        evals, evecs = np.linalg.eigh(cov[ids])
+        normal = np.zeros((k, 3))
+        normal[ids] = evecs[:, :, 0]
+        thick = np.zeros(k)
+        thick[ids] = np.sqrt(np.maximum(evals[:, 0], 0))
+        w = (np.abs(((p - mean[g]) * normal[g]).sum(1)) <= np.maximum(2.5 * thick[g], voxel)).astype(np.float64)
+    flat = (n[ids] >= 0.7 * counts[ids]) & (thick[ids] < 3 * voxel)
+    flat &= thick[ids] < flatness * np.sqrt(np.maximum(evals[:, 1], 0))
+    return {int(i): (mean[i], normal[i], float(thick[i])) for i in ids[flat]}
 
 
 def coplanar_pairs(centers: np.ndarray, labels: np.ndarray, voxel: float, min_voxels: int = 20,
-                   max_angle_deg: float = 12.0, max_gap: float = 0.15) -> list[tuple[int, int]]:
-    """Pairs of flat instances with parallel normals, each one's voxels within a few voxels of the other's
-    plane, and a gap of at most ``max_gap`` m between their nearest voxels."""
-    fits = planar_fits(centers, labels, min_voxels, voxel)
+                   max_angle_deg: float = 12.0, max_gap: float = 0.15, sample: int = 4) -> list[tuple[int, int]]:
+    """Pairs of flat instances with parallel normals, each one's centroid within a few voxels of the other's
+    plane, that occupy neighbouring cells of ``max_gap`` m (a gap of about ``max_gap`` or less between them);
+    fits and occupancy from every ``sample``-th voxel."""
+    centers, labels = centers[::sample], labels[::sample]  # voxels are sorted by key: an even thinning
+    fits = planar_fits(centers, labels, max(4, min_voxels // sample), voxel)
     if len(fits) < 2:
         return []
-    ids = sorted(fits)
-    cos_max = np.cos(np.deg2rad(max_angle_deg))
-    trees: dict[int, cKDTree] = {}
-    out = []
-    rows = {i: np.flatnonzero(labels == i) for i in ids}
-    for a_i, a in enumerate(ids):
-        ca, na, ta = fits[a]
-        for b in ids[a_i + 1:]:
-            cb, nb, tb = fits[b]
-            tol = 2 * voxel + 2 * max(ta, tb)
-            if abs(na @ nb) < cos_max or abs((cb - ca) @ na) > tol or abs((ca - cb) @ nb) > tol:
-                continue
-            small, big = sorted((a, b), key=lambda i: len(rows[i]))
-            if big not in trees:
-                trees[big] = cKDTree(centers[rows[big]])
-            if np.isfinite(trees[big].query(centers[rows[small]], distance_upper_bound=max_gap)[0]).any():
-                out.append((a, b))
-    return out
+    ids = np.array(sorted(fits), np.int64)
+    index = np.full(int(labels.max()) + 1, -1, np.int64)
+    index[ids] = np.arange(len(ids))
+    rows = np.flatnonzero(index[labels] >= 0)
+    ijk = np.floor(centers[rows] / max_gap).astype(np.int64)
+    _, first = np.unique(compact_keys(pack_keys(ijk)) * len(ids) + index[labels[rows]], return_index=True)
+    ijk, lab = ijk[first], index[labels[rows[first]]]  # one row per (cell, instance)
+    # each occupied cell also claims its 26 neighbours, so instances in neighbouring cells meet in one
+    offsets = np.stack(np.meshgrid([-1, 0, 1], [-1, 0, 1], [-1, 0, 1], indexing="ij"), -1).reshape(-1, 3)
+    cell = compact_keys(pack_keys((ijk[:, None, :] + offsets[None]).reshape(-1, 3)))
+    c, lab = np.divmod(np.unique(cell * len(ids) + np.repeat(lab, len(offsets))), len(ids))
+    pairs = [np.zeros(0, np.int64)]
+    for step in range(1, 8):  # entries of one cell are consecutive; a cell holds only a few flat instances
+        j = np.flatnonzero(c[step:] == c[:-step])
+        pairs.append(lab[j] * len(ids) + lab[j + step])
+    a, b = np.divmod(np.unique(np.concatenate(pairs)), len(ids))
+    cen = np.stack([fits[i][0] for i in ids.tolist()])
+    nrm = np.stack([fits[i][1] for i in ids.tolist()])
+    thick = np.array([fits[i][2] for i in ids.tolist()])
+    tol = 2 * voxel + 2 * np.maximum(thick[a], thick[b])
+    gap = cen[b] - cen[a]
+    ok = (np.abs((nrm[a] * nrm[b]).sum(1)) >= np.cos(np.deg2rad(max_angle_deg)))
+    ok &= (np.abs((gap * nrm[a]).sum(1)) <= tol) & (np.abs((gap * nrm[b]).sum(1)) <= tol)
+    return list(zip(ids[a[ok]].tolist(), ids[b[ok]].tolist()))
