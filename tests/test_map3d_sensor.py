@@ -100,3 +100,23 @@ def test_real_tabletop_default_segmenter_ap_floor(ycbv):
     assert m["gt_instances"] == 3
     assert m["ap25"] >= 0.6 and m["ap50"] >= 0.3, m  # measured AP25 1.00, AP50 0.67
     assert min(m["best_iou"].values()) >= 0.3, m  # measured 0.46 (mug) - 0.84
+
+
+def _patch(x0: float, x1: float, z0: float, z1: float, y: float = 2.0, step: float = 0.025) -> np.ndarray:
+    """Voxel centres of a vertical wall patch at depth ``y``, x0..x1 wide and z0..z1 high."""
+    x, z = np.meshgrid(np.arange(x0, x1, step), np.arange(z0, z1, step))
+    return np.column_stack([x.ravel(), np.full(x.size, y), z.ravel()])
+
+
+def test_coplanar_pieces_of_a_wall_pair_up_but_not_a_parallel_front_or_the_floor():
+    from perception.map3d.planar_merge import coplanar_pairs
+
+    rng = np.random.default_rng(0)
+    left, right = _patch(0.0, 1.0, 0.0, 2.0), _patch(1.1, 2.0, 0.0, 2.0)  # 10 cm apart, one wall
+    front = _patch(1.1, 2.0, 0.0, 1.0, y=1.7)  # a cabinet front 30 cm before the wall
+    floor = _patch(0.0, 2.0, 0.0, 1.5)[:, [0, 2, 1]] * [1, 1, 0]  # the floor the wall stands on
+    far = _patch(2.6, 3.5, 0.0, 2.0)  # the same wall, 60 cm further along
+    parts = [left, right, front, floor, far]
+    xyz = np.concatenate(parts) + rng.normal(0, 0.01, (sum(map(len, parts)), 3))
+    ids = np.repeat(np.arange(1, 6), [len(p) for p in parts])
+    assert coplanar_pairs(xyz, ids, 0.025) == [(1, 2)]
