@@ -106,8 +106,8 @@ def ycbv(shared_data):
 def test_real_tabletop_default_segmenter_ap_floor(ycbv):
     m = evaluate_source(ycbv, build_segmenter("geometric", keyframe_every=0), map_config=MapConfig(auto_voxel=True))
     assert m["gt_instances"] == 3
-    assert m["ap25"] >= 0.6 and m["ap50"] >= 0.3, m  # measured AP25 1.00, AP50 0.67
-    assert min(m["best_iou"].values()) >= 0.3, m  # measured 0.46 (mug) - 0.84
+    assert m["ap25"] >= 0.6 and m["ap50"] >= 0.3, m  # measured AP25 1.00, AP50 0.67 (main: AP 0.17)
+    assert m["ap"] >= 0.3 and min(m["best_iou"].values()) >= 0.3, m  # measured AP 0.53, IoU 0.49 (mug) - 0.87
 
 
 def _patch(x0: float, x1: float, z0: float, z1: float, y: float = 2.0, step: float = 0.025) -> np.ndarray:
