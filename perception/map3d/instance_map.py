@@ -23,7 +23,7 @@ from perception.lifting import (
 )
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
 from perception.map3d.pair_evidence import PAIR, PairEvidence
-from perception.map3d.planar_merge import coplanar_pairs
+from perception.map3d.planar_merge import convex_pairs, coplanar_pairs
 from perception.map3d.visibility import see
 from perception.map3d.voxels import VoxelStore
 from perception.types import UNLABELLED, InputError, Instances3D, Intrinsics
@@ -45,7 +45,8 @@ class MapConfig:
     background: pixels outside every segment are fused too, as geometry without an instance (label 0), so the map
     holds the whole surface and votes on voxels that a mask wrongly covered; auto_voxel: the first frame's depth
     sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``; planar_merge: after each DBSCAN pass,
-    flat instances lying in one plane with a short gap between them merge (a wall seen piece by piece).
+    flat instances lying in one plane with a short gap between them merge (a wall seen piece by piece), and so do
+    flat instances meeting at a convex edge (a table's top and side).
     """
 
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -81,6 +82,7 @@ class InstanceInfo:
     observations: int = 0
     feature: np.ndarray | None = None
     label_votes: dict[str, int] = field(default_factory=dict)
+    view_sum: np.ndarray = field(default_factory=lambda: np.zeros(3))  # camera centres of the observations
 
     @property
     def label(self) -> str:
@@ -161,6 +163,7 @@ class InstanceMap:
             labels = np.where(labels >= 0, labels, n_segments)
         everything = lift_labels(labels, depth, image, intrinsics, pose, n_segments + cfg.background, cfg.lift)
         lifted = everything.first_segments(n_segments)
+        self._camera = np.asarray(pose, np.float64)[:3, 3]
         visible = self._visibility(depth, intrinsics, pose)
         vis_ids = np.flatnonzero(np.bincount(self.store.label[visible]))
         if assign is None:
@@ -246,6 +249,7 @@ class InstanceMap:
             inst = self.info[int(ids[s])]
             inst.last_seen = frame
             inst.observations += 1
+            inst.view_sum = inst.view_sum + self._camera
             if embeddings is not None:
                 f = _normalise(embeddings[s:s + 1])[0]
                 inst.feature = f if inst.feature is None else _normalise((inst.feature * 0.8 + f * 0.2)[None])[0]
@@ -288,6 +292,7 @@ class InstanceMap:
             inst = self.info.setdefault(i, InstanceInfo(i, frame, frame))
             inst.last_seen = frame
             inst.observations += 1
+            inst.view_sum = inst.view_sum + self._camera
         return ids
 
     def _vote(self, frame: int, lifted: LiftedSegments, seg_ids: np.ndarray) -> None:
@@ -343,6 +348,9 @@ class InstanceMap:
             if cfg.planar_merge:  # after denoising: stray pieces would hide that an instance is flat
                 sel = st.label > 0
                 self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels))
+                sel = st.label > 0
+                views = {i: inf.view_sum / inf.observations for i, inf in self.info.items() if inf.observations}
+                self._merge(convex_pairs(st.centers[sel], st.label[sel], views, self.voxel, cfg.min_voxels))
 
     def _merge(self, pairs: list[tuple[int, int]]) -> None:
         """Merge each pair whose features agree; the larger instance absorbs the smaller (older on a tie), so
@@ -399,6 +407,7 @@ class InstanceMap:
         a.first_seen = min(a.first_seen, b.first_seen)
         a.last_seen = max(a.last_seen, b.last_seen)
         a.observations += b.observations
+        a.view_sum = a.view_sum + b.view_sum
         for k, v in b.label_votes.items():
             a.label_votes[k] = a.label_votes.get(k, 0) + v
         if a.feature is not None and b.feature is not None:

@@ -48,6 +48,30 @@ def planar_fits(centers: np.ndarray, labels: np.ndarray, min_voxels: int, voxel:
     return {int(i): (mean[i], normal[i], float(thick[i])) for i in ids[flat]}
 
 
+def _near_pairs(centers: np.ndarray, labels: np.ndarray, ids: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (a < b, into ``ids``) of instances with voxels in neighbouring cells of ``cell`` m."""
+    index = np.full(int(labels.max()) + 1, -1, np.int64)
+    index[ids] = np.arange(len(ids))
+    rows = np.flatnonzero(index[labels] >= 0)
+    ijk = np.floor(centers[rows] / cell).astype(np.int64)
+    _, first = np.unique(compact_keys(pack_keys(ijk)) * len(ids) + index[labels[rows]], return_index=True)
+    ijk, lab = ijk[first], index[labels[rows[first]]]  # one row per (cell, instance)
+    # each occupied cell also claims its 26 neighbours, so instances in neighbouring cells meet in one
+    offsets = np.stack(np.meshgrid([-1, 0, 1], [-1, 0, 1], [-1, 0, 1], indexing="ij"), -1).reshape(-1, 3)
+    keys = compact_keys(pack_keys((ijk[:, None, :] + offsets[None]).reshape(-1, 3)))
+    c, lab = np.divmod(np.unique(keys * len(ids) + np.repeat(lab, len(offsets))), len(ids))
+    pairs = [np.zeros(0, np.int64)]
+    for step in range(1, 8):  # entries of one cell are consecutive; a cell holds only a few flat instances
+        j = np.flatnonzero(c[step:] == c[:-step])
+        pairs.append(lab[j] * len(ids) + lab[j + step])
+    return np.divmod(np.unique(np.concatenate(pairs)), len(ids))
+
+
+def _stack(fits: dict, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (np.stack([fits[i][0] for i in ids.tolist()]), np.stack([fits[i][1] for i in ids.tolist()]),
+            np.array([fits[i][2] for i in ids.tolist()]))
+
+
 def coplanar_pairs(centers: np.ndarray, labels: np.ndarray, voxel: float, min_voxels: int = 20,
                    max_angle_deg: float = 12.0, max_gap: float = 0.15, sample: int = 4) -> list[tuple[int, int]]:
     """Pairs of flat instances with parallel normals, each one's centroid within a few voxels of the other's
@@ -58,26 +82,31 @@ def coplanar_pairs(centers: np.ndarray, labels: np.ndarray, voxel: float, min_vo
     if len(fits) < 2:
         return []
     ids = np.array(sorted(fits), np.int64)
-    index = np.full(int(labels.max()) + 1, -1, np.int64)
-    index[ids] = np.arange(len(ids))
-    rows = np.flatnonzero(index[labels] >= 0)
-    ijk = np.floor(centers[rows] / max_gap).astype(np.int64)
-    _, first = np.unique(compact_keys(pack_keys(ijk)) * len(ids) + index[labels[rows]], return_index=True)
-    ijk, lab = ijk[first], index[labels[rows[first]]]  # one row per (cell, instance)
-    # each occupied cell also claims its 26 neighbours, so instances in neighbouring cells meet in one
-    offsets = np.stack(np.meshgrid([-1, 0, 1], [-1, 0, 1], [-1, 0, 1], indexing="ij"), -1).reshape(-1, 3)
-    cell = compact_keys(pack_keys((ijk[:, None, :] + offsets[None]).reshape(-1, 3)))
-    c, lab = np.divmod(np.unique(cell * len(ids) + np.repeat(lab, len(offsets))), len(ids))
-    pairs = [np.zeros(0, np.int64)]
-    for step in range(1, 8):  # entries of one cell are consecutive; a cell holds only a few flat instances
-        j = np.flatnonzero(c[step:] == c[:-step])
-        pairs.append(lab[j] * len(ids) + lab[j + step])
-    a, b = np.divmod(np.unique(np.concatenate(pairs)), len(ids))
-    cen = np.stack([fits[i][0] for i in ids.tolist()])
-    nrm = np.stack([fits[i][1] for i in ids.tolist()])
-    thick = np.array([fits[i][2] for i in ids.tolist()])
+    a, b = _near_pairs(centers, labels, ids, max_gap)
+    cen, nrm, thick = _stack(fits, ids)
     tol = 2 * voxel + 2 * np.maximum(thick[a], thick[b])
     gap = cen[b] - cen[a]
     ok = (np.abs((nrm[a] * nrm[b]).sum(1)) >= np.cos(np.deg2rad(max_angle_deg)))
     ok &= (np.abs((gap * nrm[a]).sum(1)) <= tol) & (np.abs((gap * nrm[b]).sum(1)) <= tol)
+    return list(zip(ids[a[ok]].tolist(), ids[b[ok]].tolist()))
+
+
+def convex_pairs(centers: np.ndarray, labels: np.ndarray, views: dict[int, np.ndarray], voxel: float,
+                 min_voxels: int = 20, min_angle_deg: float = 45.0, sample: int = 4) -> list[tuple[int, int]]:
+    """Pairs of flat instances meeting at a convex edge (the top and a side of a table or cabinet): their
+    planes cross at ``min_angle_deg`` or more, their voxels touch (neighbouring cells of 3 voxels), and each lies
+    behind the other's plane as seen from where it was observed (``views``: mean camera centre per instance);
+    a floor and a wall meet at a concave edge and stay apart."""
+    centers, labels = centers[::sample], labels[::sample]
+    fits = {i: f for i, f in planar_fits(centers, labels, max(4, min_voxels // sample), voxel).items() if i in views}
+    if len(fits) < 2:
+        return []
+    ids = np.array(sorted(fits), np.int64)
+    a, b = _near_pairs(centers, labels, ids, 3 * voxel)
+    cen, nrm, _ = _stack(fits, ids)
+    eye = np.stack([views[i] for i in ids.tolist()])
+    nrm = nrm * np.where(((eye - cen) * nrm).sum(1) < 0, -1.0, 1.0)[:, None]  # normals face their observers
+    gap = cen[b] - cen[a]
+    ok = np.abs((nrm[a] * nrm[b]).sum(1)) <= np.cos(np.deg2rad(min_angle_deg))
+    ok &= ((gap * nrm[a]).sum(1) < -voxel) & ((gap * nrm[b]).sum(1) > voxel)
     return list(zip(ids[a[ok]].tolist(), ids[b[ok]].tolist()))
