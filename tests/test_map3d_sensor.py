@@ -128,3 +128,24 @@ def test_coplanar_pieces_of_a_wall_pair_up_but_not_a_parallel_front_or_the_floor
     xyz = np.concatenate(parts) + rng.normal(0, 0.01, (sum(map(len, parts)), 3))
     ids = np.repeat(np.arange(1, 6), [len(p) for p in parts])
     assert coplanar_pairs(xyz, ids, 0.025) == [(1, 2)]
+
+
+def test_a_table_top_and_its_side_pair_up_at_their_convex_edge_but_a_floor_and_wall_do_not():
+    from perception.map3d.planar_merge import convex_pairs
+
+    rng = np.random.default_rng(1)
+    step = 0.01
+    x, y = np.meshgrid(np.arange(0, 0.8, step), np.arange(0, 0.6, step))
+    top = np.column_stack([x.ravel(), y.ravel(), np.full(x.size, 0.74)])  # table top, seen from above
+    x, z = np.meshgrid(np.arange(0, 0.8, step), np.arange(0.44, 0.73, step))
+    side = np.column_stack([x.ravel(), np.full(x.size, -0.005), z.ravel()])  # its front side, just below the edge
+    x, y = np.meshgrid(np.arange(3, 3.8, step), np.arange(0, 0.6, step))
+    floor = np.column_stack([x.ravel(), y.ravel(), np.zeros(x.size)])
+    x, z = np.meshgrid(np.arange(3, 3.8, step), np.arange(0.01, 0.3, step))
+    wall = np.column_stack([x.ravel(), np.full(x.size, 0.605), z.ravel()])  # a wall behind that floor
+    parts = [top, side, floor, wall]
+    xyz = np.concatenate(parts) + rng.normal(0, 0.002, (sum(map(len, parts)), 3))
+    ids = np.repeat(np.arange(1, 5), [len(p) for p in parts])
+    eye = {1: np.array([0.4, -1.0, 1.5]), 2: np.array([0.4, -1.0, 1.5]), 3: np.array([3.4, -1.0, 1.5]),
+           4: np.array([3.4, -1.0, 1.5])}
+    assert convex_pairs(xyz, ids, eye, 0.01) == [(1, 2)]
