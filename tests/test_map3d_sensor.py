@@ -120,14 +120,15 @@ def test_coplanar_pieces_of_a_wall_pair_up_but_not_a_parallel_front_or_the_floor
     from perception.map3d.planar_merge import coplanar_pairs
 
     rng = np.random.default_rng(0)
-    left, right = _patch(0.0, 1.0, 0.0, 2.0), _patch(1.1, 2.0, 0.0, 2.0)  # 10 cm apart, one wall
-    front = _patch(1.1, 2.0, 0.0, 1.0, y=1.7)  # a cabinet front 30 cm before the wall
-    floor = _patch(0.0, 2.0, 0.0, 1.5)[:, [0, 2, 1]] * [1, 1, 0]  # the floor the wall stands on
-    far = _patch(2.6, 3.5, 0.0, 2.0)  # the same wall, 60 cm further along
-    parts = [left, right, front, floor, far]
+    left, right = _patch(0.0, 1.5, 0.0, 2.0), _patch(1.6, 3.0, 0.0, 2.0)  # 10 cm apart, one wall
+    front = _patch(1.6, 3.0, 0.0, 1.0, y=1.7)  # a cabinet front 30 cm before the wall
+    floor = _patch(0.0, 3.0, 0.0, 1.5)[:, [0, 2, 1]] * [1, 1, 0]  # the floor the wall stands on
+    beyond = _patch(3.6, 5.0, 0.0, 2.0)  # 60 cm further along: wide pieces bridge what stood before the wall
+    poster = _patch(5.7, 6.0, 0.5, 1.0)  # a small flat piece 70 cm further: too far for its size
+    parts = [left, right, front, floor, beyond, poster]
     xyz = np.concatenate(parts) + rng.normal(0, 0.01, (sum(map(len, parts)), 3))
-    ids = np.repeat(np.arange(1, 6), [len(p) for p in parts])
-    assert coplanar_pairs(xyz, ids, 0.025) == [(1, 2)]
+    ids = np.repeat(np.arange(1, 7), [len(p) for p in parts])
+    assert coplanar_pairs(xyz, ids, 0.025) == [(1, 2), (2, 5)]
 
 
 def test_a_table_top_and_its_side_pair_up_at_their_convex_edge_but_a_floor_and_wall_do_not():

@@ -24,7 +24,8 @@ def planar_fits(centers: np.ndarray, labels: np.ndarray, min_voxels: int, voxel:
                 flatness: float = 0.2) -> dict[int, tuple[np.ndarray, np.ndarray, float]]:
     """Per instance (labels > 0) with ``min_voxels`` or more that is flat: once the voxels more than 2.5 standard
     deviations off its first plane fit (at most 30 %) are dropped, its thickness is under ``flatness`` x its
-    smaller in-plane spread and under 3 voxels. Returns {id: (centroid, unit normal, thickness in m)}."""
+    smaller in-plane spread and under 3 voxels. Returns {id: (centroid, unit normal, thickness, smaller in-plane
+    spread), lengths in m}."""
     k = int(labels.max(initial=0)) + 1
     counts = np.bincount(labels, minlength=k)
     big = counts >= max(min_voxels, 4)
@@ -44,8 +45,9 @@ def planar_fits(centers: np.ndarray, labels: np.ndarray, min_voxels: int, voxel:
         thick[ids] = np.sqrt(np.maximum(evals[:, 0], 0))
         w = (np.abs(((p - mean[g]) * normal[g]).sum(1)) <= np.maximum(2.5 * thick[g], voxel)).astype(np.float64)
     flat = (n[ids] >= 0.7 * counts[ids]) & (thick[ids] < 3 * voxel)
-    flat &= thick[ids] < flatness * np.sqrt(np.maximum(evals[:, 1], 0))
-    return {int(i): (mean[i], normal[i], float(thick[i])) for i in ids[flat]}
+    spread = np.sqrt(np.maximum(evals[:, 1], 0))
+    flat &= thick[ids] < flatness * spread
+    return {int(i): (mean[i], normal[i], float(thick[i]), float(w)) for i, w in zip(ids[flat], spread[flat])}
 
 
 def _near_pairs(centers: np.ndarray, labels: np.ndarray, ids: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
@@ -67,23 +69,29 @@ def _near_pairs(centers: np.ndarray, labels: np.ndarray, ids: np.ndarray, cell: 
     return np.divmod(np.unique(np.concatenate(pairs)), len(ids))
 
 
-def _stack(fits: dict, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (np.stack([fits[i][0] for i in ids.tolist()]), np.stack([fits[i][1] for i in ids.tolist()]),
-            np.array([fits[i][2] for i in ids.tolist()]))
+def _stack(fits: dict, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Centroids, normals, thicknesses and in-plane spreads of ``ids`` as arrays."""
+    return tuple(np.array([fits[i][j] for i in ids.tolist()]) for j in range(4))
 
 
 def coplanar_pairs(centers: np.ndarray, labels: np.ndarray, voxel: float, min_voxels: int = 20,
-                   max_angle_deg: float = 12.0, max_gap: float = 0.15, sample: int = 4) -> list[tuple[int, int]]:
+                   max_angle_deg: float = 12.0, max_gap: float = 0.15, wide: float = 0.3, wide_gap: float = 0.5,
+                   sample: int = 4) -> list[tuple[int, int]]:
     """Pairs of flat instances with parallel normals, each one's centroid within a few voxels of the other's
-    plane, that occupy neighbouring cells of ``max_gap`` m (a gap of about ``max_gap`` or less between them);
-    fits and occupancy from every ``sample``-th voxel."""
+    plane, that occupy neighbouring cells of ``max_gap`` m (a gap of about ``max_gap`` or less between them),
+    or of ``wide_gap`` m when both spread ``wide`` m or more in the plane (a wall behind furniture); fits and
+    occupancy from every ``sample``-th voxel."""
     centers, labels = centers[::sample], labels[::sample]  # voxels are sorted by key: an even thinning
     fits = planar_fits(centers, labels, max(4, min_voxels // sample), voxel)
     if len(fits) < 2:
         return []
     ids = np.array(sorted(fits), np.int64)
+    cen, nrm, thick, spread = _stack(fits, ids)
     a, b = _near_pairs(centers, labels, ids, max_gap)
-    cen, nrm, thick = _stack(fits, ids)
+    big = np.flatnonzero(spread >= wide)  # pieces of a wall bridge what stands before it (up to ~2 x wide_gap)
+    if len(big) >= 2:
+        a2, b2 = _near_pairs(centers, labels, ids[big], wide_gap)
+        a, b = np.divmod(np.unique(np.concatenate([a, big[a2]]) * len(ids) + np.concatenate([b, big[b2]])), len(ids))
     tol = 2 * voxel + 2 * np.maximum(thick[a], thick[b])
     gap = cen[b] - cen[a]
     ok = (np.abs((nrm[a] * nrm[b]).sum(1)) >= np.cos(np.deg2rad(max_angle_deg)))
@@ -103,7 +111,7 @@ def convex_pairs(centers: np.ndarray, labels: np.ndarray, views: dict[int, np.nd
         return []
     ids = np.array(sorted(fits), np.int64)
     a, b = _near_pairs(centers, labels, ids, 3 * voxel)
-    cen, nrm, _ = _stack(fits, ids)
+    cen, nrm, _, _ = _stack(fits, ids)
     eye = np.stack([views[i] for i in ids.tolist()])
     nrm = nrm * np.where(((eye - cen) * nrm).sum(1) < 0, -1.0, 1.0)[:, None]  # normals face their observers
     gap = cen[b] - cen[a]
