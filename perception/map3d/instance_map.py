@@ -116,6 +116,7 @@ class InstanceMap:
         self._merged: dict[int, int] = {}
         self._keep_pairs: np.ndarray | None = None
         self.evidence = PairEvidence()
+        self._camera = np.zeros(3)  # camera centre of the frame being integrated
         self.frames = 0
 
     def _set_voxel(self, voxel: float) -> None:
