@@ -46,7 +46,8 @@ class MapConfig:
     holds the whole surface and votes on voxels that a mask wrongly covered; auto_voxel: the first frame's depth
     sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``; planar_merge: after each DBSCAN pass,
     flat instances lying in one plane with a short gap between them merge (a wall seen piece by piece), and so do
-    flat instances meeting at a convex edge (a table's top and side).
+    flat instances meeting at a convex edge (a table's top and side), if their features agree to
+    planar_feature_min (looser than feature_min: the geometry is strong evidence, and faces differ in shading).
     """
 
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -70,6 +71,7 @@ class MapConfig:
     background: bool = True
     auto_voxel: bool = False
     planar_merge: bool = True
+    planar_feature_min: float = 0.5
 
 
 @dataclass
@@ -348,14 +350,16 @@ class InstanceMap:
             self._touched = set()
             if cfg.planar_merge:  # after denoising: stray pieces would hide that an instance is flat
                 sel = st.label > 0
-                self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels))
+                self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels),
+                            cfg.planar_feature_min)
                 sel = st.label > 0
                 views = {i: inf.view_sum / inf.observations for i, inf in self.info.items() if inf.observations}
-                self._merge(convex_pairs(st.centers[sel], st.label[sel], views, self.voxel, cfg.min_voxels))
+                self._merge(convex_pairs(st.centers[sel], st.label[sel], views, self.voxel, cfg.min_voxels),
+                            cfg.planar_feature_min)
 
-    def _merge(self, pairs: list[tuple[int, int]]) -> None:
-        """Merge each pair whose features agree; the larger instance absorbs the smaller (older on a tie), so
-        fewer pixels change ID."""
+    def _merge(self, pairs: list[tuple[int, int]], feature_min: float | None = None) -> None:
+        """Merge each pair whose features agree (similarity ``feature_min``, default ``config.feature_min``); the
+        larger instance absorbs the smaller (older on a tie), so fewer pixels change ID."""
         if not pairs:
             return
         sizes = self._sizes()
@@ -366,7 +370,7 @@ class InstanceMap:
                 x = parent[x]
             return x
         for a, b in pairs:
-            if a not in self.info or b not in self.info or not self._features_agree(a, b):
+            if a not in self.info or b not in self.info or not self._features_agree(a, b, feature_min):
                 continue
             ra, rb = root(a), root(b)
             if ra != rb:
@@ -398,9 +402,10 @@ class InstanceMap:
             out += [divmod(k, PAIR) for k in uniq[np.bincount(inv, strong, len(uniq)) >= cfg.merge_min_frames].tolist()]
         return out
 
-    def _features_agree(self, a: int, b: int) -> bool:
+    def _features_agree(self, a: int, b: int, feature_min: float | None = None) -> bool:
         fa, fb = self.info[a].feature, self.info[b].feature
-        return fa is None or fb is None or float(fa @ fb) >= self.config.feature_min
+        least = self.config.feature_min if feature_min is None else feature_min
+        return fa is None or fb is None or float(fa @ fb) >= least
 
     def _absorb(self, keep: int, gone: int) -> None:
         """``keep`` takes over ``gone``'s record (the caller relabels the voxels and forgets its pair evidence)."""
