@@ -28,7 +28,7 @@ def tabletop(tmp_path_factory):
 def test_tabletop_under_the_sensor_model_reaches_an_ap_floor(tabletop):
     m = evaluate_rgbd_folder(tabletop, GeometricSegmenter(), voxel=None)
     assert abs(m["voxel"] - 0.01) < 1e-9, m  # a tabletop at 0.6-1 m gets a 1 cm map
-    assert m["ap25"] >= 0.6 and m["ap50"] >= 0.6, m  # measured 0.80 / 0.80
+    assert m["ap25"] >= 0.6 and m["ap50"] >= 0.6, m  # measured 0.89 / 0.89 (main before this work: 0.80 / 0.80)
 
 
 def test_room_under_the_sensor_model_reaches_an_ap_floor(tmp_path):
