@@ -23,6 +23,7 @@ from perception.lifting import (
 )
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
 from perception.map3d.pair_evidence import PAIR, PairEvidence
+from perception.map3d.planar_merge import convex_pairs, coplanar_pairs
 from perception.map3d.visibility import see
 from perception.map3d.voxels import VoxelStore
 from perception.types import UNLABELLED, InputError, Instances3D, Intrinsics
@@ -43,7 +44,10 @@ class MapConfig:
     feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off);
     background: pixels outside every segment are fused too, as geometry without an instance (label 0), so the map
     holds the whole surface and votes on voxels that a mask wrongly covered; auto_voxel: the first frame's depth
-    sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``.
+    sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``; planar_merge: after each DBSCAN pass,
+    flat instances lying in one plane with a short gap between them merge (a wall seen piece by piece), and so do
+    flat instances meeting at a convex edge (a table's top and side), if their features agree to
+    planar_feature_min (looser than feature_min: the geometry is strong evidence, and faces differ in shading).
     """
 
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -66,6 +70,8 @@ class MapConfig:
     denoise_every: int = 30
     background: bool = True
     auto_voxel: bool = False
+    planar_merge: bool = True
+    planar_feature_min: float = 0.5
 
 
 @dataclass
@@ -78,6 +84,7 @@ class InstanceInfo:
     observations: int = 0
     feature: np.ndarray | None = None
     label_votes: dict[str, int] = field(default_factory=dict)
+    view_sum: np.ndarray = field(default_factory=lambda: np.zeros(3))  # camera centres of the observations
 
     @property
     def label(self) -> str:
@@ -111,6 +118,7 @@ class InstanceMap:
         self._merged: dict[int, int] = {}
         self._keep_pairs: np.ndarray | None = None
         self.evidence = PairEvidence()
+        self._camera = np.zeros(3)  # camera centre of the frame being integrated
         self.frames = 0
 
     def _set_voxel(self, voxel: float) -> None:
@@ -158,6 +166,7 @@ class InstanceMap:
             labels = np.where(labels >= 0, labels, n_segments)
         everything = lift_labels(labels, depth, image, intrinsics, pose, n_segments + cfg.background, cfg.lift)
         lifted = everything.first_segments(n_segments)
+        self._camera = np.asarray(pose, np.float64)[:3, 3]
         visible = self._visibility(depth, intrinsics, pose)
         vis_ids = np.flatnonzero(np.bincount(self.store.label[visible]))
         if assign is None:
@@ -243,6 +252,7 @@ class InstanceMap:
             inst = self.info[int(ids[s])]
             inst.last_seen = frame
             inst.observations += 1
+            inst.view_sum = inst.view_sum + self._camera
             if embeddings is not None:
                 f = _normalise(embeddings[s:s + 1])[0]
                 inst.feature = f if inst.feature is None else _normalise((inst.feature * 0.8 + f * 0.2)[None])[0]
@@ -285,6 +295,7 @@ class InstanceMap:
             inst = self.info.setdefault(i, InstanceInfo(i, frame, frame))
             inst.last_seen = frame
             inst.observations += 1
+            inst.view_sum = inst.view_sum + self._camera
         return ids
 
     def _vote(self, frame: int, lifted: LiftedSegments, seg_ids: np.ndarray) -> None:
@@ -337,10 +348,18 @@ class InstanceMap:
         if denoise:
             self._denoise([i for i in self._touched if i in self.info])
             self._touched = set()
+            if cfg.planar_merge:  # after denoising: stray pieces would hide that an instance is flat
+                sel = st.label > 0
+                self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels),
+                            cfg.planar_feature_min)
+                sel = st.label > 0
+                views = {i: inf.view_sum / inf.observations for i, inf in self.info.items() if inf.observations}
+                self._merge(convex_pairs(st.centers[sel], st.label[sel], views, self.voxel, cfg.min_voxels),
+                            cfg.planar_feature_min)
 
-    def _merge(self, pairs: list[tuple[int, int]]) -> None:
-        """Merge each pair whose features agree; the larger instance absorbs the smaller (older on a tie), so
-        fewer pixels change ID."""
+    def _merge(self, pairs: list[tuple[int, int]], feature_min: float | None = None) -> None:
+        """Merge each pair whose features agree (similarity ``feature_min``, default ``config.feature_min``); the
+        larger instance absorbs the smaller (older on a tie), so fewer pixels change ID."""
         if not pairs:
             return
         sizes = self._sizes()
@@ -351,14 +370,21 @@ class InstanceMap:
                 x = parent[x]
             return x
         for a, b in pairs:
-            if a not in self.info or b not in self.info or not self._features_agree(a, b):
+            if a not in self.info or b not in self.info or not self._features_agree(a, b, feature_min):
                 continue
             ra, rb = root(a), root(b)
             if ra != rb:
                 keep, gone = sorted((ra, rb), key=lambda i: (-sizes.get(i, 0), i))
                 parent[gone] = keep
+        if not parent:
+            return
+        st = self.store
+        lut = np.arange(max(int(st.label.max(initial=0)), max(parent)) + 1)
         for child in list(parent):
+            lut[child] = root(child)
             self._absorb(root(child), child)
+        st.label = lut[st.label]  # one pass over the voxels for every merge
+        self.evidence.forget(set(parent))
 
     def _merge_candidates(self) -> list[tuple[int, int]]:
         """Instance pairs to merge: one segment spanned both far more often than separate segments held them
@@ -376,17 +402,18 @@ class InstanceMap:
             out += [divmod(k, PAIR) for k in uniq[np.bincount(inv, strong, len(uniq)) >= cfg.merge_min_frames].tolist()]
         return out
 
-    def _features_agree(self, a: int, b: int) -> bool:
+    def _features_agree(self, a: int, b: int, feature_min: float | None = None) -> bool:
         fa, fb = self.info[a].feature, self.info[b].feature
-        return fa is None or fb is None or float(fa @ fb) >= self.config.feature_min
+        least = self.config.feature_min if feature_min is None else feature_min
+        return fa is None or fb is None or float(fa @ fb) >= least
 
     def _absorb(self, keep: int, gone: int) -> None:
-        st = self.store
-        st.label[st.label == gone] = keep
+        """``keep`` takes over ``gone``'s record (the caller relabels the voxels and forgets its pair evidence)."""
         a, b = self.info[keep], self.info.pop(gone)
         a.first_seen = min(a.first_seen, b.first_seen)
         a.last_seen = max(a.last_seen, b.last_seen)
         a.observations += b.observations
+        a.view_sum = a.view_sum + b.view_sum
         for k, v in b.label_votes.items():
             a.label_votes[k] = a.label_votes.get(k, 0) + v
         if a.feature is not None and b.feature is not None:
@@ -394,7 +421,6 @@ class InstanceMap:
         self._merged[gone] = keep
         self._touched.discard(gone)
         self._touched.add(keep)
-        self.evidence.forget({gone})
 
     def _remove(self, i: int) -> None:
         self.store.label[self.store.label == i] = 0

@@ -30,7 +30,7 @@ class GeometricSegmenter:
     name = "geometric"
     needs_depth = True
 
-    def __init__(self, stride: int | None = None, depth_rel: float = 0.04, normal_deg: float = 35.0,
+    def __init__(self, stride: int | None = None, depth_rel: float = 0.04, normal_deg: float = 25.0,
                  min_pixels: int = 400, max_planes: int = 3, plane_dist: float = 0.02, plane_min_frac: float = 0.08,
                  max_depth: float = 10.0, concave_only: bool = True, convex_merge: bool = True, seed: int = 0):
         self.stride = stride

@@ -1,0 +1,81 @@
+"""3D instance AP of the default weight-free map over many synthetic scenes (sensor model on) and the real
+ycbv-0000 scan: AP25/AP50 per scene and their means, and AP/AP50/AP25 with each object's best IoU on ycbv-0000.
+
+Synthetic scenes use ``eval3d --scene`` scoring (map voxels against a reference map built from the instance
+images); ycbv-0000 uses ``eval3d --source`` scoring (ScanNet-style on ground-truth points). Scenes are rendered
+into the cache once.
+
+Usage: python bench/map3d_ap.py [--rooms 1 2 3 4 5 7] [--tabletops 1 2 3 4 5 6 8 9] [--ycbv PATH] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from perception.commands.eval3d import scene_folder
+from perception.map3d.evaluate import evaluate_rgbd_folder
+from perception.map3d.instance_map import MapConfig
+from perception.map3d.point_eval import evaluate_source
+from perception.segmentation import build_segmenter
+
+YCBV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "rgbd" / "ycbv-0000"
+
+
+def synthetic(spec: str, frames: int, clean: bool) -> dict:
+    """eval3d --scene SPEC with the default segmenter and a scene-sized voxel."""
+    folder = scene_folder(spec, frames, heavy_occlusion=False, static=False, sensor=not clean)
+    return evaluate_rgbd_folder(folder, build_segmenter("geometric", keyframe_every=0), voxel=None)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rooms", type=int, nargs="*", default=[1, 2, 3, 4, 5, 7])
+    ap.add_argument("--tabletops", type=int, nargs="*", default=[1, 2, 3, 4, 5, 6, 8, 9])
+    ap.add_argument("--room-frames", type=int, default=60)
+    ap.add_argument("--tabletop-frames", type=int, default=30)
+    ap.add_argument("--clean", action="store_true", help="perfect depth instead of the sensor model")
+    ap.add_argument("--ycbv", default=os.environ.get("YCBV", str(YCBV)))
+    ap.add_argument("--json", help="write every number printed here as JSON")
+    args = ap.parse_args()
+    logging.disable(logging.WARNING)
+    rows: dict[str, dict] = {}
+    specs = [(f"synthetic:{s}", args.room_frames) for s in args.rooms]
+    specs += [(f"synthetic:tabletop:{s}", args.tabletop_frames) for s in args.tabletops]
+    print(f"{'scene':26s} {'AP25':>6s} {'AP50':>6s} {'GT':>4s} {'pred':>5s} {'voxel':>6s} {'seg ms':>7s} {'map ms':>7s}")
+    for spec, n in specs:
+        t0 = time.perf_counter()
+        m = synthetic(spec, n, args.clean)
+        rows[spec] = {k: m[k] for k in ("ap25", "ap50", "gt_instances", "pred_instances", "voxel", "segment_ms", "map_ms")}
+        print(f"{spec:26s} {m['ap25']:6.3f} {m['ap50']:6.3f} {m['gt_instances']:4d} {m['pred_instances']:5d} "
+              f"{100 * m['voxel']:4.1f}cm {m['segment_ms']:7.1f} {m['map_ms']:7.1f}   ({time.perf_counter() - t0:.0f} s)")
+    for kind in ("synthetic:", "synthetic:tabletop:"):
+        sel = [r for s, r in rows.items() if s.startswith(kind) and (kind != "synthetic:" or "tabletop" not in s)]
+        if sel:
+            name = "rooms" if kind == "synthetic:" else "tabletops"
+            print(f"mean {name:21s} {np.mean([r['ap25'] for r in sel]):6.3f} {np.mean([r['ap50'] for r in sel]):6.3f}")
+    if rows:
+        print(f"mean all synthetic         {np.mean([r['ap25'] for r in rows.values()]):6.3f} "
+              f"{np.mean([r['ap50'] for r in rows.values()]):6.3f}")
+    ycbv = Path(args.ycbv)
+    if ycbv.is_dir():
+        for name in ("geometric", f"masks:{ycbv / 'instance-filt'}"):
+            m = evaluate_source(ycbv, build_segmenter(name, keyframe_every=0), map_config=MapConfig(auto_voxel=True))
+            label = "ycbv-0000" if name == "geometric" else "ycbv-0000 GT masks"
+            rows[label] = m
+            print(f"{label}: AP {m['ap']:.3f}  AP50 {m['ap50']:.3f}  AP25 {m['ap25']:.3f}  predicted "
+                  f"{m['pred_instances']}  best IoU " + ", ".join(f"{g}: {v:.3f}" for g, v in m["best_iou"].items()))
+    else:
+        print(f"ycbv-0000 not found at {ycbv}: skipped")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
