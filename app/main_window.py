@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -177,6 +177,8 @@ class MainWindow(QMainWindow):
         v.addAction("&Fit video", self.video.fit)
         v.addAction("3D: fit to data", self.cloud_view.fit)
         v.addAction("3D: reset view", self.cloud_view.reset_view)
+        v.addSeparator()
+        v.addAction("Save &screenshot…", self._ask_screenshot)
         h = self.menuBar().addMenu("&Help")
         h.addAction("&Keyboard shortcuts", self.show_shortcuts)
         h.addAction("Last &crash report…", self.show_crash_report)
@@ -294,6 +296,22 @@ class MainWindow(QMainWindow):
                           "<b>Perception Studio</b><br/>Online segmentation, 2D and 3D tracking, a 3D instance map "
                           "and a video memory you can ask questions, over webcams, videos, image folders and RGB-D "
                           "recordings.<br/><br/>The same pipeline runs headless: <tt>python main.py --help</tt>.")
+
+    def screenshot(self) -> QPixmap:
+        """The whole window as shown, the 3D view included (it draws in a native window that a grab misses)."""
+        pixmap = self.grab()
+        canvas = self.cloud_view.canvas
+        if canvas is not None and self.cloud_view.opengl and canvas.widget.isVisible():
+            image = canvas.image()
+            painter = QPainter(pixmap)
+            painter.drawImage(QRect(canvas.widget.mapTo(self, QPoint(0, 0)), canvas.widget.size()), image)
+            painter.end()
+        return pixmap
+
+    def _ask_screenshot(self) -> None:
+        path = self._ask_save("Save screenshot", self._default_name("_screenshot.png"), "PNG image (*.png)")
+        if path and not self.screenshot().save(path):
+            self.notify("Screenshot not saved", f"cannot write {path}")
 
     def show_crash_report(self, text: str | None = None) -> None:
         """Show a crash report (the given one, else the last one kept)."""
@@ -786,6 +804,9 @@ class MainWindow(QMainWindow):
             self.stop_recording()
         self.controller.close()
         self.jobs.wait()
+        if self._preload_timer is not None:
+            self._preload_timer.stop()
+        self.cloud_view.release()
         super().closeEvent(event)
         gc.collect()  # the stopped session's cycles go now, on this thread
 
