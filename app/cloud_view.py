@@ -13,7 +13,7 @@ import logging
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtGui import QImage, QOffscreenSurface, QOpenGLContext, QVector3D
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
@@ -134,9 +134,8 @@ class _GLCanvas:
     def release(self) -> None:
         """Delete the container, and with it the GL window, now: left to teardown order, Python may free the
         window first and the container then touches freed memory."""
-        import shiboken6
-
-        shiboken6.Shiboken.delete(self.widget)
+        self.widget.deleteLater()
+        QCoreApplication.sendPostedEvents(self.widget, QEvent.Type.DeferredDelete)
 
     def image(self) -> QImage:
         """What the view shows now (rendered into an image)."""

@@ -36,6 +36,7 @@ class SessionLog:
         self._recorder = TrackRecorder()
         self._entries: dict[tuple[str, int], TrackEntry] = {}
         self.version = 0
+        self.generation = 0  # counts resets: readers holding row state start over when it changes
 
     def reset(self) -> None:
         """Forget everything (a new source was opened); the old recorder's spool is dropped."""
@@ -43,6 +44,7 @@ class SessionLog:
             self._recorder = TrackRecorder()
             self._entries = {}
             self.version = 0
+            self.generation += 1
 
     def close(self) -> None:
         """Drop the spooled rows (the window is closing)."""

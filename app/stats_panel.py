@@ -6,6 +6,7 @@ costs the GUI thread a few milliseconds a few times a second, not per frame.
 
 from __future__ import annotations
 
+import html
 from collections import deque
 
 import numpy as np
@@ -26,6 +27,8 @@ class StatsPanel(QWidget):
         self.fps: deque[float] = deque(maxlen=history)
         self.queue: deque[int] = deque(maxlen=history)
         self.dropped: deque[int] = deque(maxlen=history)
+        self.quality_levels: deque[float] = deque(maxlen=history)
+        self.quality: tuple[int, str] | None = None  # (level, what is degraded) of QualityGovernor; None: off
         self.stage_ms: dict[str, deque[float]] = {}
         self._last_t: float | None = None
         self._dirty = False
@@ -34,10 +37,11 @@ class StatsPanel(QWidget):
         self.summary.setWordWrap(True)
         self.fps_plot = pg.PlotWidget(title="Displayed frames per second")
         self.ms_plot = pg.PlotWidget(title="Time per stage (ms); colours as in the line above")
-        self.q_plot = pg.PlotWidget(title="Queue depth (yellow) / dropped frames (red)")
+        self.q_plot = pg.PlotWidget(title="Queue (yellow), dropped (red), quality level (green, 0 = full)")
         self.fps_curve = self.fps_plot.plot(pen=pg.mkPen("c", width=2))
         self.q_curve = self.q_plot.plot(pen=pg.mkPen("y", width=2), name="queue")
         self.drop_curve = self.q_plot.plot(pen=pg.mkPen("r", width=2), name="dropped")
+        self.quality_curve = self.q_plot.plot(pen=pg.mkPen("g", width=2), name="quality level")
         self.stage_curves: dict[str, pg.PlotDataItem] = {}
         for w in (self.fps_plot, self.ms_plot, self.q_plot):
             w.setMinimumHeight(130)
@@ -58,15 +62,20 @@ class StatsPanel(QWidget):
 
     def reset(self) -> None:
         """Clear every series (a new source)."""
-        for d in (self.frames, self.fps, self.queue, self.dropped):
+        for d in (self.frames, self.fps, self.queue, self.dropped, self.quality_levels):
             d.clear()
+        self.quality = None
         for d in self.stage_ms.values():
             d.clear()
         self._last_t = None
         self._dirty = True
 
-    def add(self, frame: int, t: float, timings_ms: dict[str, float], queue_depth: int, dropped: int) -> None:
-        """One displayed frame: its index, display time (s), per-stage times, queue depth and drops so far."""
+    def add(self, frame: int, t: float, timings_ms: dict[str, float], queue_depth: int, dropped: int,
+            quality: tuple[int, str] | None = None) -> None:
+        """One displayed frame: its index, display time (s), per-stage times, queue depth, drops so far, and the
+        adaptive quality level (None: adaptive quality off)."""
+        self.quality = quality
+        self.quality_levels.append(float("nan") if quality is None else float(quality[0]))
         if self._last_t is not None and t > self._last_t:
             self.fps.append(1.0 / (t - self._last_t))
         else:
@@ -99,6 +108,7 @@ class StatsPanel(QWidget):
         self.fps_curve.setData(x, np.array(self.fps, dtype=float), connect="finite")
         self.q_curve.setData(x, np.array(self.queue, dtype=float))
         self.drop_curve.setData(x, np.array(self.dropped, dtype=float))
+        self.quality_curve.setData(x, np.array(self.quality_levels, dtype=float), connect="finite")
         for k, (name, series) in enumerate(self.stage_ms.items()):
             curve = self.stage_curves.get(name)
             if curve is None:
@@ -107,13 +117,23 @@ class StatsPanel(QWidget):
             curve.setData(np.arange(len(series)), np.array(series, dtype=float), connect="finite")
         self.summary.setText(self.summary_text())
 
+    def quality_text(self) -> str:
+        """What the adaptive quality does now, as rich text."""
+        if self.quality is None:
+            return ('<span title="Every frame is processed in full. Adaptive quality turns on for cameras and with '
+                    '\'Stay live\'.">quality: every frame in full</span>')
+        level, what = self.quality
+        if level == 0:
+            return '<span style="color:#60d060">quality: full (adaptive)</span>'
+        return f'<span style="color:#ffa040">under load, degraded (level {level}): {html.escape(what)}</span>'
+
     def summary_text(self) -> str:
         """One line: display rate, queue, drops and each stage's latest time in its curve's colour (no NaN)."""
         if not self.frames:
             return "no frames yet"
         fps = self.smoothed_fps()
         parts = [f"display {fps:.1f} FPS" if np.isfinite(fps) else "display – FPS (one frame so far)",
-                 f"queue {self.queue[-1]}", f"dropped {self.dropped[-1]}"]
+                 f"queue {self.queue[-1]}", f"dropped {self.dropped[-1]}", self.quality_text()]
         for k, (name, series) in enumerate(self.stage_ms.items()):
             v = series[-1] if series else float("nan")
             value = f"{v:.1f} ms" if np.isfinite(v) else "–"

@@ -218,10 +218,10 @@ def test_narration_digest_groups_by_label():
     d.add(Narration(1.0, "New object #1", tuple(ev[:3])), {1: "person", 2: "person", 3: "chair"})
     d.add(Narration(2.0, "object #4 left", tuple(ev[3:])), {4: "person"})
     line = d.flush(2.0)
-    assert line.text == "2 people, 1 chair entered; 1 person left" and line.frame == 10 and len(line.details) == 2
+    assert line.text == "2 people, 1 chair entered; person #4 left" and line.frame == 10 and len(line.details) == 2
     d.add(Narration(3.0, "x", (Event(3.0, 30, "ended", track_id=1),)), {})
     assert d.flush(3.0) is None  # rate-limited
-    assert d.flush(7.5).text == "1 person left"
+    assert d.flush(7.5).text == "Person #1 left"
     assert plural("box", 2) == "2 boxes"
 
 
