@@ -1,5 +1,7 @@
 """The legend by class label: one check box per class seen (its colour and how many tracks), unticked = hidden.
 
+Shown once a detector issues class names (a class-agnostic pipeline labels everything "object").
+
 Hiding a class takes its tracks out of the overlay, the tracks table and the timeline lanes.
 """
 
@@ -8,9 +10,18 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QWidget
 
 from app.overlay import class_color_hex
+from perception.types import UNLABELLED
+
+
+def _chip(color: str) -> QIcon:
+    """A small square of ``color`` (the class's colour when 'Colour by class' is on)."""
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(color))
+    return QIcon(pixmap)
 
 
 class ClassLegend(QWidget):
@@ -45,13 +56,13 @@ class ClassLegend(QWidget):
                 box = self.boxes[label] = QCheckBox()
                 box.setChecked(True)
                 box.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the window's shortcuts
-                box.setStyleSheet(f"QCheckBox {{ color: {class_color_hex(label)}; font-weight: bold; }}")
+                box.setIcon(_chip(class_color_hex(label)))
                 box.toggled.connect(lambda _on: self.hidden_changed.emit(self.hidden()))
                 self._layout.insertWidget(self._layout.count() - 1, box)
             n = counts[label]
             box.setText(f"{label} ({n})")
             box.setToolTip(f"{n} {html.escape(label)} track{'s' if n != 1 else ''} so far; untick to hide them")
-        self.setVisible(bool(self.boxes))
+        self.setVisible(any(label != UNLABELLED for label in self.boxes))  # class-agnostic: nothing to tell apart
 
     def reset(self) -> None:
         """Forget every class (a new source); nothing stays hidden."""

@@ -256,10 +256,14 @@ class CloudView(QWidget):
         self.legend = QLabel("")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
-        bar = QHBoxLayout()
-        for w in (QLabel("Colour"), self.color_by, self.budget, self.fit_button, self.reset_button, self.follow):
+        bar = QHBoxLayout()  # two short rows: a narrow dock never clips a control
+        for w in (QLabel("Colour"), self.color_by, self.budget):
             bar.addWidget(w)
         bar.addStretch(1)
+        camera = QHBoxLayout()
+        for w in (self.fit_button, self.reset_button, self.follow):
+            camera.addWidget(w)
+        camera.addStretch(1)
         self.placeholder = QLabel("Starting the 3D view…")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note = QLabel("")
@@ -268,6 +272,7 @@ class CloudView(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(2, 2, 2, 2)
         self._layout.addLayout(bar)
+        self._layout.addLayout(camera)
         self._layout.addWidget(self.note)
         self._layout.addWidget(self.placeholder, 1)
         self._layout.addWidget(self.info)

@@ -123,7 +123,7 @@ class MainWindow(QMainWindow):
         self.tracks_panel = TracksPanel(self.controller.log, self._fps)
         self.chat = ChatPanel(self._chat_context, self._fps)
         self.docks: dict[str, QDockWidget] = {}
-        for name, widget, area in (("Pipeline", self.pipeline_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
+        for name, widget, area in (("Pipeline", self.pipeline_panel, Qt.DockWidgetArea.RightDockWidgetArea),
                                    ("3D view", self.cloud_view, Qt.DockWidgetArea.RightDockWidgetArea),
                                    ("Chat", self.chat, Qt.DockWidgetArea.RightDockWidgetArea),
                                    ("Tracks", self.tracks_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
@@ -133,16 +133,11 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self.docks[name] = dock
-        self.tabifyDockWidget(self.docks["Tracks"], self.docks["Stats"])
-        self.docks["Tracks"].raise_()
-        self.tabifyDockWidget(self.docks["Pipeline"], self.docks["Chat"])
-        self.docks["Chat"].raise_()
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks["Pipeline"])
+        self.splitDockWidget(self.docks["3D view"], self.docks["Chat"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["Chat"], self.docks["Pipeline"])
+        self.tabifyDockWidget(self.docks["Tracks"], self.docks["Stats"])
         self.docks["Chat"].raise_()
-        self.resizeDocks([self.docks["3D view"], self.docks["Chat"]], [480, 360], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["3D view"]], [520], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["Tracks"]], [230], Qt.Orientation.Vertical)
+        self.docks["Tracks"].raise_()
         self.state_label = QLabel("no source")
         self.state_label.setMinimumWidth(300)  # per-frame text changes must not relayout the window
         self.statusBar().addPermanentWidget(self.state_label)
@@ -263,12 +258,21 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1500, 950)
-        if state is not None:
-            self.restoreState(state)
+        if state is None or not self.restoreState(state):
+            self._default_layout()
         self.pipeline_panel.set_options(s.pipeline_options())
         self.controller.options = self.pipeline_panel.options()
         self.pipeline_panel.set_answer_settings(s.answer_settings())
         self.cloud_view.budget.setValue(int(s.value("cloud/budget", self.cloud_view.budget.value())))
+
+    def _default_layout(self) -> None:
+        """Video in the middle; 3D view over chat and pipeline on the right; tracks and stats below (sized once
+        the window has its size, so the video gets the room)."""
+        width, height = self.width(), self.height()
+        self.resizeDocks([self.docks["3D view"]], [max(380, int(width * 0.36))], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["3D view"], self.docks["Chat"]], [int(height * 0.42), int(height * 0.3)],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["Tracks"]], [max(170, int(height * 0.22))], Qt.Orientation.Vertical)
 
     def _save_settings(self) -> None:
         s = self.settings
@@ -405,7 +409,8 @@ class MainWindow(QMainWindow):
             ticker.stop()
             ticker.deleteLater()
             self.progress.hide()
-            self.video.set_placeholder(EMPTY_STATE)
+            if self.controller.info is None:
+                self.video.set_placeholder(EMPTY_STATE)
             if error:
                 self.notify("Cannot generate the sample", error)
                 self.sample_ready.emit("")
@@ -435,6 +440,7 @@ class MainWindow(QMainWindow):
         self.chat.reset()
         self.cloud_view.clear()
         self.video.clear()
+        self.video.set_placeholder(f"Opening {info.name}… the first frame appears here.")
         self._reported_stages.clear()
         length = f"{info.length} frames" if info.length else "live"
         depth = "with depth (3D map)" if info.has_depth else "no depth (2D only)"

@@ -115,6 +115,10 @@ class StatsPanel(QWidget):
                 curve = self.ms_plot.plot(pen=pg.mkPen(id_color_hex(k + 1), width=2), name=name)
                 self.stage_curves[name] = curve
             curve.setData(np.arange(len(series)), np.array(series, dtype=float), connect="finite")
+        values = np.array([v for series in self.stage_ms.values() for v in series], dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values):  # a rare spike runs off the top instead of flattening every other curve
+            self.ms_plot.setYRange(0.0, max(1.0, 1.3 * float(np.percentile(values, 98))), padding=0)
         self.summary.setText(self.summary_text())
 
     def quality_text(self) -> str:

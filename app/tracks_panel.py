@@ -72,12 +72,14 @@ class TracksPanel(QWidget):
         self.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for col, width in enumerate((70, 90, 110, 110, 110)):
-            self.table.setColumnWidth(col, width)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # labels vary in length; times do not
+        for col, width in enumerate((70, 95, 0, 110, 110, 80)):
+            if width:
+                self.table.setColumnWidth(col, width)
         self.table.cellDoubleClicked.connect(self._double_clicked)
         self.table.setToolTip("Double-click a row to jump to where it was first seen")
-        self.empty = QLabel("No tracks yet: play a source and every 2D track and 3D instance is listed here.")
+        self.empty = QLabel("No tracks so far. Every 2D track and 3D instance the pipeline finds is listed here "
+                            "(it needs a detector or segmenter and a tracker: see the Pipeline panel).")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
         lay = QVBoxLayout(self)
