@@ -5,6 +5,8 @@ shows the adaptive quality level and never NaN; the session log records labels a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -171,4 +173,35 @@ def test_window_legend_hides_a_class_everywhere_and_narration_uses_labels(qtbot,
 
     w.digest.add(Narration(0.1, "raw", (Event(0.1, 1, "confirmed", track_id=3),)), w.track_labels)
     assert w.digest.flush(10.0).text == "Person #3 entered"
+    w.close()
+
+
+def test_pipeline_panel_says_which_detector_runs_and_offers_the_download(qtbot, tmp_path, monkeypatch):
+    from perception.detection.torchvision_models import MODELS, WEIGHT_BASE
+
+    monkeypatch.setenv("PERCEPTION_STUDIO_CACHE", str(tmp_path / "cache"))  # no weights cached
+    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), use_opengl=False,
+                   source_opener=lambda spec: MemorySource([np.full((120, 160, 3), 90, np.uint8)] * 3, name=spec))
+    qtbot.addWidget(w)
+    w.controller.options = PipelineOptions(memory=False)
+    w.show()
+    assert w.open_spec("clip")
+    panel = w.pipeline_panel
+    assert w.controller.detector_name() == "motion" and "Runs now: <b>motion</b>" in panel.detector_note.text()
+    assert panel.detector_download.isVisibleTo(panel)  # auto fell back to motion: pretrained weights are offered
+    model = next(iter(MODELS))
+    panel.detector_download_requested.disconnect()  # no real download here: the URL and destination are checked
+    with qtbot.waitSignal(panel.detector_download_requested) as sig:
+        panel.detector_download.click()
+    assert sig.args[0] == WEIGHT_BASE + MODELS[model]
+    assert Path(sig.args[1]) == tmp_path / "cache" / "torchvision" / MODELS[model]
+    fake = tmp_path / MODELS[model]
+    fake.write_bytes(b"not the weights" * 1000)
+    with qtbot.waitSignal(w.download_finished, timeout=WAIT_MS) as done:
+        w.download_weights(fake.as_uri(), sig.args[1], purpose="detector")
+    assert "checksum" in done.args[1] and w.messages[-1][0] == "Download failed"
+    assert not Path(sig.args[1]).exists()
+    panel.detector.setCurrentText("none")
+    assert w.apply_options(panel.options()) and w.controller.detector_name() is None
+    assert "No detector runs" in panel.detector_note.text()
     w.close()
