@@ -41,8 +41,7 @@ class ChatPanel(QWidget):
         self.ask_handler, self.fps = ask_handler, fps
         self.messages: list[_Message] = []
         self.view = QTextBrowser()
-        self.view.setPlaceholderText("Narration of what happens in the stream appears here, and answers to your "
-                                     "questions, with links that jump to the moment they cite.")
+        self.view.setPlaceholderText("Narration and answers appear here;\ncited times are links into the video.")
         self.view.setOpenLinks(False)
         self.view.anchorClicked.connect(self._link)
         self.input = QLineEdit()

@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QProgressDialog,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -95,6 +97,7 @@ class MainWindow(QMainWindow):
         self.track_labels: dict[int, str] = {}
         self.digest = NarrationDigest()
         self._preload_timer: QTimer | None = None
+        self._needs_layout = False
         self._lanes_version = -1
         self._lanes_hidden: frozenset[str] = frozenset()
 
@@ -123,7 +126,11 @@ class MainWindow(QMainWindow):
         self.tracks_panel = TracksPanel(self.controller.log, self._fps)
         self.chat = ChatPanel(self._chat_context, self._fps)
         self.docks: dict[str, QDockWidget] = {}
-        for name, widget, area in (("Pipeline", self.pipeline_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+        pipeline_scroll = QScrollArea()  # a long form scrolls rather than squeezing the 3D view above it
+        pipeline_scroll.setWidget(self.pipeline_panel)
+        pipeline_scroll.setWidgetResizable(True)
+        pipeline_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        for name, widget, area in (("Pipeline", pipeline_scroll, Qt.DockWidgetArea.RightDockWidgetArea),
                                    ("3D view", self.cloud_view, Qt.DockWidgetArea.RightDockWidgetArea),
                                    ("Chat", self.chat, Qt.DockWidgetArea.RightDockWidgetArea),
                                    ("Tracks", self.tracks_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
@@ -258,8 +265,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1500, 950)
-        if state is None or not self.restoreState(state):
-            self._default_layout()
+        self._needs_layout = state is None or not self.restoreState(state)
         self.pipeline_panel.set_options(s.pipeline_options())
         self.controller.options = self.pipeline_panel.options()
         self.pipeline_panel.set_answer_settings(s.answer_settings())
@@ -269,10 +275,17 @@ class MainWindow(QMainWindow):
         """Video in the middle; 3D view over chat and pipeline on the right; tracks and stats below (sized once
         the window has its size, so the video gets the room)."""
         width, height = self.width(), self.height()
+        self.resizeDocks([self.docks["Tracks"]], [max(170, int(height * 0.24))], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["3D view"]], [max(380, int(width * 0.36))], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["3D view"], self.docks["Chat"]], [int(height * 0.42), int(height * 0.3)],
-                         Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["Tracks"]], [max(170, int(height * 0.22))], Qt.Orientation.Vertical)
+        column = height - max(170, int(height * 0.24))
+        self.resizeDocks([self.docks["3D view"]], [int(column * 0.52)], Qt.Orientation.Vertical)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Size the docks the first time the window shows (before that, Qt ignores the sizes)."""
+        super().showEvent(event)
+        if self._needs_layout:
+            self._needs_layout = False
+            QTimer.singleShot(0, self._default_layout)  # once the docks have their first geometry
 
     def _save_settings(self) -> None:
         s = self.settings

@@ -44,7 +44,7 @@ class StatsPanel(QWidget):
         self.quality_curve = self.q_plot.plot(pen=pg.mkPen("g", width=2), name="quality level")
         self.stage_curves: dict[str, pg.PlotDataItem] = {}
         for w in (self.fps_plot, self.ms_plot, self.q_plot):
-            w.setMinimumHeight(130)
+            w.setMinimumHeight(100)
             w.setLabel("bottom", "displayed frame (most recent on the right)")
         lay = QGridLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -54,7 +54,7 @@ class StatsPanel(QWidget):
         lay.addWidget(self.q_plot, 2, 1)
         lay.setRowStretch(1, 1)
         lay.setRowStretch(2, 1)
-        self.setMinimumSize(360, 320)
+        self.setMinimumSize(360, 220)
         self._timer = QTimer(self)
         self._timer.setObjectName("stats-redraw")
         self._timer.timeout.connect(self.redraw)

@@ -176,7 +176,7 @@ def test_window_legend_hides_a_class_everywhere_and_narration_uses_labels(qtbot,
     w.close()
 
 
-def test_pipeline_panel_says_which_detector_runs_and_offers_the_download(qtbot, tmp_path, monkeypatch):
+def test_pipeline_panel_says_which_detector_runs_and_offers_the_download(qtbot, tmp_path, monkeypatch, artifacts_dir):
     from perception.detection.torchvision_models import MODELS, WEIGHT_BASE
 
     monkeypatch.setenv("PERCEPTION_STUDIO_CACHE", str(tmp_path / "cache"))  # no weights cached
@@ -189,6 +189,9 @@ def test_pipeline_panel_says_which_detector_runs_and_offers_the_download(qtbot, 
     panel = w.pipeline_panel
     assert w.controller.detector_name() == "motion" and "Runs now: <b>motion</b>" in panel.detector_note.text()
     assert panel.detector_download.isVisibleTo(panel)  # auto fell back to motion: pretrained weights are offered
+    w.docks["Pipeline"].raise_()
+    qtbot.wait(50)
+    w.screenshot().save(str(artifacts_dir / "state_pipeline_panel.png"))
     model = next(iter(MODELS))
     panel.detector_download_requested.disconnect()  # no real download here: the URL and destination are checked
     with qtbot.waitSignal(panel.detector_download_requested) as sig:
