@@ -13,7 +13,7 @@ import logging
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QOffscreenSurface, QOpenGLContext, QVector3D
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
@@ -219,6 +219,10 @@ class CloudView(QWidget):
 
     instance_clicked = Signal(int)
     budget_changed = Signal(int)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The dock's first size (the video gets the rest)."""
+        return QSize(520, 420)
 
     def __init__(self, parent: QWidget | None = None, use_opengl: bool | None = None):
         super().__init__(parent)

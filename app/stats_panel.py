@@ -11,7 +11,7 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from app.overlay import id_color_hex
@@ -19,6 +19,10 @@ from app.overlay import id_color_hex
 
 class StatsPanel(QWidget):
     """Rolling plots of the last ``history`` frames."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The dock's first size (the video gets the rest)."""
+        return QSize(800, 230)
 
     def __init__(self, parent: QWidget | None = None, history: int = 300, redraw_ms: int = 500):
         super().__init__(parent)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,6 +49,10 @@ class TracksPanel(QWidget):
     """
 
     seek_requested = Signal(int, str, int)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The dock's first size (the video gets the rest)."""
+        return QSize(800, 200)
 
     def __init__(self, log: SessionLog, fps: Callable[[], float] = lambda: 30.0, parent: QWidget | None = None,
                  refresh_ms: int = 1000):
