@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from app.overlay import id_color_hex
@@ -35,12 +35,17 @@ class ChatPanel(QWidget):
     answered = Signal(str)                # the final answer text (for tests and logs)
     seek_requested = Signal(int, int, str)  # frame index, ID (-1: none), "2D" track or "3D" instance
 
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The dock's first size (the video gets the rest)."""
+        return QSize(520, 260)
+
     def __init__(self, ask_handler: Callable[[str], tuple[object, object]], fps: Callable[[], float],
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.ask_handler, self.fps = ask_handler, fps
         self.messages: list[_Message] = []
         self.view = QTextBrowser()
+        self.view.setPlaceholderText("Narration and answers appear here;\ncited times are links into the video.")
         self.view.setOpenLinks(False)
         self.view.anchorClicked.connect(self._link)
         self.input = QLineEdit()

@@ -63,7 +63,7 @@ def depth_points(result: FrameResult, stride: int = 4) -> tuple[np.ndarray, np.n
     pose = np.eye(4) if p.pose is None else p.pose
     xyz = cam @ pose[:3, :3].T + pose[:3, 3]
     rgb = p.image[v, u][:, ::-1]
-    label, label_ids = label_image(result)
+    label, label_ids, _ = label_image(result)
     ids = np.zeros(len(z), np.int64)
     if label is not None:
         lut = np.concatenate([[0], label_ids]).astype(np.int64)

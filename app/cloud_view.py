@@ -13,8 +13,8 @@ import logging
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QOffscreenSurface, QOpenGLContext, QVector3D
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QOffscreenSurface, QOpenGLContext, QVector3D
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from app.cloud import CloudSnapshot
@@ -91,24 +91,28 @@ def _pick(ids: np.ndarray, screen_xy: np.ndarray, x: float, y: float, radius: fl
 
 
 class _GLCanvas:
-    """GLViewWidget with scatter, camera path and frustum items."""
+    """pyqtgraph's GL view as a native OpenGL window (QOpenGLWindow) docked through a window container.
+
+    A QOpenGLWidget would switch the whole main window to OpenGL composition, so every video frame would be
+    composed through (software) OpenGL; a window container keeps the rest of the window on plain raster drawing.
+    """
 
     def __init__(self, owner: CloudView):
         import pyqtgraph.opengl as gl
 
-        view = _make_picking_view(gl.GLViewWidget, owner)
-        view.setCameraPosition(distance=8.0, elevation=25, azimuth=-90)
-        view.setBackgroundColor((30, 30, 34))
+        self.view = _make_picking_view(owner)
+        self.view.setCameraPosition(distance=8.0, elevation=25, azimuth=-90)
+        self.view.setBackgroundColor((30, 30, 34))
+        self.widget = QWidget.createWindowContainer(self.view)
         self.grid = gl.GLGridItem()
         self.grid.setSize(20, 20)
         self.grid.setSpacing(1, 1)
-        view.addItem(self.grid)
+        self.view.addItem(self.grid)
         self.scatter = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), size=3.0, pxMode=True, glOptions="opaque")
         self.path = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=(1.0, 0.85, 0.1, 1.0), width=2.0)
         self.frustum = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=(0.2, 1.0, 0.3, 1.0), width=2.0, mode="lines")
         for item in (self.scatter, self.path, self.frustum):
-            view.addItem(item)
-        self.widget = view
+            self.view.addItem(item)
         self.drawn = np.zeros((0, 3))
 
     def show(self, xyz: np.ndarray, colors: np.ndarray, path: np.ndarray, frustum: np.ndarray) -> None:
@@ -119,26 +123,44 @@ class _GLCanvas:
 
     def look_at(self, centre: np.ndarray, distance: float, elevation: float | None = None,
                 azimuth: float | None = None) -> None:
-        self.widget.setCameraPosition(pos=QVector3D(*map(float, centre)), distance=float(distance),
-                                      elevation=elevation, azimuth=azimuth)
+        self.view.setCameraPosition(pos=QVector3D(*map(float, centre)), distance=float(distance),
+                                    elevation=elevation, azimuth=azimuth)
         self.grid.resetTransform()
         self.grid.translate(float(centre[0]), float(centre[1]), float(centre[2]) - distance * 0.35)
 
+    def distance(self) -> float:
+        return float(self.view.opts["distance"])
+
+    def release(self) -> None:
+        """Delete the container, and with it the GL window, now: left to teardown order, Python may free the
+        window first and the container then touches freed memory."""
+        self.widget.deleteLater()
+        QCoreApplication.sendPostedEvents(self.widget, QEvent.Type.DeferredDelete)
+
+    def image(self) -> QImage:
+        """What the view shows now (rendered into an image)."""
+        return self.view.grabFramebuffer()
+
     def screen_points(self, xyz: np.ndarray) -> np.ndarray:
-        v = self.widget
+        v = self.view
         m = np.array((v.projectionMatrix() * v.viewMatrix()).data(), dtype=np.float64).reshape(4, 4).T
         h = np.column_stack([xyz, np.ones(len(xyz))]) @ m.T
         ndc = h[:, :2] / np.where(np.abs(h[:, 3:4]) < 1e-9, 1e-9, h[:, 3:4])
         return np.column_stack([(ndc[:, 0] + 1) / 2 * v.width(), (1 - ndc[:, 1]) / 2 * v.height()])
 
 
-def _make_picking_view(base: type, owner: CloudView):
-    """A GLViewWidget that reports clicks (not drags) to ``owner.pick_at``."""
+def _make_picking_view(owner: CloudView):
+    """A GL view window that reports clicks (not drags) to ``owner.pick_at``."""
+    from pyqtgraph.opengl.GLViewWidget import GLViewMixin
+    from PySide6.QtOpenGL import QOpenGLWindow
 
-    class PickingGLView(base):
-        def __init__(self):
-            super().__init__()
+    class PickingGLWindow(GLViewMixin, QOpenGLWindow):
+        def __init__(self, *args):
+            super().__init__(*args)
             self._press = None
+
+        def devicePixelRatioF(self) -> float:  # noqa: N802 - the name GLViewMixin calls
+            return float(self.devicePixelRatio())
 
         def mousePressEvent(self, ev) -> None:  # noqa: N802 - Qt's name
             self._press = ev.position()
@@ -149,7 +171,8 @@ def _make_picking_view(base: type, owner: CloudView):
             if self._press is not None and (ev.position() - self._press).manhattanLength() < 4:
                 owner.pick_at(ev.position().x(), ev.position().y())
 
-    return PickingGLView()
+    share = QOpenGLContext.globalShareContext()  # GL items cache shader programs across contexts
+    return PickingGLWindow(share) if share is not None else PickingGLWindow()
 
 
 class _FlatCanvas:
@@ -186,12 +209,20 @@ class _FlatCanvas:
                 azimuth: float | None = None) -> None:
         self.widget.autoRange()
 
+    def image(self) -> QImage:
+        """What the view shows now."""
+        return self.widget.grab().toImage()
+
 
 class CloudView(QWidget):
     """Point cloud panel: colour mode, point budget, fit / reset / follow camera, instance legend."""
 
     instance_clicked = Signal(int)
     budget_changed = Signal(int)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The dock's first size (the video gets the rest)."""
+        return QSize(520, 420)
 
     def __init__(self, parent: QWidget | None = None, use_opengl: bool | None = None):
         super().__init__(parent)
@@ -229,10 +260,14 @@ class CloudView(QWidget):
         self.legend = QLabel("")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
-        bar = QHBoxLayout()
-        for w in (QLabel("Colour"), self.color_by, self.budget, self.fit_button, self.reset_button, self.follow):
+        bar = QHBoxLayout()  # two short rows: a narrow dock never clips a control
+        for w in (QLabel("Colour"), self.color_by, self.budget):
             bar.addWidget(w)
         bar.addStretch(1)
+        camera = QHBoxLayout()
+        for w in (self.fit_button, self.reset_button, self.follow):
+            camera.addWidget(w)
+        camera.addStretch(1)
         self.placeholder = QLabel("Starting the 3D view…")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note = QLabel("")
@@ -241,6 +276,7 @@ class CloudView(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(2, 2, 2, 2)
         self._layout.addLayout(bar)
+        self._layout.addLayout(camera)
         self._layout.addWidget(self.note)
         self._layout.addWidget(self.placeholder, 1)
         self._layout.addWidget(self.info)
@@ -327,8 +363,7 @@ class CloudView(QWidget):
         self.canvas.show(snap.xyz @ r, colors, snap.trajectory @ r if len(snap.trajectory) else snap.trajectory,
                          snap.frustum @ r if len(snap.frustum) else snap.frustum)
         if self.follow.isChecked() and snap.pose is not None and isinstance(self.canvas, _GLCanvas):
-            v = self.canvas.widget
-            self.canvas.look_at(self.align @ np.asarray(snap.pose, float)[:3, 3], v.opts["distance"])
+            self.canvas.look_at(self.align @ np.asarray(snap.pose, float)[:3, 3], self.canvas.distance())
         self._describe(snap)
 
     def _describe(self, snap: CloudSnapshot) -> None:
@@ -345,6 +380,16 @@ class CloudView(QWidget):
         chips = " ".join(f'<span style="color:{id_color_hex(int(i))}">■</span>&nbsp;I{int(i)}' for i in ids[order])
         more = f" … +{len(ids) - LEGEND_MAX}" if len(ids) > LEGEND_MAX else ""
         self.legend.setText(f"<small>{chips}{html.escape(more)}</small>" if len(ids) else "")
+
+    def release(self) -> None:
+        """Give up the 3D canvas (the window is closing); the view shows nothing afterwards."""
+        canvas, self.canvas = self.canvas, None
+        if isinstance(canvas, _GLCanvas):
+            canvas.release()
+
+    def image(self) -> QImage | None:
+        """What the 3D view shows now (None before it starts)."""
+        return None if self.canvas is None else self.canvas.image()
 
     def pick_at(self, x: float, y: float) -> None:
         """Emit the instance under widget pixel (x, y), if any (OpenGL canvas)."""

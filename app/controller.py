@@ -122,6 +122,13 @@ class StreamController(QObject):
         """The open source's spec."""
         return self.session.spec
 
+    def detector_name(self) -> str | None:
+        """The detector the pipeline runs ("auto" resolved), or None when it runs none."""
+        pipeline = self.session.pipeline
+        stage = None if pipeline is None else pipeline.stage("detect")
+        detector = getattr(stage, "detector", None)
+        return None if detector is None else str(detector.name)
+
     def stage_names(self) -> list[str]:
         """Names of the pipeline's stages, in order."""
         return self.session.stage_names()
@@ -180,6 +187,13 @@ class StreamController(QObject):
         """Stop the worker, finish a recording, release the pipeline and the source."""
         self.stop_recording()
         self.session.close()
+
+    def quality(self) -> tuple[int, str] | None:
+        """The adaptive quality level in force and what it degrades (None: adaptive quality is off, i.e. every
+        frame is processed in full; it is on for live sources and with 'Stay live')."""
+        worker = self.session.worker
+        governor = None if worker is None else worker.governor
+        return None if governor is None else (governor.level, governor.current.description)
 
     def take_narration(self) -> list:
         """Narration since the last call, oldest first."""

@@ -16,18 +16,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QProgressDialog,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -35,12 +37,13 @@ from PySide6.QtWidgets import (
 from app import crash
 from app.answers import MEMORY_OFF, make_backend
 from app.chat_panel import ChatPanel
+from app.class_legend import ClassLegend
 from app.cloud_view import CloudView
 from app.controller import FrameView, PipelineFactory, SourceOpener, StreamController
 from app.downloads import SAM_CHECKPOINTS, download, weights_dir
 from app.jobs import Job, JobRunner
 from app.narration_digest import NarrationDigest
-from app.pipeline_panel import PipelinePanel
+from app.pipeline_panel import PATH_KINDS, PipelinePanel
 from app.preload import NativePreload, preload
 from app.recording import recording_kind
 from app.settings import StudioSettings, source_missing
@@ -94,6 +97,9 @@ class MainWindow(QMainWindow):
         self.track_labels: dict[int, str] = {}
         self.digest = NarrationDigest()
         self._preload_timer: QTimer | None = None
+        self._needs_layout = False
+        self._lanes_version = -1
+        self._lanes_hidden: frozenset[str] = frozenset()
 
         self.video = VideoView(EMPTY_STATE)
         self.timeline = Timeline()
@@ -108,6 +114,8 @@ class MainWindow(QMainWindow):
         lay.setSpacing(2)
         lay.addWidget(self.video, 1)
         lay.addWidget(self.progress)
+        self.legend = ClassLegend()
+        lay.addWidget(self.legend)
         lay.addWidget(self.timeline)
         lay.addWidget(self.transport)
         self.setCentralWidget(central)
@@ -115,10 +123,14 @@ class MainWindow(QMainWindow):
         self.pipeline_panel = PipelinePanel()
         self.cloud_view = CloudView(use_opengl=use_opengl)
         self.stats_panel = StatsPanel()
-        self.tracks_panel = TracksPanel(self.controller.log, self._label_of, self._fps)
+        self.tracks_panel = TracksPanel(self.controller.log, self._fps)
         self.chat = ChatPanel(self._chat_context, self._fps)
         self.docks: dict[str, QDockWidget] = {}
-        for name, widget, area in (("Pipeline", self.pipeline_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
+        pipeline_scroll = QScrollArea()  # a long form scrolls rather than squeezing the 3D view above it
+        pipeline_scroll.setWidget(self.pipeline_panel)
+        pipeline_scroll.setWidgetResizable(True)
+        pipeline_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        for name, widget, area in (("Pipeline", pipeline_scroll, Qt.DockWidgetArea.RightDockWidgetArea),
                                    ("3D view", self.cloud_view, Qt.DockWidgetArea.RightDockWidgetArea),
                                    ("Chat", self.chat, Qt.DockWidgetArea.RightDockWidgetArea),
                                    ("Tracks", self.tracks_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
@@ -128,16 +140,11 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self.docks[name] = dock
-        self.tabifyDockWidget(self.docks["Tracks"], self.docks["Stats"])
-        self.docks["Tracks"].raise_()
-        self.tabifyDockWidget(self.docks["Pipeline"], self.docks["Chat"])
-        self.docks["Chat"].raise_()
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.docks["Pipeline"])
+        self.splitDockWidget(self.docks["3D view"], self.docks["Chat"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["Chat"], self.docks["Pipeline"])
+        self.tabifyDockWidget(self.docks["Tracks"], self.docks["Stats"])
         self.docks["Chat"].raise_()
-        self.resizeDocks([self.docks["3D view"], self.docks["Chat"]], [480, 360], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["3D view"]], [520], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["Tracks"]], [230], Qt.Orientation.Vertical)
+        self.docks["Tracks"].raise_()
         self.state_label = QLabel("no source")
         self.state_label.setMinimumWidth(300)  # per-frame text changes must not relayout the window
         self.statusBar().addPermanentWidget(self.state_label)
@@ -177,6 +184,8 @@ class MainWindow(QMainWindow):
         v.addAction("&Fit video", self.video.fit)
         v.addAction("3D: fit to data", self.cloud_view.fit)
         v.addAction("3D: reset view", self.cloud_view.reset_view)
+        v.addSeparator()
+        v.addAction("Save &screenshot…", self._ask_screenshot)
         h = self.menuBar().addMenu("&Help")
         h.addAction("&Keyboard shortcuts", self.show_shortcuts)
         h.addAction("Last &crash report…", self.show_crash_report)
@@ -211,12 +220,16 @@ class MainWindow(QMainWindow):
         t.live_changed.connect(c.set_stay_live)
         t.layers_changed.connect(c.set_layers)
         self.timeline.seek_requested.connect(self.seek)
+        self.legend.hidden_changed.connect(self.hide_classes)
         self.video.painted.connect(self._on_painted)
         self.video.clicked.connect(self._video_clicked)
         self.pipeline_panel.options_changed.connect(self.apply_options)
         self.pipeline_panel.answer_changed.connect(self.settings.save_answer_settings)
         self.pipeline_panel.sam_checkpoint_requested.connect(self._ask_sam_checkpoint)
         self.pipeline_panel.sam_download_requested.connect(lambda: self.download_weights(SAM_CHECKPOINTS["vit_b"]))
+        self.pipeline_panel.detector_file_requested.connect(self._ask_detector_file)
+        self.pipeline_panel.detector_download_requested.connect(
+            lambda url, dest: self.download_weights(url, dest, purpose="detector"))
         self.cloud_view.instance_clicked.connect(lambda i: self.highlight(i, "3D"))
         self.cloud_view.budget_changed.connect(self._set_budget)
         self.tracks_panel.seek_requested.connect(self._seek_to_track)
@@ -252,12 +265,27 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1500, 950)
-        if state is not None:
-            self.restoreState(state)
+        self._needs_layout = state is None or not self.restoreState(state)
         self.pipeline_panel.set_options(s.pipeline_options())
         self.controller.options = self.pipeline_panel.options()
         self.pipeline_panel.set_answer_settings(s.answer_settings())
         self.cloud_view.budget.setValue(int(s.value("cloud/budget", self.cloud_view.budget.value())))
+
+    def _default_layout(self) -> None:
+        """Video in the middle; 3D view over chat and pipeline on the right; tracks and stats below (sized once
+        the window has its size, so the video gets the room)."""
+        width, height = self.width(), self.height()
+        self.resizeDocks([self.docks["Tracks"]], [max(170, int(height * 0.24))], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["3D view"]], [max(380, int(width * 0.36))], Qt.Orientation.Horizontal)
+        column = height - max(170, int(height * 0.24))
+        self.resizeDocks([self.docks["3D view"]], [int(column * 0.52)], Qt.Orientation.Vertical)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Size the docks the first time the window shows (before that, Qt ignores the sizes)."""
+        super().showEvent(event)
+        if self._needs_layout:
+            self._needs_layout = False
+            QTimer.singleShot(0, self._default_layout)  # once the docks have their first geometry
 
     def _save_settings(self) -> None:
         s = self.settings
@@ -294,6 +322,22 @@ class MainWindow(QMainWindow):
                           "<b>Perception Studio</b><br/>Online segmentation, 2D and 3D tracking, a 3D instance map "
                           "and a video memory you can ask questions, over webcams, videos, image folders and RGB-D "
                           "recordings.<br/><br/>The same pipeline runs headless: <tt>python main.py --help</tt>.")
+
+    def screenshot(self) -> QPixmap:
+        """The whole window as shown, the 3D view included (it draws in a native window that a grab misses)."""
+        pixmap = self.grab()
+        canvas = self.cloud_view.canvas
+        if canvas is not None and self.cloud_view.opengl and canvas.widget.isVisible():
+            image = canvas.image()
+            painter = QPainter(pixmap)
+            painter.drawImage(QRect(canvas.widget.mapTo(self, QPoint(0, 0)), canvas.widget.size()), image)
+            painter.end()
+        return pixmap
+
+    def _ask_screenshot(self) -> None:
+        path = self._ask_save("Save screenshot", self._default_name("_screenshot.png"), "PNG image (*.png)")
+        if path and not self.screenshot().save(path):
+            self.notify("Screenshot not saved", f"cannot write {path}")
 
     def show_crash_report(self, text: str | None = None) -> None:
         """Show a crash report (the given one, else the last one kept)."""
@@ -334,6 +378,7 @@ class MainWindow(QMainWindow):
                         "File menu.")
             return False
         self.settings.remember_source(spec)
+        self._show_detector()
         if self.controller.pipeline_error:
             self.notify("Pipeline unavailable", f"{self.controller.pipeline_error}\n\nThe source plays without "
                         "processing; change the choices in the Pipeline panel and press Apply.")
@@ -377,7 +422,8 @@ class MainWindow(QMainWindow):
             ticker.stop()
             ticker.deleteLater()
             self.progress.hide()
-            self.video.set_placeholder(EMPTY_STATE)
+            if self.controller.info is None:
+                self.video.set_placeholder(EMPTY_STATE)
             if error:
                 self.notify("Cannot generate the sample", error)
                 self.sample_ready.emit("")
@@ -395,6 +441,8 @@ class MainWindow(QMainWindow):
         self._pending = None
         self.track_labels.clear()
         self.digest.reset()
+        self.legend.reset()
+        self._lanes_version = -1
         self.setWindowTitle(f"Perception Studio — {info.name}")
         self.transport.set_length(info.length, self.controller.seekable)
         self.timeline.reset(info.length, self.controller.seekable)
@@ -405,6 +453,7 @@ class MainWindow(QMainWindow):
         self.chat.reset()
         self.cloud_view.clear()
         self.video.clear()
+        self.video.set_placeholder(f"Opening {info.name}… the first frame appears here.")
         self._reported_stages.clear()
         length = f"{info.length} frames" if info.length else "live"
         depth = "with depth (3D map)" if info.has_depth else "no depth (2D only)"
@@ -457,8 +506,23 @@ class MainWindow(QMainWindow):
                         "choice and Apply again.")
             return False
         self._reported_stages.clear()
-        self.statusBar().showMessage(f"pipeline: {', '.join(self.controller.stage_names()) or 'no stages'}", 8000)
+        self._show_detector()
+        detector = self.controller.detector_name()
+        self.statusBar().showMessage(f"pipeline: {', '.join(self.controller.stage_names()) or 'no stages'}"
+                                     + (f"; detector {detector}" if detector else ""), 8000)
         return True
+
+    def _show_detector(self) -> None:
+        """The pipeline panel says which detector runs on the open source."""
+        self.pipeline_panel.show_source(self.controller.info, self.controller.detector_name())
+
+    def _ask_detector_file(self, kind: str) -> None:
+        title = "ONNX detection model" if kind == "onnx" else "Detections (MOT det.txt or JSON)"
+        path, _ = QFileDialog.getOpenFileName(self, title, self.settings.folder("open"), PATH_KINDS.get(kind, ""))
+        if path:
+            self.settings.remember_folder("open", path)
+            self.pipeline_panel.set_detector_file(kind, path)
+            self.statusBar().showMessage(f"detector {kind}:{path} (press Apply)", 8000)
 
     def _ask_sam_checkpoint(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "SAM checkpoint", str(weights_dir()),
@@ -467,8 +531,10 @@ class MainWindow(QMainWindow):
             self.pipeline_panel.sam_checkpoint = path
             self.statusBar().showMessage(f"SAM checkpoint: {path} (press Apply)", 8000)
 
-    def download_weights(self, url: str, dest: str | None = None) -> None:
-        """Download a checkpoint behind a cancellable progress dialog; on success it becomes the SAM checkpoint."""
+    def download_weights(self, url: str, dest: str | None = None, purpose: str = "sam") -> None:
+        """Download weights behind a cancellable progress dialog (the one verified downloader): a SAM checkpoint
+        (``purpose`` "sam": it becomes the SAM checkpoint) or torchvision detector weights ("detector": into
+        the cache, where the detector and 'auto' find them)."""
         target = Path(dest) if dest else weights_dir() / url.rsplit("/", 1)[-1]
         dialog = QProgressDialog(f"Downloading {target.name}…", "Cancel", 0, 100, self)
         dialog.setWindowTitle("Download weights")
@@ -478,6 +544,9 @@ class MainWindow(QMainWindow):
             dialog.deleteLater()
             if error:
                 self.notify("Download failed", error)
+            elif purpose == "detector":
+                self._show_detector()
+                self.statusBar().showMessage(f"downloaded {path}; press Apply to run the detector", 10000)
             else:
                 self.pipeline_panel.sam_checkpoint = str(path)
                 self.statusBar().showMessage(f"downloaded {path}; choose the SAM segmenter and press Apply", 10000)
@@ -524,7 +593,7 @@ class MainWindow(QMainWindow):
         else:
             self.transport.highlight = self.timeline.highlight = track_id
             self.cloud_view.set_highlight(self._instance_of_track(track_id))
-        self.timeline.update()
+        self.timeline.invalidate()
         self.controller.set_layers(self.transport.layers())
         if track_id is not None:
             self.tracks_panel.select(kind, track_id)
@@ -568,9 +637,6 @@ class MainWindow(QMainWindow):
         info = self.controller.info
         return (info.fps if info is not None and info.fps else 0.0) or 30.0
 
-    def _label_of(self, kind: str, track_id: int) -> str:
-        return self.track_labels.get(track_id, "") if kind == "2D" else "3D object"
-
     def _on_frame_ready(self) -> None:
         view = self.controller.take_frame()
         if view is None:
@@ -580,7 +646,8 @@ class MainWindow(QMainWindow):
         self.video.set_frame(view.image)
         self.transport.show_frame(view.index, self.controller.info.fps if self.controller.info else None)
         self.timeline.set_position(view.index)
-        self.stats_panel.add(r.index, view.ready_at, r.timings_ms, view.queue_depth, view.dropped)
+        self.stats_panel.add(r.index, view.ready_at, r.timings_ms, view.queue_depth, view.dropped,
+                             self.controller.quality())
         if view.cloud is not None:
             self.cloud_view.set_snapshot(view.cloud)
         for tid, label in zip(r.tracks.ids.tolist(), r.tracks.labels.tolist()):
@@ -597,15 +664,28 @@ class MainWindow(QMainWindow):
         self._pending = self.last_view = view
         self._handler_ms = (time.perf_counter() - t0) * 1e3
 
+    def hide_classes(self, hidden: frozenset[str]) -> None:
+        """Take the tracks of these class labels out of the overlay, the tracks table and the timeline."""
+        self.transport.hidden = frozenset(hidden)
+        self.controller.set_layers(self.transport.layers())
+        self.tracks_panel.set_hidden(self.transport.hidden)
+        self._refresh_lanes()
+
     def _refresh_lanes(self) -> None:
-        """The timeline's track lanes from the session log (on a timer: the log changes every frame)."""
+        """The timeline's track lanes and the class legend from the session log (on a timer: the log changes
+        every frame)."""
         if self.controller.info is None:
             return
-        entries = [e for e in self.controller.log.entries() if e.kind == "2D"]
+        log = self.controller.log
+        if log.version == self._lanes_version and self.transport.hidden == self._lanes_hidden:
+            return
+        self._lanes_version, self._lanes_hidden = log.version, self.transport.hidden
+        self.legend.set_counts(log.labels())
+        entries = [e for e in log.entries() if e.kind == "2D" and e.label not in self.transport.hidden]
         if len(entries) > 60:  # the longest-lived and the current ones stay readable
             now = self.controller.last_index
             entries = sorted(entries, key=lambda e: (e.last < now - 1, -(e.last - e.first)))[:60]
-        self.timeline.set_lanes([Lane(e.id, e.first, e.last, self.track_labels.get(e.id, ""))
+        self.timeline.set_lanes([Lane(e.id, e.first, e.last, e.label)
                                  for e in sorted(entries, key=lambda e: e.first)])
 
     def _on_answered(self, text: str) -> None:
@@ -786,6 +866,9 @@ class MainWindow(QMainWindow):
             self.stop_recording()
         self.controller.close()
         self.jobs.wait()
+        if self._preload_timer is not None:
+            self._preload_timer.stop()
+        self.cloud_view.release()
         super().closeEvent(event)
         gc.collect()  # the stopped session's cycles go now, on this thread
 

@@ -2,7 +2,8 @@
 
 The memory's narrator speaks per event; a busy scene would flood the chat. The digest collects its
 messages and, at most once per ``window_s`` seconds of stream time, says what happened by class label
-(Tracks.labels); the original messages stay available as the line's details.
+(Tracks.labels): a few tracks by name ("person #3 entered"), many counted ("3 people entered"); the
+original messages stay available as the line's details.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from perception.memory.narration import Narration
+from perception.types import UNLABELLED
 
 _VERBS = (("confirmed", "entered"), ("ended", "left"), ("refound", "came back"))
 
@@ -35,10 +37,13 @@ def plural(label: str, n: int) -> str:
 
 
 class NarrationDigest:
-    """Feed narration with ``add``; ``flush(t)`` returns at most one line per ``window_s`` of stream time."""
+    """Feed narration with ``add``; ``flush(t)`` returns at most one line per ``window_s`` of stream time.
 
-    def __init__(self, window_s: float = 5.0):
-        self.window_s = window_s
+    Up to ``name_up_to`` tracks doing the same thing are named ("person #3 entered"), more are counted.
+    """
+
+    def __init__(self, window_s: float = 5.0, name_up_to: int = 2):
+        self.window_s, self.name_up_to = window_s, name_up_to
         self.reset()
 
     def reset(self) -> None:
@@ -61,13 +66,12 @@ class NarrationDigest:
         events = [e for n in pending for e in n.events]
         parts = []
         for kind, verb in _VERBS:
-            seen: set[int] = set()
-            counts: Counter[str] = Counter()
-            for e in events:
-                if e.kind == kind and e.track_id not in seen:
-                    seen.add(e.track_id)
-                    counts[self._labels.get(e.track_id, "object")] += 1
-            if counts:
+            ids = list(dict.fromkeys(e.track_id for e in events if e.kind == kind))
+            named = [(self._labels.get(i, UNLABELLED), i) for i in ids]
+            if 0 < len(named) <= self.name_up_to:  # few: each by name ("person #3 entered")
+                parts.append(", ".join(f"{label} #{i}" for label, i in named) + f" {verb}")
+            elif named:  # many: counted by class ("3 people entered")
+                counts = Counter(label for label, _ in named)
                 parts.append(", ".join(plural(label, n) for label, n in counts.most_common()) + f" {verb}")
         instances = len({e.instance_id for e in events if e.kind == "instance"})
         if instances:

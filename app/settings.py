@@ -25,6 +25,10 @@ class StudioSettings:
     def pipeline_options(self) -> PipelineOptions:
         """The saved pipeline choices (defaults where none were saved)."""
         s, opts = self.q, PipelineOptions()
+        opts.detector = str(s.value("pipeline/detector", opts.detector))
+        classes = [c.strip() for c in str(s.value("pipeline/classes", "")).split(",") if c.strip()]
+        if classes:
+            opts.detector_options = {"classes": classes}
         opts.segmenter = str(s.value("pipeline/segmenter", opts.segmenter))
         opts.tracker = str(s.value("pipeline/tracker", opts.tracker))
         opts.map3d = _MAP3D.get(str(s.value("pipeline/map3d", "auto")))
@@ -33,6 +37,8 @@ class StudioSettings:
 
     def save_pipeline_options(self, o: PipelineOptions) -> None:
         """Remember the pipeline choices."""
+        self.q.setValue("pipeline/detector", o.detector)
+        self.q.setValue("pipeline/classes", ",".join(o.detector_options.get("classes", ())))
         self.q.setValue("pipeline/segmenter", o.segmenter)
         self.q.setValue("pipeline/tracker", o.tracker)
         self.q.setValue("pipeline/map3d", next(k for k, v in _MAP3D.items() if v == o.map3d))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.overlay import id_color_hex
@@ -52,6 +52,8 @@ class Timeline(QWidget):
         self.highlight: int | None = None
         self._dragging = False
         self._pending: int | None = None
+        self._background: QPixmap | None = None  # ruler, lanes and markers; the playhead is drawn over it
+        self._drawn_span = 0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(40)
@@ -72,23 +74,34 @@ class Timeline(QWidget):
         self.lanes, self.markers = [], []
         self.highlight = None
         self.setCursor(Qt.CursorShape.PointingHandCursor if seekable and length else Qt.CursorShape.ArrowCursor)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Redraw everything (lanes, markers, highlight or size changed), not only the playhead."""
+        self._background = None
         self.update()
 
     def set_position(self, frame: int) -> None:
         """Move the playhead."""
         if frame != self.position:
-            self.position = frame
-            self.update()
+            old, self.position = self.position, frame
+            if not self.length and self._span() != self._drawn_span:
+                self.invalidate()  # a live source: the bar grows
+                return
+            for f in (old, frame):  # only the strips under the old and the new playhead are redrawn
+                if f >= 0:
+                    self.update(int(self.x_of(f)) - 2, 0, 5, self.height())
 
     def set_lanes(self, lanes: list[Lane]) -> None:
         """Replace the track lanes."""
-        self.lanes = lanes
-        self.update()
+        if lanes != self.lanes:
+            self.lanes = lanes
+            self.invalidate()
 
     def add_marker(self, marker: Marker) -> None:
         """Add one event marker."""
         self.markers.append(marker)
-        self.update()
+        self.invalidate()
 
     def _span(self) -> int:
         """Frames the bar spans (for live sources: what has been seen so far)."""
@@ -110,12 +123,30 @@ class Timeline(QWidget):
 
     # ----- drawing --------------------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        """Ruler, lanes, markers and playhead."""
+        """The cached ruler, lanes and markers, then the playhead."""
+        if self._background is None or self._background.size() != self.size():
+            self._background = self._draw_background()
         p = QPainter(self)
-        w, h = self.width(), self.height()
+        p.drawPixmap(event.rect(), self._background, event.rect())
+        if self.position >= 0:
+            x = self.x_of(self.position)
+            p.setPen(QPen(QColor(255, 80, 60), 2))
+            p.drawLine(int(x), 0, int(x), self.height())
+        p.end()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Every x moves: redraw all."""
+        self._background = None
+        super().resizeEvent(event)
+
+    def _draw_background(self) -> QPixmap:
+        """Ruler, lanes and markers at the current size."""
+        pixmap = QPixmap(self.size())
+        p = QPainter(pixmap)
+        w = self.width()
         p.fillRect(self.rect(), QColor(36, 36, 40))
         p.fillRect(QRectF(0, 0, w, RULER_H), QColor(48, 48, 54))
-        span = self._span()
+        span = self._drawn_span = self._span()
         font = QFont(self.font())
         font.setPointSizeF(7.5)
         p.setFont(font)
@@ -139,17 +170,13 @@ class Timeline(QWidget):
             p.setPen(QColor(120, 120, 120))
             p.drawText(6, RULER_H + 20, "live source: the timeline grows as frames arrive")
         y0 = RULER_H + LANES_H + 3
+        p.setPen(Qt.PenStyle.NoPen)
         for m in self.markers:
             x = self.x_of(m.frame)
-            color = QColor(80, 160, 255) if m.kind == "question" else QColor(190, 190, 190)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(color)
+            p.setBrush(QColor(80, 160, 255) if m.kind == "question" else QColor(190, 190, 190))
             p.drawPolygon([QPointF(x - 4, y0 + MARKERS_H), QPointF(x + 4, y0 + MARKERS_H), QPointF(x, y0)])
-        if self.position >= 0:
-            x = self.x_of(self.position)
-            p.setPen(QPen(QColor(255, 80, 60), 2))
-            p.drawLine(int(x), 0, int(x), h)
         p.end()
+        return pixmap
 
     # ----- seeking --------------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802

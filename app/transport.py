@@ -56,6 +56,11 @@ class TransportBar(QWidget):
             action.setChecked(True)
             action.toggled.connect(self._layers_toggled)
             self.layer_boxes[name] = action
+        self.layers_menu.addSeparator()
+        self.by_class = self.layers_menu.addAction("Colour by class")
+        self.by_class.setCheckable(True)
+        self.by_class.setToolTip("Colour masks and boxes by class label (as the legend) instead of by track ID")
+        self.by_class.toggled.connect(self._layers_toggled)
         self.layers_button.setMenu(self.layers_menu)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 2)
@@ -65,6 +70,7 @@ class TransportBar(QWidget):
         for w in (QLabel("Speed"), self.speed, self.live, self.layers_button):
             lay.addWidget(w)
         self.highlight: int | None = None
+        self.hidden: frozenset[str] = frozenset()  # class labels the legend hides
         self._length: int | None = None
         for w in self.findChildren(QWidget):  # keys stay with the window's shortcuts
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -72,7 +78,7 @@ class TransportBar(QWidget):
     def layers(self) -> OverlayLayers:
         """The layers the toggles ask for."""
         on = {k: b.isChecked() for k, b in self.layer_boxes.items()}
-        return OverlayLayers(**on, highlight=self.highlight)
+        return OverlayLayers(**on, highlight=self.highlight, hidden=self.hidden, by_class=self.by_class.isChecked())
 
     def _layers_toggled(self, _on: bool) -> None:
         self.layers_changed.emit(self.layers())

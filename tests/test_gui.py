@@ -106,8 +106,8 @@ def test_sample_plays_with_overlays_cloud_seek_and_pause(sample_window, qtbot, a
     qtbot.waitUntil(lambda: w.cloud_view.snapshot is not None and len(w.cloud_view.snapshot) > 1000
                     and len(w.cloud_view.snapshot.trajectory) == w.controller.last_index + 1, timeout=WAIT_MS)
     assert w.cloud_view.snapshot.from_map
-    w.grab().save(str(artifacts_dir / "gui_main_window.png"))
-    w.cloud_view.canvas.widget.grab().save(str(artifacts_dir / "gui_3d_view.png"))
+    w.screenshot().save(str(artifacts_dir / "gui_main_window.png"))
+    w.cloud_view.image().save(str(artifacts_dir / "gui_3d_view.png"))
 
     paused_at = w.controller.last_index
     with qtbot.waitSignal(w.controller.frame_ready, timeout=WAIT_MS):
@@ -146,7 +146,7 @@ def test_chat_answers_from_memory_and_links_seek(sample_window, qtbot, artifacts
     assert answer and "memory is off" not in answer.lower()
     assert w.chat.messages[-1].who != "studio"
     w.chat.grab().save(str(artifacts_dir / "gui_chat.png"))
-    w.grab().save(str(artifacts_dir / "gui_main_with_chat.png"))
+    w.screenshot().save(str(artifacts_dir / "gui_main_with_chat.png"))
     links = [h for m in w.chat.messages for h, _ in m.links]
     if links:  # a cited time seeks the video
         _, frame, tid = links[0].split(":")

@@ -96,7 +96,7 @@ def test_empty_state_says_what_can_be_opened(qtbot, tmp_path, artifacts_dir):
     w = _window(qtbot, tmp_path)
     assert "Open video file" in w.video.placeholder and "RGB-D" in w.video.placeholder
     assert w.timeline.length is None and "no source" in w.transport.frame_label.text()
-    w.grab().save(str(artifacts_dir / "state_empty.png"))
+    w.screenshot().save(str(artifacts_dir / "state_empty.png"))
     w.close()
 
 
@@ -111,7 +111,7 @@ def test_first_run_generates_the_sample_off_the_gui_thread(qtbot, tmp_path, monk
         w.open_sample()
         assert w.progress.isVisible() and "Preparing the bundled sample" in w.video.placeholder
         qtbot.wait(200)  # the GUI thread keeps serving events while the sample renders
-        w.grab().save(str(artifacts_dir / "state_first_run.png"))
+        w.screenshot().save(str(artifacts_dir / "state_first_run.png"))
     assert sig.args[0] and not w.progress.isVisible()
     qtbot.waitUntil(lambda: w.controller.info is not None and w.controller.info.length == 8, timeout=WAIT_MS)
     w.close()
@@ -137,11 +137,11 @@ def test_sample_playing_shows_lanes_docked_3d_tracks_and_stats(qtbot, tmp_path, 
     assert all(table.isRowHidden(r) or table.item(r, 1).text() == "3D instance" for r in range(table.rowCount()))
     w.tracks_panel.filter.clear()
     assert "nan" not in w.stats_panel.summary_text()
-    w.grab().save(str(artifacts_dir / "state_sample_paused.png"))
+    w.screenshot().save(str(artifacts_dir / "state_sample_paused.png"))
     w.docks["Stats"].raise_()
     w.stats_panel.redraw()
     qtbot.wait(100)
-    w.grab().save(str(artifacts_dir / "state_stats.png"))
+    w.screenshot().save(str(artifacts_dir / "state_stats.png"))
     # clicking a 2D track never dims a 3D instance that merely shares its number
     tid = int(w.last_view.result.tracks.ids[0])
     w.highlight(tid, "2D")
@@ -167,7 +167,7 @@ def test_opening_another_source_resets_every_panel(qtbot, tmp_path, artifacts_di
     qtbot.waitUntil(lambda: w.cloud_view.snapshot is not None, timeout=WAIT_MS)
     assert "no depth" in w.cloud_view.info.text() and "live depth" not in w.cloud_view.info.text()
     assert "nan" not in w.stats_panel.summary_text() and "nan" not in w.state_label.text()
-    w.grab().save(str(artifacts_dir / "state_video_without_depth.png"))
+    w.screenshot().save(str(artifacts_dir / "state_video_without_depth.png"))
     w.close()
 
 
@@ -185,7 +185,7 @@ def test_odometry_poses_drive_the_3d_camera_path(qtbot, tmp_path, artifacts_dir)
     assert "camera path 12 poses" in w.cloud_view.info.text()
     w.cloud_view.follow.setChecked(True)
     w.cloud_view.reset_view()
-    w.grab().save(str(artifacts_dir / "state_odometry_3d.png"))
+    w.screenshot().save(str(artifacts_dir / "state_odometry_3d.png"))
     w.close()
 
 
@@ -218,10 +218,10 @@ def test_narration_digest_groups_by_label():
     d.add(Narration(1.0, "New object #1", tuple(ev[:3])), {1: "person", 2: "person", 3: "chair"})
     d.add(Narration(2.0, "object #4 left", tuple(ev[3:])), {4: "person"})
     line = d.flush(2.0)
-    assert line.text == "2 people, 1 chair entered; 1 person left" and line.frame == 10 and len(line.details) == 2
+    assert line.text == "2 people, 1 chair entered; person #4 left" and line.frame == 10 and len(line.details) == 2
     d.add(Narration(3.0, "x", (Event(3.0, 30, "ended", track_id=1),)), {})
     assert d.flush(3.0) is None  # rate-limited
-    assert d.flush(7.5).text == "1 person left"
+    assert d.flush(7.5).text == "Person #1 left"
     assert plural("box", 2) == "2 boxes"
 
 

@@ -332,7 +332,8 @@ class PlaybackSession:
         self._worker = PipelineWorker(
             self.source, self.pipeline, lambda r: self._on_result(r, gen),
             lambda s: self.post(lambda: self._on_finished(s, gen)),
-            max_frames=max_frames, pace_speed=pace, drop_stale=live or self.stay_live)
+            max_frames=max_frames, pace_speed=pace, drop_stale=live or self.stay_live,
+            adaptive=live or self.stay_live)
         self._worker.start()
 
     def _stop_worker(self) -> None:
