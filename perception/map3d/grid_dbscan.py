@@ -30,6 +30,8 @@ def grid_dbscan(keys: np.ndarray, eps_voxels: float, min_points: int, max_cells:
         return None
     ijk = unpack_keys(keys)
     cluster = np.full(len(ijk), -1, np.int64)
+    if len(ijk) == 0:
+        return cluster
     offs = ball_offsets(eps_voxels)
     groups = _groups(ijk, int(np.abs(offs).max()) + 1)
     order = np.argsort(groups, kind="stable")
