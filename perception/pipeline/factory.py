@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perception.pipeline.keyframes import KeyframePolicy
+from perception.pipeline.reuse import ReusePolicy, ReuseUnchanged
 from perception.pipeline.runner import ErrorPolicy, Pipeline
 from perception.pipeline.stage import Stage
 from perception.types import InputError, SourceInfo
@@ -22,13 +23,15 @@ class PipelineOptions:
     With a detector, segments feed the 3D map and detections the tracker; "sam" is then prompted by the
     detector's boxes and its masks ride on the detections. ``map3d=None`` turns the 3D map on when the
     source has depth; ``keyframes`` says when the map fuses a frame (perception/pipeline/keyframes.py; None fuses
-    every frame); ``mesh`` adds the TSDF mesh stage (needs depth; see perception/map3d/mesh.py).
+    every frame); ``segment_reuse`` repeats the last segments on frames where colour and depth did not change
+    (perception/pipeline/reuse.py; None segments every frame); ``mesh`` adds the TSDF mesh stage (needs depth; see perception/map3d/mesh.py).
     """
 
     detector: str = "auto"
     detector_options: dict[str, Any] = field(default_factory=dict)
     segmenter: str = "auto"
     segmenter_options: dict[str, Any] = field(default_factory=dict)
+    segment_reuse: ReusePolicy | None = field(default_factory=ReusePolicy)
     tracker: str = "graph"
     tracker_options: dict[str, Any] = field(default_factory=dict)
     map3d: bool | None = None
@@ -77,8 +80,8 @@ def build_stages(options: PipelineOptions, source: SourceInfo) -> list[Stage]:
         from perception.segmentation import build_segmenter
         from perception.segmentation.stage import SegmentStage
 
-        stages.append(SegmentStage(build_segmenter(segmenter, **options.segmenter_options),
-                                   feeds_tracker=detector == "none"))
+        stage = SegmentStage(build_segmenter(segmenter, **options.segmenter_options), feeds_tracker=detector == "none")
+        stages.append(stage if options.segment_reuse is None else ReuseUnchanged(stage, options.segment_reuse))
     if options.tracker != "none":
         from trackers.registry import build_tracker
         from trackers.stage import TrackerStage
