@@ -83,14 +83,15 @@ def _dense_dbscan(ijk: np.ndarray, offs: np.ndarray, min_points: int, max_cells:
     core_cells[flat[core]] = True
     lab, k = ndimage.label(core_cells.reshape(ext), structure=np.ones((3, 3, 3), bool))
     lab = lab.ravel()
-    cf = flat[core]
-    own = lab.take(cf)
-    far = step[(np.abs(offs).max(1) >= 2) & (step > 0)]  # ball offsets beyond the box, one of each +- pair
-    other = lab.take(cf[:, None] + far)
-    link = (other > 0) & (other != own[:, None])
-    rows = np.broadcast_to(own[:, None], other.shape)[link]
-    graph = coo_matrix((np.ones(len(rows), np.int8), (rows - 1, other[link] - 1)), shape=(k, k))
-    _, comp = connected_components(graph, directed=False)
+    own = lab.take(flat[core])
+    comp = np.arange(k)
+    if k > 1:  # 26-connected parts within the radius of each other are one cluster
+        far = step[(np.abs(offs).max(1) >= 2) & (step > 0)]  # ball offsets beyond the box, one of each +- pair
+        other = lab.take(flat[core][:, None] + far)
+        link = (other > 0) & (other != own[:, None])
+        rows = np.broadcast_to(own[:, None], other.shape)[link]
+        graph = coo_matrix((np.ones(len(rows), np.int8), (rows - 1, other[link] - 1)), shape=(k, k))
+        _, comp = connected_components(graph, directed=False)
     cluster = np.full(n, -1, np.int64)
     cluster[core] = comp[own - 1]
     border = np.flatnonzero(~core)
