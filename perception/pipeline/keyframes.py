@@ -29,7 +29,7 @@ class KeyframePolicy:
     max_translation: float = 0.10
     max_rotation_deg: float = 10.0
     min_overlap: float = 0.9
-    max_gap: int = 6
+    max_gap: int = 3
     depth_tol: float = 0.03
     depth_tol_m: float = 0.02
     stride: int = 8
