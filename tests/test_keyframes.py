@@ -112,3 +112,10 @@ def test_hold_under_load_tracks_instead_of_skipping_and_stats_count_keyframes(se
         pipeline = build_pipeline(PipelineOptions(keyframes=None), src.info)
         assert run_pipeline(src, pipeline, max_frames=5).summary()["keyframes_integrated"] == 5
         pipeline.close()
+
+
+def test_a_frame_without_valid_depth_is_skipped_not_tracked(segmented):
+    stage = KeyframeMap3DStage(policy=KeyframePolicy(max_gap=10))
+    stage.process(_copy(segmented[0], 0))
+    r = stage.process(_copy(segmented[0], 1, depth=np.zeros_like(segmented[0].packet.depth)))
+    assert "no valid pixels" in r.skipped["map3d"] and r.instances is None

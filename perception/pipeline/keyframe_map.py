@@ -42,7 +42,8 @@ class KeyframeMap3DStage(Map3DStage):
 
     def _handle(self, result: FrameResult, force_track: bool) -> FrameResult:
         p = result.packet
-        if p.depth is None or p.intrinsics is None or (p.pose is None and self.odometry is None):
+        if p.depth is None or p.intrinsics is None or (p.pose is None and self.odometry is None) \
+                or not np.any(p.depth > 0):
             return super().process(result)  # skipped there, with its reason
         camera = self._camera(result)
         if camera is None or camera.pose is None:
