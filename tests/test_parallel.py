@@ -123,13 +123,18 @@ def test_governor_degrades_in_order_under_load_and_recovers():
 
 def test_strides_skip_or_hold_stages_on_the_frames_between():
     from perception.pipeline.factory import PipelineOptions, build_pipeline
+    from perception.pipeline.keyframe_map import NOT_KEYFRAME
 
     source = open_source("sample")
-    pipeline = build_pipeline(PipelineOptions(memory=False), source.info)
     packets = [p for _, p in zip(range(4), source)]
-    results = [pipeline.process(p, {"map3d": 2, "segment": 2}) for p in packets]
+    plain = build_pipeline(PipelineOptions(memory=False, keyframes=None, segment_reuse=None), source.info)
+    results = [plain.process(p, {"map3d": 2}) for p in packets]
     assert "map3d" not in results[0].skipped and results[1].skipped["map3d"].startswith("under load")
     assert results[1].instances is None and results[2].instances is not None
+    pipeline = build_pipeline(PipelineOptions(memory=False), source.info)  # the keyframe map tracks in between
+    results = [pipeline.process(p, {"map3d": 2, "segment": 2}) for p in packets]
+    assert "map3d" not in results[0].skipped and results[1].skipped["map3d"] == NOT_KEYFRAME
+    assert results[1].instances is not None and results[1].instance_of_detection is not None
     assert results[1].segments is results[0].segments and len(results[1].detections) == len(results[0].detections)
     assert results[2].segments is not results[1].segments and results[3].segments is results[2].segments
 

@@ -35,6 +35,9 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--map3d", dest="map3d", action="store_true", default=None, help="force the 3D map on")
     parser.add_argument("--no-3d", dest="map3d", action="store_false", help="turn the 3D map off")
     parser.add_argument("--no-memory", dest="memory", action="store_false", help="turn the streaming memory off")
+    parser.add_argument("--map-every-frame", action="store_true",
+                        help="fuse every frame into the 3D map and segment every frame (default: keyframes only, "
+                             "and segments reused while the view is unchanged)")
 
 
 def options_from_args(args: argparse.Namespace) -> PipelineOptions:
@@ -45,7 +48,8 @@ def options_from_args(args: argparse.Namespace) -> PipelineOptions:
     return PipelineOptions(detector=_absolute_detector(args.detector), detector_options=_detector_options(args),
                            segmenter=args.segmenter, segmenter_options=segmenter_options, tracker=args.tracker,
                            tracker_options=tracker_options(args.tracker, args.tracker_opt),
-                           map3d=args.map3d, memory=args.memory, on_error=args.on_error)
+                           map3d=args.map3d, memory=args.memory, on_error=args.on_error,
+                           **({"keyframes": None, "segment_reuse": None} if args.map_every_frame else {}))
 
 
 
@@ -120,6 +124,8 @@ def print_summary(summary: dict) -> dict:
         print(f"detector: {summary['detector']}")
     for name, s in summary["stages"].items():
         print(f"  {name:<12} mean {s['mean_ms']:8.2f} ms   p95 {s['p95_ms']:8.2f} ms")
+    if summary.get("map_frames"):
+        print(f"keyframes integrated: {summary['keyframes_integrated']} of {summary['map_frames']} frames")
     if summary["errors"]:
         print(f"stage errors: {summary['errors']} (first: {one_line(summary['first_errors'][0])})")
     if summary.get("source_error"):

@@ -22,6 +22,7 @@ from perception.lifting import (
     voxel_centers,
 )
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
+from perception.map3d.grid_dbscan import grid_dbscan
 from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.planar_merge import convex_pairs, coplanar_pairs
 from perception.map3d.visibility import see
@@ -430,15 +431,17 @@ class InstanceMap:
 
     def _denoise(self, ids: list[int]) -> None:
         """Keep each instance's large DBSCAN clusters; stray voxels lose their label."""
-        import open3d as o3d
-
         st = self.store
         for i in ids:
             rows = np.flatnonzero(st.label == i)
             if len(rows) < 10:
                 continue
-            pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(st.centers[rows].astype(np.float64)))
-            lab = np.asarray(pcd.cluster_dbscan(eps=2.5 * self.voxel, min_points=3))
+            lab = grid_dbscan(st.keys[rows], 2.5, 3)  # on the voxel grid: Open3D's clusters, several times faster
+            if lab is None:
+                import open3d as o3d
+
+                pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(st.centers[rows].astype(np.float64)))
+                lab = np.asarray(pcd.cluster_dbscan(eps=2.5 * self.voxel, min_points=3))
             if lab.max() < 0:
                 continue
             counts = np.bincount(lab[lab >= 0])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from perception.pipeline.keyframes import KeyframePolicy
+from perception.pipeline.reuse import ReusePolicy, ReuseUnchanged
 from perception.pipeline.runner import ErrorPolicy, Pipeline
 from perception.pipeline.stage import Stage
 from perception.types import InputError, SourceInfo
@@ -20,17 +22,21 @@ class PipelineOptions:
     weight-free RGB segmenter when no detector runs and none when one does (segments only feed the 3D map).
     With a detector, segments feed the 3D map and detections the tracker; "sam" is then prompted by the
     detector's boxes and its masks ride on the detections. ``map3d=None`` turns the 3D map on when the
-    source has depth; ``mesh`` adds the TSDF mesh stage (needs depth; see perception/map3d/mesh.py).
+    source has depth; ``keyframes`` says when the map fuses a frame (perception/pipeline/keyframes.py; None fuses
+    every frame); ``segment_reuse`` repeats the last segments on frames where colour and depth did not change
+    (perception/pipeline/reuse.py; None segments every frame); ``mesh`` adds the TSDF mesh stage (needs depth; see perception/map3d/mesh.py).
     """
 
     detector: str = "auto"
     detector_options: dict[str, Any] = field(default_factory=dict)
     segmenter: str = "auto"
     segmenter_options: dict[str, Any] = field(default_factory=dict)
+    segment_reuse: ReusePolicy | None = field(default_factory=ReusePolicy)
     tracker: str = "graph"
     tracker_options: dict[str, Any] = field(default_factory=dict)
     map3d: bool | None = None
     tracker3d: str = "graph3d"
+    keyframes: KeyframePolicy | None = field(default_factory=KeyframePolicy)
     memory: bool = True
     memory_options: dict[str, Any] = field(default_factory=dict)  # make_memory_stage's arguments
     mesh: bool = False
@@ -74,8 +80,8 @@ def build_stages(options: PipelineOptions, source: SourceInfo) -> list[Stage]:
         from perception.segmentation import build_segmenter
         from perception.segmentation.stage import SegmentStage
 
-        stages.append(SegmentStage(build_segmenter(segmenter, **options.segmenter_options),
-                                   feeds_tracker=detector == "none"))
+        stage = SegmentStage(build_segmenter(segmenter, **options.segmenter_options), feeds_tracker=detector == "none")
+        stages.append(stage if options.segment_reuse is None else ReuseUnchanged(stage, options.segment_reuse))
     if options.tracker != "none":
         from trackers.registry import build_tracker
         from trackers.stage import TrackerStage
@@ -83,10 +89,11 @@ def build_stages(options: PipelineOptions, source: SourceInfo) -> list[Stage]:
         stages.append(TrackerStage(build_tracker(options.tracker, fps=fps, **options.tracker_options)))
     if options.map3d_for(source):
         from perception.map3d.stage import Map3DStage
+        from perception.pipeline.keyframe_map import KeyframeMap3DStage
         from trackers.registry import build_tracker3d
         from trackers.stage import Tracker3DStage
 
-        stages.append(Map3DStage())
+        stages.append(Map3DStage() if options.keyframes is None else KeyframeMap3DStage(policy=options.keyframes))
         if options.tracker3d != "none":
             stages.append(Tracker3DStage(build_tracker3d(options.tracker3d, fps=fps)))
     if options.mesh:

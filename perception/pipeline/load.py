@@ -2,7 +2,8 @@
 stages on fewer frames, in a stated order, instead of letting latency grow; recover when there is room again.
 
 Order of degradation: the 3D map (and mesh) integrate every 2nd, then every 3rd frame; then segmentation and
-detection run every 2nd frame (stages with a ``hold`` method repeat their last output on the frames between).
+detection run every 2nd frame (stages with a ``hold`` method repeat their last output on the frames between; the
+keyframe map stage tracks those frames against the map).
 """
 
 from __future__ import annotations

@@ -78,6 +78,8 @@ class RunStats:
     worker_error: str | None = None
     quality: str = "full quality"
     quality_changes: int = 0
+    map_frames: int = 0  # frames the 3D map stage handled ...
+    keyframes: int = 0  # ... and those it fused into the map (the others were tracked against it)
 
     @property
     def fps(self) -> float:
@@ -87,6 +89,9 @@ class RunStats:
     def record(self, result: FrameResult) -> None:
         """Account for one processed frame."""
         self.frames += 1
+        if "map3d" in result.timings_ms:
+            self.map_frames += 1
+            self.keyframes += "map3d" not in result.skipped
         for stage, ms in result.timings_ms.items():
             self.times.add(stage, ms)
         for err in result.errors:
@@ -95,7 +100,8 @@ class RunStats:
                 self.errors.append(err)
 
     def summary(self) -> dict:
-        """JSON-ready summary: ``frames``, ``fps``, ``stages`` (name -> mean_ms, p95_ms), and more."""
+        """JSON-ready summary: ``frames``, ``fps``, ``stages`` (name -> mean_ms, p95_ms), ``keyframes_integrated``
+        (frames fused into the 3D map, of ``map_frames`` it handled), and more."""
         return {
             "frames": self.frames,
             "fps": round(self.fps, 3),
@@ -109,6 +115,8 @@ class RunStats:
             "worker_error": self.worker_error,
             "quality": self.quality,
             "quality_changes": self.quality_changes,
+            "map_frames": self.map_frames,
+            "keyframes_integrated": self.keyframes,
         }
 
 

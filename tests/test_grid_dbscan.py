@@ -1,0 +1,43 @@
+"""DBSCAN on the voxel grid finds Open3D's clusters on the voxel centres."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from perception.lifting import pack_keys
+from perception.map3d.grid_dbscan import ball_offsets, grid_dbscan
+
+
+def _open3d(ijk: np.ndarray, eps: float, min_points: int) -> np.ndarray:
+    o3d = pytest.importorskip("open3d")
+    pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector((ijk + 0.5) * 0.02))
+    return np.asarray(pcd.cluster_dbscan(eps=eps * 0.02, min_points=min_points))
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    return np.array_equal(a < 0, b < 0) and len(set(zip(a.tolist(), b.tolist()))) == len(set(a.tolist()))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_grid_dbscan_equals_open3d(seed):
+    rng = np.random.default_rng(seed)
+    sheet = np.stack(np.meshgrid(np.arange(60), np.arange(40), np.arange(2), indexing="ij"), -1).reshape(-1, 3)
+    sheet = sheet[rng.random(len(sheet)) < 0.5]
+    blob = rng.integers(0, 8, (200, 3)) + [100, 0, 0]  # a far cluster of its own
+    dust = rng.integers(-50, 150, (60, 3))  # mostly noise
+    ijk = np.unique(np.concatenate([sheet, blob, dust]), axis=0)
+    rng.shuffle(ijk)
+    ours, ref = grid_dbscan(pack_keys(ijk), 2.5, 3), _open3d(ijk, 2.5, 3)
+    assert ours.max() >= 1 and (ours < 0).any()
+    assert _same_partition(ours, ref) and _same_partition(ref, ours)
+
+
+def test_grid_dbscan_radius_edges_and_limits():
+    # 2 voxels apart with 1 to the side (d^2 = 5) links; 2 and 2 (d^2 = 8) does not
+    line = np.array([[0, 0, 0], [1, 0, 0], [3, 1, 0], [4, 1, 0], [6, 3, 0], [7, 3, 0]])
+    assert grid_dbscan(pack_keys(line), 2.5, 2).tolist() == [0, 0, 0, 0, 1, 1]
+    assert len(ball_offsets(2.5)) == 81
+    assert grid_dbscan(pack_keys(line), 1.0, 2) is None  # below sqrt(3): the caller uses a KD-tree
+    assert grid_dbscan(pack_keys(np.array([[0, 0, 0], [5000, 0, 0]])), 2.5, 1, max_cells=1000) is not None
+    assert grid_dbscan(pack_keys(np.zeros((0, 3), np.int64)), 2.5, 3).tolist() == []
