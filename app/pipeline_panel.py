@@ -67,6 +67,13 @@ def available_detectors() -> list[str]:
     return names
 
 
+def _weight_free(running: str | None) -> bool:
+    """Whether the running detector (None: not known yet) needs no model weights, so pretrained ones are worth offering."""
+    from perception.detection import PREFIXED
+
+    return running is None or running.split(":")[0] not in PREFIXED
+
+
 PATH_KINDS = {"onnx": "ONNX models (*.onnx);;All files (*)",
               "file": "Detections (*.txt *.json);;All files (*)"}  # detector kinds whose argument is a file
 
@@ -243,7 +250,7 @@ class PipelinePanel(QWidget):
         choice = self.detector.currentText()
         if choice.startswith("torchvision:"):
             return choice if torchvision_weights(choice) else None
-        if choice == "auto" and self._running in (None, "motion") and _installed("torchvision"):
+        if choice == "auto" and _weight_free(self._running) and _installed("torchvision"):
             first = next((n for n in available_detectors() if n.startswith("torchvision:")), None)
             return first if first and torchvision_weights(first) else None
         return None

@@ -187,8 +187,8 @@ def test_pipeline_panel_says_which_detector_runs_and_offers_the_download(qtbot, 
     w.show()
     assert w.open_spec("clip")
     panel = w.pipeline_panel
-    assert w.controller.detector_name() == "motion" and "Runs now: <b>motion</b>" in panel.detector_note.text()
-    assert panel.detector_download.isVisibleTo(panel)  # auto fell back to motion: pretrained weights are offered
+    assert w.controller.detector_name() == "people" and "Runs now: <b>people</b>" in panel.detector_note.text()
+    assert panel.detector_download.isVisibleTo(panel)  # auto fell back to the weight-free people detector: pretrained weights are offered
     w.docks["Pipeline"].raise_()
     qtbot.wait(50)
     w.screenshot().save(str(artifacts_dir / "state_pipeline_panel.png"))
