@@ -20,8 +20,8 @@ from perception.types import FrameResult, InputError, SourceInfo
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     """The pipeline flags shared by `run` and `batch` (read back by ``options_from_args``)."""
     parser.add_argument("--detector", default="auto", metavar="NAME",
-                        help="auto | none | motion | torchvision:MODEL | onnx:PATH | file:PATH (auto: cached torchvision "
-                             "weights, else a MOT folder's det/det.txt, else motion; none with depth)")
+                        help="auto | none | motion | people | torchvision:MODEL | onnx:PATH | file:PATH (auto: cached torchvision "
+                             "weights, else a MOT folder's det/det.txt, else people; none with depth)")
     parser.add_argument("--classes", metavar="A,B", help="keep only detections of these class names (e.g. person,car)")
     parser.add_argument("--labels", metavar="FILE", help="class names, one per line (onnx: and file: detectors)")
     parser.add_argument("--segmenter", default="auto",

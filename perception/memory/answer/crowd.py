@@ -103,6 +103,11 @@ class Person:
         return max(self.tracks, key=lambda s: s.observations).size
 
     @property
+    def label(self) -> str:
+        """Class name of its longest-observed track ("object" when the detector gives none)."""
+        return max(self.tracks, key=lambda s: s.observations).label
+
+    @property
     def height(self) -> float:
         """Mean box height in pixels (the nearer to the camera, the taller)."""
         return float(max(self.tracks, key=lambda s: s.observations).mean_wh[1])

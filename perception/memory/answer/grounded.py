@@ -18,6 +18,7 @@ from perception.memory.describe import region_name
 from perception.memory.store import MemorySnapshot
 from perception.memory.tracks import TrackSummary
 from perception.memory.understand import CONFIDENT, Reading, TimeSpec, read_question
+from perception.types import UNLABELLED
 
 Reply = tuple[str, object, list[Citation]]
 SUMMARY_WINDOW_S = 10.0  # 'what happened?' without a window covers the last ten seconds
@@ -33,7 +34,8 @@ def _plural(n: int, noun: str) -> str:
 
 
 def _looks(s: TrackSummary | Person) -> str:
-    return ", ".join(x for x in (s.colour, s.size) if x)
+    label = s.label if s.label != UNLABELLED else None
+    return ", ".join(x for x in (label, s.colour, s.size) if x)
 
 
 def _ids(people: list[Person], k: int = 10) -> str:
