@@ -24,6 +24,13 @@ from trackers.geometry import box_iou
 from trackers.kalman import BoxKalman, cxcywh_to_xyxy, xyxy_to_cxcywh
 
 
+def _take_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``array[rows]``, without copying when ``rows`` are all rows in order (full-frame masks are megabytes each)."""
+    if len(rows) == len(array) and np.array_equal(rows, np.arange(len(array))):
+        return array
+    return array[rows]
+
+
 @dataclass
 class _Track:
     track_id: int
@@ -33,7 +40,6 @@ class _Track:
     hits: int = 1
     misses: int = 0
     det_index: int = -1
-    mask: np.ndarray | None = field(default=None, repr=False)
     last_box: np.ndarray | None = None
     votes: LabelVotes = field(default_factory=LabelVotes)
 
@@ -134,7 +140,7 @@ class GraphTracker(Tracker):
         for i, t in enumerate(tracks):
             if i not in matched_t:
                 t.misses += 1
-                t.det_index, t.mask = -1, None
+                t.det_index = -1
                 if t.state == TrackState.CONFIRMED:
                     t.state = TrackState.LOST
         self._start_tracks(dets, cand, boxes, centres, scores, emb, set(matches.values()))
@@ -143,7 +149,7 @@ class GraphTracker(Tracker):
             self._tracks = [t for t, k in zip(self._tracks, keep) if k]
             self._mean, self._cov = self._mean[keep], self._cov[keep]
             self._emb, self._has_emb = self._emb[keep], self._has_emb[keep]
-        return self._report()
+        return self._report(dets)
 
     # -- steps -------------------------------------------------------------------------------------
 
@@ -263,7 +269,6 @@ class GraphTracker(Tracker):
             t.last_box = boxes[d]
             t.score, t.class_id, t.det_index = float(scores[d]), cls, row
             t.votes.add(dets.labels[row])
-            t.mask = None if dets.masks is None else dets.masks[row]
             t.hits, t.misses = t.hits + 1, 0
             if t.state == TrackState.LOST or (t.state == TrackState.TENTATIVE and t.hits >= self.min_hits):
                 t.state = TrackState.CONFIRMED
@@ -284,7 +289,7 @@ class GraphTracker(Tracker):
             if (overlap[j] & taken).any():
                 continue
             t = _Track(self._next_id, float(scores[j]), int(dets.class_ids[cand[j]]), det_index=int(cand[j]),
-                       mask=None if dets.masks is None else dets.masks[cand[j]], votes=LabelVotes(dets.labels[cand[j]]))
+                       votes=LabelVotes(dets.labels[cand[j]]))
             t.last_box = boxes[j]
             if self._frames == 1 or self.min_hits <= 1:
                 t.state = TrackState.CONFIRMED
@@ -306,7 +311,7 @@ class GraphTracker(Tracker):
             return t.misses > 0
         return t.misses > max(self.track_buffer, self.reid_window if has_embedding else 0)
 
-    def _report(self) -> Tracks:
+    def _report(self, dets: Detections) -> Tracks:
         rows = [i for i, t in enumerate(self._tracks) if t.state == TrackState.CONFIRMED and t.misses == 0]
         if not rows:
             return Tracks.empty()
@@ -315,9 +320,8 @@ class GraphTracker(Tracker):
             boxes = np.array([t.last_box for t in out])
         else:
             boxes = cxcywh_to_xyxy(self._mean[rows, :4])
-        masks = None
-        if all(t.mask is not None for t in out):
-            masks = np.stack([t.mask for t in out])
+        det_rows = np.array([t.det_index for t in out])  # every reported track matched a detection this frame
+        masks = None if dets.masks is None else _take_rows(dets.masks, det_rows)
         return Tracks(boxes, np.array([t.track_id for t in out]), np.array([t.score for t in out]),
                       np.array([t.class_id for t in out]), np.array([int(t.state) for t in out]),
-                      np.array([t.det_index for t in out]), masks, [t.votes.label for t in out])
+                      det_rows, masks, [t.votes.label for t in out])
