@@ -647,7 +647,7 @@ class MainWindow(QMainWindow):
         self.transport.show_frame(view.index, self.controller.info.fps if self.controller.info else None)
         self.timeline.set_position(view.index)
         self.stats_panel.add(r.index, view.ready_at, r.timings_ms, view.queue_depth, view.dropped,
-                             self.controller.quality())
+                             self.controller.quality(), r.skipped)
         if view.cloud is not None:
             self.cloud_view.set_snapshot(view.cloud)
         for tid, label in zip(r.tracks.ids.tolist(), r.tracks.labels.tolist()):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from collections import deque
+from collections.abc import Container
 
 import numpy as np
 import pyqtgraph as pg
@@ -34,6 +35,8 @@ class StatsPanel(QWidget):
         self.quality_levels: deque[float] = deque(maxlen=history)
         self.quality: tuple[int, str] | None = None  # (level, what is degraded) of QualityGovernor; None: off
         self.stage_ms: dict[str, deque[float]] = {}
+        self.map_frames = 0  # frames the 3D map stage handled since the source opened ...
+        self.keyframes = 0  # ... and those it fused (keyframes; the others were tracked against the map)
         self._last_t: float | None = None
         self._dirty = False
         self.summary = QLabel("no frames yet")
@@ -69,16 +72,20 @@ class StatsPanel(QWidget):
         for d in (self.frames, self.fps, self.queue, self.dropped, self.quality_levels):
             d.clear()
         self.quality = None
+        self.map_frames = self.keyframes = 0
         for d in self.stage_ms.values():
             d.clear()
         self._last_t = None
         self._dirty = True
 
     def add(self, frame: int, t: float, timings_ms: dict[str, float], queue_depth: int, dropped: int,
-            quality: tuple[int, str] | None = None) -> None:
-        """One displayed frame: its index, display time (s), per-stage times, queue depth, drops so far, and the
-        adaptive quality level (None: adaptive quality off)."""
+            quality: tuple[int, str] | None = None, skipped: Container[str] = ()) -> None:
+        """One displayed frame: its index, display time (s), per-stage times, queue depth, drops so far, the
+        adaptive quality level (None: adaptive quality off) and the stages that skipped it (map3d: not a keyframe)."""
         self.quality = quality
+        if "map3d" in timings_ms:
+            self.map_frames += 1
+            self.keyframes += "map3d" not in skipped
         self.quality_levels.append(float("nan") if quality is None else float(quality[0]))
         if self._last_t is not None and t > self._last_t:
             self.fps.append(1.0 / (t - self._last_t))
@@ -142,6 +149,9 @@ class StatsPanel(QWidget):
         fps = self.smoothed_fps()
         parts = [f"display {fps:.1f} FPS" if np.isfinite(fps) else "display – FPS (one frame so far)",
                  f"queue {self.queue[-1]}", f"dropped {self.dropped[-1]}", self.quality_text()]
+        if self.map_frames:
+            parts.append(f'<span title="Frames fused into the 3D map; the others were tracked against it">'
+                         f'keyframes {self.keyframes} of {self.map_frames}</span>')
         for k, (name, series) in enumerate(self.stage_ms.items()):
             v = series[-1] if series else float("nan")
             value = f"{v:.1f} ms" if np.isfinite(v) else "–"

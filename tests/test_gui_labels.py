@@ -139,6 +139,20 @@ def test_stats_show_the_quality_level_and_never_nan(qtbot):
     assert "quality: full" in stats.summary_text() and "nan" not in stats.summary_text().lower()
 
 
+def test_stats_count_the_keyframes_the_map_fused(qtbot):
+    stats = StatsPanel()
+    qtbot.addWidget(stats)
+    stats.add(0, 1.0, {"segment": 5.0}, 0, 0)
+    assert "keyframes" not in stats.summary_text()  # no 3D map: nothing to say
+    stats.add(1, 1.1, {"map3d": 9.0}, 0, 0, None, {})
+    stats.add(2, 1.2, {"map3d": 1.0}, 0, 0, None, {"map3d": "not a keyframe"})
+    stats.add(3, 1.3, {"map3d": 8.0}, 0, 0, None, {})
+    assert "keyframes 2 of 3" in stats.summary_text()
+    stats.reset()
+    stats.add(0, 2.0, {"map3d": 9.0}, 0, 0)
+    assert "keyframes 1 of 1" in stats.summary_text()
+
+
 def test_window_legend_hides_a_class_everywhere_and_narration_uses_labels(qtbot, tmp_path, artifacts_dir):
     def opener(spec):
         if spec.startswith("mem:"):
