@@ -86,3 +86,35 @@ def test_more_paraphrases_read_to_intent_slots_and_subject(question, intent, slo
     assert (r.intent, r.about) == (intent, about), r
     got = _slots(r)
     assert {k: got.get(k) for k in slots} == slots, got
+
+
+# Constructions rather than cue words (written for this test): a perfect or past passive of seeing is a
+# cumulative count, present-tense 'appear' with a now-cue is what is visible, 'come and gone' is everyone so far,
+# verb forms of rising and dropping compare counts, and a yes/no about arrivals in a window counts arrivals.
+CONSTRUCTIONS = [
+    ("How many people appear in the current frame?", "count_now", {"class": "person"}),
+    ("How many pedestrians appear on screen right now?", "count_now", {"class": "person"}),
+    ("How many people appeared in the last 10 s?", "count_entered", {"class": "person", "window_s": 10}),
+    ("How many people has it seen to date?", "count_distinct", {"class": "person"}),
+    ("How many walkers has the video contained?", "count_distinct", {"class": "person"}),
+    ("How many people have been in the scene since the video started?", "count_distinct", {"class": "person"}),
+    ("How many people have been visible at some point?", "count_distinct", {"class": "person"}),
+    ("Count every person who has been in view.", "count_distinct", {"class": "person"}),
+    ("Up to this moment, how many people were seen?", "count_distinct", {"class": "person"}),
+    ("How many pedestrians were spotted thus far?", "count_distinct", {"class": "person"}),
+    ("How many people have come and gone?", "count_distinct", {"class": "person"}),
+    ("How many people were seen at 10 s?", "count_now", {"class": "person", "at_s": 10}),
+    ("How many people has the camera seen in the last 10 seconds?", "count_distinct", {"class": "person", "window_s": 10}),
+    ("Did the number of people drop compared to 5 s ago?", "compare", {"class": "person", "window_s": 5}),
+    ("Has the number of pedestrians risen since 5 s?", "compare", {"class": "person"}),
+    ("Did anyone drop out of view in the last 10 s?", "count_left", {"class": "person", "window_s": 10}),
+    ("Were there any arrivals in the last 10 seconds?", "count_entered", {"window_s": 10}),
+]
+
+
+@pytest.mark.parametrize("question,intent,slots", CONSTRUCTIONS)
+def test_constructions_read_to_intent_and_slots(question, intent, slots):
+    r = read_question(question)
+    assert r.intent == intent, r
+    got = _slots(r)
+    assert {k: got.get(k) for k in slots} == slots, got

@@ -28,14 +28,20 @@ DISTINCT = _rx(r"unique", r"distinct", r"different", r"individual", r"so far", r
                r"whole (?:video|stream|clip|recording|time)", r"entire", r"until now", r"up to now", r"till now",
                r"cumulative\w*", r"all (?:the )?(?:time|along)", r"have you (?:seen|spotted|observed|counted)",
                r"did you (?:see|spot|observe|count)", r"have (?:been )?(?:seen|spotted|observed)", r"has (?:been )?(?:seen|spotted)",
-               r"passed (?:by|through)", r"pass(?:ed)? by", r"went (?:by|past|through)", r"separate")
+               r"passed (?:by|through)", r"pass(?:ed)? by", r"went (?:by|past|through)", r"separate", r"to date",
+               r"at (?:some|any) (?:point|time|stage)", r"since (?:the )?(?:video|stream|clip|recording|footage|it) (?:started|began|start)",
+               r"every(?:one|body)? (?:person |people |pedestrian )?(?:who|that)",
+               r"(?:has|have|had) (?:\w+ ){0,2}(?:seen|spotted|observed|counted|captured|recorded|noticed|detected|tracked|contained|featured|included)",
+               r"up to (?:this|that|the present) (?:moment|point|time)", r"thus far", r"c[oa]me and (?:gone|went|go)",
+               r"(?:has|have) been (?:in|on|visible|around|present|through|across|seen|spotted|observed|captured|recorded|detected)")
 NOW = _rx(r"now", r"currently", r"current", r"at the moment", r"at present", r"presently", r"at this (?:moment|point|time|instant)",
           r"still", r"visible", r"in view", r"on screen", r"in (?:the )?(?:frame|picture|scene|shot|image|view)", r"right now",
           r"these days", r"there", r"can you see", r"do you see", r"in sight", r"present")
 MORE = _rx(r"more", r"busier", r"fuller", r"more crowded", r"increas\w*", r"gr[eo]w\w*", r"went up", r"gone up", r"go up",
-           r"rose", r"risen", r"higher", r"bigger", r"larger", r"climb\w*")
-FEWER = _rx(r"fewer", r"less", r"quieter", r"emptier", r"calmer", r"less crowded", r"decreas\w*", r"shr[iu]nk\w*",
-            r"went down", r"gone down", r"go down", r"dropped", r"fell", r"fallen", r"lower", r"smaller", r"thinn?ed", r"thinner")
+           r"rose", r"ris(?:e|es|en|ing)", r"higher", r"bigger", r"larger", r"climb\w*")
+FEWER = _rx(r"fewer", r"less", r"quieter", r"emptier", r"calmer", r"less crowded", r"decreas\w*", r"shr[iu]nk\w*", r"declin\w*",
+            r"went down", r"gone down", r"go(?:es)? down", r"drop(?:s|ped|ping)?(?! out)", r"fell", r"fall(?:s|en|ing)?", r"lower",
+            r"smaller", r"thinn?ed", r"thinner")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
 WHEN = _rx(r"when", r"what time", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time",
@@ -67,6 +73,8 @@ LATEST = _rx(r"last", r"latest", r"newest", r"most recent(?:ly)?", r"recently")
 NEW = _rx(r"new", r"newcomers?", r"arriv\w*", r"newly", r"not (?:there|present|visible|in view) (?:at|from) the (?:start|beginning)")
 SEPARATE = _rx(r"unique", r"distinct", r"different", r"separate", r"individual")
 HOW_LONG_STAY = _rx(r"stay\w*", r"spen[dt]", r"been (?:on screen|visible|in view|around|here|there)", r"remain\w*", r"linger\w*")
+SEEN_PAST = _rx(r"(?:were|was) (?:seen|spotted|observed|detected|recorded|captured|tracked|counted|noticed)")  # cumulative unless at a moment
+SEEN_NOW = _rx(r"appears?", r"(?:is|are) appearing")  # present tense: what is visible, not who arrived
 TRACK_WORDS = _rx(r"the thing")  # what a track id becomes after slot removal
 
 
@@ -89,13 +97,13 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
             if re.search(r"\binto the (?:video|stream|clip|recording|footage)\b|\bfirst\b", q) and not has(HOW_LONG_STAY, q):
                 return "when_first", 0.85
             return "duration", 0.85
-        if has(LEAVE, q):
+        if has(LEAVE, q) and not re.search(r"\bc[oa]me and (?:gone|went|go)\b", q):
             return "count_left", 0.9
-        if has(ENTER, q):
+        if has(ENTER, q) and not (not window and has(NOW, q) and not has(ENTER, SEEN_NOW.sub(" ", q))):
             if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(r"\bnew(?:ly)?\b|newcomer|arriv|enter", q)):
                 return "count_distinct", 0.85
             return "count_entered", 0.9
-        if has(DISTINCT, q):
+        if has(DISTINCT, q) or (has(SEEN_PAST, q) and not times):
             return "count_distinct", 0.9
         if window:
             return "count_distinct", 0.75
@@ -127,7 +135,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
             return "compare", 0.9
         if has(LEAVE, q):
             return "count_left", 0.8
-        if has(ENTER, q) and not has(NOW, q):
+        if has(ENTER, q) and (window or not has(NOW, q)):
             return "count_entered", 0.8
         if track and not has(PRESENCE, q):
             return "track", 0.6
