@@ -23,6 +23,8 @@ MERGE_DISTANCE = 1.0  # ... within this many box heights (x (1 + gap s)) of wher
 MERGE_SIZE_RATIO = 1.6  # ... with a box height within this ratio (and the same dominant colour)
 EDGE_MARGIN = 1.5  # a box within this many box widths of the image border is at the edge (where people walk in and out)
 MIN_VISIT_S = 0.5  # an arrival or departure is someone in view at least this long (shorter: a spurious fragment)
+PEAK_HOLD_S = 0.5  # a count at t includes who was in the scene this long before, away from the border
+PEAK_SAMPLES = 16  # ... sampled at every frame, or at most this many instants
 NEAR_OTHERS = 0.75  # someone appearing (vanishing) within this many box heights of another is emerging from (going behind) them
 
 
@@ -249,15 +251,6 @@ class Crowd:
             if b is not None and np.hypot(b[0] - a[0], b[1] - a[1]) <= NEAR_OTHERS * max(p.height, q.height):
                 return True
         return False
-        pw, ph = p.size_px
-        for q in self.people:
-            if q is p or q.track_at(t, self.slack) is None:
-                continue
-            b = q.position_at(t)
-            qw, qh = q.size_px
-            if b is not None and abs(b[0] - a[0]) < NEAR_OTHERS * (pw + qw) / 2 and abs(b[1] - a[1]) < NEAR_OTHERS * (ph + qh) / 2:
-                return True
-        return False
 
     def arrived(self, p: Person) -> bool:
         """Whether ``p`` walked into view after the stream began: a newcomer (in view now or for ``MIN_VISIT_S``)
@@ -294,9 +287,24 @@ class Crowd:
             return [p for p in ranked if (p.height >= med if d == "near" else p.height < med)]
         return ranked[:1]
 
+    def at_held(self, t: float) -> list[Person]:
+        """``at`` t, plus whoever was in the scene during the ``PEAK_HOLD_S`` before it away from the image border
+        (a person the detector misses for a few frames mid-image still counts; one who walked out does not)."""
+        step = max(self.snap.frame_period, PEAK_HOLD_S / PEAK_SAMPLES)
+        out = self.at(t)
+        ids = {p.id for p in out}
+        for k in range(1, round(PEAK_HOLD_S / step) + 1):
+            u = t - k * step
+            if u < self.start_t - 1e-6:
+                break
+            held = [p for p in self.at(u) if p.id not in ids and not self.at_edge(p, u)]
+            out += held
+            ids.update(p.id for p in held)
+        return out
+
     def count_at(self, t: float) -> int:
         """How many identities were in the scene at ``t`` (flicker and short occlusions do not change it)."""
-        return len(self.at(t))
+        return len(self.at_held(t))
 
     def newcomer(self, p: Person) -> bool:
         """Whether ``p`` came into view after the stream began (not there from the first frames)."""

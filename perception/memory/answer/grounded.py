@@ -151,8 +151,8 @@ class GroundedAnswerer:
         crowd = Crowd(snap, r)
         if t < crowd.start_t - 1e-6:
             return f"The stream had not started at {_fmt(t)}.", None, [Citation(t)]
-        n = crowd.count_at(t)
-        who = crowd.at(t)
+        who = crowd.at_held(t)
+        n = len(who)
         when = f"now ({_fmt(t)})" if r.time is None else r.time.describe(snap.time)
         listing = "; ".join(f"#{p.shown_id} ({', '.join(x for x in (_looks(p), self._region(crowd, p, t)) if x)})" for p in who[:8])
         text = f"{_plural(n, r.noun(n))} visible{self._where_words(r)} {when}{self._note(crowd)}" + (f": {listing}." if listing else ".")
