@@ -109,6 +109,13 @@ CONSTRUCTIONS = [
     ("Has the number of pedestrians risen since 5 s?", "compare", {"class": "person"}),
     ("Did anyone drop out of view in the last 10 s?", "count_left", {"class": "person", "window_s": 10}),
     ("Were there any arrivals in the last 10 seconds?", "count_entered", {"window_s": 10}),
+    ("How many guys are walking in the picture now?", "count_now", {"class": "person"}),
+    ("How many people walked in during the last 10 s?", "count_entered", {"class": "person", "window_s": 10}),
+    ("How many people popped into view in the last 10 s?", "count_entered", {"class": "person", "window_s": 10}),
+    ("What's the crowd size at the moment?", "count_now", {"class": "person"}),
+    ("Give me a headcount.", "count_now", {"class": "person"}),
+    ("How many bodies are on camera?", "count_now", {"class": "person"}),
+    ("How many commuters have been through so far?", "count_distinct", {"class": "person"}),
 ]
 
 

@@ -12,12 +12,14 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
 
 
-COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of",
+COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"crowd size",
+            r"size of the crowd",
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
 ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
-            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", r"(?:drove|drives|driving|rode|rides|riding) (?:in|into|up)", r"walk(?:ed|s|ing)? (?:in|into|on)",
+            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", r"(?:drove|drives|driving|rode|rides|riding) (?:in|into|up)",
+            r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a) ))",  # 'walking in the picture' is where, not arrival
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
-            r"join(?:s|ed|ing)?", r"pop(?:s|ped)? up", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
+            r"join(?:s|ed|ing)?", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
             r"got (?:in|into)", r"added")
 LEAVE = _rx(r"left", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone", r"go(?:es)? away",
             r"went (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)", r"out of (?:view|sight|the (?:frame|picture|scene|shot|image))",

@@ -37,7 +37,9 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "individuals", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
                "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "lady", "ladies",
-               "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "arrival", "arrivals", "leaver", "leavers"),
+               "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "arrival", "arrivals", "leaver", "leavers",
+               "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
+               "students"),
     "car": ("car", "cars", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "cyclist", "cyclists"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
@@ -54,7 +56,8 @@ _WORD_CLASS = {w: c for c, ws in CLASS_WORDS.items() for w in ws}
 _CLASS_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WORD_CLASS), key=len, reverse=True)) + r")\b")
 # plural nouns: questions naming these want a count or a list of several
 PLURAL_PERSON = frozenset(("persons", "people", "pedestrians", "folks", "newcomers", "individuals", "humans", "men",
-                           "women", "guys", "walkers", "visitors", "passersby", "passers-by", "children", "kids"))
+                           "women", "guys", "walkers", "visitors", "passersby", "passers-by", "children", "kids", "heads",
+                           "bodies", "occupants", "commuters", "tourists", "shoppers", "students"))
 
 
 def _number(m: re.Match[str]) -> str:
