@@ -10,6 +10,7 @@ import numpy as np
 from scipy.ndimage import find_objects
 
 from perception.segmentation.base import Segmentation
+from perception.segmentation.on_plane import Plane, raised_objects
 from perception.types import FramePacket, InputError
 
 
@@ -22,7 +23,8 @@ class GeometricSegmenter:
     max_planes / plane_dist / plane_min_frac: RANSAC planes (at most, inlier distance m, share of pixels);
     max_depth: depth beyond this (m) is ignored; concave_only: only concave creases separate segments
     (convex ones, like the edges of a box, stay inside one object); convex_merge: neighbouring pieces that meet
-    in 3D at a convex or smooth seam join (an object split by noisy depth or a hole).
+    in 3D at a convex or smooth seam join (an object split by noisy depth or a hole); thin_objects: objects too
+    low for the coarse grid lying on a plane (a marker on a table) are found on a finer one (``on_plane``).
     A plane takes the pixels of a component partly on it that face its way within ``plane_dist``, and others
     only within 0.8 % of their depth (at least 4 mm), so the lower rim of objects standing on a table stays theirs.
     """
@@ -32,7 +34,8 @@ class GeometricSegmenter:
 
     def __init__(self, stride: int | None = None, depth_rel: float = 0.04, normal_deg: float = 25.0,
                  min_pixels: int = 400, max_planes: int = 3, plane_dist: float = 0.02, plane_min_frac: float = 0.08,
-                 max_depth: float = 10.0, concave_only: bool = True, convex_merge: bool = True, seed: int = 0):
+                 max_depth: float = 10.0, concave_only: bool = True, convex_merge: bool = True, thin_objects: bool = True,
+                 seed: int = 0):
         self.stride = stride
         self.depth_rel = depth_rel
         self.cos_normal = float(np.cos(np.deg2rad(normal_deg)))
@@ -41,6 +44,7 @@ class GeometricSegmenter:
         self.max_depth = max_depth
         self.concave_only = concave_only
         self.convex_merge = convex_merge
+        self.thin_objects = thin_objects
         self._rng = np.random.default_rng(seed)
 
     def segment(self, packet: FramePacket) -> Segmentation:
@@ -63,6 +67,10 @@ class GeometricSegmenter:
         lab, planes = self._merge_planes(lab, pts, normals, valid, s)
         if self.convex_merge and valid.any():
             lab = self._merge_convex(lab, pts, normals, planes, s * float(np.median(d[valid])) / k.fx)
+        if self.thin_objects:
+            fine = raised_objects(lab, s, planes, packet.depth, packet.image, k, self.min_pixels)
+            if fine is not None:
+                return Segmentation.from_low_res(fine[0], packet.image, fine[1])
         return Segmentation.from_low_res(lab, packet.image, s, self.min_pixels)
 
     def _low_res_depth(self, depth: np.ndarray, s: int) -> tuple[np.ndarray, float]:
@@ -130,25 +138,25 @@ class GeometricSegmenter:
         return pl.reshape(lab.shape[0] + 2, step)[1:-1, 1:-1]
 
     def _merge_planes(self, lab: np.ndarray, pts: np.ndarray, normals: np.ndarray, valid: np.ndarray,
-                      stride: int) -> np.ndarray:
+                      stride: int) -> tuple[np.ndarray, dict[int, Plane]]:
         """Find up to ``max_planes`` dominant planes (RANSAC) and make each one segment.
 
         Components lying on a plane but for a few pixels join it whole; components partly on it (a leak
         across a missed crease) give it their pixels close to it, and what is left of them splits into its pieces.
         """
         if self.max_planes <= 0:
-            return lab, set()
+            return lab, {}
         flat, nrm = pts.reshape(-1, 3), normals.reshape(-1, 3)
         labf = lab.reshape(-1)
         cand = np.flatnonzero(valid.reshape(-1) & (labf >= 0))
         n_lab = int(lab.max()) + 1
         if len(cand) < 100 or n_lab == 0:
-            return lab, set()
+            return lab, {}
         n_valid = valid.sum()
         comp_size = np.bincount(labf[cand], minlength=n_lab)
         out = lab.copy().reshape(-1)
         next_label = n_lab
-        planes: set[int] = set()
+        planes: dict[int, Plane] = {}
         band = np.clip(0.008 * flat[:, 2], 0.004, self.plane_dist)  # crease pixels further out go back to objects
         loose: list[np.ndarray] = []
         for _ in range(self.max_planes):
@@ -177,7 +185,7 @@ class GeometricSegmenter:
             crease = cand[near[cand] & np.isin(labf[cand], part)]
             out[crease] = next_label
             loose.append(crease[dist[crease] >= band[crease]])
-            planes.add(next_label)
+            planes[next_label] = (normal, float(off))
             next_label += 1
             cand = cand[(out[cand] < n_lab)]
             out2d = out.reshape(lab.shape)
@@ -194,7 +202,7 @@ class GeometricSegmenter:
         out = self._give_back(out.reshape(lab.shape), np.concatenate(loose) if loose else None, pts[..., 2], planes)
         return out, planes
 
-    def _give_back(self, lab: np.ndarray, loose: np.ndarray | None, d: np.ndarray, planes: set[int],
+    def _give_back(self, lab: np.ndarray, loose: np.ndarray | None, d: np.ndarray, planes: dict[int, Plane],
                    passes: int = 12) -> np.ndarray:
         """Crease-band pixels a plane took but that lie clearly off it join the touching non-plane segment,
         growing from it pixel by pixel while depth stays continuous."""
@@ -227,7 +235,7 @@ class GeometricSegmenter:
         out[sel] = got[sel]
         return out
 
-    def _merge_convex(self, lab: np.ndarray, pts: np.ndarray, normals: np.ndarray, planes: set[int],
+    def _merge_convex(self, lab: np.ndarray, pts: np.ndarray, normals: np.ndarray, planes: dict[int, Plane],
                       spacing: float, reach: int = 3) -> np.ndarray:
         """Join neighbouring non-plane segments whose facing pixels (up to ``reach`` pixels apart, about as close
         in 3D as in the image) mostly form convex or smooth seams (locally convex connected patches)."""

@@ -1,0 +1,93 @@
+"""Thin objects lying on a support plane (a marker, a spoon, a flat box): too low for the coarse grid's depth
+jumps, so the plane takes them. On a finer grid, plane pixels standing clearly above the plane on the camera's
+side become objects, grown by colour into the plane pixels around them that look more like them than like the
+plane (their low rim, where height alone cannot tell).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from perception.types import Intrinsics
+
+Plane = tuple[np.ndarray, float]  # unit normal n and offset c of n . x + c = 0, camera frame
+
+
+def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth: np.ndarray, image: np.ndarray,
+                   k: Intrinsics, min_pixels: int, fine: int = 2, grow: int = 2, margin: int = 3,
+                   max_height: float = 0.05) -> tuple[np.ndarray, int] | None:
+    """``lab`` (on ``image[::stride, ::stride]``) with the thin objects on its ``planes`` as new segments, on the
+    grid ``image[::r, ::r]`` with ``r = stride // fine``, and ``r``; None when no plane holds one.
+
+    Candidates are plane or unlabelled pixels within ``margin`` fine pixels of the plane, higher than the noise
+    and lower than ``max_height`` above it, away from segmented objects (their unlabelled rim). Segments of
+    ``lab`` under ``min_pixels`` (full-resolution pixels) are dropped; a thin object needs half of that.
+    """
+    r = max(1, stride // fine)
+    if r >= stride or not planes:
+        return None
+    height, width = depth.shape
+    hr, wr = -(-height // r), -(-width // r)
+    n_lab = int(lab.max()) + 1
+    counts = np.bincount(lab[lab >= 0], minlength=n_lab) * stride * stride
+    keep = np.append(np.where(counts >= min_pixels, np.arange(n_lab), -1), -1).astype(np.int32)  # [-1] -> -1
+    fine_lab = cv2.resize(keep[lab], (wr, hr), interpolation=cv2.INTER_NEAREST)
+    plane_lut = np.zeros(n_lab + 1, bool)
+    plane_lut[[p for p in planes if p < n_lab]] = True
+    z = np.nan_to_num(depth[::r, ::r], nan=0.0).astype(np.float32)
+    z = cv2.medianBlur(z, 3)  # single-pixel spikes and flying pixels
+    x = (np.arange(wr, dtype=np.float32) * r - k.cx) / k.fx * z
+    y = (np.arange(hr, dtype=np.float32)[:, None] * r - k.cy) / k.fy * z
+    thresh = np.clip(0.006 * z, 0.004, 0.03)  # above axial noise at table range (after the median), below a marker
+    ring = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
+    is_plane = plane_lut[fine_lab]
+    # the unlabelled rim around a segmented object stands above the plane too; it is that object's, not a new one
+    objects = (cv2.dilate(((fine_lab >= 0) & ~is_plane).astype(np.uint8), ring) > 0).ravel()
+    free = (z > 0) & (is_plane | (fine_lab < 0))
+    colour = image[::r, ::r]
+    found = np.zeros((hr, wr), np.uint16)  # 1.. objects found on any plane
+    for label, (normal, offset) in planes.items():
+        on = fine_lab == label
+        near = free & (cv2.dilate(on.astype(np.uint8), ring) > 0)
+        above = np.sign(offset) * (x * normal[0] + y * normal[1] + z * normal[2] + offset)  # camera side > 0
+        up = near & (above > thresh) & (above < max_height)
+        up = cv2.morphologyEx(up.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & near
+        n, comp, stats, _ = cv2.connectedComponentsWithStats(up, connectivity=8)
+        by_object = np.bincount(comp.ravel(), objects, n) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+        big = np.flatnonzero((stats[:, cv2.CC_STAT_AREA] * r * r >= min_pixels / 2) & (by_object < 0.5))
+        big = big[big > 0]
+        if len(big) == 0:
+            continue
+        ids = np.zeros(n, np.uint16)
+        ids[big] = found.max() + 1 + np.arange(len(big))
+        x0, y0 = np.maximum(stats[big, :2].min(0) - grow, 0)
+        x1, y1 = (stats[big, :2] + stats[big, 2:4]).max(0) + grow
+        box = np.s_[y0:y1, x0:x1]
+        crop = ids[comp[box]]
+        _grow_by_colour(crop, near[box] & (crop == 0), colour[box].astype(np.float32),
+                        colour[on][::16].astype(np.float32).mean(axis=0), grow)
+        found[box] = np.where(crop > 0, crop, found[box])
+    if not found.any():
+        return None
+    out = np.where(found > 0, found.astype(np.int32) + n_lab - 1, fine_lab)
+    return out.astype(np.int32), r
+
+
+def _grow_by_colour(comp: np.ndarray, plane: np.ndarray, colour: np.ndarray, plane_colour: np.ndarray,
+                    steps: int) -> None:
+    """Grow the objects of ``comp`` (uint16, 0 = none) into neighbouring ``plane`` pixels closer in colour to the
+    object's mean than to the plane's (``plane_colour``), one pixel ring per step, in place."""
+    sel = comp > 0
+    n = int(comp.max()) + 1
+    count = np.maximum(np.bincount(comp[sel], minlength=n), 1)[:, None]
+    mean = np.stack([np.bincount(comp[sel], colour[..., c][sel], n) for c in range(3)], axis=1) / count
+    for _ in range(steps):
+        reach = cv2.dilate(comp, np.ones((3, 3), np.uint8))
+        cand = plane & (comp == 0) & (reach > 0)
+        if not cand.any():
+            return
+        c, to = colour[cand], reach[cand]
+        take = np.linalg.norm(c - mean[to], axis=1) < np.linalg.norm(c - plane_colour, axis=1)
+        ys, xs = np.nonzero(cand)
+        comp[ys[take], xs[take]] = to[take]
