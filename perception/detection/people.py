@@ -7,8 +7,8 @@ per frame, on a thread beside the motion step: around the people it found on the
 motion support (standing, or there before the background was learned), then a round-robin scan of the frame
 in tiles, one scale per tile, every scale getting an equal share. The scales are person heights from a
 tenth to two thirds of the frame; once a person-size-by-row model is known (from walking blobs, else from
-confident HOG hits on moving ground) tiles whose rows cannot hold a person of the tile's scale are skipped,
-and confident HOG people on moving ground teach the motion splitter that model early.
+confident HOG hits on moving ground, ready after 15 of them) tiles whose rows cannot hold a person of the tile's
+scale are skipped, and confident HOG people on moving ground teach the motion splitter that model early.
 
 Fusion: a moving box is a person when the size model says so, unless HOG clearly rejects it (margin below
 ``reject``), or when HOG clearly accepts it. A HOG person overlapping it raises its score; two or more HOG
@@ -85,7 +85,9 @@ class PeopleDetector:
         self.verify_pad, self.objects, self.seed, self.regular = verify_pad, objects, seed, regular
         self.parallel, self.max_object, self.reject = parallel, max_object, reject
         self._pool: ThreadPoolExecutor | None = None
-        self.hog_size = PersonSizeModel()
+        # confident HOG walkers are whole people, not the fragments and merges that blobs can be: fewer samples
+        # make a trustworthy model, so it is fitted sooner and more often than the motion splitter's
+        self.hog_size = PersonSizeModel(min_samples=15, refit_every=5)
         self.reset()
 
     def reset(self) -> None:
