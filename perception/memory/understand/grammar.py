@@ -101,7 +101,9 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
             return "duration", 0.85
         if has(LEAVE, q) and not re.search(r"\bc[oa]me and (?:gone|went|go)\b", q):
             return "count_left", 0.9
-        if has(ENTER, q) and not (not window and has(NOW, q) and not has(ENTER, SEEN_NOW.sub(" ", q))):
+        # 'how many appear right now' asks who is visible: 'appear' is its only arrival word, with a now-cue
+        appear_now = not window and has(NOW, q) and not has(ENTER, SEEN_NOW.sub(" ", q))
+        if has(ENTER, q) and not appear_now:
             if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(r"\bnew(?:ly)?\b|newcomer|arriv|enter", q)):
                 return "count_distinct", 0.85
             return "count_entered", 0.9
