@@ -145,8 +145,9 @@ def ycbv(shared_data):
 def test_real_tabletop_default_segmenter_ap_floor(ycbv):
     m = evaluate_source(ycbv, build_segmenter("geometric", keyframe_every=0), map_config=MapConfig(auto_voxel=True))
     assert m["gt_instances"] == 3
-    assert m["ap25"] >= 0.6 and m["ap50"] >= 0.3, m  # measured AP25 1.00, AP50 0.67 (main: AP 0.17)
-    assert m["ap"] >= 0.3 and min(m["best_iou"].values()) >= 0.3, m  # measured AP 0.53, IoU 0.49 (mug) - 0.87
+    assert m["ap25"] >= 0.6 and m["ap50"] >= 0.6, m  # measured AP25 1.00, AP50 1.00 (0.67 before the concave merge)
+    # measured AP 0.83, IoU 0.86 - 0.92 (before the concave merge: AP 0.53, the mug 0.49: its inside apart)
+    assert m["ap"] >= 0.6 and min(m["best_iou"].values()) >= 0.6, m
 
 
 def _patch(x0: float, x1: float, z0: float, z1: float, y: float = 2.0, step: float = 0.025) -> np.ndarray:
@@ -212,5 +213,6 @@ def test_thin_markers_lying_on_the_table_get_their_own_segments(tabletop):
                     if (gt == m).sum() >= 300:
                         shares[thin].append(max(((gt == m) & d).sum() for d in masks) / (gt == m).sum())
     assert len(shares[True]) >= 6
-    # measured mean best share 0.60 with the pass, 0.12 without
-    assert np.mean(shares[True]) >= 0.4 and np.mean(shares[True]) >= np.mean(shares[False]) + 0.2, shares
+    # measured mean best share 0.77 with the pass, 0.12 without; 0.51 when the pass took only candidates within
+    # its margin of the plane (a marker whose middle the coarse grid left unlabelled came as its outline)
+    assert np.mean(shares[True]) >= 0.65 and np.mean(shares[True]) >= np.mean(shares[False]) + 0.2, shares

@@ -71,7 +71,7 @@ class GeometricSegmenter:
         if self.convex_merge and valid.any():
             lab = self._merge_convex(lab, pts, normals, planes, s * float(np.median(d[valid])) / k.fx)
         if self.concave_merge:
-            lab = merge_insides(lab, pts, planes)
+            lab = merge_insides(lab, pts, planes, self.min_pixels // (s * s))
         if self.thin_objects:
             fine = raised_objects(lab, s, planes, packet.depth, packet.image, k, self.min_pixels)
             if fine is not None:
