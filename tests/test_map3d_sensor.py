@@ -1,6 +1,6 @@
 """The weight-free map under the Kinect-like sensor model and on real depth: floors well below what was measured
 (bench/map3d_ap.py), so a regression fails them; touching objects stay apart and a mug stays one segment
-(the synthetic mug is a closed cylinder: no handle, no inside)."""
+(the synthetic mug is a closed cylinder: no handle, no inside; an open cup is rendered here on its own)."""
 
 from __future__ import annotations
 
@@ -99,6 +99,44 @@ def test_touching_objects_are_split_by_their_depth_step_and_crease():
     assert picks[0] != picks[1]
 
 
+def _open_cup_beside_a_box() -> tuple[FramePacket, np.ndarray, np.ndarray]:
+    """640x480, camera 0.5 m above a floor looking 50 degrees down: an open cup (radius 4.5 cm, 9 cm tall, its
+    inside seen over the near rim) and, partly behind it, a box just as tall."""
+    k = Intrinsics(600, 600, 320, 240, 640, 480)
+    u, v = np.meshgrid((np.arange(640) - k.cx) / k.fx, (np.arange(480) - k.cy) / k.fy)
+    a, h, radius, tall = np.deg2rad(50), 0.5, 0.045, 0.09
+    ray = np.stack([u, v * np.cos(a) + np.sin(a), -v * np.sin(a) + np.cos(a)], axis=2)  # world y down, floor y = h
+    rx, ry, rz = ray[..., 0], ray[..., 1], ray[..., 2]
+    floor, cz = h / ry, h / np.tan(a)
+    qa, qb, qc = rx ** 2 + rz ** 2, -2 * rz * cz, cz ** 2 - radius ** 2  # ray meets the cup's cylinder
+    disc = np.sqrt(np.maximum(qb ** 2 - 4 * qa * qc, 0))
+    t_out, t_in, t_bottom = (-qb - disc) / (2 * qa), (-qb + disc) / (2 * qa), (h - 0.01) / ry
+    on_wall = (qb ** 2 > 4 * qa * qc)
+    outer = np.where(on_wall & (t_out * ry >= h - tall) & (t_out * ry <= h), t_out, np.inf)
+    inner = np.where(on_wall & (t_in * ry >= h - tall) & (t_in * ry <= h - 0.01), t_in, np.inf)
+    bottom = np.where((t_bottom * rx) ** 2 + (t_bottom * rz - cz) ** 2 < radius ** 2, t_bottom, np.inf)
+    depth = np.minimum.reduce([floor, outer, inner, bottom])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1, t2 = np.array([0.03, h - tall, cz]) / ray, np.array([0.11, h, cz + 0.08]) / ray
+        near, far = np.minimum(t1, t2).max(axis=2), np.maximum(t1, t2).min(axis=2)
+    box = (near < far) & (near > 0) & (near < depth)
+    cup = (depth < floor - 0.005) & ~box
+    depth = np.where(box, near, depth)
+    info = SourceInfo("t", "test", 30.0, 640, 480, has_depth=True)
+    packet = FramePacket(0, 0.0, np.zeros((480, 640, 3), np.uint8), info, depth=depth.astype(np.float32), intrinsics=k)
+    return packet, cup, box
+
+
+def test_an_open_cup_is_one_segment_with_its_inside_but_not_with_a_box_as_tall_beside_it():
+    """The near rim is a depth jump between the cup's outside and the inside seen over it (measured: the largest
+    segment held 51 % of the cup without the concave merge, 90 % with it); the box behind it stays apart."""
+    packet, cup, box = _open_cup_beside_a_box()
+    lab = GeometricSegmenter().segment(packet).labels
+    in_cup, in_box = np.bincount(lab[cup & (lab >= 0)]), np.bincount(lab[box & (lab >= 0)])
+    assert in_cup.max() >= 0.8 * cup.sum() and in_box.max() >= 0.8 * box.sum()
+    assert in_cup.argmax() != in_box.argmax()
+
+
 @pytest.fixture(scope="module")
 def ycbv(shared_data):
     return shared_data / "rgbd" / "ycbv-0000"
@@ -107,8 +145,9 @@ def ycbv(shared_data):
 def test_real_tabletop_default_segmenter_ap_floor(ycbv):
     m = evaluate_source(ycbv, build_segmenter("geometric", keyframe_every=0), map_config=MapConfig(auto_voxel=True))
     assert m["gt_instances"] == 3
-    assert m["ap25"] >= 0.6 and m["ap50"] >= 0.3, m  # measured AP25 1.00, AP50 0.67 (main: AP 0.17)
-    assert m["ap"] >= 0.3 and min(m["best_iou"].values()) >= 0.3, m  # measured AP 0.53, IoU 0.49 (mug) - 0.87
+    assert m["ap25"] >= 0.6 and m["ap50"] >= 0.6, m  # measured AP25 1.00, AP50 1.00 (0.67 before the concave merge)
+    # measured AP 0.83, IoU 0.86 - 0.92 (before the concave merge: AP 0.53, the mug 0.49: its inside apart)
+    assert m["ap"] >= 0.6 and min(m["best_iou"].values()) >= 0.6, m
 
 
 def _patch(x0: float, x1: float, z0: float, z1: float, y: float = 2.0, step: float = 0.025) -> np.ndarray:
@@ -174,5 +213,6 @@ def test_thin_markers_lying_on_the_table_get_their_own_segments(tabletop):
                     if (gt == m).sum() >= 300:
                         shares[thin].append(max(((gt == m) & d).sum() for d in masks) / (gt == m).sum())
     assert len(shares[True]) >= 6
-    # measured mean best share 0.60 with the pass, 0.12 without
-    assert np.mean(shares[True]) >= 0.4 and np.mean(shares[True]) >= np.mean(shares[False]) + 0.2, shares
+    # measured mean best share 0.77 with the pass, 0.12 without; 0.51 when the pass took only candidates within
+    # its margin of the plane (a marker whose middle the coarse grid left unlabelled came as its outline)
+    assert np.mean(shares[True]) >= 0.65 and np.mean(shares[True]) >= np.mean(shares[False]) + 0.2, shares

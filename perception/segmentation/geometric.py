@@ -10,6 +10,7 @@ import numpy as np
 from scipy.ndimage import find_objects
 
 from perception.segmentation.base import Segmentation
+from perception.segmentation.concave import merge_insides
 from perception.segmentation.on_plane import Plane, raised_objects
 from perception.types import FramePacket, InputError
 
@@ -24,7 +25,8 @@ class GeometricSegmenter:
     max_depth: depth beyond this (m) is ignored; concave_only: only concave creases separate segments
     (convex ones, like the edges of a box, stay inside one object); convex_merge: neighbouring pieces that meet
     in 3D at a convex or smooth seam join (an object split by noisy depth or a hole); thin_objects: objects too
-    low for the coarse grid lying on a plane (a marker on a table) are found on a finer one (``on_plane``).
+    low for the coarse grid lying on a plane (a marker on a table) are found on a finer one (``on_plane``);
+    concave_merge: the inside of a container seen over its rim joins the outside (``concave``).
     A plane takes the pixels of a component partly on it that face its way within ``plane_dist``, and others
     only within 0.8 % of their depth (at least 4 mm), so the lower rim of objects standing on a table stays theirs.
     """
@@ -35,7 +37,7 @@ class GeometricSegmenter:
     def __init__(self, stride: int | None = None, depth_rel: float = 0.04, normal_deg: float = 25.0,
                  min_pixels: int = 400, max_planes: int = 3, plane_dist: float = 0.02, plane_min_frac: float = 0.08,
                  max_depth: float = 10.0, concave_only: bool = True, convex_merge: bool = True, thin_objects: bool = True,
-                 seed: int = 0):
+                 concave_merge: bool = True, seed: int = 0):
         self.stride = stride
         self.depth_rel = depth_rel
         self.cos_normal = float(np.cos(np.deg2rad(normal_deg)))
@@ -45,6 +47,7 @@ class GeometricSegmenter:
         self.concave_only = concave_only
         self.convex_merge = convex_merge
         self.thin_objects = thin_objects
+        self.concave_merge = concave_merge
         self._rng = np.random.default_rng(seed)
 
     def segment(self, packet: FramePacket) -> Segmentation:
@@ -67,6 +70,8 @@ class GeometricSegmenter:
         lab, planes = self._merge_planes(lab, pts, normals, valid, s)
         if self.convex_merge and valid.any():
             lab = self._merge_convex(lab, pts, normals, planes, s * float(np.median(d[valid])) / k.fx)
+        if self.concave_merge:
+            lab = merge_insides(lab, pts, planes, self.min_pixels // (s * s))
         if self.thin_objects:
             fine = raised_objects(lab, s, planes, packet.depth, packet.image, k, self.min_pixels)
             if fine is not None:

@@ -20,8 +20,9 @@ def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth
     """``lab`` (on ``image[::stride, ::stride]``) with the thin objects on its ``planes`` as new segments, on the
     grid ``image[::r, ::r]`` with ``r = stride // fine``, and ``r``; None when no plane holds one.
 
-    Candidates are plane or unlabelled pixels within ``margin`` fine pixels of the plane, higher than the noise
-    and lower than ``max_height`` above it, away from segmented objects (their unlabelled rim). Segments of
+    Candidates are plane or unlabelled pixels higher than the noise and lower than ``max_height`` above the plane,
+    in pieces reaching within ``margin`` fine pixels of its pixels (an object whose middle the coarse grid left
+    unlabelled comes whole, not as its outline), away from segmented objects (their unlabelled rim). Segments of
     ``lab`` under ``min_pixels`` (full-resolution pixels) are dropped; a thin object needs half of that.
     """
     r = max(1, stride // fine)
@@ -51,11 +52,13 @@ def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth
         on = fine_lab == label
         near = free & (cv2.dilate(on.astype(np.uint8), ring) > 0)
         above = np.sign(offset) * (x * normal[0] + y * normal[1] + z * normal[2] + offset)  # camera side > 0
-        up = near & (above > thresh) & (above < max_height)
-        up = cv2.morphologyEx(up.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & near
+        up = free & (above > thresh) & (above < max_height)
+        up = cv2.morphologyEx(up.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & free
         n, comp, stats, _ = cv2.connectedComponentsWithStats(up, connectivity=8)
         by_object = np.bincount(comp.ravel(), objects, n) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
-        big = np.flatnonzero((stats[:, cv2.CC_STAT_AREA] * r * r >= min_pixels / 2) & (by_object < 0.5))
+        touch = np.zeros(n, bool)
+        touch[comp[near & (up > 0)]] = True  # reaching in from the plane's margin
+        big = np.flatnonzero((stats[:, cv2.CC_STAT_AREA] * r * r >= min_pixels / 2) & (by_object < 0.5) & touch)
         big = big[big > 0]
         if len(big) == 0:
             continue
