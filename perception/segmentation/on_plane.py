@@ -55,7 +55,7 @@ def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth
         up = free & (above > thresh) & (above < max_height)
         up = cv2.morphologyEx(up.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & free
         n, comp, stats, _ = cv2.connectedComponentsWithStats(up, connectivity=8)
-        by_object = np.bincount(comp.ravel(), objects, n) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+        by_object = np.bincount(comp.ravel()[objects], minlength=n) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
         touch = np.zeros(n, bool)
         touch[comp[near & (up > 0)]] = True  # reaching in from the plane's margin
         big = np.flatnonzero((stats[:, cv2.CC_STAT_AREA] * r * r >= min_pixels / 2) & (by_object < 0.5) & touch)
