@@ -91,12 +91,3 @@ def test_cli_prints_no_traceback_in_a_real_process(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.strip().startswith("error:")
-
-
-def test_progress_in_a_log_file_is_not_a_wall_of_redrawn_lines(shared_data):
-    proc = subprocess.run([sys.executable, str(REPO_ROOT / "main.py"), "run", "--source",
-                           str(shared_data / "mot/TUD-Campus"), "--detector", "motion"],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert "frames: 71" in proc.stdout
-    assert proc.stderr.count("frame/s]") <= 3, proc.stderr  # opened, (at most one update), closed

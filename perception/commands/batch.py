@@ -11,13 +11,7 @@ from tqdm import tqdm
 
 from perception.batch import ENGINES, BatchConfig, BatchSummary, resolve_inputs, run_batch
 from perception.batch.manifest import MANIFEST_NAME, RESERVED_NAMES
-from perception.commands.common import (
-    add_pipeline_options,
-    check_outputs,
-    options_from_args,
-    progress_interval,
-    write_summary_json,
-)
+from perception.commands.common import add_pipeline_options, check_outputs, options_from_args, write_summary_json
 from perception.commands.validate import float_in, frame_count, int_in
 from perception.io.exports import TRACK_FORMATS
 from perception.io.safe_text import one_line
@@ -63,7 +57,7 @@ class BatchProgress:
         if skipped:
             print(f"skipping {skipped} finished recording(s)", file=sys.stderr)
         self._bar = tqdm(total=to_run, unit="rec", desc="batch", disable=self.quiet, file=sys.stderr,
-                         dynamic_ncols=True, mininterval=progress_interval())
+                         dynamic_ncols=True)
 
     def __call__(self, record: dict) -> None:
         if record["status"] == "skipped" or self._bar is None:

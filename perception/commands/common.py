@@ -93,11 +93,6 @@ def add_summary_json(parser) -> None:
                         help="write the run summary (frames, fps, per-stage mean/p95 ms) as JSON")
 
 
-def progress_interval() -> float:
-    """Seconds between progress-bar updates: a tenth on a terminal, ten in a log file (no wall of redrawn lines)."""
-    return 0.1 if sys.stderr.isatty() else 10.0
-
-
 class ProgressBar:
     """A tqdm bar on stderr, sized when the source is known, advanced once per frame."""
 
@@ -109,7 +104,7 @@ class ProgressBar:
         """Open the bar for a source."""
         total = info.length if self.max_frames is None else min(self.max_frames, info.length or self.max_frames)
         self._bar = tqdm(total=total, unit="frame", desc=info.name, disable=self.quiet, file=sys.stderr,
-                         dynamic_ncols=True, leave=False, mininterval=progress_interval())
+                         dynamic_ncols=True, leave=False)
 
     def __call__(self, _result: FrameResult) -> None:
         if self._bar is not None:
