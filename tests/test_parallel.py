@@ -148,3 +148,14 @@ def test_live_worker_reports_the_quality_in_force():
     worker.start()
     assert done.wait(20)
     assert worker.stats.quality_changes >= 1 and worker.stats.summary()["quality"] != "full quality"
+
+
+def test_concurrent_live_run_lets_the_newest_frame_win():
+    # a camera at about 200 frames/s into a stage that takes 20 ms: stale frames are dropped, not queued up
+    seen: list[int] = []
+    stats = run_pipeline(CountingSource(60, live=True, delay_s=0.005), Pipeline([Mark("slow", sleep_s=0.02), Mark("b")]),
+                         on_result=lambda r: seen.append(r.index), concurrent=True)
+    assert stats.dropped > 20 and stats.frames + stats.dropped == 60
+    assert seen == sorted(seen) and len(seen) == stats.frames and seen[-1] == 59  # the last frame is never lost
+    recording = run_pipeline(CountingSource(30, delay_s=0.005), Pipeline([Mark("slow", sleep_s=0.02)]), concurrent=True)
+    assert recording.dropped == 0 and recording.frames == 30  # a recording keeps every frame

@@ -1,14 +1,15 @@
 """Run a pipeline's stages concurrently: one thread per stage, joined by bounded queues, results in order.
 
 While the map integrates frame t, the segmenter already works on frame t+1 (NumPy, OpenCV and Open3D release the
-GIL). Each stage still sees every frame once and in order, so results equal ``Pipeline.process`` frame by frame.
+GIL). Each stage still sees every frame once and in order, so results equal ``Pipeline.process`` frame by frame
+(for a live source, every frame that was not dropped as stale).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from perception.pipeline.runner import Pipeline
 from perception.types import FramePacket, FrameResult
@@ -40,6 +41,22 @@ class _Lanes:
                 continue
         return False
 
+    def replace(self, lane: int, item: FrameResult) -> int:
+        """Put ``item`` into ``lane`` without waiting: frames still waiting there make way (the newest frame wins);
+        returns how many were dropped."""
+        dropped = 0
+        while not self.stop.is_set():
+            try:
+                self.queues[lane].put_nowait(item)
+                return dropped
+            except queue.Full:
+                try:
+                    self.queues[lane].get_nowait()
+                    dropped += 1
+                except queue.Empty:
+                    continue
+        return dropped
+
     def get(self, lane: int) -> object:
         """The next item of ``lane``; ``_END`` once the run was stopped."""
         while not self.stop.is_set():
@@ -50,11 +67,18 @@ class _Lanes:
         return _END
 
 
-def _feed(packets: Iterator[FramePacket], lanes: _Lanes) -> None:
+def _feed(packets: Iterator[FramePacket], lanes: _Lanes, on_drop: Callable[[int], None] | None) -> None:
     try:
         for packet in packets:
-            if not lanes.put(0, FrameResult(packet=packet)):
+            if lanes.stop.is_set():
                 return
+            if on_drop is None:
+                if not lanes.put(0, FrameResult(packet=packet)):
+                    return
+            else:
+                dropped = lanes.replace(0, FrameResult(packet=packet))
+                if dropped:
+                    on_drop(dropped)
         lanes.put(0, _END)
     except BaseException as exc:  # carried to the consumer, which re-raises it after the frames before it
         lanes.put(0, _Failure(exc))
@@ -73,16 +97,19 @@ def _work(pipeline: Pipeline, k: int, lanes: _Lanes) -> None:
             return
 
 
-def process_concurrently(pipeline: Pipeline, packets: Iterator[FramePacket], depth: int = 1) -> Iterator[FrameResult]:
+def process_concurrently(pipeline: Pipeline, packets: Iterator[FramePacket], depth: int = 1,
+                         on_drop: Callable[[int], None] | None = None) -> Iterator[FrameResult]:
     """Yield ``pipeline.process(p)`` for each packet, in order, with every stage (and the source) on its own thread.
 
     ``depth`` frames wait between two stages at most (1 keeps latency low and still overlaps every stage).
+    With ``on_drop`` (live sources) the source never waits: a frame the first stage has not taken yet when the
+    next one arrives is dropped and ``on_drop(count)`` told, so results stay as fresh as the camera.
     An exception from the source or a stage (policy "stop") is re-raised here after the results before it;
     closing the iterator early stops every thread.
     """
     n = len(pipeline.stages)
     lanes = _Lanes(n + 1, max(1, depth))
-    threads = [threading.Thread(target=_feed, args=(packets, lanes), name="pipeline-source", daemon=True)]
+    threads = [threading.Thread(target=_feed, args=(packets, lanes, on_drop), name="pipeline-source", daemon=True)]
     threads += [threading.Thread(target=_work, args=(pipeline, k, lanes), name=f"stage-{s.name}", daemon=True)
                 for k, s in enumerate(pipeline.stages)]
     for t in threads:

@@ -221,13 +221,16 @@ def _source_packets(source: FrameSource, stats: RunStats, max_frames: int | None
 
 def run_pipeline(source: FrameSource, pipeline: Pipeline, max_frames: int | None = None,
                  on_result: Callable[[FrameResult], None] | None = None, pace_speed: float | None = None,
-                 should_stop: Callable[[], bool] | None = None, concurrent: bool = False) -> RunStats:
+                 should_stop: Callable[[], bool] | None = None, concurrent: bool = False,
+                 drop_stale: bool | None = None) -> RunStats:
     """Process a source frame by frame; returns the run's statistics.
 
     Stops at the source's end, after ``max_frames``, when ``should_stop()`` is true, when the device
     fails mid-stream (recorded in ``stats.source_error``), on bad data (InputError, re-raised) or on
     KeyboardInterrupt (re-raised); callers export in ``finally`` either way. ``concurrent`` runs the source
-    and each stage on its own thread (perception/pipeline/parallel.py): same results, in the same order.
+    and each stage on its own thread (perception/pipeline/parallel.py): same results, in the same order; there
+    ``drop_stale`` (default: live sources) lets the newest frame win over one still waiting for the first stage
+    (counted in ``stats.dropped``).
     """
     stats = RunStats()
     t0 = time.perf_counter()
@@ -235,7 +238,11 @@ def run_pipeline(source: FrameSource, pipeline: Pipeline, max_frames: int | None
     if concurrent:
         from perception.pipeline.parallel import process_concurrently
 
-        results: Iterator[FrameResult] = process_concurrently(pipeline, packets)
+        def count_drops(n: int) -> None:
+            stats.dropped += n
+
+        live = source.info.live if drop_stale is None else drop_stale
+        results: Iterator[FrameResult] = process_concurrently(pipeline, packets, on_drop=count_drops if live else None)
     else:
         results = map(pipeline.process, packets)
     try:
