@@ -41,3 +41,19 @@ def test_grid_dbscan_radius_edges_and_limits():
     assert grid_dbscan(pack_keys(line), 1.0, 2) is None  # below sqrt(3): the caller uses a KD-tree
     assert grid_dbscan(pack_keys(np.array([[0, 0, 0], [5000, 0, 0]])), 2.5, 1, max_cells=1000) is not None
     assert grid_dbscan(pack_keys(np.zeros((0, 3), np.int64)), 2.5, 3).tolist() == []
+
+
+def test_grid_dbscan_radius_per_point():
+    # a row of points 4 voxels apart clusters where their own radius reaches the next one, else it is noise
+    row = np.array([[4 * i, 0, 0] for i in range(6)])
+    assert grid_dbscan(pack_keys(row), 2.5, 2).tolist() == [-1] * 6
+    assert grid_dbscan(pack_keys(row), np.full(6, 4.5), 3).tolist() == [0] * 6
+    # only the first three reach out; the fourth, whose own radius holds no other point, stays noise
+    mixed = grid_dbscan(pack_keys(row), np.array([4.5, 4.5, 4.5, 2.5, 2.5, 2.5]), 2)
+    assert mixed.tolist() == [0, 0, 0, -1, -1, -1]
+    # core points link when each reaches the other
+    pair = np.array([[0, 0, 0], [1, 0, 0], [5, 0, 0], [6, 0, 0]])
+    assert grid_dbscan(pack_keys(pair), np.array([4.5, 4.5, 4.5, 4.5]), 2).tolist() == [0, 0, 0, 0]
+    assert grid_dbscan(pack_keys(pair), np.array([2.5, 2.5, 4.5, 4.5]), 2).tolist() == [0, 0, 1, 1]
+    assert grid_dbscan(pack_keys(pair), np.array([4.5, 4.5, 2.5, 2.5]), 2).tolist() == [0, 0, 1, 1]
+    assert np.array_equal(grid_dbscan(pack_keys(row), np.full(6, 2.5), 2), grid_dbscan(pack_keys(row), 2.5, 2))

@@ -241,3 +241,21 @@ def test_geometric_segmenter_cuts_objects_cleanly_out_of_the_floor_they_leak_int
         best = max(masks, key=lambda d: (m & d).sum())
         hit = (m & best).sum()
         assert hit > 0.9 * m.sum() and hit > 0.95 * best.sum(), (hit, m.sum(), best.sum())
+
+
+def test_denoise_keeps_a_sparse_far_surface_and_drops_isolated_specks():
+    # a floor patch 4 m away, sampled every 3 voxels as 4 px of a 525 px focal length spread there, beside a dense
+    # near surface with specks around it and one far speck: DBSCAN's radius follows the spacing of the samples
+    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01, stride=4)))
+    g = np.arange(0, 33, 3)
+    far = np.stack(np.meshgrid(g, g, [400], indexing="ij"), -1).reshape(-1, 3)
+    h = np.arange(15)
+    near = np.stack(np.meshgrid(h, h, [100], indexing="ij"), -1).reshape(-1, 3)
+    specks = np.array([[30, 30, 100], [-20, 5, 104], [5, -20, 96], [60, 60, 400]])
+    ijk = np.concatenate([far, near, specks])
+    spacing = np.r_[np.full(len(far), 4 * 4.0 / 525), np.full(len(near) + 3, 4 * 1.0 / 525), 4 * 4.0 / 525]
+    m.store.vote(pack_keys(ijk), np.ones(len(ijk), np.int64), np.zeros((len(ijk), 3), np.uint8), 0, spacing)
+    m._denoise([1])
+    kept = m.label_of(pack_keys(ijk)) == 1
+    assert kept[:len(far) + len(near)].all()
+    assert not kept[len(far) + len(near):].any()

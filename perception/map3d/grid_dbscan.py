@@ -3,6 +3,7 @@ from a dense grid of the voxels' bounding box (SciPy labelling) instead of KD-tr
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import product
 
 import numpy as np
@@ -13,33 +14,39 @@ from scipy.sparse.csgraph import connected_components
 from perception.lifting import unpack_keys
 
 
+@lru_cache(maxsize=64)
 def ball_offsets(radius: float) -> np.ndarray:
-    """Integer 3D offsets within ``radius`` (in voxels) of the origin, the origin included (K x 3)."""
+    """Integer 3D offsets within ``radius`` (in voxels) of the origin, the origin included (K x 3, read-only)."""
     r = int(np.floor(radius))
     offs = np.array(list(product(range(-r, r + 1), repeat=3)), np.int64)
-    return offs[(offs ** 2).sum(1) <= radius ** 2]
+    offs = offs[(offs ** 2).sum(1) <= radius ** 2]
+    offs.flags.writeable = False
+    return offs
 
 
-def grid_dbscan(keys: np.ndarray, eps_voxels: float, min_points: int, max_cells: int = 1 << 24) -> np.ndarray | None:
+def grid_dbscan(keys: np.ndarray, eps_voxels: float | np.ndarray, min_points: int,
+                max_cells: int = 1 << 24) -> np.ndarray | None:
     """DBSCAN cluster per packed voxel key (0, 1, ... in order of first point; -1 noise) with radius
-    ``eps_voxels`` voxels (at least sqrt(3)); a point counts itself among its neighbours, and a border point next to
-    several clusters joins that of its first core neighbour in offset order. None when a group of voxels lying
-    within the radius of each other spans more than ``max_cells`` grid cells or the radius is below sqrt(3) (use
-    a KD-tree DBSCAN then)."""
-    if eps_voxels ** 2 < 3:
-        return None
+    ``eps_voxels`` voxels (at least sqrt(3)), one for all or one per point; a point counts itself among its
+    neighbours, and a border point next to several clusters joins that of its first core neighbour in offset order.
+    With radii per point, each point's neighbours are those within its own radius, and two core points link when
+    each lies within the other's radius. None when a group of voxels lying within the largest radius of each other
+    spans more than ``max_cells`` grid cells or a radius is below sqrt(3) (use a KD-tree DBSCAN then)."""
     ijk = unpack_keys(keys)
+    radii, level = np.unique(np.broadcast_to(np.asarray(eps_voxels, np.float64), (len(ijk),)), return_inverse=True)
+    if np.any(np.asarray(eps_voxels) ** 2 < 3):
+        return None
     cluster = np.full(len(ijk), -1, np.int64)
     if len(ijk) == 0:
         return cluster
-    offs = ball_offsets(eps_voxels)
-    groups = _groups(ijk, int(np.abs(offs).max()) + 1)
+    offs = [ball_offsets(float(r)) for r in radii]
+    groups = _groups(ijk, int(np.abs(offs[-1]).max()) + 1)
     order = np.argsort(groups, kind="stable")
     bounds = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0, True])
     done = 0
     for a, b in zip(bounds[:-1], bounds[1:]):
         rows = order[a:b]
-        local = _dense_dbscan(ijk[rows], offs, min_points, max_cells)
+        local = _dense_dbscan(ijk[rows], level[rows], offs, min_points, max_cells)
         if local is None:
             return None
         cluster[rows] = np.where(local >= 0, local + done, -1)
@@ -61,45 +68,64 @@ def _groups(ijk: np.ndarray, cell: int) -> np.ndarray:
     return lab[c[:, 0], c[:, 1], c[:, 2]]
 
 
-def _dense_dbscan(ijk: np.ndarray, offs: np.ndarray, min_points: int, max_cells: int) -> np.ndarray | None:
-    """DBSCAN clusters (-1 noise) of one group of integer points on a dense grid of their bounding box."""
+def _gather(grid: np.ndarray, cells: np.ndarray, step: np.ndarray, chunk: int = 1 << 22) -> np.ndarray:
+    """``grid`` at each cell + each step offset (len(cells) x len(step)), gathered in chunks of bounded size."""
+    rows = max(1, chunk // max(len(step), 1))
+    if len(cells) <= rows:
+        return grid.take(cells[:, None] + step)
+    return np.concatenate([grid.take(cells[i:i + rows, None] + step) for i in range(0, len(cells), rows)]
+                          or [np.zeros((0, len(step)), grid.dtype)])
+
+
+def _dense_dbscan(ijk: np.ndarray, level: np.ndarray, offs: list[np.ndarray], min_points: int,
+                  max_cells: int) -> np.ndarray | None:
+    """DBSCAN clusters (-1 noise) of one group of integer points on a dense grid of their bounding box; point i
+    searches the ball ``offs[level[i]]`` (balls sorted by radius)."""
     n = len(ijk)
-    pad = int(np.abs(offs).max())
+    pad = int(np.abs(offs[int(level.max())]).max())
     lo = ijk.min(0) - pad
     ext = tuple(int(e) for e in ijk.max(0) - lo + pad + 1)
     if int(np.prod(ext)) > max_cells:
         return None
     flat = ((ijk[:, 0] - lo[0]) * ext[1] + (ijk[:, 1] - lo[1])) * ext[2] + (ijk[:, 2] - lo[2])
-    step = (offs[:, 0] * ext[1] + offs[:, 1]) * ext[2] + offs[:, 2]
+    steps = [(o[:, 0] * ext[1] + o[:, 1]) * ext[2] + o[:, 2] for o in offs]
     index = np.full(int(np.prod(ext)), -1, np.int32)  # point at each grid cell, -1 none
     index[flat] = np.arange(n, dtype=np.int32)
     occupied = (index >= 0).astype(np.uint8)
-    # the 3x3x3 box lies inside the ball: enough points there make a core point; count the rest exactly
+    # the 3x3x3 box lies inside every ball: enough points there make a core point; count the rest exactly
     box = _box_sums(occupied.reshape(ext)).ravel()
     core = box.take(flat) >= min_points
-    unsure = np.flatnonzero(~core)
-    core[unsure] = (index.take(flat[unsure, None] + step) >= 0).sum(1) >= min_points
+    for lv, step in enumerate(steps):
+        unsure = np.flatnonzero(~core & (level == lv))
+        core[unsure] = np.count_nonzero(_gather(occupied.view(bool), flat[unsure], step), axis=1) >= min_points
     core_cells = np.zeros(len(index), bool)
     core_cells[flat[core]] = True
     lab, k = ndimage.label(core_cells.reshape(ext), structure=np.ones((3, 3, 3), bool))
     lab = lab.ravel()
-    own = lab.take(flat[core])
     comp = np.arange(k)
     if k > 1:  # 26-connected parts within the radius of each other are one cluster
-        far = step[(np.abs(offs).max(1) >= 2) & (step > 0)]  # ball offsets beyond the box, one of each +- pair
-        other = lab.take(flat[core][:, None] + far)
-        link = (other > 0) & (other != own[:, None])
-        rows = np.broadcast_to(own[:, None], other.shape)[link]
-        graph = coo_matrix((np.ones(len(rows), np.int8), (rows - 1, other[link] - 1)), shape=(k, k))
-        _, comp = connected_components(graph, directed=False)
+        pairs = []
+        reach2 = np.array([(o ** 2).sum(1).max() for o in offs])[level]
+        for lv, (o, step) in enumerate(zip(offs, steps)):
+            src = flat[core & (level == lv)]
+            far = (np.abs(o).max(1) >= 2) & (step > 0)  # beyond the box; one of each +- pair
+            own = lab.take(src)
+            other = _gather(lab, src, step[far])
+            r, c = np.nonzero((other > 0) & (other != own[:, None]))
+            if lv > 0:  # a larger ball than the smallest: the other point's radius must reach back too
+                ok = reach2[index.take(src[r] + step[far][c])] >= (o[far][c] ** 2).sum(1)
+                r, c = r[ok], c[ok]
+            pairs.append(np.unique((own[r].astype(np.int64) - 1) * k + other[r, c] - 1))
+        a, b = np.divmod(np.unique(np.concatenate(pairs)), k)
+        _, comp = connected_components(coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(k, k)), directed=False)
     cluster = np.full(n, -1, np.int64)
-    cluster[core] = comp[own - 1]
-    border = np.flatnonzero(~core)
-    near = index.take(flat[border, None] + step)
-    near_core = np.append(core, False).take(near)
-    has = near_core.any(1)
-    border, near, near_core = border[has], near[has], near_core[has]
-    cluster[border] = cluster[near[np.arange(len(border)), near_core.argmax(1)]]
+    cluster[core] = comp[lab.take(flat[core]) - 1]
+    for lv, step in enumerate(steps):
+        border = flat[~core & (level == lv)]
+        near_core = _gather(core_cells, border, step)
+        has = near_core.any(1)
+        first = step[near_core[has].argmax(1)]  # first core neighbour in offset order
+        cluster[index.take(border[has])] = cluster[index.take(border[has] + first)]
     return cluster
 
 

@@ -43,6 +43,9 @@ class MapConfig:
     min_observations / min_voxels: prune thresholds; reid_distance / reid_feature / reid_frames: an unmatched
     segment takes over an instance seen in the last reid_frames frames within reid_distance (m) of it with
     feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off);
+    denoise_radius: the DBSCAN radius in units of the voxel or of the spacing of the depth samples that filled a voxel,
+    whichever is coarser (samples spread with depth: depth / fx * stride apart), so sparse far surfaces stay whole
+    while specks among dense samples go; denoise_max_radius: its cap in voxels;
     background: pixels outside every segment are fused too, as geometry without an instance (label 0), so the map
     holds the whole surface and votes on voxels that a mask wrongly covered; auto_voxel: the first frame's depth
     sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``; planar_merge: after each DBSCAN pass,
@@ -69,6 +72,8 @@ class MapConfig:
     min_observations: int = 3
     min_voxels: int = 20
     denoise_every: int = 30
+    denoise_radius: float = 2.5
+    denoise_max_radius: float = 8.0
     background: bool = True
     auto_voxel: bool = False
     planar_merge: bool = True
@@ -174,7 +179,7 @@ class InstanceMap:
             seg_ids = self._associate(frame, lifted, visible, embeddings)
         else:
             seg_ids = self._assign(frame, np.asarray(assign, np.int64))
-        self._vote(frame, everything, np.append(seg_ids, 0) if cfg.background else seg_ids)
+        self._vote(frame, everything, np.append(seg_ids, 0) if cfg.background else seg_ids, intrinsics, pose)
         self.frames += 1
         self._merged = {}
         if assign is None:  # fragments merge as soon as the evidence is in, not at the next maintenance
@@ -299,7 +304,7 @@ class InstanceMap:
             inst.view_sum = inst.view_sum + self._camera
         return ids
 
-    def _vote(self, frame: int, lifted: LiftedSegments, seg_ids: np.ndarray) -> None:
+    def _vote(self, frame: int, lifted: LiftedSegments, seg_ids: np.ndarray, k: Intrinsics, pose: np.ndarray) -> None:
         keys, seg, rgb = lifted.per_voxel()
         lab = seg_ids[seg]
         if self._keep_pairs is not None:  # voxels of an under-segmented segment keep their own instance
@@ -308,12 +313,19 @@ class InstanceMap:
             lab = np.where(own, cur, lab)
             self._keep_pairs = None
         keep = lab >= 0
-        conflicts = self.store.vote(keys[keep], lab[keep], rgb[keep], frame)
+        conflicts = self.store.vote(keys[keep], lab[keep], rgb[keep], frame, self._spacing(keys[keep], k, pose))
         conflicts = conflicts[(conflicts[:, 0] > 0) & (conflicts[:, 1] > 0) & (conflicts[:, 0] != conflicts[:, 1])]
         if len(conflicts):  # one (pair key, count) row per pair and frame, so maintenance stays cheap
             pairs = np.sort(conflicts.min(1) * PAIR + conflicts.max(1))
             first = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
             self._conflicts.append(np.column_stack([pairs[first], np.diff(np.append(first, len(pairs)))]))
+
+    def _spacing(self, keys: np.ndarray, k: Intrinsics, pose: np.ndarray) -> np.ndarray:
+        """Metres between neighbouring depth samples (every ``lift.stride`` pixels) at each voxel's depth z:
+        the pixel footprint stride * z / f."""
+        pose = np.asarray(pose, np.float64)
+        z = (voxel_centers(keys, self.voxel) - pose[:3, 3]) @ pose[:3, 2]
+        return max(1, int(self.config.lift.stride)) * z / min(k.fx, k.fy)
 
     def vote_labels(self, instance_ids: np.ndarray, labels: np.ndarray) -> None:
         """One class-name vote per (instance, label) pair of a frame; instances not in the map are skipped."""
@@ -436,17 +448,26 @@ class InstanceMap:
             rows = np.flatnonzero(st.label == i)
             if len(rows) < 10:
                 continue
-            lab = grid_dbscan(st.keys[rows], 2.5, 3)  # on the voxel grid: Open3D's clusters, several times faster
-            if lab is None:
+            lab = grid_dbscan(st.keys[rows], self._denoise_radius(rows), 3)  # on the voxel grid, radius per voxel
+            if lab is None:  # a huge instance: Open3D with the radius of the finest samples
                 import open3d as o3d
 
                 pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(st.centers[rows].astype(np.float64)))
-                lab = np.asarray(pcd.cluster_dbscan(eps=2.5 * self.voxel, min_points=3))
+                lab = np.asarray(pcd.cluster_dbscan(eps=self.config.denoise_radius * self.voxel, min_points=3))
             if lab.max() < 0:
                 continue
             counts = np.bincount(lab[lab >= 0])
             good = np.flatnonzero(counts >= 0.25 * counts.max())
             st.label[rows[~np.isin(lab, good)]] = 0
+
+    def _denoise_radius(self, rows: np.ndarray) -> np.ndarray:
+        """DBSCAN radius (voxels) of each voxel: ``denoise_radius`` voxels or sample spacings, whichever is coarser,
+        rounded down to a power of sqrt(2) times ``denoise_radius`` (few distinct balls, each still over 1.7 spacings),
+        at most ``denoise_max_radius``."""
+        cfg = self.config
+        scale = np.maximum(self.store.spacing[rows].astype(np.float64) / self.voxel, 1.0)
+        radius = cfg.denoise_radius * np.sqrt(2.0) ** np.floor(2 * np.log2(scale) + 1e-9)
+        return np.minimum(radius, max(cfg.denoise_max_radius, cfg.denoise_radius))
 
     def _sizes(self) -> dict[int, int]:
         counts = np.bincount(self.store.label)

@@ -1,4 +1,5 @@
-"""A bounded sparse voxel hash: sorted int64 keys with per-voxel instance vote, colour and last-seen frame.
+"""A bounded sparse voxel hash: sorted int64 keys with per-voxel instance vote, colour, last-seen frame and the
+finest spacing of the depth samples that fell in it.
 
 Memory depends on the observed surface area (capped at ``capacity`` voxels, least recently seen evicted
 first), never on the number of frames.
@@ -30,6 +31,7 @@ class VoxelStore:
         self.rgb = np.zeros((0, 3), np.uint8)
         self.last_seen = np.zeros(0, np.int32)
         self.hits = np.zeros(0, np.int16)
+        self.spacing = np.zeros(0, np.float16)  # metres between neighbouring depth samples, finest observation
         self.centers = np.zeros((0, 3), np.float32)
 
     def __len__(self) -> int:
@@ -38,7 +40,8 @@ class VoxelStore:
     @property
     def nbytes(self) -> int:
         """Bytes held by the voxel arrays."""
-        return sum(a.nbytes for a in (self.keys, self.label, self.conf, self.rgb, self.last_seen, self.hits, self.centers))
+        return sum(a.nbytes for a in (self.keys, self.label, self.conf, self.rgb, self.last_seen, self.hits, self.spacing,
+                                      self.centers))
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Row of each key in the store, -1 where absent."""
@@ -52,8 +55,11 @@ class VoxelStore:
         idx = np.minimum(pos, len(self.keys) - 1)
         return np.where(self.keys.take(idx) == keys, idx, -1), pos
 
-    def vote(self, keys: np.ndarray, labels: np.ndarray, rgb: np.ndarray, frame: int) -> np.ndarray:
-        """Add one observation per (unique) key; returns (old_label, new_label) pairs where a vote disagreed."""
+    def vote(self, keys: np.ndarray, labels: np.ndarray, rgb: np.ndarray, frame: int,
+             spacing: np.ndarray | None = None) -> np.ndarray:
+        """Add one observation per (unique) key, its depth samples ``spacing`` m apart (default: one voxel);
+        returns (old_label, new_label) pairs where a vote disagreed."""
+        spacing = np.full(len(keys), self.voxel) if spacing is None else np.asarray(spacing)
         rows, pos = self._find(keys)
         found = rows >= 0
         r, lab = rows[found], labels[found]
@@ -66,8 +72,9 @@ class VoxelStore:
         self._blend(r, rgb[found])
         self.last_seen[r] = frame
         self.hits[r] = np.minimum(self.hits[r] + 1, 1000)
+        self.spacing[r] = np.minimum(self.spacing[r], spacing[found])
         conflicts = np.stack([old[~same], lab[~same]], axis=1)
-        self._insert(keys[~found], labels[~found], rgb[~found], frame, pos[~found])
+        self._insert(keys[~found], labels[~found], rgb[~found], spacing[~found], frame, pos[~found])
         return conflicts
 
     def _blend(self, rows: np.ndarray, rgb: np.ndarray) -> None:
@@ -79,13 +86,14 @@ class VoxelStore:
             new = (0.7 * cur + 0.3 * rgb).astype(np.uint8)
         self.rgb[rows] = new
 
-    def _insert(self, keys: np.ndarray, labels: np.ndarray, rgb: np.ndarray, frame: int, pos: np.ndarray) -> None:
+    def _insert(self, keys: np.ndarray, labels: np.ndarray, rgb: np.ndarray, spacing: np.ndarray, frame: int,
+                pos: np.ndarray) -> None:
         """Add absent ``keys``; ``pos`` is where each would go in the current sorted keys (np.searchsorted)."""
         if len(keys) == 0:
             return
         if np.any(keys[1:] < keys[:-1]):
             order = np.argsort(keys)
-            keys, labels, rgb, pos = keys[order], labels[order], rgb[order], pos[order]
+            keys, labels, rgb, spacing, pos = keys[order], labels[order], rgb[order], spacing[order], pos[order]
         n, total = len(keys), len(self.keys) + len(keys)
         new_rows = pos + np.arange(n)  # rows of the new keys after the merge
         is_old = np.ones(total, bool)
@@ -94,7 +102,7 @@ class VoxelStore:
         src[is_old] = np.arange(len(self.keys))
         src[new_rows] = len(self.keys) + np.arange(n)
         added = {"keys": keys, "label": labels, "conf": np.ones(n, np.float32), "rgb": rgb,
-                 "last_seen": np.full(n, frame, np.int32), "hits": np.ones(n, np.int16),
+                 "last_seen": np.full(n, frame, np.int32), "hits": np.ones(n, np.int16), "spacing": spacing,
                  "centers": voxel_centers(keys, self.voxel).astype(np.float32)}
         for name, new in added.items():
             cur = getattr(self, name)
@@ -107,6 +115,6 @@ class VoxelStore:
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the voxels where ``mask`` is true."""
-        for name in ("keys", "label", "conf", "rgb", "last_seen", "hits", "centers"):
+        for name in ("keys", "label", "conf", "rgb", "last_seen", "hits", "spacing", "centers"):
             setattr(self, name, getattr(self, name)[mask])
 
