@@ -2,9 +2,10 @@
 
 Each sequence is streamed once per row through ``main.py run --questions`` (every question asked when the stream
 reaches its t); rows: the defaults, and public detections (``--detector file:<seq>/det/det.txt``, when the CLI has
-that flag). Prints per-kind accuracy per row; the last line is the default row's ``accuracy: 0.xxx (k/n)``.
+that flag), and with ``--ground-truth-row`` the gt/ boxes as detections (an upper bound: detection solved). Prints
+per-kind accuracy per row; the last line is the default row's ``accuracy: 0.xxx (k/n)``.
 
-    .venv/bin/python bench/qa_real.py [--sequences TUD-Campus,PETS-S3-MF1] [--limit 20] [--show-wrong]
+    .venv/bin/python bench/qa_real.py [--sequences TUD-Campus,PETS-S3-MF1] [--limit 20] [--show-wrong] [--ground-truth-row]
 
 Grading: the answer's typed ``value`` when present, else the first number (counts, seconds) or yes/no in its text;
 counts exact, yes/no exact, seconds within 2 s. A question the run did not answer counts as wrong.
@@ -61,6 +62,18 @@ def rows(seq_flag: bool) -> list[Row]:
     public = Row("public detections", ["--detector", "file:{seq}/det/det.txt"]) if seq_flag else \
         Row("public detections", None, "`main.py run --help` lists no --detector flag")
     return [Row("default", []), public]
+
+
+def ground_truth_row(data: Path, names: list[str], folder: Path) -> Row:
+    """The upper-bound row: each sequence's gt/ boxes given to the pipeline as its detections (detection solved;
+    what is left wrong is tracking, memory and reading the question)."""
+    for name in names:
+        with open(data / name / "gt" / "gt.txt", encoding="utf-8") as f:
+            rows_in = [line.split(",") for line in f if line.strip()]
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        lines = [f"{r[0]},-1,{r[2]},{r[3]},{r[4]},{r[5]},1,-1,-1,-1" for r in rows_in if float(r[6]) != 0]  # 0: ignored
+        (folder / name / "det.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Row("ground-truth boxes", ["--detector", f"file:{folder}/{{seq.name}}/det.txt"])
 
 
 def has_detector_flag() -> bool:
@@ -177,6 +190,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="ask at most N questions per sequence, spread over the kinds")
     ap.add_argument("--show-wrong", action="store_true", help="print every wrong answer")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed for one run of one sequence")
+    ap.add_argument("--ground-truth-row", action="store_true",
+                    help="add an upper-bound row with the gt/ boxes as detections (how much is left once detection is solved)")
     args = ap.parse_args()
     bank = json.loads(args.bank.read_text(encoding="utf-8"))["items"]
     names = [s for s in args.sequences.split(",") if s] or list(dict.fromkeys(it["sequence"] for it in bank))
@@ -187,12 +202,16 @@ def main() -> None:
     print(f"{sum(map(len, chosen.values()))} questions on {', '.join(f'{s} ({len(v)})' for s, v in chosen.items())}")
     t0 = time.perf_counter()
     default = (0, 0)
-    for row in rows(has_detector_flag()):
-        if row.flags is None:
-            print(f"== row: {row.name}: skipped ({row.why_skipped})")
-            continue
-        result = score_row(row, args.data, chosen, args.timeout, args.show_wrong)
-        default = result if row.name == "default" else default
+    with tempfile.TemporaryDirectory(prefix="qa-real-gt-") as gt_dir:
+        table = rows(has_detector_flag())
+        if args.ground_truth_row and table[-1].flags is not None:
+            table.append(ground_truth_row(args.data, names, Path(gt_dir)))
+        for row in table:
+            if row.flags is None:
+                print(f"== row: {row.name}: skipped ({row.why_skipped})")
+                continue
+            result = score_row(row, args.data, chosen, args.timeout, args.show_wrong)
+            default = result if row.name == "default" else default
     print(f"total wall {time.perf_counter() - t0:.1f} s")
     k, n = default
     print(f"accuracy: {k / max(n, 1):.3f} ({k}/{n})")
