@@ -111,7 +111,8 @@ def test_camera_disappearing_mid_stream_ends_the_run_cleanly(cli, tmp_path, monk
     monkeypatch.setattr(session, "build_pipeline", _pipeline)
     out = tmp_path / "tracks.txt"
     with caplog.at_level(logging.WARNING):
-        r = cli("run", "--source", "webcam:0", "--export-tracks", out, "-q")
+        # one thread: this fake camera delivers instantly, so a concurrent run would rightly drop frames as stale
+        r = cli("run", "--source", "webcam:0", "--export-tracks", out, "-q", "--no-concurrent")
     assert r.code == 0 and r.err == []
     gone = [rec.getMessage() for rec in caplog.records if "stopped delivering" in rec.getMessage()]
     assert gone == ["camera 0 stopped delivering frames after 7 frames (disconnected?)"]
