@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from scipy.ndimage import find_objects
 
 from perception.segmentation.on_plane import Plane
 
@@ -45,16 +46,21 @@ def merge_insides(lab: np.ndarray, pts: np.ndarray, planes: dict[int, Plane], mi
     ok = (total >= 4) & (votes >= 0.75 * total)
     cand, votes = pairs[ok], votes[ok]
     roots = np.arange(n)
-    flat, labf = pts[box].reshape(-1, 3), sub.ravel()
+    xyz, boxes = pts[box], find_objects(sub + 1)  # box of segment k at k
     for k in cand[np.argsort(-votes)].tolist():  # most evident seams first
         inner, outer = divmod(k, n)
         if roots[inner] != inner or roots[outer] != outer:
             continue  # a segment that joined another stays there
-        if _one_container(flat[labf == inner], flat[labf == outer], planes):
+        if _one_container(_points(xyz, sub, boxes, inner), _points(xyz, sub, boxes, outer), planes):
             roots[roots == inner] = outer  # with what joined ``inner`` before
     if (roots == np.arange(n)).all():
         return lab
     return np.where(lab >= 0, roots[np.maximum(lab, 0)], -1).astype(lab.dtype)
+
+
+def _points(xyz: np.ndarray, lab: np.ndarray, boxes: list[tuple[slice, slice]], k: int) -> np.ndarray:
+    """The points (m x 3, row by row) of segment ``k`` of ``lab``, looked for in its box only."""
+    return xyz[boxes[k]][lab[boxes[k]] == k]
 
 
 def _one_container(inner: np.ndarray, outer: np.ndarray, planes: dict[int, Plane], rim: float = 0.015,

@@ -75,20 +75,19 @@ class GeometricSegmenter:
         if self.thin_objects:
             fine = raised_objects(lab, s, planes, packet.depth, packet.image, k, self.min_pixels)
             if fine is not None:
-                return Segmentation.from_low_res(fine[0], packet.image, fine[1])
+                return Segmentation.from_low_res(fine[0], packet.image, fine[1], small=fine[2])
         return Segmentation.from_low_res(lab, packet.image, s, self.min_pixels)
 
     def _low_res_depth(self, depth: np.ndarray, s: int) -> tuple[np.ndarray, float]:
         """Depth on the ``s``-pixel grid: the mean of each block's valid pixels (sensor noise drops by ~s), then
         a 3x3 median in inverse depth, where structured-light noise is about constant; also the
         offset of block centres in full-resolution pixels."""
-        d = np.nan_to_num(depth, nan=0.0).astype(np.float32)
-        d[(d < 0) | (d > self.max_depth)] = 0
+        h, w = -(-depth.shape[0] // s), -(-depth.shape[1] // s)  # the shape of depth[::s, ::s]
+        block = np.zeros((h * s, w * s), np.float32)  # zero-padded to whole blocks; NaN, inf and out of range: 0
+        np.copyto(block[:depth.shape[0], :depth.shape[1]], depth, where=(depth >= 0) & (depth <= self.max_depth))
         if s == 1:
-            return cv2.medianBlur(d, 3), 0.0
-        h, w = -(-d.shape[0] // s), -(-d.shape[1] // s)  # the shape of depth[::s, ::s]
-        block = np.pad(d, ((0, h * s - d.shape[0]), (0, w * s - d.shape[1])))
-        ok = (block > 0).astype(np.float32)
+            return cv2.medianBlur(block, 3), 0.0
+        ok = cv2.threshold(block, 0, 1, cv2.THRESH_BINARY)[1]  # 1 where depth > 0
         total = cv2.resize(block, (w, h), interpolation=cv2.INTER_AREA)
         share = cv2.resize(ok, (w, h), interpolation=cv2.INTER_AREA)
         low = np.where(share >= 0.5, total / np.maximum(share, 1e-6), 0).astype(np.float32)
@@ -180,14 +179,14 @@ class GeometricSegmenter:
             on_plane = np.bincount(labf[inl], minlength=n_lab)
             share = on_plane / np.maximum(comp_size, 1)
             small_rest = (comp_size - on_plane) * stride ** 2 < self.min_pixels
-            whole = np.flatnonzero((share >= 0.7) & small_rest)
-            part = np.flatnonzero((share >= 0.2) & ~((share >= 0.7) & small_rest))
-            members = np.isin(labf, whole)
-            out[members] = next_label
-            out[inl[np.isin(labf[inl], part)]] = next_label
+            is_whole = np.append((share >= 0.7) & small_rest, False)  # per label; [-1]: unlabelled
+            is_part = (share >= 0.2) & ~is_whole[:-1]
+            part = np.flatnonzero(is_part)
+            out[is_whole[labf]] = next_label
+            out[inl[is_part[labf[inl]]]] = next_label
             # near-plane pixels whose noisy normals kept them out (the crease band) would still link what the
             # plane leaves of a leaking component (objects standing on the floor): the plane takes them too
-            crease = cand[near[cand] & np.isin(labf[cand], part)]
+            crease = cand[near[cand] & is_part[labf[cand]]]
             out[crease] = next_label
             loose.append(crease[dist[crease] >= band[crease]])
             planes[next_label] = (normal, float(off))
@@ -252,17 +251,20 @@ class GeometricSegmenter:
         is_plane[-1] = True  # label -1
         pa, pb, convex = [], [], []
         h, w = lab.shape
+        free = ~is_plane[lab]
+        labf, flat, nrm = lab.ravel(), pts.reshape(-1, 3), normals.reshape(-1, 3)
         for dy, dx in [(0, r) for r in range(1, reach + 1)] + [(r, 0) for r in range(1, reach + 1)]:
-            a, b = lab[:h - dy, :w - dx], lab[dy:, dx:]
-            sel = (a != b) & ~is_plane[a] & ~is_plane[b]
-            if not sel.any():
+            ys, xs = np.nonzero((lab[:h - dy, :w - dx] != lab[dy:, dx:]) & free[:h - dy, :w - dx] & free[dy:, dx:])
+            if len(ys) == 0:
                 continue
-            diff = pts[:h - dy, :w - dx][sel] - pts[dy:, dx:][sel]
-            na, nb = normals[:h - dy, :w - dx][sel], normals[dy:, dx:][sel]
+            ia = ys * w + xs  # flat indices of the pairs' pixels
+            ib = ia + (dy * w + dx)
+            diff = flat[ia] - flat[ib]
+            na, nb = nrm[ia], nrm[ib]
             close = np.linalg.norm(diff, axis=1) <= 2.0 * spacing * max(dy, dx) + 0.004
             ok = (((na - nb) * diff).sum(1) > 0) | ((na * nb).sum(1) > 0.97)
-            pa.append(a[sel][close])
-            pb.append(b[sel][close])
+            pa.append(labf[ia[close]])
+            pb.append(labf[ib[close]])
             convex.append(ok[close])
         if not pa:
             return lab
@@ -295,7 +297,7 @@ class GeometricSegmenter:
         hyp = self._rng.choice(len(p), min(hypotheses, len(p)), replace=False)
         hn = n[hyp]
         ok = (np.abs(p @ hn.T - (p[hyp] * hn).sum(1)) < self.plane_dist) & (np.abs(n @ hn.T) > 0.9)
-        q = p[ok[:, np.argmax(ok.sum(0))]]
+        q = p[ok[:, np.argmax(np.count_nonzero(ok, axis=0))]]
         if len(q) < 3:
             return None
         c = q.mean(0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from perception.segmentation.base import subsample
 from perception.types import Intrinsics
 
 Plane = tuple[np.ndarray, float]  # unit normal n and offset c of n . x + c = 0, camera frame
@@ -16,9 +17,9 @@ Plane = tuple[np.ndarray, float]  # unit normal n and offset c of n . x + c = 0,
 
 def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth: np.ndarray, image: np.ndarray,
                    k: Intrinsics, min_pixels: int, fine: int = 2, grow: int = 2, margin: int = 3,
-                   max_height: float = 0.05) -> tuple[np.ndarray, int] | None:
+                   max_height: float = 0.05) -> tuple[np.ndarray, int, np.ndarray] | None:
     """``lab`` (on ``image[::stride, ::stride]``) with the thin objects on its ``planes`` as new segments, on the
-    grid ``image[::r, ::r]`` with ``r = stride // fine``, and ``r``; None when no plane holds one.
+    grid ``image[::r, ::r]`` with ``r = stride // fine``, ``r`` and that grid's colours; None when no plane holds one.
 
     Candidates are plane or unlabelled pixels higher than the noise and lower than ``max_height`` above the plane,
     in pieces reaching within ``margin`` fine pixels of its pixels (an object whose middle the coarse grid left
@@ -36,7 +37,7 @@ def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth
     fine_lab = cv2.resize(keep[lab], (wr, hr), interpolation=cv2.INTER_NEAREST)
     plane_lut = np.zeros(n_lab + 1, bool)
     plane_lut[[p for p in planes if p < n_lab]] = True
-    z = np.nan_to_num(depth[::r, ::r], nan=0.0).astype(np.float32)
+    z = np.nan_to_num(depth[::r, ::r], nan=0.0).astype(np.float32, copy=False)
     z = cv2.medianBlur(z, 3)  # single-pixel spikes and flying pixels
     x = (np.arange(wr, dtype=np.float32) * r - k.cx) / k.fx * z
     y = (np.arange(hr, dtype=np.float32)[:, None] * r - k.cy) / k.fy * z
@@ -44,17 +45,18 @@ def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth
     ring = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
     is_plane = plane_lut[fine_lab]
     # the unlabelled rim around a segmented object stands above the plane too; it is that object's, not a new one
-    objects = (cv2.dilate(((fine_lab >= 0) & ~is_plane).astype(np.uint8), ring) > 0).ravel()
+    objects = np.flatnonzero(cv2.dilate(((fine_lab >= 0) & ~is_plane).astype(np.uint8), ring))
     free = (z > 0) & (is_plane | (fine_lab < 0))
-    colour = image[::r, ::r]
+    colour = subsample(image, r)
     found = np.zeros((hr, wr), np.uint16)  # 1.. objects found on any plane
     for label, (normal, offset) in planes.items():
         on = fine_lab == label
         near = free & (cv2.dilate(on.astype(np.uint8), ring) > 0)
-        above = np.sign(offset) * (x * normal[0] + y * normal[1] + z * normal[2] + offset)  # camera side > 0
-        up = free & (above > thresh) & (above < max_height)
+        above = x * normal[0] + y * normal[1] + z * normal[2] + offset
+        above *= np.float32(np.sign(offset))  # camera side > 0 (in place: the sign is exact in float32)
+        up = free & (above > thresh) & (above < np.float64(max_height))  # compared as in float64
         up = cv2.morphologyEx(up.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & free
-        n, comp, stats, _ = cv2.connectedComponentsWithStats(up, connectivity=8)
+        n, comp, stats = _components(up)
         by_object = np.bincount(comp.ravel()[objects], minlength=n) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
         touch = np.zeros(n, bool)
         touch[comp[near & (up > 0)]] = True  # reaching in from the plane's margin
@@ -69,28 +71,42 @@ def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth
         box = np.s_[y0:y1, x0:x1]
         crop = ids[comp[box]]
         _grow_by_colour(crop, near[box] & (crop == 0), colour[box].astype(np.float32),
-                        colour[on][::16].astype(np.float32).mean(axis=0), grow)
+                        colour.reshape(-1, 3)[np.flatnonzero(on)[::16]].astype(np.float32).mean(axis=0), grow)
         found[box] = np.where(crop > 0, crop, found[box])
     if not found.any():
         return None
     out = np.where(found > 0, found.astype(np.int32) + n_lab - 1, fine_lab)
-    return out.astype(np.int32), r
+    return out.astype(np.int32), r, colour
+
+
+def _components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """``cv2.connectedComponentsWithStats(mask, connectivity=8)`` run on the box of its pixels only (from an even
+    row and column, so the 2x2-block scan numbers the components the same); stats[0] is the box's background."""
+    x, y, w, h = cv2.boundingRect(mask)
+    comp = np.zeros(mask.shape, np.int32)
+    if w == 0:
+        return 1, comp, np.zeros((1, 5), np.int32)
+    box = np.s_[y - y % 2:y + h, x - x % 2:x + w]
+    n, comp[box], stats, _ = cv2.connectedComponentsWithStats(mask[box], connectivity=8)
+    stats[:, :2] += (x - x % 2, y - y % 2)
+    return n, comp, stats
 
 
 def _grow_by_colour(comp: np.ndarray, plane: np.ndarray, colour: np.ndarray, plane_colour: np.ndarray,
                     steps: int) -> None:
     """Grow the objects of ``comp`` (uint16, 0 = none) into neighbouring ``plane`` pixels closer in colour to the
-    object's mean than to the plane's (``plane_colour``), one pixel ring per step, in place."""
+    object's mean than to the plane's (``plane_colour``), one pixel ring per step, in place (``comp`` C-contiguous)."""
     sel = comp > 0
     n = int(comp.max()) + 1
-    count = np.maximum(np.bincount(comp[sel], minlength=n), 1)[:, None]
-    mean = np.stack([np.bincount(comp[sel], colour[..., c][sel], n) for c in range(3)], axis=1) / count
+    idx, pixels = comp[sel], colour[sel]
+    count = np.maximum(np.bincount(idx, minlength=n), 1)[:, None]
+    mean = np.stack([np.bincount(idx, pixels[:, c], n) for c in range(3)], axis=1) / count
+    flat, colours = comp.reshape(-1), colour.reshape(-1, 3)
     for _ in range(steps):
         reach = cv2.dilate(comp, np.ones((3, 3), np.uint8))
-        cand = plane & (comp == 0) & (reach > 0)
-        if not cand.any():
+        cand = np.flatnonzero(plane & (comp == 0) & (reach > 0))
+        if len(cand) == 0:
             return
-        c, to = colour[cand], reach[cand]
+        c, to = colours[cand], reach.reshape(-1)[cand]
         take = np.linalg.norm(c - mean[to], axis=1) < np.linalg.norm(c - plane_colour, axis=1)
-        ys, xs = np.nonzero(cand)
-        comp[ys[take], xs[take]] = to[take]
+        flat[cand[take]] = to[take]
