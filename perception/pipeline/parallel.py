@@ -84,34 +84,39 @@ def _feed(packets: Iterator[FramePacket], lanes: _Lanes, on_drop: Callable[[int]
         lanes.put(0, _Failure(exc))
 
 
-def _work(pipeline: Pipeline, k: int, lanes: _Lanes) -> None:
-    stage = pipeline.stages[k]
+def _work(pipeline: Pipeline, stages: list, lane: int, lanes: _Lanes) -> None:
+    """Run ``stages`` in turn on each frame taken from ``lane``; pass the result on to the next lane."""
     while True:
-        item = lanes.get(k)
-        if isinstance(item, FrameResult):
+        item = lanes.get(lane)
+        for stage in stages:
+            if not isinstance(item, FrameResult):
+                break
             try:
                 item = pipeline.run_stage(stage, item)
             except BaseException as exc:  # the error policy said stop: end the run after the frames before it
                 item = _Failure(exc)
-        if not lanes.put(k + 1, item) or not isinstance(item, FrameResult):
+        if not lanes.put(lane + 1, item) or not isinstance(item, FrameResult):
             return
 
 
 def process_concurrently(pipeline: Pipeline, packets: Iterator[FramePacket], depth: int = 1,
-                         on_drop: Callable[[int], None] | None = None) -> Iterator[FrameResult]:
-    """Yield ``pipeline.process(p)`` for each packet, in order, with every stage (and the source) on its own thread.
+                         on_drop: Callable[[int], None] | None = None, stage_threads: bool = True) -> Iterator[FrameResult]:
+    """Yield ``pipeline.process(p)`` for each packet, in order, with the source on its own thread and every stage on
+    its own (``stage_threads``) or all stages on one.
 
-    ``depth`` frames wait between two stages at most (1 keeps latency low and still overlaps every stage).
+    ``depth`` frames wait between two threads at most (1 keeps latency low and still overlaps every stage).
     With ``on_drop`` (live sources) the source never waits: a frame the first stage has not taken yet when the
     next one arrives is dropped and ``on_drop(count)`` told, so results stay as fresh as the camera.
     An exception from the source or a stage (policy "stop") is re-raised here after the results before it;
     closing the iterator early stops every thread.
     """
-    n = len(pipeline.stages)
+    groups = [[s] for s in pipeline.stages] if stage_threads else [list(pipeline.stages)]
+    n = len(groups)
     lanes = _Lanes(n + 1, max(1, depth))
     threads = [threading.Thread(target=_feed, args=(packets, lanes, on_drop), name="pipeline-source", daemon=True)]
-    threads += [threading.Thread(target=_work, args=(pipeline, k, lanes), name=f"stage-{s.name}", daemon=True)
-                for k, s in enumerate(pipeline.stages)]
+    threads += [threading.Thread(target=_work, args=(pipeline, group, k, lanes), daemon=True,
+                                 name=f"stage-{group[0].name}" if stage_threads else "pipeline-stages")
+                for k, group in enumerate(groups)]
     for t in threads:
         t.start()
     try:

@@ -230,7 +230,8 @@ def run_pipeline(source: FrameSource, pipeline: Pipeline, max_frames: int | None
     KeyboardInterrupt (re-raised); callers export in ``finally`` either way. ``concurrent`` runs the source
     and each stage on its own thread (perception/pipeline/parallel.py): same results, in the same order; there
     ``drop_stale`` (default: live sources) lets the newest frame win over one still waiting for the first stage
-    (counted in ``stats.dropped``).
+    (counted in ``stats.dropped``) and runs the stages one after another on one thread beside the source: for a
+    camera, freshness counts, and stages overlapping on two cores each take longer (they share the GIL).
     """
     stats = RunStats()
     t0 = time.perf_counter()
@@ -242,7 +243,8 @@ def run_pipeline(source: FrameSource, pipeline: Pipeline, max_frames: int | None
             stats.dropped += n
 
         live = source.info.live if drop_stale is None else drop_stale
-        results: Iterator[FrameResult] = process_concurrently(pipeline, packets, on_drop=count_drops if live else None)
+        results: Iterator[FrameResult] = process_concurrently(pipeline, packets, on_drop=count_drops if live else None,
+                                                              stage_threads=not live)
     else:
         results = map(pipeline.process, packets)
     try:
