@@ -1,4 +1,5 @@
-"""Run a pipeline's stages concurrently: one thread per stage, joined by bounded queues, results in order.
+"""Run a pipeline beside its source: the source on one thread and the stages on one thread each (or all on one, for
+live sources), joined by bounded queues, results in order.
 
 While the map integrates frame t, the segmenter already works on frame t+1 (NumPy, OpenCV and Open3D release the
 GIL). Each stage still sees every frame once and in order, so results equal ``Pipeline.process`` frame by frame
@@ -11,7 +12,8 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 
-from perception.pipeline.runner import Pipeline
+from perception.pipeline.runner import Pipeline, put_newest
+from perception.pipeline.stage import Stage
 from perception.types import FramePacket, FrameResult
 
 _END = object()
@@ -44,18 +46,7 @@ class _Lanes:
     def replace(self, lane: int, item: FrameResult) -> int:
         """Put ``item`` into ``lane`` without waiting: frames still waiting there make way (the newest frame wins);
         returns how many were dropped."""
-        dropped = 0
-        while not self.stop.is_set():
-            try:
-                self.queues[lane].put_nowait(item)
-                return dropped
-            except queue.Full:
-                try:
-                    self.queues[lane].get_nowait()
-                    dropped += 1
-                except queue.Empty:
-                    continue
-        return dropped
+        return put_newest(self.queues[lane], item, self.stop) or 0
 
     def get(self, lane: int) -> object:
         """The next item of ``lane``; ``_END`` once the run was stopped."""
@@ -84,7 +75,7 @@ def _feed(packets: Iterator[FramePacket], lanes: _Lanes, on_drop: Callable[[int]
         lanes.put(0, _Failure(exc))
 
 
-def _work(pipeline: Pipeline, stages: list, lane: int, lanes: _Lanes) -> None:
+def _work(pipeline: Pipeline, stages: list[Stage], lane: int, lanes: _Lanes) -> None:
     """Run ``stages`` in turn on each frame taken from ``lane``; pass the result on to the next lane."""
     while True:
         item = lanes.get(lane)

@@ -265,6 +265,23 @@ def run_pipeline(source: FrameSource, pipeline: Pipeline, max_frames: int | None
 _END = object()
 
 
+def put_newest(q: queue.Queue, item: object, stop: threading.Event) -> int | None:
+    """Put ``item`` into ``q`` without waiting, evicting the oldest waiting items (the newest frame wins); returns
+    how many were evicted, or None once ``stop`` is set."""
+    dropped = 0
+    while not stop.is_set():
+        try:
+            q.put_nowait(item)
+            return dropped
+        except queue.Full:
+            try:
+                q.get_nowait()
+                dropped += 1
+            except queue.Empty:
+                continue
+    return None
+
+
 class PipelineWorker:
     """Runs a pipeline on a background thread fed by a reader thread through a bounded queue.
 
@@ -322,20 +339,16 @@ class PipelineWorker:
 
     def _put(self, item: object) -> bool:
         """Queue an item; live sources evict the oldest frame at once instead of waiting."""
+        if self.drop_stale:
+            dropped = put_newest(self._queue, item, self._stop)
+            self.stats.dropped += dropped or 0
+            return dropped is not None
         while not self._stop.is_set():
             try:
-                if self.drop_stale:
-                    self._queue.put_nowait(item)
-                else:
-                    self._queue.put(item, timeout=0.05)
+                self._queue.put(item, timeout=0.05)
                 return True
             except queue.Full:
-                if self.drop_stale:
-                    try:
-                        self._queue.get_nowait()
-                        self.stats.dropped += 1
-                    except queue.Empty:
-                        pass
+                continue
         return False
 
     def _read_loop(self) -> None:
