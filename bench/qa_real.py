@@ -192,6 +192,9 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed for one run of one sequence")
     ap.add_argument("--ground-truth-row", action="store_true",
                     help="add an upper-bound row with the gt/ boxes as detections (how much is left once detection is solved)")
+    ap.add_argument("--detector-row", metavar="NAME", action="append", default=[],
+                    help="add a row with --detector NAME on every sequence (e.g. people: what a user with only the "
+                         "video gets, since the default row uses each MOT folder's det/det.txt)")
     args = ap.parse_args()
     bank = json.loads(args.bank.read_text(encoding="utf-8"))["items"]
     names = [s for s in args.sequences.split(",") if s] or list(dict.fromkeys(it["sequence"] for it in bank))
@@ -206,6 +209,7 @@ def main() -> None:
         table = rows(has_detector_flag())
         if args.ground_truth_row and table[-1].flags is not None:
             table.append(ground_truth_row(args.data, names, Path(gt_dir)))
+        table += [Row(f"detector {name}", ["--detector", name]) for name in args.detector_row if table[-1].flags is not None]
         for row in table:
             if row.flags is None:
                 print(f"== row: {row.name}: skipped ({row.why_skipped})")

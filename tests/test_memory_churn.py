@@ -76,3 +76,12 @@ def test_class_questions_keep_tracks_of_unknown_class():
     assert _value(mem, "How many people are in view right now?") == 2
     assert _value(mem, "How many cars are in view right now?") == 2
     assert _value(mem, "How many objects are in view right now?") == 3
+
+
+def test_class_question_without_class_names_says_every_object_counts():
+    mem = VideoMemory()
+    for i in range(10):  # a segmenter's objects: no track carries a class name
+        mem.update(_frame(i, [(1, (60.0, 60.0, 90.0, 130.0)), (2, (150.0, 60.0, 180.0, 130.0))]))
+    (chunk,) = list(GroundedAnswerer().answer(mem.snapshot(), "How many people are in view right now?"))
+    assert chunk.value == 2
+    assert "no class names" in chunk.text and "counts as a person" in chunk.text

@@ -112,7 +112,7 @@ class GroundedAnswerer:
 
     @staticmethod
     def _note(crowd: Crowd) -> str:
-        if crowd.class_agnostic and crowd.reading.label != "person":
+        if crowd.class_agnostic:
             return f" (tracks carry no class names here, so every tracked object counts as a {crowd.reading.label})"
         return ""
 
