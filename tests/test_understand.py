@@ -125,3 +125,43 @@ def test_constructions_read_to_intent_and_slots(question, intent, slots):
     assert r.intent == intent, r
     got = _slots(r)
     assert {k: got.get(k) for k in slots} == slots, got
+
+
+# Slips and phrasings a second independent question set brought up (written for this test): typing slips of
+# the question words are read through, real words one slip from them are left alone, 'the same as' compares.
+SLIPS = [
+    ("how mnay peple entred the view in the last 30 seconds", "count_entered", {"class": "person", "window_s": 30}),
+    ("are there any humans in the rigth half", "presence", {"class": "person", "region": "right"}),
+    ("how lnog has the newest walker been in view", "duration", {"class": "person"}),
+    ("how many ppl left in the last five seconds", "count_left", {"class": "person", "window_s": 5}),
+    ("Is any individual present in the center at this moment?", "presence", {"class": "person", "region": "centre"}),
+    ("Current number of people walking in view, please.", "count_now", {"class": "person"}),
+    ("Since second 12, how many humans have appeared in frame?", "count_entered", {"class": "person", "since_s": 12}),
+    ("How many cars have driven into view in the last 2 minutes?", "count_entered", {"class": "car", "window_s": 120}),
+    ("Total unique people who have visited the scene up to this point?", "count_distinct", {"class": "person"}),
+    ("Give me the time of the most recent arrival of a person.", "when_last", {"class": "person"}),
+    ("Give me the dwell time of the latest pedestrian to arrive.", "duration", {"class": "person"}),
+    ("What did the pedestrians do in the last 20 seconds?", "summary", {"window_s": 20}),
+    ("Describe what you see right now.", "describe", {}),
+    ("Is the count of individuals the same as it was 10 seconds ago?", "compare", {"class": "person", "window_s": 10}),
+]
+
+
+@pytest.mark.parametrize("question,intent,slots", SLIPS)
+def test_slips_and_phrasings_read_to_intent_and_slots(question, intent, slots):
+    r = read_question(question)
+    assert r.intent == intent, r
+    got = _slots(r)
+    assert {k: got.get(k) for k in slots} == slots, got
+
+
+def test_real_words_one_slip_from_a_question_word_stay():
+    from perception.memory.understand.words import normalise
+
+    for q in ("is it even busier now", "how many till now", "who leaves though", "in the form of a tree"):
+        assert normalise(q) == q
+
+
+def test_the_same_as_reads_as_an_equality():
+    r = read_question("Are there the same number of people now as 5 seconds ago?")
+    assert (r.intent, r.compare_op, r.reference.kind, r.reference.a) == ("compare", "same", "ago", 5.0)

@@ -95,6 +95,7 @@ class PeopleDetector:
         self.motion.reset()
         self.hog_size.reset()
         self._levels: list[list[tuple[np.ndarray, float]]] = []
+        self._plausible_levels: tuple[tuple, list[list[tuple[np.ndarray, float]]]] = ((), [])
         self._frame_size = (0, 0)
         self._next: list[int] = []
         self._credit: list[float] = []
@@ -109,6 +110,7 @@ class PeopleDetector:
         h, w = image.shape[:2]
         if self._frame_size != (w, h):
             self._levels, self._frame_size = scan_levels(w, h), (w, h)
+            self._plausible_levels = ((), [])
             self._next, self._credit = [0] * len(self._levels), [0.0] * len(self._levels)
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
         size = copy.copy(self._size())  # the motion step may refit the model while HOG runs
@@ -157,7 +159,7 @@ class PeopleDetector:
                 out_b.append(b)
                 out_m.append(m)
                 spent += (roi[2] - roi[0]) * (roi[3] - roi[1]) * s * s
-        levels = [[t for t in level if size is None or self._plausible(*t, size)] for level in self._levels]
+        levels = self._scan_tiles(size)
         live = [i for i, level in enumerate(levels) if level]
         share = max(0.0, self.budget - spent) / max(len(live), 1)
         for i in live:
@@ -174,6 +176,15 @@ class PeopleDetector:
         boxes, margins = np.concatenate(out_b), np.concatenate(out_m)
         keep = nms(boxes, margins)
         return boxes[keep], margins[keep]
+
+    def _scan_tiles(self, size: PersonSizeModel | None) -> list[list[tuple[np.ndarray, float]]]:
+        """Per scale, the tiles worth scanning under ``size`` (all without one); kept until the model changes."""
+        if size is None:
+            return self._levels
+        key = (*size.line, self.motion.work_scale)
+        if self._plausible_levels[0] != key:
+            self._plausible_levels = key, [[t for t in level if self._plausible(*t, size)] for level in self._levels]
+        return self._plausible_levels[1]
 
     def _plausible(self, box: np.ndarray, scale: float, size: PersonSizeModel) -> bool:
         """Can a person of the tile's height (PERSON_HEIGHT / scale) stand with feet on the tile's rows?"""

@@ -60,6 +60,11 @@ class PersonSizeModel:
         self.spread = float(np.median(np.abs(h / self.height(y) - 1.0)))
         self.ready = self.spread <= self.max_spread
 
+    @property
+    def line(self) -> tuple[float, float, float]:
+        """(slope, intercept, floor) of the fitted height line: what ``height`` depends on."""
+        return self.slope, self.intercept, self._floor
+
     def height(self, foot_row: np.ndarray | float) -> np.ndarray:
         """Expected height at ``foot_row`` (at least a fifth of the median sample, so extrapolation stays sane)."""
         return np.maximum(self.slope * np.asarray(foot_row, dtype=np.float64) + self.intercept, self._floor)

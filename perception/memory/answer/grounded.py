@@ -236,7 +236,7 @@ class GroundedAnswerer:
             t_ref = crowd.start_t
         a, b = crowd.count_at(t_now), crowd.count_at(t_ref)
         op = r.compare_op or "change"
-        yes = a > b if op == "more" else a < b if op == "fewer" else a != b
+        yes = a > b if op == "more" else a < b if op == "fewer" else a == b if op == "same" else a != b
         now_words = f"now ({_fmt(t_now)})" if t_now >= snap.time - 1e-6 else f"at {_fmt(t_now)}"
         text = (f"{'Yes' if yes else 'No'}: {_plural(a, r.noun(a))}{self._where_words(r)} in view {now_words} against {b} "
                 f"{ref.describe(snap.time)}{self._note(crowd)}.")

@@ -20,6 +20,7 @@ from perception.memory.understand.grammar import (
     LEAVE,
     MORE,
     NEW,
+    SAME,
     YES_NO,
     classify,
     has,
@@ -52,8 +53,8 @@ class Reading:
 
     ``label`` is the canonical class asked about (None: anything tracked); ``time`` the window or moment
     the question is about and ``reference`` a second one to compare with; ``yes_no`` when the answer is
-    a yes or no; ``ago`` when a time is wanted as 'how long ago'; ``compare_op`` 'more', 'fewer' or
-    'change'; ``attribute`` 'color' or 'size' for describe/track questions; ``about`` narrows who a when, where or
+    a yes or no; ``ago`` when a time is wanted as 'how long ago'; ``compare_op`` 'more', 'fewer',
+    'same' or 'change'; ``attribute`` 'color' or 'size' for describe/track questions; ``about`` narrows who a when, where or
     duration question means: 'arrival' (the newest newcomer), 'departure' (who left) or 'occupied' (anyone at all).
     """
 
@@ -105,7 +106,8 @@ class Reading:
             "count_entered": f"number of {what} who came into view{where}{when}",
             "count_left": f"number of {what} who left the view{where}{when}",
             "presence": f"whether any {what} {'was' if when else 'is'}{where or ' visible'}{when}",
-            "compare": f"whether there are {self.compare_op or 'more or fewer'} {what}{where} now than before",
+            "compare": (f"whether there are as many {what}{where} now as before" if self.compare_op == "same" else
+                        f"whether there are {self.compare_op or 'more or fewer'} {what}{where} now than before"),
             "when_first": f"when {what}{where} first appeared{when}",
             "when_last": f"when {what}{where} was last seen{when}",
             "duration": f"how long {what}{where} stayed in view",
@@ -165,7 +167,7 @@ def read_question(text: str) -> Reading:
         intent = "summary"
     op = None
     if intent == "compare":
-        op = "fewer" if has(FEWER, q) else "more" if has(MORE, q) else "change"
+        op = "fewer" if has(FEWER, q) else "more" if has(MORE, q) else "same" if has(SAME, q) else "change"
         if reference is None and time is not None:
             time, reference = None, time if time.is_moment else TimeSpec("ago", time.a) if time.kind == "last" else TimeSpec("at", time.a)
         if reference is None:

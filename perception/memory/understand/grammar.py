@@ -12,12 +12,12 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
 
 
-COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"crowd size",
+COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)", r"crowd size",
             r"size of the crowd",
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
 ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
-            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", r"(?:drove|drives|driving|rode|rides|riding) (?:in|into|up)",
-            r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a) ))",  # 'walking in the picture' is where, not arrival
+            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", r"(?:drove|driven|drives|driving|rode|rides|riding) (?:in|into|up)",
+            r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
             r"got (?:in|into)", r"added")
@@ -44,14 +44,15 @@ MORE = _rx(r"more", r"busier", r"fuller", r"more crowded", r"increas\w*", r"gr[e
 FEWER = _rx(r"fewer", r"less", r"quieter", r"emptier", r"calmer", r"less crowded", r"decreas\w*", r"shr[iu]nk\w*", r"declin\w*",
             r"went down", r"gone down", r"go(?:es)? down", r"drop(?:s|ped|ping)?(?! out)", r"fell", r"fall(?:s|en|ing)?", r"lower",
             r"smaller", r"thinn?ed", r"thinner")
+SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
 WHEN = _rx(r"when", r"what time", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time",
-           r"since when", r"how long since", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
+           r"since when", r"how long since", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure) time", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
 AGO = _rx(r"how long ago", r"(?:has )?passed since", r"elapsed since", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
           r"how long has it been", r"ago")
 HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|minutes)", r"how much time",
-               r"length of time", r"for how many", r"how long (?:has|have|did|was|were)", r"stay(?:ed)? (?:for|around)?",
+               r"length of time", r"dwell(?:ed|ing)?(?: time)?", r"for how many", r"how long (?:has|have|did|was|were)", r"stay(?:ed)? (?:for|around)?",
                r"spent", r"time (?:spent|in view|on screen|visible)", r"lingered", r"remain(?:ed)? (?:in view|visible)?")
 WHERE = _rx(r"where", r"which (?:part|side|region|area|corner|half|third|direction|way|edge|border)", r"what (?:part|side|region|area|position|location|direction)",
             r"location", r"position", r"whereabouts", r"located", r"which way", r"heading", r"head(?:ed|ing)? (?:to|towards)")
@@ -61,7 +62,7 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |
               r"what (?:has )?changed", r"catch me up", r"fill me in", r"brief me", r"activity", r"rundown", r"run-down",
               r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"developments?",
               r"what took place", r"took place", r"update me", r"give me an update", r"report", r"what (?:went|was) on",
-              r"what did (?:people|everyone|they) do", r"how did things (?:go|change)", r"describe what")
+              r"what did (?:the |those |these )?\w+ do", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
 DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"what is (?:visible|there|in view|on screen|in the (?:scene|frame|picture|image|view))",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",
@@ -93,6 +94,8 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
     if has(COUNT, q):
         if (has(MORE, q) or has(FEWER, q)) and (yes_no or re.search(r"\bthan\b", q)):
             return "compare", 0.9
+        if yes_no and has(SAME, q) and times:
+            return "compare", 0.85
         if re.search(r"\bhow (?:many|much) (?:seconds|minutes|time)\b", q):
             if has(AGO, q):
                 return ("when_last" if has(LEAVE, q) or has(LATEST, q) or has(NEW, q) else "when_first"), 0.9

@@ -1,4 +1,5 @@
-"""Word-level normalisation of questions: spelling variants, numbers written in words, class-word synonyms."""
+"""Word-level normalisation of questions: typing slips, spelling variants, numbers written in words, class-word
+synonyms."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ _PHRASES = (
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
     (r"\ba minute and a half\b", "90 seconds"),
+    (r"\bthe first (minute|min|second|sec)\b", r"the first 1 \1"),
+    (r"\b(since|after|from|at|by|until|before) (?:the )?(second|sec|minute|min) (\d+(?:\.\d+)?)\b", r"\1 \3 \2s"),
     (r"\b(?:a|one) and a half minutes?\b", "90 seconds"),
     (r"\bquarter of an? (minute|min)\b", "15 seconds"),
     (r"\ba couple of\b", "2"),
@@ -34,7 +37,7 @@ _PHRASES = (
 CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "person": ("person", "persons", "people", "pedestrian", "pedestrians", "anyone", "anybody", "someone", "somebody",
                "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
-               "individuals", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
+               "individual", "individuals", "ppl", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
                "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "lady", "ladies",
                "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "arrival", "arrivals", "leaver", "leavers",
@@ -55,9 +58,54 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
 _WORD_CLASS = {w: c for c, ws in CLASS_WORDS.items() for w in ws}
 _CLASS_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WORD_CLASS), key=len, reverse=True)) + r")\b")
 # plural nouns: questions naming these want a count or a list of several
-PLURAL_PERSON = frozenset(("persons", "people", "pedestrians", "folks", "newcomers", "individuals", "humans", "men",
+PLURAL_PERSON = frozenset(("persons", "people", "ppl", "pedestrians", "folks", "newcomers", "individuals", "humans", "men",
                            "women", "guys", "walkers", "visitors", "passersby", "passers-by", "children", "kids", "heads",
                            "bodies", "occupants", "commuters", "tourists", "shoppers", "students"))
+
+
+# the words questions turn on, and common words a slip must not turn into one of them
+_DOMAIN_WORDS = frozenset("""
+    many much people person persons pedestrian pedestrians individual individuals humans walkers folks right left long
+    enter entered entering entry appear appeared appearing arrive arrived arrival arrivals depart departed exit exited
+    leave leaving seconds second minutes minute newest recent recently latest first last distinct different separate
+    unique visible view frame picture scene screen currently current moment since before earlier more fewer busier
+    emptier quieter same equal half third center middle upper lower where when what which describe summary summarize
+    happened happen total count number there their they were have been from into walked walking came come coming show
+    showed time stayed stay still present during past previous around until seen spotted through color wearing look
+    looks like corner side edge away gone disappeared vanished newcomer newcomers crowd crowded compared change changed
+    this that those these then than with your about after ever also each every into onto only over some such them
+    very will would could should does done tell give please currently altogether overall anyone someone somebody
+    anybody nobody everyone camera video clip stream footage shot image area region part bottom above below""".split())
+# English words one slip away from a question word: left as written
+_NOT_SLIPS = frozenset("bids blow cold crow dose fame fist form fort head leaves lever lowe moore pleas shoot somme steam "
+                       "sven tack thin though ting tree trough tuck waking".split())
+_VOCABULARY = _DOMAIN_WORDS | {w for ws in CLASS_WORDS.values() for w in ws if " " not in w} | set(_UNITS) | set(_TENS)
+
+
+def _slips(word: str) -> set[str]:
+    """Typing slips of ``word`` past its first letter: two neighbouring letters swapped, one dropped, one doubled."""
+    swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(1, len(word) - 1)}
+    drops = {word[:i] + word[i + 1:] for i in range(1, len(word))}
+    doubles = {word[:i] + word[i] + word[i:] for i in range(1, len(word))}
+    return (swaps | drops | doubles) - {word}
+
+
+def _slip_table() -> dict[str, str]:
+    """Slip -> the word meant, for slips of one word only that are not words themselves."""
+    meant: dict[str, set[str]] = {}
+    for word in _VOCABULARY:
+        if len(word) >= 5 or (len(word) == 4 and word in _DOMAIN_WORDS):
+            for slip in _slips(word):
+                meant.setdefault(slip, set()).add(word)
+    return {slip: next(iter(ws)) for slip, ws in meant.items() if len(ws) == 1 and slip not in _VOCABULARY | _NOT_SLIPS and len(slip) >= 4}
+
+
+_SLIPS = _slip_table()
+
+
+def fix_slips(text: str) -> str:
+    """``text`` with typing slips of the question words corrected ('mnay peple' -> 'many people')."""
+    return re.sub(r"[a-z]{4,}", lambda m: _SLIPS.get(m.group(0), m.group(0)), text)
 
 
 def _number(m: re.Match[str]) -> str:
@@ -69,8 +117,9 @@ def _number(m: re.Match[str]) -> str:
 
 
 def normalise(text: str) -> str:
-    """Lower case, one spelling (US), contractions expanded, numbers written in words turned into digits."""
-    q = " " + " ".join(text.lower().replace("’", "'").replace("?", " ? ").split()) + " "
+    """Lower case, typing slips fixed, one spelling (US), contractions expanded, numbers written in words turned into
+    digits."""
+    q = " " + fix_slips(" ".join(text.lower().replace("’", "'").replace("?", " ? ").split())) + " "
     for pat, rep in _PHRASES:
         q = re.sub(pat, rep, q)
     q = re.sub(r"(?<=\d),(?=\d{3}\b)", "", q)
@@ -86,6 +135,8 @@ def find_class(text: str) -> tuple[str | None, str | None]:
     for m in _CLASS_RE.finditer(text):
         word = m.group(1)
         if word == "who" and not re.search(r"\bwho (is|are|was|were|came|entered|left|has|have)\b", text):
+            continue
+        if word == "individual" and _CLASS_RE.match(text, m.end() + 1):  # 'individual dogs': an adjective
             continue
         return _WORD_CLASS[word], word
     return None, None
