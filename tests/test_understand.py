@@ -165,3 +165,26 @@ def test_real_words_one_slip_from_a_question_word_stay():
 def test_the_same_as_reads_as_an_equality():
     r = read_question("Are there the same number of people now as 5 seconds ago?")
     assert (r.intent, r.compare_op, r.reference.kind, r.reference.a) == ("compare", "same", "ago", 5.0)
+
+
+# Context before the question (written for this test): a statement first, then the asking clause.
+CONTEXT = [
+    ("The crossing is on the right side of the picture and I'm worried someone is waiting there - is anyone in the "
+     "right half of the image right now?", "presence", {"class": "person", "region": "right"}),
+    ("I lost sight of person 2 when he walked behind the van - where is he now?", "where", {}),
+    ("There was a group near the bus stop a moment ago and now it looks emptier, so - how many people left the view "
+     "in the last 40 seconds?", "count_left", {"class": "person", "window_s": 40}),
+    ("The newest walker among them - when did they appear?", "when_last", {"class": "person"}),
+    ("person count now > person count 10s ago?", "compare", {"class": "person", "window_s": 10}),
+    ("person in left third? y/n", "presence", {"class": "person", "region": "left"}),
+    ("unique customers so far?", "count_distinct", {"class": "person"}),
+    ("exits last 15 s, persons", "count_left", {"class": "person", "window_s": 15}),
+]
+
+
+@pytest.mark.parametrize("question,intent,slots", CONTEXT)
+def test_context_first_questions_read_to_intent_and_slots(question, intent, slots):
+    r = read_question(question)
+    assert r.intent == intent, r
+    got = _slots(r)
+    assert {k: got.get(k) for k in slots} == slots, got

@@ -136,6 +136,18 @@ def _intent(q: str, full: str, track: bool, times: list[TimeSpec], yes_no: bool)
     return intent, conf, "grammar"
 
 
+_STATEMENT = re.compile(r"\b(?:i|we|you|he|she|they|it|there|this|that|is|are|was|were|am|has|have|had|do|does|did|looks?|seems?)\b")
+
+
+def _asking_clause(q: str) -> str:
+    """The clause that asks, when a statement comes first ('the crossing is on the right - is anyone there now?');
+    a noun phrase before it is part of the question ('the newest walker - when did they come?')."""
+    parts = [p for p in re.split(r"(?<=[.!;])\s+|\s+-+\s+", q) if p.strip(" ?")]
+    if len(parts) < 2 or len(parts[-1].replace("?", " ").split()) < 3 or not _STATEMENT.search(" ".join(parts[:-1])):
+        return q
+    return parts[-1]
+
+
 def _about(q: str, intent: str) -> str | None:
     """Who a when / where / duration question is about: 'departure', 'arrival', 'occupied' or None."""
     if intent not in ("when_first", "when_last", "where", "duration"):
@@ -160,8 +172,9 @@ def read_question(text: str) -> Reading:
     if label == "object":
         label = None
     three_d = bool(re.search(r"\b(?:3d|3-d|world|metres|meters|coordinates|in space|how far(?! into)|distance)\b", q0))
-    yes_no = bool(YES_NO.search(q))
-    intent, conf, source = _intent(q, q0, track_id is not None or instance_id is not None, times, yes_no)
+    asked = _asking_clause(q)
+    yes_no = bool(YES_NO.search(asked))
+    intent, conf, source = _intent(asked, q0, track_id is not None or instance_id is not None, times, yes_no)
     time, reference = (times[0] if times else None), (times[1] if len(times) > 1 else None)
     if intent == "describe" and track_id is None and time is not None:  # 'describe the scene at 20 s': what was going on then
         intent = "summary"

@@ -12,17 +12,19 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
 
 
-COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)", r"crowd size",
+COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)",
+            r"how much (?=(?:persons|people|pedestrians|folks|humans|cars|bikes|vehicles)\b)", r"crowd size",
             r"size of the crowd",
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
 ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
             r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", r"(?:drove|driven|drives|driving|rode|rides|riding) (?:in|into|up)",
-            r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
+            r"walk(?:ed|s|ing)? up\b", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
             r"got (?:in|into)", r"added")
-LEAVE = _rx(r"left", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone", r"go(?:es)? away",
-            r"went (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)", r"out of (?:view|sight|the (?:frame|picture|scene|shot|image))",
+LEAVE = _rx(r"left", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through))",
+            r"go(?:es)? away", r"went (?:away|out|off)", r"(?:go|goes|going|gone) out", r"walk(?:ed|s|ing)? (?:out|off|away)",
+            r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
             r"drop(?:ped)? out", r"step(?:ped|s)? out", r"no longer (?:visible|there|in view)", r"lost",
             r"last (?:seen|spotted|visible|noticed|detected)", r"moved out", r"outgoing", r"exits?")
 DISTINCT = _rx(r"unique", r"distinct", r"different", r"individual", r"so far", r"in total", r"total", r"overall",
@@ -30,7 +32,7 @@ DISTINCT = _rx(r"unique", r"distinct", r"different", r"individual", r"so far", r
                r"whole (?:video|stream|clip|recording|time)", r"entire", r"until now", r"up to now", r"till now",
                r"cumulative\w*", r"all (?:the )?(?:time|along)", r"have you (?:seen|spotted|observed|counted)",
                r"did you (?:see|spot|observe|count)", r"have (?:been )?(?:seen|spotted|observed)", r"has (?:been )?(?:seen|spotted)",
-               r"passed (?:by|through)", r"pass(?:ed)? by", r"went (?:by|past|through)", r"separate", r"to date",
+               r"passed (?:by|through)", r"pass(?:ed)? by", r"(?:went|gone) (?:by|past|through)", r"separate", r"to date",
                r"at (?:some|any) (?:point|time|stage)", r"since (?:the )?(?:video|stream|clip|recording|footage|it) (?:started|began|start)",
                r"every(?:one|body)? (?:person |people |pedestrian )?(?:who|that)",
                r"(?:has|have|had) (?:\w+ ){0,2}(?:seen|spotted|observed|counted|captured|recorded|noticed|detected|tracked|contained|featured|included)",
@@ -69,7 +71,10 @@ DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"what is (
                r"what is in", r"appearance", r"how big", r"how large", r"how small", r"color", r"show me", r"identify",
                r"which (?:people|persons|objects|ones)", r"who", r"what (?:is|are) (?:the )?(?:person|people|object|objects)",
                r"what is the scene", r"the scene")
-YES_NO = re.compile(r"(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\s+)?(?:is|are|was|were|did|do|does|has|have|had|can|could|will|would|should|any|anyone|anybody|somebody|someone|no one|nobody|there is|there are)\b")
+YES_NO = re.compile(r"(?:(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\s+)?(?:is|are|was|were|did|do|does|has|have|had|"
+                    r"(?:can|could|will|would)(?! you (?:please )?(?:describe|tell|give|show|list|summari[sz]e|count|say|explain|recap))|"
+                    r"should|any|anyone|anybody|somebody|someone|no one|nobody|there is|there are)|"
+                    r"\b(?:if|whether) (?:there|any|anyone|anybody|someone|somebody|no one|nobody|it|the)|\by/n|\byes or no|\byes/no)\b")
 PRESENCE = _rx(r"any", r"anyone", r"anybody", r"someone", r"somebody", r"there", r"no one", r"nobody", r"present",
                r"empty", r"occupied", r"exist\w*", r"see (?:a|an|any)", r"deserted", r"vacant", r"clear")
 LATEST = _rx(r"last", r"latest", r"newest", r"most recent(?:ly)?", r"recently")
@@ -86,9 +91,16 @@ def has(rx: re.Pattern[str], q: str) -> bool:
     return rx.search(q) is not None
 
 
+TALLY = re.compile(r"(?:number of |count of |total )?(?:(?P<distinct>unique|distinct|different|separate)\b|"
+                   r"(?P<came>arrivals|entries|entrances|newcomers)\b|(?P<went>exits|departures|leavers)\b)")  # telegraphic counts
+
+
 def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, float]:
     """(intent, confidence) for a normalised question with its slots removed; ``times`` are its time specs."""
     window = any(not t.is_moment for t in times)
+    tally = TALLY.match(q)
+    if tally and not yes_no:  # 'unique people so far', 'exits last 15 s': a count with no counting word
+        return ("count_distinct" if tally.group("distinct") else "count_entered" if tally.group("came") else "count_left"), 0.75
     if track and has(SUMMARY, q) and not has(WHEN, q):
         return "track", 0.8
     if has(COUNT, q):

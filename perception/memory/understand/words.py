@@ -30,7 +30,8 @@ _PHRASES = (
     (r"\bwho's\b", "who is"), (r"\bwhat's\b", "what is"), (r"\bthere's\b", "there is"), (r"\bhow's\b", "how is"),
     (r"\bit's\b", "it is"), (r"\bisn't\b", "is not"), (r"\baren't\b", "are not"), (r"\bdidn't\b", "did not"),
     (r"\bhasn't\b", "has not"), (r"\bhaven't\b", "have not"), (r"\bweren't\b", "were not"), (r"\bwasn't\b", "was not"),
-    (r"\bhow much time\b", "how long"), (r"\bhow long has it been since\b", "how long ago"),
+    (r"\bhow much time\b", "how long"), (r"\s>\s?|\s?>\s", " more than "), (r"\s<\s?|\s?<\s", " fewer than "),
+    (r"\bin this (moment|instant)\b", r"at this \1"), (r"\bhow long has it been since\b", "how long ago"),
 )
 
 # canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
@@ -42,7 +43,9 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "lady", "ladies",
                "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "arrival", "arrivals", "leaver", "leavers",
                "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
-               "students"),
+               "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
+               "passengers", "jogger", "joggers", "runner", "runners", "resident", "residents", "worker", "workers",
+               "employee", "employees", "shopper"),
     "car": ("car", "cars", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "cyclist", "cyclists"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
@@ -55,12 +58,14 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "object": ("object", "objects", "thing", "things", "track", "tracks", "box", "boxes", "item", "items",
                "anything", "something", "entity", "entities", "target", "targets"),
 }
+_PLACE = re.compile(r" (?:stops?|station|lanes?|shelter|park|parking|racks?|path|wash|shop|repair|route|depot|garage)\b")
 _WORD_CLASS = {w: c for c, ws in CLASS_WORDS.items() for w in ws}
 _CLASS_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WORD_CLASS), key=len, reverse=True)) + r")\b")
 # plural nouns: questions naming these want a count or a list of several
 PLURAL_PERSON = frozenset(("persons", "people", "ppl", "pedestrians", "folks", "newcomers", "individuals", "humans", "men",
                            "women", "guys", "walkers", "visitors", "passersby", "passers-by", "children", "kids", "heads",
-                           "bodies", "occupants", "commuters", "tourists", "shoppers", "students"))
+                           "bodies", "occupants", "commuters", "tourists", "shoppers", "students", "peoples", "customers",
+                           "clients", "patrons", "passengers", "joggers", "runners", "residents", "workers", "employees"))
 
 
 # the words questions turn on, and common words a slip must not turn into one of them
@@ -137,6 +142,8 @@ def find_class(text: str) -> tuple[str | None, str | None]:
         if word == "who" and not re.search(r"\bwho (is|are|was|were|came|entered|left|has|have)\b", text):
             continue
         if word == "individual" and _CLASS_RE.match(text, m.end() + 1):  # 'individual dogs': an adjective
+            continue
+        if _PLACE.match(text, m.end()):  # 'the bus stop', 'the bike lane': a place, not the class
             continue
         return _WORD_CLASS[word], word
     return None, None
