@@ -188,3 +188,26 @@ def test_context_first_questions_read_to_intent_and_slots(question, intent, slot
     assert r.intent == intent, r
     got = _slots(r)
     assert {k: got.get(k) for k in slots} == slots, got
+
+
+# Telegraphic and colloquial questions (written for this test).
+COLLOQUIAL = [
+    ("cars visible rn", "count_now", {"class": "car"}),
+    ("walkers leaving, last 30 sec", "count_left", {"class": "person", "window_s": 30}),
+    ("How many visitors wandered in during the last 2 minutes?", "count_entered", {"class": "person", "window_s": 120}),
+    ("How many taxis pulled away in the past minute?", "count_left", {"class": "car", "window_s": 60}),
+    ("person in top half?", "presence", {"class": "person", "region": "top"}),
+    ("same number of people as 20 sec ago?", "compare", {"class": "person", "window_s": 20}),
+    ("Has the foot traffic picked up compared to a minute ago?", "compare", {"class": "person", "window_s": 60}),
+    ("I'd like to know what the shoppers did in the last 5 minutes.", "summary", {"class": "person", "window_s": 300}),
+    ("A bus stopped outside the frame. How many people came into view in the last 30 seconds?", "count_entered",
+     {"class": "person", "window_s": 30}),
+]
+
+
+@pytest.mark.parametrize("question,intent,slots", COLLOQUIAL)
+def test_colloquial_questions_read_to_intent_and_slots(question, intent, slots):
+    r = read_question(question)
+    assert r.intent == intent, r
+    got = _slots(r)
+    assert {k: got.get(k) for k in slots} == slots, got

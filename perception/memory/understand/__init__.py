@@ -136,16 +136,22 @@ def _intent(q: str, full: str, track: bool, times: list[TimeSpec], yes_no: bool)
     return intent, conf, "grammar"
 
 
+_BARE = re.compile(r"(?:(?:is|are) there )?(?:any|a|an|some)? ?[a-z-]+(?: (?:in|on|at)(?: the)?)? ?\??")
 _STATEMENT = re.compile(r"\b(?:i|we|you|he|she|they|it|there|this|that|is|are|was|were|am|has|have|had|do|does|did|looks?|seems?)\b")
 
 
 def _asking_clause(q: str) -> str:
-    """The clause that asks, when a statement comes first ('the crossing is on the right - is anyone there now?');
-    a noun phrase before it is part of the question ('the newest walker - when did they come?')."""
-    parts = [p for p in re.split(r"(?<=[.!;])\s+|\s+-+\s+", q) if p.strip(" ?")]
-    if len(parts) < 2 or len(parts[-1].replace("?", " ").split()) < 3 or not _STATEMENT.search(" ".join(parts[:-1])):
-        return q
-    return parts[-1]
+    """The clause that asks: the last sentence, and after a dash only when a statement comes before it ('the crossing
+    is on the right - is anyone there?'; a noun phrase before the dash is part of the question)."""
+    def words(part: str) -> int:
+        return len(part.replace("?", " ").split())
+
+    sentences = [p for p in re.split(r"(?<=[.!;])\s+", q) if p.strip(" ?")]
+    asked = sentences[-1] if len(sentences) > 1 and words(sentences[-1]) >= 3 else q
+    parts = [p for p in re.split(r"\s+-+\s+", asked) if p.strip(" ?")]
+    if len(parts) > 1 and words(parts[-1]) >= 3 and _STATEMENT.search(" ".join(parts[:-1])):
+        asked = parts[-1]
+    return q[len(q) - len(asked):] if q.endswith(asked) else q
 
 
 def _about(q: str, intent: str) -> str | None:
@@ -164,17 +170,27 @@ def _about(q: str, intent: str) -> str | None:
 def read_question(text: str) -> Reading:
     """The intent and slots of a question about the video, however it is phrased."""
     q0 = normalise(text)
-    track_id, instance_id, q = extract_ids(q0)
+    asked = _asking_clause(q0)
+    context = q0[: len(q0) - len(asked)]  # a statement before the question: slots are looked for there last
+    track_id, instance_id, q = extract_ids(asked)
+    if track_id is None and instance_id is None and context:
+        track_id, instance_id, _ = extract_ids(context)
     times, q = extract_times(q)
+    if not times and context:
+        times, _ = extract_times(context)
     region, q = extract_region(q)
     depth, q = extract_depth(q)
     label, word = find_class(q)
+    if label is None and context:
+        label, word = find_class(context)
     if label == "object":
         label = None
     three_d = bool(re.search(r"\b(?:3d|3-d|world|metres|meters|coordinates|in space|how far(?! into)|distance)\b", q0))
-    asked = _asking_clause(q)
-    yes_no = bool(YES_NO.search(asked))
-    intent, conf, source = _intent(asked, q0, track_id is not None or instance_id is not None, times, yes_no)
+    yes_no = bool(YES_NO.search(q))
+    if region is not None and _BARE.fullmatch(q):  # 'bike in right third?': is there one
+        intent, conf, source, yes_no = "presence", 0.7, "grammar", True
+    else:
+        intent, conf, source = _intent(q, asked, track_id is not None or instance_id is not None, times, yes_no)
     time, reference = (times[0] if times else None), (times[1] if len(times) > 1 else None)
     if intent == "describe" and track_id is None and time is not None:  # 'describe the scene at 20 s': what was going on then
         intent = "summary"

@@ -18,12 +18,13 @@ COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcoun
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
 ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
             r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", r"(?:drove|driven|drives|driving|rode|rides|riding) (?:in|into|up)",
-            r"walk(?:ed|s|ing)? up\b", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
+            r"walk(?:ed|s|ing)? up\b", r"wander(?:ed|s|ing)? (?:in|into)\b", r"pull(?:ed|s|ing)? (?:up|in)\b",
+            r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
             r"got (?:in|into)", r"added")
 LEAVE = _rx(r"left", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through))",
-            r"go(?:es)? away", r"went (?:away|out|off)", r"(?:go|goes|going|gone) out", r"walk(?:ed|s|ing)? (?:out|off|away)",
+            r"go(?:es)? away", r"went (?:away|out|off)", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
             r"drop(?:ped)? out", r"step(?:ped|s)? out", r"no longer (?:visible|there|in view)", r"lost",
             r"last (?:seen|spotted|visible|noticed|detected)", r"moved out", r"outgoing", r"exits?")
@@ -42,7 +43,7 @@ NOW = _rx(r"now", r"currently", r"current", r"at the moment", r"at present", r"p
           r"still", r"visible", r"in view", r"on screen", r"in (?:the )?(?:frame|picture|scene|shot|image|view)", r"right now",
           r"these days", r"there", r"can you see", r"do you see", r"in sight", r"present")
 MORE = _rx(r"more", r"busier", r"fuller", r"more crowded", r"increas\w*", r"gr[eo]w\w*", r"went up", r"gone up", r"go up",
-           r"rose", r"ris(?:e|es|en|ing)", r"higher", r"bigger", r"larger", r"climb\w*")
+           r"rose", r"ris(?:e|es|en|ing)", r"pick(?:ed|s|ing)? up", r"higher", r"bigger", r"larger", r"climb\w*")
 FEWER = _rx(r"fewer", r"less", r"quieter", r"emptier", r"calmer", r"less crowded", r"decreas\w*", r"shr[iu]nk\w*", r"declin\w*",
             r"went down", r"gone down", r"go(?:es)? down", r"drop(?:s|ped|ping)?(?! out)", r"fell", r"fall(?:s|en|ing)?", r"lower",
             r"smaller", r"thinn?ed", r"thinner")
@@ -50,7 +51,7 @@ SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
 WHEN = _rx(r"when", r"what time", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time",
-           r"since when", r"how long since", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure) time", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
+           r"since when", r"how long since", r"how long after (?:the )?(?:start|beginning|it (?:started|began))", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure) time", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
 AGO = _rx(r"how long ago", r"(?:has )?passed since", r"elapsed since", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
           r"how long has it been", r"ago")
 HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|minutes)", r"how much time",
@@ -64,13 +65,14 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |
               r"what (?:has )?changed", r"catch me up", r"fill me in", r"brief me", r"activity", r"rundown", r"run-down",
               r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"developments?",
               r"what took place", r"took place", r"update me", r"give me an update", r"report", r"what (?:went|was) on",
-              r"what did (?:the |those |these )?\w+ do", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
+              r"what did (?:the |those |these )?\w+ do", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
 DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"what is (?:visible|there|in view|on screen|in the (?:scene|frame|picture|image|view))",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",
                r"what is in", r"appearance", r"how big", r"how large", r"how small", r"color", r"show me", r"identify",
                r"which (?:people|persons|objects|ones)", r"who", r"what (?:is|are) (?:the )?(?:person|people|object|objects)",
                r"what is the scene", r"the scene")
+DESCRIBE_ASK = _rx(r"describe", r"look(?:s|ed)? like", r"wearing", r"colou?r", r"what (?:kind|type|sort)")
 YES_NO = re.compile(r"(?:(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\s+)?(?:is|are|was|were|did|do|does|has|have|had|"
                     r"(?:can|could|will|would)(?! you (?:please )?(?:describe|tell|give|show|list|summari[sz]e|count|say|explain|recap))|"
                     r"should|any|anyone|anybody|somebody|someone|no one|nobody|there is|there are)|"
@@ -106,7 +108,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
     if has(COUNT, q):
         if (has(MORE, q) or has(FEWER, q)) and (yes_no or re.search(r"\bthan\b", q)):
             return "compare", 0.9
-        if yes_no and has(SAME, q) and times:
+        if (yes_no or q.endswith("?")) and has(SAME, q) and times:
             return "compare", 0.85
         if re.search(r"\bhow (?:many|much) (?:seconds|minutes|time)\b", q):
             if has(AGO, q):
@@ -149,6 +151,10 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         if re.search(r"\bhow far into\b", q):
             return "when_first", 0.85
         return "duration", 0.85
+    if window and (has(LEAVE, q) or has(ENTER, q)) and not yes_no and not has(DESCRIBE_ASK, q):  # 'people leaving last 2 min'
+        return ("count_left" if has(LEAVE, q) else "count_entered"), 0.7
+    if re.match(r"[a-z]+s (?:visible|in view|on screen|in (?:the )?(?:frame|picture|scene|shot))\b", q) and not yes_no:
+        return "count_now", 0.7  # 'bikes visible now'
     if yes_no:
         if has(MORE, q) or has(FEWER, q) or (has(CHANGE, q) and (times or re.search(r"\bbefore|earlier|than\b", q))):
             return "compare", 0.9

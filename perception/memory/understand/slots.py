@@ -76,7 +76,7 @@ _WINDOW_PATTERNS: tuple[tuple[str, str], ...] = (
     (rf"\b(?:since|after|from)\s+(?:the\s+)?(?:time\s+)?{_AT}(?:\s+on(?:wards)?)?", "since"),
     (rf"\b{_NUM}\s*{_UNIT}\s+(?:up to now|until now|till now|so far)\b", "last"),
     (rf"\b(?:before|until|till|up to)\s+{_AT}", "until"),
-    (rf"\b{_NUM}\s*{_UNIT}\s+(?:ago|back|before now|earlier)\b", "ago"),
+    (rf"\b{_NUM}\s*{_UNIT}\s+(?:ago|back|before now|earlier|before(?= ?\??$))", "ago"),
     (rf"\b(?:at|around|about|by|near)\s+(?:the\s+)?(?:time\s+|moment\s+|mark\s+of\s+)?{_AT}(?:\s+(?:mark|into the (?:video|stream|clip|recording)|in))?", "at"),
     (rf"\b{_NUM}\s*{_UNIT}\s+(?:into|in)\b(?:\s+the\s+(?:video|stream|clip|recording|footage))?", "at"),
     (rf"\b{_CLOCK}\b", "at"),
