@@ -85,7 +85,8 @@ def check_frame(depth: np.ndarray, intrinsics: Intrinsics | None, pose: np.ndarr
 
 
 def depth_spread(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
-    """Depth range (m) over each pixel's 3x3 neighbourhood, and the ``depth_edges`` mask derived from it."""
+    """Depth range (m) over each pixel's 3x3 neighbourhood, and the pixels where it exceeds ``rel * depth + abs_m``
+    or that lie next to missing depth."""
     if depth.dtype == np.float32 and np.isfinite(depth).all():
         d = np.ascontiguousarray(depth)
     else:
@@ -96,9 +97,16 @@ def depth_spread(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> t
     return spread, (spread > rel * d + abs_m) | (lo <= 0)
 
 
-def depth_edges(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> np.ndarray:
-    """Pixels next to a depth jump larger than ``rel * depth + abs_m`` metres, or next to missing depth."""
-    return depth_spread(depth, rel, abs_m)[1]
+def depth_jumps(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> np.ndarray:
+    """Pixels where inverse depth bends, between the two row or column neighbours, by more than a depth jump of
+    ``rel * depth + abs_m`` metres would, or next to missing depth: jumps, not a plane seen at a grazing angle
+    (a far floor), across which inverse depth is linear in the pixel coordinates."""
+    d = np.where(np.isfinite(depth), depth, 0).astype(np.float32)
+    inv = np.where(d > 0, 1 / np.maximum(d, 1e-6), 0).astype(np.float32)
+    bend = np.zeros_like(d)
+    bend[1:-1] = np.abs(inv[:-2] + inv[2:] - 2 * inv[1:-1])
+    bend[:, 1:-1] = np.maximum(bend[:, 1:-1], np.abs(inv[:, :-2] + inv[:, 2:] - 2 * inv[:, 1:-1]))
+    return (bend * d * d > rel * d + abs_m) | (cv2.erode(d, np.ones((3, 3), np.uint8)) <= 0)
 
 
 def paint_labels(masks: np.ndarray, stride: int = 1) -> np.ndarray:
@@ -180,7 +188,7 @@ def lift_labels(labels: np.ndarray, depth: np.ndarray, image: np.ndarray | None,
         raise InputError(f"label image of shape {labels.shape} does not match depth {depth.shape}")
     keep = (lab >= 0) & np.isfinite(d) & (d > cfg.min_depth) & (d < cfg.max_depth)
     if cfg.erode_px > 0:
-        edges = depth_edges(d)
+        edges = depth_jumps(d)
         r = max(1, int(round(cfg.erode_px / s)))
         edges = cv2.dilate(edges.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
         keep &= ~edges
