@@ -72,6 +72,20 @@ def test_lifting_keeps_a_grazing_floor_and_drops_a_depth_step():
     assert not np.any(np.abs(near[:, 0] / near[:, 2] * 525) < 4)  # nothing lifted from beside the step
 
 
+def test_lifting_keeps_a_thin_object_beside_its_shadow():
+    k = Intrinsics(525, 525, 320, 240, 640, 480)
+    depth = np.full((480, 640), 1.0, np.float32)
+    labels = np.zeros((480, 640), np.int32)
+    depth[100:200, 100:108], labels[100:200, 100:108] = 0.98, 1  # two samples wide, 2 cm above the plane
+    depth[100:200, 108:121] = 0  # its shadow
+    lifted = lift_labels(labels, depth, None, k, np.eye(4), 2, LiftConfig(voxel=0.01, stride=4, erode_px=2))
+    assert lifted.sizes()[1] >= 8
+    plane = (unpack_keys(lifted.keys[lifted.segment == 0]) + 0.5) * 0.01
+    u = plane[:, 0] / plane[:, 2] * 525 + 320
+    v = plane[:, 1] / plane[:, 2] * 525 + 240
+    assert not np.any((u > 121) & (u < 130) & (v > 104) & (v < 196))  # the large plane still loses the shadow's rim
+
+
 def test_geometric_segmenter_recovers_the_ground_truth_objects(room):
     packet = _packets(room, 1)[0]
     seg = GeometricSegmenter().segment(packet)
