@@ -85,7 +85,8 @@ def check_frame(depth: np.ndarray, intrinsics: Intrinsics | None, pose: np.ndarr
 
 
 def depth_spread(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
-    """Depth range (m) over each pixel's 3x3 neighbourhood, and the ``depth_edges`` mask derived from it."""
+    """Depth range (m) over each pixel's 3x3 neighbourhood, and the pixels where it exceeds ``rel * depth + abs_m``
+    or that lie next to missing depth."""
     if depth.dtype == np.float32 and np.isfinite(depth).all():
         d = np.ascontiguousarray(depth)
     else:
@@ -96,9 +97,17 @@ def depth_spread(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> t
     return spread, (spread > rel * d + abs_m) | (lo <= 0)
 
 
-def depth_edges(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> np.ndarray:
-    """Pixels next to a depth jump larger than ``rel * depth + abs_m`` metres, or next to missing depth."""
-    return depth_spread(depth, rel, abs_m)[1]
+def depth_jumps(depth: np.ndarray, rel: float = 0.03, abs_m: float = 0.02) -> np.ndarray:
+    """Pixels where inverse depth bends, between two row or column neighbours with depth, by more than a depth jump
+    of ``rel * depth + abs_m`` metres would: jumps, not a plane seen at a grazing angle (a far floor), across which
+    inverse depth is linear in the pixel coordinates."""
+    d = np.where(np.isfinite(depth), depth, 0).astype(np.float32)
+    inv = np.divide(1, d, out=np.zeros_like(d), where=d > 0)
+    bend = np.zeros_like(d)
+    for a, b, c in ((np.s_[:-2], np.s_[2:], np.s_[1:-1]), (np.s_[:, :-2], np.s_[:, 2:], np.s_[:, 1:-1])):
+        both = (inv[a] > 0) & (inv[b] > 0) & (inv[c] > 0)
+        bend[c] = np.maximum(bend[c], np.where(both, np.abs(inv[a] + inv[b] - 2 * inv[c]), 0))
+    return bend * d * d > rel * d + abs_m
 
 
 def paint_labels(masks: np.ndarray, stride: int = 1) -> np.ndarray:
@@ -169,6 +178,19 @@ def pixel_keys(u: np.ndarray, v: np.ndarray, z: np.ndarray, k: Intrinsics, pose:
     return pack_keys(np.floor((pose[:3, :3] @ pc + pose[:3, 3:4]) / voxel).T)
 
 
+def _erode_edges(d: np.ndarray, lab: np.ndarray, keep: np.ndarray, r: int, min_samples: int = 8) -> np.ndarray:
+    """``keep`` less the samples within ``r`` of a depth jump or of a sample next to a hole; a segment that this
+    leaves fewer than ``min_samples`` (a thin object beside its shadow) loses only those near jumps."""
+    box = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    z = np.where(np.isfinite(d), d, 0).astype(np.float32)
+    rim = cv2.erode(z, np.ones((3, 3), np.uint8)) <= 0
+    jumps = depth_jumps(z)
+    loose = keep & (cv2.dilate(jumps.view(np.uint8), box) == 0)
+    strict = keep & (cv2.dilate((jumps | rim).view(np.uint8), box) == 0)
+    few = np.bincount(lab[strict], minlength=int(lab.max(initial=-1)) + 1) < min_samples
+    return strict | (loose & few[np.maximum(lab, 0)])
+
+
 def lift_labels(labels: np.ndarray, depth: np.ndarray, image: np.ndarray | None, intrinsics: Intrinsics,
                 pose: np.ndarray, n_segments: int, cfg: LiftConfig = LiftConfig()) -> LiftedSegments:
     """Lift a full-resolution label image (HxW int, -1 = none) into per-segment world voxels."""
@@ -180,10 +202,7 @@ def lift_labels(labels: np.ndarray, depth: np.ndarray, image: np.ndarray | None,
         raise InputError(f"label image of shape {labels.shape} does not match depth {depth.shape}")
     keep = (lab >= 0) & np.isfinite(d) & (d > cfg.min_depth) & (d < cfg.max_depth)
     if cfg.erode_px > 0:
-        edges = depth_edges(d)
-        r = max(1, int(round(cfg.erode_px / s)))
-        edges = cv2.dilate(edges.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
-        keep &= ~edges
+        keep = _erode_edges(d, lab, keep, max(1, int(round(cfg.erode_px / s))))
     v, u = np.divmod(np.flatnonzero(keep), d.shape[1])
     z = d[keep].astype(np.float64)
     seg = lab[keep].astype(np.int64)

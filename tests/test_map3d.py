@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from perception.lifting import LiftConfig, lift_masks, pack_keys, unpack_keys
+from perception.lifting import LiftConfig, lift_labels, lift_masks, pack_keys, unpack_keys
 from perception.map3d import InstanceMap, MapConfig, build_map3d_stage
 from perception.map3d.evaluate import evaluate_rgbd_folder, instance_ap
 from perception.map3d.export import read_ply_instances
@@ -49,6 +49,41 @@ def test_lifting_a_plane_lands_on_the_plane():
     centers = (unpack_keys(lifted.keys) + 0.5) * 0.02
     assert np.all(np.abs(centers[:, 2] - 5.0) <= 0.011)
     assert lifted.sizes()[0] == len(np.unique(lifted.keys))
+
+
+def _lift_depth(depth: np.ndarray) -> np.ndarray:
+    """Nx3 camera-frame centres (m) of the voxels that a 640x480 depth image lifts into as one segment."""
+    k = Intrinsics(525, 525, 320, 240, 640, 480)
+    lifted = lift_labels(np.zeros(depth.shape, np.int32), depth, None, k, np.eye(4), 1,
+                         LiftConfig(voxel=0.02, stride=4, erode_px=2))
+    return (unpack_keys(lifted.keys) + 0.5) * 0.02
+
+
+def test_lifting_keeps_a_grazing_floor_and_drops_a_depth_step():
+    v = np.arange(480, dtype=np.float32)[:, None]
+    floor = np.broadcast_to(525 / np.maximum(v - 240, 1), (480, 640))  # camera 1 m above the floor, looking level
+    floor = np.where(floor < 4.0, floor, 0).astype(np.float32)
+    far = _lift_depth(floor)
+    rows = np.flatnonzero((floor[::4, 0] > 2.7) & (floor[::4, 0] < 3.9))
+    assert len(np.unique(far[(far[:, 2] > 2.7) & (far[:, 2] < 3.9), 2])) >= 0.9 * len(rows)  # a depth per row
+    step = np.full((480, 640), 2.5, np.float32)
+    step[:, :320] = 1.5
+    near = _lift_depth(step)
+    assert not np.any(np.abs(near[:, 0] / near[:, 2] * 525) < 4)  # nothing lifted from beside the step
+
+
+def test_lifting_keeps_a_thin_object_beside_its_shadow():
+    k = Intrinsics(525, 525, 320, 240, 640, 480)
+    depth = np.full((480, 640), 1.0, np.float32)
+    labels = np.zeros((480, 640), np.int32)
+    depth[100:200, 100:108], labels[100:200, 100:108] = 0.98, 1  # two samples wide, 2 cm above the plane
+    depth[100:200, 108:121] = 0  # its shadow
+    lifted = lift_labels(labels, depth, None, k, np.eye(4), 2, LiftConfig(voxel=0.01, stride=4, erode_px=2))
+    assert lifted.sizes()[1] >= 8
+    plane = (unpack_keys(lifted.keys[lifted.segment == 0]) + 0.5) * 0.01
+    u = plane[:, 0] / plane[:, 2] * 525 + 320
+    v = plane[:, 1] / plane[:, 2] * 525 + 240
+    assert not np.any((u > 121) & (u < 130) & (v > 104) & (v < 196))  # the large plane still loses the shadow's rim
 
 
 def test_geometric_segmenter_recovers_the_ground_truth_objects(room):
