@@ -194,6 +194,36 @@ class Detections:
                           None if self.embeddings is None else self.embeddings[index], self.labels[index])
 
 
+class MaskRows:
+    """Rows ``rows`` of an (N, H, W) bool mask stack read in place: what ``masks[rows]`` holds, without copying
+    megabytes per frame. ``shape``, ``len``, ``[k]`` (a read-only view) and iteration as an array; ``np.asarray``
+    gathers a copy."""
+
+    def __init__(self, masks: np.ndarray, rows: np.ndarray):
+        self._masks, self._rows = masks, np.asarray(rows, dtype=np.int64)
+        self.shape, self.dtype, self.ndim = (len(self._rows), *masks.shape[1:]), masks.dtype, masks.ndim
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        if isinstance(index, (int, np.integer)):
+            return self._row(int(self._rows[index]))
+        return np.asarray(self)[index]
+
+    def __iter__(self) -> Any:
+        return (self._row(int(r)) for r in self._rows)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self._masks[self._rows] if dtype is None else self._masks[self._rows].astype(dtype)
+
+    def _row(self, r: int) -> np.ndarray:
+        """A read-only view of row ``r`` of the stack."""
+        view = self._masks[r]
+        view.flags.writeable = False
+        return view
+
+
 class TrackState(enum.IntEnum):
     """Track lifecycle: tentative -> confirmed -> lost -> removed."""
 
@@ -209,7 +239,8 @@ class Tracks:
 
     ``det_index`` is the row of the detection each track was matched to this frame (-1 if none),
     so callers find masks and embeddings without re-matching. ``labels`` (M,) object array of class
-    names (the majority over the track's detections; ``UNLABELLED`` when class-agnostic).
+    names (the majority over the track's detections; ``UNLABELLED`` when class-agnostic). ``masks`` (M, H, W) bool,
+    or a ``MaskRows`` of the detections' masks (a tracker's, read in place).
     """
 
     xyxy: np.ndarray
@@ -218,7 +249,7 @@ class Tracks:
     class_ids: np.ndarray | None = None
     states: np.ndarray | None = None
     det_index: np.ndarray | None = None
-    masks: np.ndarray | None = None
+    masks: np.ndarray | MaskRows | None = None
     labels: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -232,9 +263,11 @@ class Tracks:
                        else _as_array(self.states, np.int64, (), n, "track states"))
         self.det_index = (np.full(n, -1, dtype=np.int64) if self.det_index is None
                           else _as_array(self.det_index, np.int64, (), n, "track detection index"))
-        if self.masks is not None:
+        if self.masks is not None and not isinstance(self.masks, MaskRows):
             self.masks = np.asarray(self.masks, dtype=bool)
-            _check(self.masks.ndim == 3 and len(self.masks) == n, f"track masks must be MxHxW with M={n}, got {self.masks.shape}")
+        if self.masks is not None:
+            _check(self.masks.ndim == 3 and len(self.masks) == n and self.masks.dtype == bool,
+                   f"track masks must be MxHxW bool with M={n}, got {self.masks.shape} {self.masks.dtype}")
         self.labels = _as_labels(self.labels, n, "track labels")
 
     def __len__(self) -> int:

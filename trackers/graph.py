@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from perception.types import Detections, Tracks, TrackState
+from perception.types import Detections, MaskRows, Tracks, TrackState
 from trackers.appearance import LazyEmbeddings
 from trackers.base import LabelVotes, Tracker, frames_for
 from trackers.cmc import CameraMotion
@@ -22,13 +22,6 @@ from trackers.config import GraphConfig
 from trackers.edges import EdgeScorer, edge_features, gate, message_passing, sparse_edges
 from trackers.geometry import box_iou
 from trackers.kalman import BoxKalman, cxcywh_to_xyxy, xyxy_to_cxcywh
-
-
-def _take_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``array[rows]``, without copying when ``rows`` are all rows in order (full-frame masks are megabytes each)."""
-    if len(rows) == len(array) and np.array_equal(rows, np.arange(len(array))):
-        return array
-    return array[rows]
 
 
 @dataclass
@@ -321,7 +314,7 @@ class GraphTracker(Tracker):
         else:
             boxes = cxcywh_to_xyxy(self._mean[rows, :4])
         det_rows = np.array([t.det_index for t in out])  # every reported track matched a detection this frame
-        masks = None if dets.masks is None else _take_rows(dets.masks, det_rows)
+        masks = None if dets.masks is None else MaskRows(dets.masks, det_rows)  # full-frame masks: not copied
         return Tracks(boxes, np.array([t.track_id for t in out]), np.array([t.score for t in out]),
                       np.array([t.class_id for t in out]), np.array([int(t.state) for t in out]),
                       det_rows, masks, [t.votes.label for t in out])

@@ -83,6 +83,8 @@ class PointKalman3D:
     def __init__(self, accel_std: float = 2.0, measure_std: float = 0.03):
         self.accel_std = accel_std
         self.measure_std = measure_std
+        self._h, self._r = np.eye(3, 6), measure_std**2 * np.eye(3)
+        self._motion: tuple[float, np.ndarray, np.ndarray] | None = None  # (dt, F, Q) of the last predict
 
     def initiate(self, xyz: np.ndarray, velocity_std: float) -> tuple[np.ndarray, np.ndarray]:
         """A new state at ``xyz`` with zero velocity of uncertainty ``velocity_std`` m/s."""
@@ -91,14 +93,21 @@ class PointKalman3D:
 
     def predict(self, mean: np.ndarray, cov: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
         """The state ``dt`` seconds ahead."""
-        f = np.eye(6)
-        f[:3, 3:] = dt * np.eye(3)
-        g = np.concatenate([0.5 * dt**2 * np.eye(3), dt * np.eye(3)])
-        return f @ mean, f @ cov @ f.T + (self.accel_std**2) * g @ g.T
+        f, q = self._motion_model(dt)
+        return f @ mean, f @ cov @ f.T + q
+
+    def _motion_model(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """``F`` and ``Q`` for a step of ``dt`` seconds, kept for the next call (every track steps by the same dt)."""
+        if self._motion is None or self._motion[0] != dt:
+            f = np.eye(6)
+            f[:3, 3:] = dt * np.eye(3)
+            g = np.concatenate([0.5 * dt**2 * np.eye(3), dt * np.eye(3)])
+            self._motion = (dt, f, (self.accel_std**2) * g @ g.T)
+        return self._motion[1], self._motion[2]
 
     def update(self, mean: np.ndarray, cov: np.ndarray, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Correct a state with a measured point."""
-        h = np.eye(3, 6)
-        s = h @ cov @ h.T + self.measure_std**2 * np.eye(3)
+        h = self._h
+        s = h @ cov @ h.T + self._r
         gain = np.linalg.solve(s, h @ cov).T
         return mean + gain @ (np.asarray(xyz, dtype=np.float64) - h @ mean), cov - gain @ s @ gain.T

@@ -63,15 +63,16 @@ def split_blob(mask: np.ndarray, origin: tuple[int, int], size: PersonSizeModel,
     rem = np.zeros((hc + pad_y, wc + 2 * pad_x), np.uint8)
     rem[pad_y:, pad_x:pad_x + wc] = mask
     xs = np.arange(wc + pad_x)  # left edges in padded columns
+    b = (feet + pad_y)[:, None]
+    t = b - heights[:, None]
+    x1 = np.minimum(xs[None, :] + widths[:, None], rem.shape[1])
+    area = (heights * widths)[:, None].astype(np.float64)
+    corners = _box_corners(b, t, xs, x1, rem.shape[1] + 1)
     boxes: list[np.ndarray] = []
     for _ in range(max_boxes):
-        ii = cv2.integral(rem)  # (rows + 1, cols + 1)
-        b = (feet + pad_y)[:, None]
-        t = b - heights[:, None]
-        x0 = np.broadcast_to(xs[None, :], (hc, len(xs)))
-        x1 = np.minimum(x0 + widths[:, None], rem.shape[1])
-        s = ii[b, x1] - ii[t, x1] - ii[b, x0] + ii[t, x0]
-        area = (heights * widths)[:, None].astype(np.float64)
+        ii = cv2.integral(rem).ravel()  # (rows + 1) x (cols + 1), flat
+        bx1, tx1, bx0, tx0 = (ii.take(k) for k in corners)
+        s = bx1 - tx1 - bx0 + tx0
         gain = np.where(s >= min_fill * area, s - empty_cost * area, -np.inf)
         r, c = np.unravel_index(int(np.argmax(gain)), gain.shape)
         if not np.isfinite(gain[r, c]):
@@ -84,3 +85,9 @@ def split_blob(mask: np.ndarray, origin: tuple[int, int], size: PersonSizeModel,
         margin = (right - left) // 6  # keep the flanks: they may belong to a neighbour partly hidden behind
         rem[top:bottom, left + margin:right - margin] = 0
     return boxes
+
+
+def _box_corners(b: np.ndarray, t: np.ndarray, x0: np.ndarray, x1: np.ndarray, cols: int) -> list[np.ndarray]:
+    """Flat indices into a ``cols``-wide integral image of each candidate box's corners: (bottom, right),
+    (top, right), (bottom, left), (top, left); the same every step, so computed once."""
+    return [b * cols + x1, t * cols + x1, b * cols + x0, t * cols + x0]

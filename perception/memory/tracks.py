@@ -9,6 +9,7 @@ and appearance, continues that track's identity (one person, two tracker IDs).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,13 +57,20 @@ class Trajectory:
         self._pp.append(p)
 
     def _explains(self, t: float, p: tuple[float, ...]) -> bool:
-        a_t, a_p = self.t[-1], np.asarray(self.p[-1])
+        """Whether the segment from the last key point to ``p`` passes within ``tol`` of every pending point (in
+        plain floats: a few points per call, where array set-up would cost more than the arithmetic)."""
+        a_t, a_p = self.t[-1], self.p[-1]
         if t <= a_t:
             return False
-        ts = np.asarray(self._pt)
-        alpha = ((ts - a_t) / (t - a_t))[:, None]
-        pred = a_p + alpha * (np.asarray(p) - a_p)
-        return bool(np.max(np.linalg.norm(np.asarray(self._pp) - pred, axis=1)) <= self.tol)
+        for ts, q in zip(self._pt, self._pp):
+            alpha = (ts - a_t) / (t - a_t)
+            d2 = 0.0
+            for qi, ai, pi in zip(q, a_p, p):
+                e = qi - (ai + alpha * (pi - ai))
+                d2 += e * e
+            if not math.sqrt(d2) <= self.tol:  # NaN counts as too far
+                return False
+        return True
 
     def _thin(self) -> None:
         """Drop the interior key point whose removal costs the least."""
