@@ -10,6 +10,7 @@ import pytest
 
 from perception.detection.base import Detector, DetectStage
 from perception.detection.motion import MotionDetector
+from perception.detection.size_model import PersonSizeModel
 from perception.io.mot import write_mot
 from perception.pipeline.runner import Pipeline, run_pipeline
 from perception.sources.images import ImageFolderSource
@@ -109,3 +110,38 @@ def test_hota_on_a_real_sequence(shared_data: Path, name: str, floor: float) -> 
         write_mot(out, a[:, 0].astype(int), a[:, 1].astype(int), a[:, 2:6], np.ones(len(a)))
         hota = 100 * evaluate_mot(seq, out)["combined"]["HOTA"]
     assert hota >= floor, hota  # the colour segmenter scores about 21 here
+
+
+def _person_share(det: MotionDetector, cfg: WalkersConfig) -> float:
+    """Share of the detections after warm-up labelled person."""
+    walkers, pillars, background = make_walkers(cfg)
+    people = total = 0
+    for f in range(cfg.n_frames):
+        img, _, _ = render_walkers(walkers, pillars, background, f)
+        d = det.detect(_packet(f, img))
+        if f >= 20:
+            people += int(np.sum(d.labels == "person"))
+            total += len(d)
+    return people / max(total, 1)
+
+
+def test_a_guide_size_model_labels_people_before_the_blobs_teach_one() -> None:
+    cfg = WalkersConfig(seed=3, n_frames=60, width=320, height=240, n_walkers=6, n_pillars=1)
+    walkers, pillars, background = make_walkers(cfg)
+    guide = PersonSizeModel(min_samples=15, refit_every=5)
+    for f in range(0, cfg.n_frames, 3):  # whole walkers, as confident HOG people would give
+        _, ids, _ = render_walkers(walkers, pillars, background, f)
+        for i in np.unique(ids)[1:]:
+            ys, xs = np.nonzero(ids == i)
+            if len(xs) > 150:
+                guide.add(ys.max() + 1, ys.max() + 1 - ys.min(), xs.max() + 1 - xs.min())
+    assert guide.ready
+
+    def detector(with_guide: bool) -> MotionDetector:
+        det = MotionDetector()
+        det.size = PersonSizeModel(min_samples=10**6)  # the blobs never teach a model of their own here
+        det.guide = guide if with_guide else None
+        return det
+
+    assert _person_share(detector(False), cfg) == 0.0
+    assert _person_share(detector(True), cfg) >= 0.5

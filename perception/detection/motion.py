@@ -68,6 +68,7 @@ class MotionDetector:
         self.flicker_s, self.max_flicker, self.ghost_ratio = flicker_s, max_flicker, ghost_ratio
         self.split, self.masks, self.pad = split, masks, pad
         self.size = PersonSizeModel()
+        self.guide: PersonSizeModel | None = None  # splits and labels while ``size`` is not ready (set by callers)
         self.motion = GlobalMotion()
         self.reset()
 
@@ -126,6 +127,13 @@ class MotionDetector:
         boxes, owners = self._boxes(mask, labels, real, size)
         return self._detections(boxes, owners, mask, labels, real, scale, (w, h))
 
+    @property
+    def person_size(self) -> PersonSizeModel | None:
+        """The size model boxes are split and labelled with: its own once ready, else the guide once that is."""
+        if self.size.ready:
+            return self.size
+        return self.guide if self.guide is not None and self.guide.ready else None
+
     # -- steps -------------------------------------------------------------------------------------
 
     def _start(self, small: np.ndarray, fps: float) -> None:
@@ -167,9 +175,10 @@ class MotionDetector:
             upright = 1.8 <= bh / bw <= 4.5 and b.area >= 0.35 * bw * bh
             if inside and upright and (not self.size.ready or bh < 1.5 * self.size.height(y1)):
                 self.size.add(y1, bh, bw)
-            if self.split and self.size.ready and oversized(b.box, self.size):
+            model = self.person_size
+            if self.split and model is not None and oversized(b.box, model):
                 crop = (labels[y0:y1, x0:x1] == b.label).astype(np.uint8)
-                parts = split_blob(crop, (x0, y0), self.size)
+                parts = split_blob(crop, (x0, y0), model)
                 boxes += parts
                 owners += [k] * len(parts)
             else:
@@ -186,8 +195,9 @@ class MotionDetector:
         x0, y0, x1, y1 = (xyxy.T).astype(int)
         fill = (ii[y1, x1] - ii[y0, x1] - ii[y1, x0] + ii[y0, x0]) / np.maximum((x1 - x0) * (y1 - y0), 1)
         bh, bw = y1 - y0, x1 - x0
-        if self.size.ready:
-            rel = bh / self.size.height(y1)
+        model = self.person_size
+        if model is not None:
+            rel = bh / model.height(y1)
             size_term = np.exp(-0.5 * (np.log(rel) / 0.35) ** 2)
             person = (rel >= 0.6) & (rel <= 1.6) & (bh >= 1.2 * bw)
         else:

@@ -8,7 +8,8 @@ motion support (standing, or there before the background was learned), then a ro
 in tiles, one scale per tile, every scale getting an equal share. The scales are person heights from a
 tenth to two thirds of the frame; once a person-size-by-row model is known (from walking blobs, else from
 confident HOG hits on moving ground, ready after 15 of them) tiles whose rows cannot hold a person of the tile's
-scale are skipped, and confident HOG people on moving ground teach the motion splitter that model early.
+scale are skipped, and confident HOG people on moving ground teach the motion splitter that model early (until
+the blobs' own model is ready, moving blobs are split and labelled with the HOG people's model).
 
 Fusion: a moving box is a person when the size model says so, unless HOG clearly rejects it (margin below
 ``reject``), or when HOG clearly accepts it. A HOG person overlapping it raises its score; two or more HOG
@@ -88,6 +89,7 @@ class PeopleDetector:
         # confident HOG walkers are whole people, not the fragments and merges that blobs can be: fewer samples
         # make a trustworthy model, so it is fitted sooner and more often than the motion splitter's
         self.hog_size = PersonSizeModel(min_samples=15, refit_every=5)
+        self.motion.guide = self.hog_size  # confident walkers split and label moving blobs until blobs teach their own
         self.reset()
 
     def reset(self) -> None:
