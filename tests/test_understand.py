@@ -211,3 +211,18 @@ def test_colloquial_questions_read_to_intent_and_slots(question, intent, slots):
     assert r.intent == intent, r
     got = _slots(r)
     assert {k: got.get(k) for k in slots} == slots, got
+
+
+def test_scheduled_questions_warm_the_intent_matcher_up():
+    from perception.memory.run import make_memory_stage
+    from perception.memory.understand.embed import IntentMatcher
+
+    if not IntentMatcher.available():
+        pytest.skip("the optional MiniLM package is not installed")
+    stage = make_memory_stage(ask="how many people are in view?")
+    try:
+        assert IntentMatcher._warming is not None
+        IntentMatcher._warming.join(timeout=300)
+        assert IntentMatcher._examples is not None
+    finally:
+        stage.close()

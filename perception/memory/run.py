@@ -10,6 +10,7 @@ from perception.memory.answer.registry import make_backend
 from perception.memory.config import MemoryConfig
 from perception.memory.questions import QuestionSchedule
 from perception.memory.stage import MemoryStage
+from perception.memory.understand.embed import IntentMatcher
 
 
 def make_memory_stage(ask: str | Sequence[str] | None = None, questions: str | os.PathLike[str] | None = None,
@@ -24,6 +25,8 @@ def make_memory_stage(ask: str | Sequence[str] | None = None, questions: str | o
     for q in [ask] if isinstance(ask, str) else list(ask or []):
         schedule.add(q)
     answerer = make_backend(backend, url=url, model=model, api_key_env=api_key_env, timeout_s=timeout_s, max_images=max_images)
+    if len(schedule):
+        IntentMatcher.warm_up()  # the sentence model loads while the stream starts, not at the first unsure question
     return MemoryStage(config=config, backend=answerer, schedule=schedule, **stage_kwargs)
 
 

