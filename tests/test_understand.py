@@ -226,3 +226,11 @@ def test_scheduled_questions_warm_the_intent_matcher_up():
         assert IntentMatcher._examples is not None
     finally:
         stage.close()
+
+
+def test_a_moment_one_unit_ago_reads_as_english():
+    from perception.memory.understand import TimeSpec
+
+    assert TimeSpec("ago", 1.0).describe(5.0).startswith("a second ago")
+    assert TimeSpec("ago", 60.0).describe(90.0).startswith("a minute ago")
+    assert TimeSpec("ago", 10.0).describe(20.0).startswith("10 seconds ago")

@@ -55,7 +55,8 @@ class TimeSpec:
         if self.kind == "last":
             return f"in the last {_dur(self.a)} ({lo:.1f}-{hi:.1f} s)"
         if self.kind == "ago":
-            return f"{_dur(self.a)} ago (at {lo:.1f} s)"
+            span = _dur(self.a)
+            return f"{'a ' if span in ('second', 'minute') else ''}{span} ago (at {lo:.1f} s)"
         if self.kind == "at":
             return f"at {lo:.1f} s"
         return f"between {lo:.1f} s and {hi:.1f} s"
