@@ -85,3 +85,12 @@ def test_class_question_without_class_names_says_every_object_counts():
     (chunk,) = list(GroundedAnswerer().answer(mem.snapshot(), "How many people are in view right now?"))
     assert chunk.value == 2
     assert "no class names" in chunk.text and "counts as a person" in chunk.text
+
+
+def test_a_window_that_starts_after_now_is_said_to_be_in_the_future():
+    mem = _scene(51)  # t = 5.0 s
+    for q in ("Since 01:15, how many people have entered the scene?", "What happened between 30 and 40 seconds?"):
+        (chunk,) = list(GroundedAnswerer().answer(mem.snapshot(), q))
+        assert chunk.value is None and "in the future" in chunk.text, chunk.text
+    (chunk,) = list(GroundedAnswerer().answer(mem.snapshot(), "How many people came into view in the last 30 seconds?"))
+    assert chunk.value == 2

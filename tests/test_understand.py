@@ -234,3 +234,8 @@ def test_a_moment_one_unit_ago_reads_as_english():
     assert TimeSpec("ago", 1.0).describe(5.0).startswith("a second ago")
     assert TimeSpec("ago", 60.0).describe(90.0).startswith("a minute ago")
     assert TimeSpec("ago", 10.0).describe(20.0).startswith("10 seconds ago")
+
+
+def test_away_for_a_while_is_the_last_stretch():
+    r = read_question("I stepped away for two minutes - what did I miss?")
+    assert (r.intent, r.time.kind, r.time.a) == ("summary", "last", 120.0)

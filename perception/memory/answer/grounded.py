@@ -80,6 +80,10 @@ class GroundedAnswerer:
 
     def reply(self, snap: MemorySnapshot, r: Reading) -> Reply:
         """Text, typed value and citations for a reading."""
+        if r.time is not None and r.time.kind in ("since", "at", "between"):  # a window or moment still to come
+            fut = self._future(snap, r.time.resolve(snap.time)[0])
+            if fut:
+                return fut
         if r.instance_id is not None or (r.intent.startswith("count") and "instance" in r.text.lower()):
             return self._instances(snap, r)
         return self._handlers[r.intent](snap, r)

@@ -76,6 +76,8 @@ _WINDOW_PATTERNS: tuple[tuple[str, str], ...] = (
     (rf"\b(?:in|during|over|within)\s+the\s+first\s+{_NUM}\s*{_UNIT}\b", "first"),
     (rf"\b(?:since|after|from)\s+(?:the\s+)?(?:time\s+)?{_AT}(?:\s+on(?:wards)?)?", "since"),
     (rf"\b{_NUM}\s*{_UNIT}\s+(?:up to now|until now|till now|so far)\b", "last"),
+    (rf"\b(?:away|gone|out|busy|off) for (?:the )?{_NUM}\s*{_UNIT}\b", "last"),  # 'I stepped away for 2 minutes'
+
     (rf"\b(?:before|until|till|up to)\s+{_AT}", "until"),
     (rf"\b{_NUM}\s*{_UNIT}\s+(?:ago|back|before now|earlier|before(?= ?\??$))", "ago"),
     (rf"\b(?:at|around|about|by|near)\s+(?:the\s+)?(?:time\s+|moment\s+|mark\s+of\s+)?{_AT}(?:\s+(?:mark|into the (?:video|stream|clip|recording)|in))?", "at"),

@@ -31,7 +31,7 @@ _PHRASES = (
     (r"\bit's\b", "it is"), (r"\bisn't\b", "is not"), (r"\baren't\b", "are not"), (r"\bdidn't\b", "did not"),
     (r"\bhasn't\b", "has not"), (r"\bhaven't\b", "have not"), (r"\bweren't\b", "were not"), (r"\bwasn't\b", "was not"),
     (r"\bhow much time\b", "how long"), (r"\s>\s?|\s?>\s", " more than "), (r"\s<\s?|\s?<\s", " fewer than "),
-    (r"\bin this (moment|instant)\b", r"at this \1"), (r"\brn\b", "right now"), (r"\batm\b", "at the moment"), (r"\bhow long has it been since\b", "how long ago"),
+    (r"\bin this (moment|instant)\b", r"at this \1"), (r"\brn\b", "right now"), (r"\bwen\b", "when"), (r"\bwat\b", "what"), (r"\bhw\b", "how"), (r"\batm\b", "at the moment"), (r"\bhow long has it been since\b", "how long ago"),
 )
 
 # canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
