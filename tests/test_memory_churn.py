@@ -94,3 +94,13 @@ def test_a_window_that_starts_after_now_is_said_to_be_in_the_future():
         assert chunk.value is None and "in the future" in chunk.text, chunk.text
     (chunk,) = list(GroundedAnswerer().answer(mem.snapshot(), "How many people came into view in the last 30 seconds?"))
     assert chunk.value == 2
+
+
+def test_a_class_no_track_carries_is_answered_with_a_caveat():
+    mem = VideoMemory()
+    for i in range(10):  # a people detector: people, and moving objects it cannot name
+        mem.update(_frame(i, [(1, (60.0, 60.0, 90.0, 130.0)), (2, (150.0, 60.0, 210.0, 100.0))], {1: "person"}))
+    (cars,) = list(GroundedAnswerer().answer(mem.snapshot(), "How many cars are in view right now?"))
+    assert cars.value == 1 and "none is labelled car" in cars.text
+    (people,) = list(GroundedAnswerer().answer(mem.snapshot(), "How many people are in view right now?"))
+    assert people.value == 2 and "none is labelled" not in people.text

@@ -116,8 +116,11 @@ class GroundedAnswerer:
 
     @staticmethod
     def _note(crowd: Crowd) -> str:
+        label = crowd.reading.label
         if crowd.class_agnostic:
-            return f" (tracks carry no class names here, so every tracked object counts as a {crowd.reading.label})"
+            return f" (tracks carry no class names here, so every tracked object counts as a {label})"
+        if label is not None and crowd.people and all(p.label == UNLABELLED for p in crowd.people):
+            return f" (none is labelled {label}: these are tracked objects of unknown class)"
         return ""
 
     def _future(self, snap: MemorySnapshot, t: float) -> Reply | None:
