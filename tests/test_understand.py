@@ -119,14 +119,6 @@ CONSTRUCTIONS = [
 ]
 
 
-@pytest.mark.parametrize("question,intent,slots", CONSTRUCTIONS)
-def test_constructions_read_to_intent_and_slots(question, intent, slots):
-    r = read_question(question)
-    assert r.intent == intent, r
-    got = _slots(r)
-    assert {k: got.get(k) for k in slots} == slots, got
-
-
 # Slips and phrasings a second independent question set brought up (written for this test): typing slips of
 # the question words are read through, real words one slip from them are left alone, 'the same as' compares.
 SLIPS = [
@@ -145,14 +137,6 @@ SLIPS = [
     ("Describe what you see right now.", "describe", {}),
     ("Is the count of individuals the same as it was 10 seconds ago?", "compare", {"class": "person", "window_s": 10}),
 ]
-
-
-@pytest.mark.parametrize("question,intent,slots", SLIPS)
-def test_slips_and_phrasings_read_to_intent_and_slots(question, intent, slots):
-    r = read_question(question)
-    assert r.intent == intent, r
-    got = _slots(r)
-    assert {k: got.get(k) for k in slots} == slots, got
 
 
 def test_real_words_one_slip_from_a_question_word_stay():
@@ -182,14 +166,6 @@ CONTEXT = [
 ]
 
 
-@pytest.mark.parametrize("question,intent,slots", CONTEXT)
-def test_context_first_questions_read_to_intent_and_slots(question, intent, slots):
-    r = read_question(question)
-    assert r.intent == intent, r
-    got = _slots(r)
-    assert {k: got.get(k) for k in slots} == slots, got
-
-
 # Telegraphic and colloquial questions (written for this test).
 COLLOQUIAL = [
     ("cars visible rn", "count_now", {"class": "car"}),
@@ -203,14 +179,6 @@ COLLOQUIAL = [
     ("A bus stopped outside the frame. How many people came into view in the last 30 seconds?", "count_entered",
      {"class": "person", "window_s": 30}),
 ]
-
-
-@pytest.mark.parametrize("question,intent,slots", COLLOQUIAL)
-def test_colloquial_questions_read_to_intent_and_slots(question, intent, slots):
-    r = read_question(question)
-    assert r.intent == intent, r
-    got = _slots(r)
-    assert {k: got.get(k) for k in slots} == slots, got
 
 
 def test_scheduled_questions_warm_the_intent_matcher_up():
@@ -252,3 +220,11 @@ def test_phrasings_written_without_the_parser_mostly_read_right():
              for it in json.loads((bench.FOLDER / f"{name}.json").read_text(encoding="utf-8"))["items"]]
     right = sum(not bench.problems(it, read_question(it["question"])) for it in items)
     assert right >= 0.9 * len(items), f"{right}/{len(items)}"  # 289/312 when this floor was set
+
+
+@pytest.mark.parametrize("question,intent,slots", CONSTRUCTIONS + SLIPS + CONTEXT + COLLOQUIAL)
+def test_constructions_read_to_intent_and_slots(question, intent, slots):
+    r = read_question(question)
+    assert r.intent == intent, r
+    got = _slots(r)
+    assert {k: got.get(k) for k in slots} == slots, got
