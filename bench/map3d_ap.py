@@ -48,21 +48,22 @@ def main() -> None:
     rows: dict[str, dict] = {}
     specs = [(f"synthetic:{s}", args.room_frames) for s in args.rooms]
     specs += [(f"synthetic:tabletop:{s}", args.tabletop_frames) for s in args.tabletops]
-    print(f"{'scene':26s} {'AP25':>6s} {'AP50':>6s} {'GT':>4s} {'pred':>5s} {'voxel':>6s} {'seg ms':>7s} {'map ms':>7s}")
+    print(f"{'scene':26s} {'AP25':>6s} {'AP50':>6s} {'GT':>4s} {'pred':>5s} {'voxel':>6s} {'seg ms':>7s} {'map ms':>7s} {'AP':>6s}")
     for spec, n in specs:
         t0 = time.perf_counter()
         m = synthetic(spec, n, args.clean)
-        rows[spec] = {k: m[k] for k in ("ap25", "ap50", "gt_instances", "pred_instances", "voxel", "segment_ms", "map_ms")}
+        rows[spec] = {k: m[k] for k in ("ap", "ap25", "ap50", "gt_instances", "pred_instances", "voxel", "segment_ms", "map_ms")}
         print(f"{spec:26s} {m['ap25']:6.3f} {m['ap50']:6.3f} {m['gt_instances']:4d} {m['pred_instances']:5d} "
-              f"{100 * m['voxel']:4.1f}cm {m['segment_ms']:7.1f} {m['map_ms']:7.1f}   ({time.perf_counter() - t0:.0f} s)")
+              f"{100 * m['voxel']:4.1f}cm {m['segment_ms']:7.1f} {m['map_ms']:7.1f} {m['ap']:6.3f}   ({time.perf_counter() - t0:.0f} s)")
     for kind in ("synthetic:", "synthetic:tabletop:"):
         sel = [r for s, r in rows.items() if s.startswith(kind) and (kind != "synthetic:" or "tabletop" not in s)]
         if sel:
             name = "rooms" if kind == "synthetic:" else "tabletops"
-            print(f"mean {name:21s} {np.mean([r['ap25'] for r in sel]):6.3f} {np.mean([r['ap50'] for r in sel]):6.3f}")
+            print(f"mean {name:21s} {np.mean([r['ap25'] for r in sel]):6.3f} {np.mean([r['ap50'] for r in sel]):6.3f}"
+                  f"   AP {np.mean([r['ap'] for r in sel]):6.3f}")
     if rows:
         print(f"mean all synthetic         {np.mean([r['ap25'] for r in rows.values()]):6.3f} "
-              f"{np.mean([r['ap50'] for r in rows.values()]):6.3f}")
+              f"{np.mean([r['ap50'] for r in rows.values()]):6.3f}   AP {np.mean([r['ap'] for r in rows.values()]):6.3f}")
     ycbv = Path(args.ycbv)
     if ycbv.is_dir():
         for name in ("geometric", f"masks:{ycbv / 'instance-filt'}"):

@@ -154,7 +154,8 @@ def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_fram
     keys = np.union1d(gt_map.store.keys[gt_map.store.label > 0], pred_map.store.keys[pred_map.store.label > 0])
     gt, pred = gt_map.label_of(keys), pred_map.label_of(keys)
     scores = {i: c["confidence"] for i, c in pred_map.confidences().items()}
-    out = {"frames": frames, "ap25": instance_ap(gt, pred, scores, 0.25), "ap50": instance_ap(gt, pred, scores, 0.5),
+    aps = [instance_ap(gt, pred, scores, t) for t in np.arange(0.5, 0.951, 0.05)]
+    out = {"frames": frames, "ap25": instance_ap(gt, pred, scores, 0.25), "ap50": aps[0], "ap": float(np.mean(aps)),
            "id_changes_per_object": stability.mean_changes(),
            "id_changes_per_thing": stability.mean_changes(_things(folder)),
            "id_changes": {int(k): int(v) for k, v in stability.changes.items()}, "gt_instances": int(len(np.unique(gt[gt > 0]))),
