@@ -294,3 +294,30 @@ def test_denoise_keeps_a_sparse_far_surface_and_drops_isolated_specks():
     kept = m.label_of(pack_keys(ijk)) == 1
     assert kept[:len(far) + len(near)].all()
     assert not kept[len(far) + len(near):].any()
+
+
+def test_denoise_keeps_a_large_second_piece_of_a_surface():
+    # a floor split by an occluder into 80x80 and 40x40 voxels: the smaller piece is under a quarter but large
+    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01)))
+    a = np.stack(np.meshgrid(np.arange(80), np.arange(80), [0], indexing="ij"), -1).reshape(-1, 3)
+    b = np.stack(np.meshgrid(np.arange(100, 140), np.arange(40), [0], indexing="ij"), -1).reshape(-1, 3)
+    ijk = np.concatenate([a, b])
+    m.store.vote(pack_keys(ijk), np.ones(len(ijk), np.int64), np.zeros((len(ijk), 3), np.uint8), 0)
+    m._denoise([1])
+    assert (m.label_of(pack_keys(ijk)) == 1).all()
+
+
+def test_support_labels_give_weak_unlabelled_voxels_to_their_neighbourhood():
+    from perception.map3d.support import support_labels
+
+    ijk = np.stack(np.meshgrid(np.arange(5), np.arange(5), [0], indexing="ij"), -1).reshape(-1, 3)
+    keys = pack_keys(ijk)
+    order = np.argsort(keys)
+    keys = keys[order]
+    labels = np.full(len(keys), 7, np.int64)
+    conf = np.full(len(keys), 5.0, np.float32)
+    labels[12], conf[12] = 0, 1.0  # seen once, unsegmented, amid a surface of instance 7
+    labels[0], conf[0] = 3, 1.0  # a weak labelled voxel keeps its label
+    out = support_labels(keys, labels, conf, 2.0)
+    assert out[12] == 7 and out[0] == 3
+    assert support_labels(keys, labels, conf, 0.0)[12] == 0

@@ -25,6 +25,7 @@ from perception.map3d.association import associate, cell_overlaps, coarse_keys, 
 from perception.map3d.grid_dbscan import grid_dbscan
 from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.planar_merge import convex_pairs, coplanar_pairs
+from perception.map3d.support import support_labels
 from perception.map3d.visibility import see
 from perception.map3d.voxels import VoxelStore
 from perception.types import UNLABELLED, InputError, Instances3D, Intrinsics
@@ -45,7 +46,10 @@ class MapConfig:
     feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off);
     denoise_radius: the DBSCAN radius in units of the voxel or of the spacing of the depth samples that filled a voxel,
     whichever is coarser (samples spread with depth: depth / fx * stride apart), so sparse far surfaces stay whole
-    while specks among dense samples go; denoise_max_radius: its cap in voxels;
+    while specks among dense samples go; denoise_max_radius: its cap in voxels; a cluster stays when it holds a
+    quarter of the instance's largest one or ``denoise_keep`` voxels (a floor or table split by what stands on it);
+    support_weak: at each DBSCAN pass, unlabelled voxels with at most this many votes take the label most voted for
+    around them (``support``; 0 = off), so sparse, once-seen samples of a surface join it;
     background: pixels outside every segment are fused too, as geometry without an instance (label 0), so the map
     holds the whole surface and votes on voxels that a mask wrongly covered; auto_voxel: the first frame's depth
     sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``; planar_merge: after each DBSCAN pass,
@@ -74,6 +78,8 @@ class MapConfig:
     denoise_every: int = 30
     denoise_radius: float = 2.5
     denoise_max_radius: float = 8.0
+    denoise_keep: int = 1000
+    support_weak: float = 2.0
     background: bool = True
     auto_voxel: bool = False
     planar_merge: bool = True
@@ -361,6 +367,8 @@ class InstanceMap:
         if denoise:
             self._denoise([i for i in self._touched if i in self.info])
             self._touched = set()
+            if cfg.support_weak > 0:
+                st.label = support_labels(st.keys, st.label, st.conf, cfg.support_weak)
             if cfg.planar_merge:  # after denoising: stray pieces would hide that an instance is flat
                 sel = st.label > 0
                 self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels),
@@ -457,7 +465,7 @@ class InstanceMap:
             if lab.max() < 0:
                 continue
             counts = np.bincount(lab[lab >= 0])
-            good = np.flatnonzero(counts >= 0.25 * counts.max())
+            good = np.flatnonzero(counts >= min(0.25 * counts.max(), self.config.denoise_keep))
             st.label[rows[~np.isin(lab, good)]] = 0
 
     def _denoise_radius(self, rows: np.ndarray) -> np.ndarray:
