@@ -228,3 +228,25 @@ def test_constructions_read_to_intent_and_slots(question, intent, slots):
     assert r.intent == intent, r
     got = _slots(r)
     assert {k: got.get(k) for k in slots} == slots, got
+
+
+def test_a_run_that_ends_while_the_intent_matcher_warms_up_waits_for_it():
+    """Exiting mid-load aborted short `run --questions` runs (exit 134); the warm-up must finish before exit."""
+    import subprocess
+    import sys
+
+    script = """
+import sys, time
+from perception.memory.understand.embed import IntentMatcher
+IntentMatcher.available = staticmethod(lambda: True)
+def slow_bank():
+    time.sleep(1.0)
+    print("warm-up finished", flush=True)
+IntentMatcher._warm = classmethod(lambda cls: slow_bank())
+IntentMatcher.warm_up()
+sys.exit(0)
+"""
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "warm-up finished" in proc.stdout

@@ -56,10 +56,13 @@ class IntentMatcher:
 
     @classmethod
     def warm_up(cls) -> None:
-        """Load the model and the example embeddings on a daemon thread (seconds), so the first unsure question
-        does not wait for them; does nothing without the package or when already started."""
+        """Load the model and the example embeddings on a thread (seconds), so the first unsure question does not
+        wait for them; does nothing without the package or when already started.
+
+        Not a daemon: the interpreter waits for it at exit, because torch aborts the process ("terminate called
+        without an active exception", exit 134) when a short run ends while the model is still loading."""
         if cls._warming is None and cls.available():
-            cls._warming = threading.Thread(target=cls._warm, name="intent-matcher-warm-up", daemon=True)
+            cls._warming = threading.Thread(target=cls._warm, name="intent-matcher-warm-up")
             cls._warming.start()
 
     @classmethod
