@@ -268,6 +268,14 @@ class Crowd:
             return True
         return now - p.last_t > HIDDEN_HOLD_S and not self._near_others(p, p.last_t)
 
+    def net_departures(self, t1: float, t2: float) -> tuple[int, int, int, int]:
+        """Departures in [t1, t2] that the counts allow: in the scene at t1, plus arrivals, minus in the scene at t2
+        (a bound that tracks lost and restarted mid-crowd cannot inflate); with the three terms."""
+        t1 = max(t1, self.start_t)
+        before, after = self.count_at(t1), self.count_at(t2)
+        came = sum(1 for p in self.people if t1 < p.first_t <= t2 + 1e-6 and self.arrived(p))
+        return max(0, before + came - after), before, came, after
+
     def during(self, t1: float, t2: float) -> list[Person]:
         """Identities in view at some time in [t1, t2] (in the asked region at some point of their visit)."""
         out = [p for p in self.people if p.visible_during(t1, t2, self.slack)]

@@ -206,8 +206,17 @@ class GroundedAnswerer:
                 and crowd.in_region(p, p.last_t, r.region)]
         went = crowd.by_depth(went)
         n = len(went)
+        flow = None if r.region or r.depth else crowd.net_departures(t1, t2)
+        if flow is not None and flow[0] < n:  # tracks lost mid-crowd outnumber what the counts allow
+            n = flow[0]
         detail = "; ".join(f"#{p.shown_id} at {_fmt(p.last_t)}" for p in sorted(went, key=lambda p: p.last_t)[:8])
-        text = f"{_plural(n, r.noun(n))} left the view{self._where_words(r)} {when}{self._note(crowd)}" + (f": {detail}." if went else ".")
+        text = f"{_plural(n, r.noun(n))} left the view{self._where_words(r)} {when}{self._note(crowd)}"
+        if n < len(went):
+            _, before, came, after = flow
+            text += (f" ({before} in view at {_fmt(max(t1, crowd.start_t))}, {came} came in, {after} in view at {_fmt(t2)};"
+                     f" {len(went)} tracks ended: {detail}).")
+        else:
+            text += f": {detail}." if went else "."
         if r.yes_no:
             text = ("Yes: " if n else "No: ") + text
         return text, (n > 0 if r.yes_no else n), [Citation(p.last_t, (p.shown_id,)) for p in went[:20]] or [Citation(t2)]
