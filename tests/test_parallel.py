@@ -150,6 +150,18 @@ def test_live_worker_reports_the_quality_in_force():
     assert worker.stats.quality_changes >= 1 and worker.stats.summary()["quality"] != "full quality"
 
 
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_headless_live_run_degrades_under_load_as_the_window_does(concurrent):
+    results: list = []
+    stats = run_pipeline(CountingSource(40, live=True, delay_s=0.03), Pipeline([Mark("map3d", sleep_s=0.06)]),
+                         on_result=results.append, concurrent=concurrent)
+    assert stats.quality_changes >= 1 and stats.summary()["quality"] != "full quality"
+    skipped = [r for r in results if "map3d" in r.skipped]
+    assert skipped and all("seen" not in r.extras for r in skipped)  # the map left those frames out
+    recording = run_pipeline(CountingSource(40), Pipeline([Mark("map3d", sleep_s=0.06)]), concurrent=concurrent)
+    assert recording.quality_changes == 0  # a recording is never degraded: every frame gets every stage
+
+
 def test_concurrent_live_run_lets_the_newest_frame_win():
     # a camera at about 200 frames/s into a stage that takes 20 ms: stale frames are dropped, not queued up
     seen: list[int] = []

@@ -124,6 +124,8 @@ def print_summary(summary: dict) -> dict:
         print(f"detector: {summary['detector']}")
     for name, s in summary["stages"].items():
         print(f"  {name:<12} mean {s['mean_ms']:8.2f} ms   p95 {s['p95_ms']:8.2f} ms")
+    if summary.get("quality_changes"):
+        print(f"quality under load: {summary['quality']} ({summary['quality_changes']} changes)")
     if summary.get("map_frames"):
         print(f"keyframes integrated: {summary['keyframes_integrated']} of {summary['map_frames']} frames")
     if summary["errors"]:

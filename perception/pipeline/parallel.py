@@ -12,7 +12,8 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 
-from perception.pipeline.runner import Pipeline, put_newest
+from perception.pipeline.load import QualityGovernor
+from perception.pipeline.runner import Pipeline, governed, put_newest
 from perception.pipeline.stage import Stage
 from perception.types import FramePacket, FrameResult
 
@@ -75,23 +76,28 @@ def _feed(packets: Iterator[FramePacket], lanes: _Lanes, on_drop: Callable[[int]
         lanes.put(0, _Failure(exc))
 
 
-def _work(pipeline: Pipeline, stages: list[Stage], lane: int, lanes: _Lanes) -> None:
-    """Run ``stages`` in turn on each frame taken from ``lane``; pass the result on to the next lane."""
+def _work(pipeline: Pipeline, stages: list[Stage] | None, lane: int, lanes: _Lanes,
+          governor: QualityGovernor | None = None) -> None:
+    """Run ``stages`` in turn (None: the whole pipeline, at the quality ``governor`` allows) on each frame taken from
+    ``lane``; pass the result on to the next lane."""
     while True:
         item = lanes.get(lane)
-        for stage in stages:
-            if not isinstance(item, FrameResult):
-                break
-            try:
+        try:
+            if stages is None and isinstance(item, FrameResult):
+                item = governed(pipeline, item, governor)
+            for stage in stages or ():
+                if not isinstance(item, FrameResult):
+                    break
                 item = pipeline.run_stage(stage, item)
-            except BaseException as exc:  # the error policy said stop: end the run after the frames before it
-                item = _Failure(exc)
+        except BaseException as exc:  # the error policy said stop: end the run after the frames before it
+            item = _Failure(exc)
         if not lanes.put(lane + 1, item) or not isinstance(item, FrameResult):
             return
 
 
 def process_concurrently(pipeline: Pipeline, packets: Iterator[FramePacket], depth: int = 1,
-                         on_drop: Callable[[int], None] | None = None, stage_threads: bool = True) -> Iterator[FrameResult]:
+                         on_drop: Callable[[int], None] | None = None, stage_threads: bool = True,
+                         governor: QualityGovernor | None = None) -> Iterator[FrameResult]:
     """Yield ``pipeline.process(p)`` for each packet, in order, with the source on its own thread and every stage on
     its own (``stage_threads``) or all stages on one.
 
@@ -99,14 +105,16 @@ def process_concurrently(pipeline: Pipeline, packets: Iterator[FramePacket], dep
     With ``on_drop`` (live sources) the source never waits: a frame the first stage has not taken yet when the
     next one arrives is dropped and ``on_drop(count)`` told, so results stay as fresh as the camera.
     An exception from the source or a stage (policy "stop") is re-raised here after the results before it;
-    closing the iterator early stops every thread.
+    closing the iterator early stops every thread. ``governor`` (stages on one thread only) chooses the quality.
     """
-    groups = [[s] for s in pipeline.stages] if stage_threads else [list(pipeline.stages)]
+    if governor is not None and stage_threads:
+        raise ValueError("adaptive quality needs the stages on one thread (stage_threads=False)")
+    groups: list[list[Stage] | None] = [[s] for s in pipeline.stages] if stage_threads else [None]
     n = len(groups)
     lanes = _Lanes(n + 1, max(1, depth))
     threads = [threading.Thread(target=_feed, args=(packets, lanes, on_drop), name="pipeline-source", daemon=True)]
-    threads += [threading.Thread(target=_work, args=(pipeline, group, k, lanes), daemon=True,
-                                 name=f"stage-{group[0].name}" if stage_threads else "pipeline-stages")
+    threads += [threading.Thread(target=_work, args=(pipeline, group, k, lanes, governor), daemon=True,
+                                 name=f"stage-{group[0].name}" if group else "pipeline-stages")
                 for k, group in enumerate(groups)]
     for t in threads:
         t.start()

@@ -136,7 +136,11 @@ class Pipeline:
         ``strides`` (stage name -> N) runs a stage only on every N-th frame (adaptive quality, see load.py): on
         the others a stage with a ``hold(result)`` method repeats its last output, any other is skipped.
         """
-        result = FrameResult(packet=packet)
+        return self.run_stages(FrameResult(packet=packet), strides)
+
+    def run_stages(self, result: FrameResult, strides: dict[str, int] | None = None) -> FrameResult:
+        """``process`` on a result whose packet is already wrapped (the concurrent runner's feeder wraps it)."""
+        packet = result.packet
         for stage in self.stages:
             stride = 1 if strides is None else strides.get(stage.name, 1)
             if stride > 1 and packet.index % stride:
@@ -219,10 +223,19 @@ def _source_packets(source: FrameSource, stats: RunStats, max_frames: int | None
         yield packet
 
 
+def governed(pipeline: Pipeline, result: FrameResult, governor: QualityGovernor | None) -> FrameResult:
+    """Every stage on one frame, at the quality ``governor`` allows (all of them without one); it learns the time."""
+    if governor is None:
+        return pipeline.run_stages(result)
+    result = pipeline.run_stages(result, governor.current.strides)
+    governor.observe(sum(result.timings_ms.values()))
+    return result
+
+
 def run_pipeline(source: FrameSource, pipeline: Pipeline, max_frames: int | None = None,
                  on_result: Callable[[FrameResult], None] | None = None, pace_speed: float | None = None,
                  should_stop: Callable[[], bool] | None = None, concurrent: bool = False,
-                 drop_stale: bool | None = None) -> RunStats:
+                 drop_stale: bool | None = None, adaptive: bool | None = None) -> RunStats:
     """Process a source frame by frame; returns the run's statistics.
 
     Stops at the source's end, after ``max_frames``, when ``should_stop()`` is true, when the device
@@ -232,23 +245,32 @@ def run_pipeline(source: FrameSource, pipeline: Pipeline, max_frames: int | None
     ``drop_stale`` (default: live sources) lets the newest frame win over one still waiting for the first stage
     (counted in ``stats.dropped``) and runs the stages one after another on one thread beside the source: for a
     camera, freshness counts, and stages overlapping on two cores each take longer (they share the GIL).
+    ``adaptive`` (default: live sources; not with stages on threads of their own) lets a QualityGovernor run costly
+    stages on fewer frames when frames take longer than the source's frame interval, as the window does.
     """
     stats = RunStats()
     t0 = time.perf_counter()
     packets = _source_packets(source, stats, max_frames, pace_speed, should_stop)
+    live = source.info.live if drop_stale is None else drop_stale
+    stage_threads = concurrent and not live
+    adaptive = source.info.live and not stage_threads if adaptive is None else adaptive
+    if adaptive and stage_threads:
+        raise ValueError("adaptive quality needs the stages on one thread (a live source, or concurrent=False)")
+    governor = QualityGovernor(1000.0 / (source.info.fps or 30.0)) if adaptive else None
     if concurrent:
         from perception.pipeline.parallel import process_concurrently
 
         def count_drops(n: int) -> None:
             stats.dropped += n
 
-        live = source.info.live if drop_stale is None else drop_stale
         results: Iterator[FrameResult] = process_concurrently(pipeline, packets, on_drop=count_drops if live else None,
-                                                              stage_threads=not live)
+                                                              stage_threads=stage_threads, governor=governor)
     else:
-        results = map(pipeline.process, packets)
+        results = (governed(pipeline, FrameResult(packet=p), governor) for p in packets)
     try:
         for result in results:
+            if governor is not None:
+                stats.quality, stats.quality_changes = governor.current.description, governor.changes
             stats.record(result)
             if on_result is not None:
                 on_result(result)
@@ -375,11 +397,9 @@ class PipelineWorker:
 
     def _process(self, packet: FramePacket) -> FrameResult:
         """One frame, at the quality the governor allows."""
-        if self.governor is None:
-            return self.pipeline.process(packet)
-        result = self.pipeline.process(packet, self.governor.current.strides)
-        self.governor.observe(sum(result.timings_ms.values()))
-        self.stats.quality, self.stats.quality_changes = self.governor.current.description, self.governor.changes
+        result = governed(self.pipeline, FrameResult(packet=packet), self.governor)
+        if self.governor is not None:
+            self.stats.quality, self.stats.quality_changes = self.governor.current.description, self.governor.changes
         return result
 
     def _work_loop(self) -> None:
