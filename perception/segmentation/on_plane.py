@@ -1,7 +1,7 @@
 """Thin objects lying on a support plane (a marker, a spoon, a flat box): too low for the coarse grid's depth
 jumps, so the plane takes them. On a finer grid, plane pixels standing clearly above the plane on the camera's
-side become objects, grown by colour into the plane pixels around them that look more like them than like the
-plane (their low rim, where height alone cannot tell).
+side become objects. Their masks follow depth alone: an RGB-D sensor's colour is registered to its depth only to a
+few pixels, as wide as a marker's low rim, so colour would move the mask onto the plane beside the object.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ Plane = tuple[np.ndarray, float]  # unit normal n and offset c of n . x + c = 0,
 
 
 def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth: np.ndarray, image: np.ndarray,
-                   k: Intrinsics, min_pixels: int, fine: int = 2, grow: int = 2, margin: int = 3,
+                   k: Intrinsics, min_pixels: int, fine: int = 2, margin: int = 3,
                    max_height: float = 0.05) -> tuple[np.ndarray, int, np.ndarray] | None:
     """``lab`` (on ``image[::stride, ::stride]``) with the thin objects on its ``planes`` as new segments, on the
     grid ``image[::r, ::r]`` with ``r = stride // fine``, ``r`` and that grid's colours; None when no plane holds one.
@@ -66,12 +66,10 @@ def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth
             continue
         ids = np.zeros(n, np.uint16)
         ids[big] = found.max() + 1 + np.arange(len(big))
-        x0, y0 = np.maximum(stats[big, :2].min(0) - grow, 0)
-        x1, y1 = (stats[big, :2] + stats[big, 2:4]).max(0) + grow
+        x0, y0 = stats[big, :2].min(0)
+        x1, y1 = (stats[big, :2] + stats[big, 2:4]).max(0)
         box = np.s_[y0:y1, x0:x1]
         crop = ids[comp[box]]
-        _grow_by_colour(crop, near[box] & (crop == 0), colour[box].astype(np.float32),
-                        colour.reshape(-1, 3)[np.flatnonzero(on)[::16]].astype(np.float32).mean(axis=0), grow)
         found[box] = np.where(crop > 0, crop, found[box])
     if not found.any():
         return None
@@ -91,22 +89,3 @@ def _components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     stats[:, :2] += (x - x % 2, y - y % 2)
     return n, comp, stats
 
-
-def _grow_by_colour(comp: np.ndarray, plane: np.ndarray, colour: np.ndarray, plane_colour: np.ndarray,
-                    steps: int) -> None:
-    """Grow the objects of ``comp`` (uint16, 0 = none) into neighbouring ``plane`` pixels closer in colour to the
-    object's mean than to the plane's (``plane_colour``), one pixel ring per step, in place (``comp`` C-contiguous)."""
-    sel = comp > 0
-    n = int(comp.max()) + 1
-    idx, pixels = comp[sel], colour[sel]
-    count = np.maximum(np.bincount(idx, minlength=n), 1)[:, None]
-    mean = np.stack([np.bincount(idx, pixels[:, c], n) for c in range(3)], axis=1) / count
-    flat, colours = comp.reshape(-1), colour.reshape(-1, 3)
-    for _ in range(steps):
-        reach = cv2.dilate(comp, np.ones((3, 3), np.uint8))
-        cand = np.flatnonzero(plane & (comp == 0) & (reach > 0))
-        if len(cand) == 0:
-            return
-        c, to = colours[cand], reach.reshape(-1)[cand]
-        take = np.linalg.norm(c - mean[to], axis=1) < np.linalg.norm(c - plane_colour, axis=1)
-        flat[cand[take]] = to[take]
