@@ -321,3 +321,32 @@ def test_support_labels_give_weak_unlabelled_voxels_to_their_neighbourhood():
     out = support_labels(keys, labels, conf, 2.0)
     assert out[12] == 7 and out[0] == 3
     assert support_labels(keys, labels, conf, 0.0)[12] == 0
+
+
+def test_voxels_of_an_object_just_behind_the_table_it_stands_on_go_to_the_table():
+    """A marker lying on a table top (1 cm voxels, the top at 0.74 m in the layers either side) whose mask
+    spilled onto the table beside it: its voxels in the layer below the table's surface become the table's; its
+    own voxels above it stay, and so does the table's side, which lies behind the top but not in front of it."""
+    from perception.map3d.behind_plane import behind_planes
+
+    rng = np.random.default_rng(0)
+    cells: dict[tuple[int, int, int], int] = {}
+    for i in range(60):
+        for j in range(40):
+            for k in ((73,), (74,), (73, 74))[rng.integers(3)]:  # table top: noisy samples either side of 0.74 m
+                cells[i, j, k] = 1
+        for k in range(44, 74):
+            cells[i, -1, k] = 2  # its front side
+    for i in range(10, 25):
+        for k in (74, 75, 76):
+            cells[i, 20, k] = 3  # the marker, 1.5 cm thick, on the top
+        cells[i, 21, 73] = 3  # the table beside it, taken by the marker's mask
+    ijk = np.array(list(cells), np.int64)
+    keys, labels = pack_keys(ijk), np.array(list(cells.values()), np.int64)
+    order = np.argsort(keys)
+    keys, labels, ijk = keys[order], labels[order], ijk[order]
+    eye = np.array([0.3, -1.0, 1.5])
+    out = behind_planes(keys, (ijk + 0.5) * 0.01, labels, {1: eye, 2: eye, 3: eye}, 0.01)
+    spill = (labels == 3) & (ijk[:, 2] == 73)
+    assert spill.sum() == 15 and np.all(out[spill] == 1)
+    assert np.array_equal(out[~spill], labels[~spill])

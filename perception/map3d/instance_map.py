@@ -22,6 +22,7 @@ from perception.lifting import (
     voxel_centers,
 )
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
+from perception.map3d.behind_plane import behind_planes
 from perception.map3d.grid_dbscan import grid_dbscan
 from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.planar_merge import convex_pairs, coplanar_pairs
@@ -55,7 +56,9 @@ class MapConfig:
     sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``; planar_merge: after each DBSCAN pass,
     flat instances lying in one plane with a short gap between them merge (a wall seen piece by piece), and so do
     flat instances meeting at a convex edge (a table's top and side), if their features agree to
-    planar_feature_min (looser than feature_min: the geometry is strong evidence, and faces differ in shading).
+    planar_feature_min (looser than feature_min: the geometry is strong evidence, and faces differ in shading);
+    then the voxels of an object just behind the plane of a flat instance it stands in front of and touches go to
+    that instance (``behind_plane``: a mask that spilled onto the table beside a marker).
     """
 
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -377,6 +380,7 @@ class InstanceMap:
                 views = {i: inf.view_sum / inf.observations for i, inf in self.info.items() if inf.observations}
                 self._merge(convex_pairs(st.centers[sel], st.label[sel], views, self.voxel, cfg.min_voxels),
                             cfg.planar_feature_min)
+                st.label = behind_planes(st.keys, st.centers, st.label, views, self.voxel, cfg.min_voxels)
 
     def _merge(self, pairs: list[tuple[int, int]], feature_min: float | None = None) -> None:
         """Merge each pair whose features agree (similarity ``feature_min``, default ``config.feature_min``); the
