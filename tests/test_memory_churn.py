@@ -116,7 +116,7 @@ def _crowd_scene() -> VideoMemory:
             boxes += [(3, (170.0, 80.0, 200.0, 150.0)), (4, (205.0, 80.0, 235.0, 150.0))]
         elif i >= 50:  # refitted 1.5x taller: too different for the memory's own link
             boxes += [(5, (170.0, 80.0, 200.0, 185.0)), (6, (205.0, 80.0, 235.0, 185.0))]
-        x = 290.0 + 3.0 * i
+        x = 280.0 + 2.0 * i
         if x < 320.0:
             boxes.append((7, (x, 90.0, min(x + 30.0, 320.0), 160.0)))
         mem.update(_frame(i, boxes))
@@ -129,3 +129,19 @@ def test_departures_are_bounded_by_the_change_in_the_count():
     assert _value(mem, "How many people left in the last 8 seconds?") == 1  # not the two lost tracks
     (chunk,) = list(GroundedAnswerer().answer(mem.snapshot(), "How many people left in the last 8 seconds?"))
     assert "3 tracks ended" in chunk.text
+
+
+def test_a_fragment_seen_for_under_a_second_is_no_arrival():
+    """B stands mid-image from the start; A walks in at the left edge at 1 s; a detector blip (id 9) shows for
+    0.7 s at 3 s, away from everyone."""
+    mem = VideoMemory()
+    for i in range(60):
+        boxes = [(2, (150.0, 60.0, 180.0, 130.0))]
+        if i >= 10:
+            x = min(2.0 * (i - 10), 120.0)
+            boxes.append((1, (x, 80.0, x + 30.0, 150.0)))
+        if 30 <= i < 37:
+            boxes.append((9, (260.0, 20.0, 290.0, 90.0)))
+        mem.update(_frame(i, boxes))
+    assert _value(mem, "When did the most recent newcomer appear?") == pytest.approx(1.0)
+    assert _value(mem, "How many people came into view in the last 5 seconds?") == 1
