@@ -350,3 +350,25 @@ def test_voxels_of_an_object_just_behind_the_table_it_stands_on_go_to_the_table(
     spill = (labels == 3) & (ijk[:, 2] == 73)
     assert spill.sum() == 15 and np.all(out[spill] == 1)
     assert np.array_equal(out[~spill], labels[~spill])
+
+
+@pytest.mark.parametrize("side_rgb, merged", [((77, 76, 72), True), ((24, 23, 115), False)])
+def test_a_shaded_table_side_joins_its_top_by_chromaticity_but_a_differently_coloured_face_does_not(side_rgb, merged):
+    """A table top and its front side meet at a convex edge; their colour descriptors agree only to 0.47 (the side
+    is in shade): a side of the top's chromaticity at half its brightness joins it, a red one stays apart."""
+    from perception.map3d.instance_map import InstanceInfo
+
+    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01)))
+    top = np.stack(np.meshgrid(np.arange(80), np.arange(60), [74], indexing="ij"), -1).reshape(-1, 3)
+    side = np.stack(np.meshgrid(np.arange(80), [-1], np.arange(44, 74), indexing="ij"), -1).reshape(-1, 3)
+    ijk = np.concatenate([top, side])
+    labels = np.repeat([1, 2], [len(top), len(side)])
+    rgb = np.array([(150, 147, 139), side_rgb], np.uint8)[labels - 1]
+    m.store.vote(pack_keys(ijk), labels, rgb, 0)
+    eye = np.array([0.4, -1.0, 1.5])
+    features = np.zeros((2, 28), np.float32)
+    features[0, 0], features[1, 0], features[1, 1] = 1.0, 0.47, np.sqrt(1 - 0.47**2)
+    for i in (1, 2):
+        m.info[i] = InstanceInfo(i, 0, 0, observations=5, feature=features[i - 1], view_sum=5 * eye)
+    m.maintain(0, denoise=True)
+    assert (len(np.unique(m.label_of(pack_keys(ijk)))) == 1) == merged

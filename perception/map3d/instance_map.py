@@ -23,6 +23,7 @@ from perception.lifting import (
 )
 from perception.map3d.association import associate, cell_overlaps, coarse_keys, unique_pairs
 from perception.map3d.behind_plane import behind_planes
+from perception.map3d.chroma import same_chromaticity
 from perception.map3d.grid_dbscan import grid_dbscan
 from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.planar_merge import convex_pairs, coplanar_pairs
@@ -56,7 +57,9 @@ class MapConfig:
     sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``; planar_merge: after each DBSCAN pass,
     flat instances lying in one plane with a short gap between them merge (a wall seen piece by piece), and so do
     flat instances meeting at a convex edge (a table's top and side), if their features agree to
-    planar_feature_min (looser than feature_min: the geometry is strong evidence, and faces differ in shading);
+    planar_feature_min (looser than feature_min: the geometry is strong evidence, and faces differ in shading) or
+    their voxels' median chromaticities agree to planar_chroma_max (``chroma``: shading scales a face's colour, which
+    moves the descriptor's brightness and near-grey hue bins but not its chromaticity);
     then the voxels of an object just behind the plane of a flat instance it stands in front of and touches go to
     that instance (``behind_plane``: a mask that spilled onto the table beside a marker).
     """
@@ -87,6 +90,7 @@ class MapConfig:
     auto_voxel: bool = False
     planar_merge: bool = True
     planar_feature_min: float = 0.5
+    planar_chroma_max: float = 0.02
 
 
 @dataclass
@@ -375,16 +379,18 @@ class InstanceMap:
             if cfg.planar_merge:  # after denoising: stray pieces would hide that an instance is flat
                 sel = st.label > 0
                 self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels),
-                            cfg.planar_feature_min)
+                            cfg.planar_feature_min, cfg.planar_chroma_max)
                 sel = st.label > 0
                 views = {i: inf.view_sum / inf.observations for i, inf in self.info.items() if inf.observations}
                 self._merge(convex_pairs(st.centers[sel], st.label[sel], views, self.voxel, cfg.min_voxels),
-                            cfg.planar_feature_min)
+                            cfg.planar_feature_min, cfg.planar_chroma_max)
                 st.label = behind_planes(st.keys, st.centers, st.label, views, self.voxel, cfg.min_voxels)
 
-    def _merge(self, pairs: list[tuple[int, int]], feature_min: float | None = None) -> None:
-        """Merge each pair whose features agree (similarity ``feature_min``, default ``config.feature_min``); the
-        larger instance absorbs the smaller (older on a tie), so fewer pixels change ID."""
+    def _merge(self, pairs: list[tuple[int, int]], feature_min: float | None = None,
+               chroma_max: float | None = None) -> None:
+        """Merge each pair whose features agree (similarity ``feature_min``, default ``config.feature_min``, or voxel
+        chromaticities within ``chroma_max``); the larger instance absorbs the smaller (older on a tie), so fewer
+        pixels change ID."""
         if not pairs:
             return
         sizes = self._sizes()
@@ -395,7 +401,7 @@ class InstanceMap:
                 x = parent[x]
             return x
         for a, b in pairs:
-            if a not in self.info or b not in self.info or not self._features_agree(a, b, feature_min):
+            if a not in self.info or b not in self.info or not self._features_agree(a, b, feature_min, chroma_max):
                 continue
             ra, rb = root(a), root(b)
             if ra != rb:
@@ -427,10 +433,13 @@ class InstanceMap:
             out += [divmod(k, PAIR) for k in uniq[np.bincount(inv, strong, len(uniq)) >= cfg.merge_min_frames].tolist()]
         return out
 
-    def _features_agree(self, a: int, b: int, feature_min: float | None = None) -> bool:
+    def _features_agree(self, a: int, b: int, feature_min: float | None = None,
+                        chroma_max: float | None = None) -> bool:
         fa, fb = self.info[a].feature, self.info[b].feature
         least = self.config.feature_min if feature_min is None else feature_min
-        return fa is None or fb is None or float(fa @ fb) >= least
+        if fa is None or fb is None or float(fa @ fb) >= least:
+            return True
+        return chroma_max is not None and same_chromaticity(self.store.rgb, self.store.label, a, b, chroma_max)
 
     def _absorb(self, keep: int, gone: int) -> None:
         """``keep`` takes over ``gone``'s record (the caller relabels the voxels and forgets its pair evidence)."""
