@@ -372,3 +372,28 @@ def test_a_shaded_table_side_joins_its_top_by_chromaticity_but_a_differently_col
         m.info[i] = InstanceInfo(i, 0, 0, observations=5, feature=features[i - 1], view_sum=5 * eye)
     m.maintain(0, denoise=True)
     assert (len(np.unique(m.label_of(pack_keys(ijk)))) == 1) == merged
+
+
+def test_far_floor_pieces_with_nothing_seen_below_them_merge_but_table_tops_with_the_floor_between_do_not():
+    """Two floor pieces 0.8 m apart (a table in front hid the floor between them) merge: nothing was seen below
+    the floor, so the gap was never seen through. Two table tops 0.6 m apart at one height stay apart: the floor
+    was seen below their plane between them."""
+    from perception.map3d.instance_map import InstanceInfo
+
+    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01)))
+
+    def patch(x0: int, x1: int, k: int) -> np.ndarray:
+        return np.stack(np.meshgrid(np.arange(x0, x1), np.arange(60), [k], indexing="ij"), -1).reshape(-1, 3)
+
+    parts = [patch(0, 40, 0), patch(120, 280, 0), patch(60, 100, 74), patch(160, 200, 74)]
+    ijk = np.concatenate(parts)
+    labels = np.repeat(np.arange(1, 5), [len(p) for p in parts])
+    m.store.vote(pack_keys(ijk), labels, np.full((len(ijk), 3), 128, np.uint8), 0)
+    eye = np.array([1.4, -1.0, 1.6])
+    for i in range(1, 5):
+        m.info[i] = InstanceInfo(i, 0, 0, observations=5, view_sum=5 * eye)
+    m.maintain(0, denoise=True)
+    out = m.label_of(pack_keys(ijk))
+    assert len(np.unique(out[labels <= 2])) == 1
+    assert len(np.unique(out[labels == 3])) == 1 and len(np.unique(out[labels == 4])) == 1
+    assert out[labels == 3][0] != out[labels == 4][0]

@@ -25,6 +25,7 @@ from perception.map3d.association import associate, cell_overlaps, coarse_keys, 
 from perception.map3d.behind_plane import behind_planes
 from perception.map3d.chroma import same_chromaticity
 from perception.map3d.grid_dbscan import grid_dbscan
+from perception.map3d.hidden_gap import hidden_gap_pairs
 from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.planar_merge import convex_pairs, coplanar_pairs
 from perception.map3d.support import support_labels
@@ -55,11 +56,12 @@ class MapConfig:
     background: pixels outside every segment are fused too, as geometry without an instance (label 0), so the map
     holds the whole surface and votes on voxels that a mask wrongly covered; auto_voxel: the first frame's depth
     sets the voxel size (``lifting.scene_voxel``) in place of ``lift.voxel``; planar_merge: after each DBSCAN pass,
-    flat instances lying in one plane with a short gap between them merge (a wall seen piece by piece), and so do
-    flat instances meeting at a convex edge (a table's top and side), if their features agree to
-    planar_feature_min (looser than feature_min: the geometry is strong evidence, and faces differ in shading) or
-    their voxels' median chromaticities agree to planar_chroma_max (``chroma``: shading scales a face's colour, which
-    moves the descriptor's brightness and near-grey hue bins but not its chromaticity);
+    flat instances lying in one plane with a short gap between them merge (a wall seen piece by piece), or with any
+    gap that was never seen through (``hidden_gap``: nothing lies behind their plane between them, as with a floor
+    split by the table in front of it), and so do flat instances meeting at a convex edge (a table's top and side),
+    if their features agree to planar_feature_min (looser than feature_min: the geometry is strong evidence, and faces
+    differ in shading) or their voxels' median chromaticities agree to planar_chroma_max (``chroma``: shading scales
+    a face's colour, which moves the descriptor's brightness and near-grey hue bins but not its chromaticity);
     then the voxels of an object just behind the plane of a flat instance it stands in front of and touches go to
     that instance (``behind_plane``: a mask that spilled onto the table beside a marker).
     """
@@ -379,6 +381,9 @@ class InstanceMap:
             if cfg.planar_merge:  # after denoising: stray pieces would hide that an instance is flat
                 sel = st.label > 0
                 self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels),
+                            cfg.planar_feature_min, cfg.planar_chroma_max)
+                views = {i: inf.view_sum / inf.observations for i, inf in self.info.items() if inf.observations}
+                self._merge(hidden_gap_pairs(st.centers, st.label, views, self.voxel, cfg.min_voxels),
                             cfg.planar_feature_min, cfg.planar_chroma_max)
                 sel = st.label > 0
                 views = {i: inf.view_sum / inf.observations for i, inf in self.info.items() if inf.observations}
