@@ -145,3 +145,17 @@ def test_a_fragment_seen_for_under_a_second_is_no_arrival():
         mem.update(_frame(i, boxes))
     assert _value(mem, "When did the most recent newcomer appear?") == pytest.approx(1.0)
     assert _value(mem, "How many people came into view in the last 5 seconds?") == 1
+
+
+def test_arrivals_are_at_least_the_rise_in_the_count():
+    """B stands mid-image from the start; two people the detector first finds mid-image next to B (emerging from
+    behind B, so not seen walking in) stay in view: the count rose by two, so at least two came in."""
+    mem = VideoMemory()
+    for i in range(60):
+        boxes = [(2, (150.0, 60.0, 180.0, 130.0))]
+        if i >= 20:
+            boxes += [(5, (120.0, 62.0, 150.0, 132.0)), (6, (180.0, 58.0, 210.0, 128.0))]
+        mem.update(_frame(i, boxes))
+    assert _value(mem, "How many people are in view right now?") == 3
+    (chunk,) = list(GroundedAnswerer().answer(mem.snapshot(), "How many people came into view in the last 5 seconds?"))
+    assert chunk.value == 2 and "0 seen walking in" in chunk.text

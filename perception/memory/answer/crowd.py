@@ -276,6 +276,13 @@ class Crowd:
         came = sum(1 for p in self.people if t1 < p.first_t <= t2 + 1e-6 and self.arrived(p))
         return max(0, before + came - after), before, came, after
 
+    def net_arrivals(self, t1: float, t2: float) -> tuple[int, int, int]:
+        """Arrivals in [t1, t2] that the counts require: in the scene at t2 minus at t1 (nobody appears from nowhere,
+        so this many at least walked in, seen arriving or not); with the two counts."""
+        t1 = max(t1, self.start_t)
+        before, after = self.count_at(t1), self.count_at(t2)
+        return max(0, after - before), before, after
+
     def during(self, t1: float, t2: float) -> list[Person]:
         """Identities in view at some time in [t1, t2] (in the asked region at some point of their visit)."""
         out = [p for p in self.people if p.visible_during(t1, t2, self.slack)]

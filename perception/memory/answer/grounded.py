@@ -193,8 +193,17 @@ class GroundedAnswerer:
                 and crowd.in_region(p, p.first_t, r.region)]
         came = crowd.by_depth(came)
         n = len(came)
+        rise = None if r.region or r.depth else crowd.net_arrivals(t1, t2)
+        if rise is not None and rise[0] > n:  # more in view than arrivals seen: some walked in unnoticed
+            n = rise[0]
         detail = "; ".join(f"#{p.shown_id} at {_fmt(p.first_t)}" for p in came[:8])
-        text = f"{_plural(n, r.noun(n))} came into view{self._where_words(r)} {when}{self._note(crowd)}" + (f": {detail}." if came else ".")
+        text = f"{_plural(n, r.noun(n))} came into view{self._where_words(r)} {when}{self._note(crowd)}"
+        if n > len(came):
+            _, before, after = rise
+            text += (f" ({before} in view at {_fmt(max(t1, crowd.start_t))}, {after} at {_fmt(t2)};"
+                     f" {len(came)} seen walking in" + (f": {detail})." if came else ")."))
+        else:
+            text += f": {detail}." if came else "."
         if r.yes_no:
             text = ("Yes: " if n else "No: ") + text
         return text, (n > 0 if r.yes_no else n), [Citation(p.first_t, (p.shown_id,)) for p in came[:20]] or [Citation(t2)]
