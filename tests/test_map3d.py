@@ -397,3 +397,13 @@ def test_far_floor_pieces_with_nothing_seen_below_them_merge_but_table_tops_with
     assert len(np.unique(out[labels <= 2])) == 1
     assert len(np.unique(out[labels == 3])) == 1 and len(np.unique(out[labels == 4])) == 1
     assert out[labels == 3][0] != out[labels == 4][0]
+
+
+def test_a_small_segment_starts_an_instance_when_it_lifts_into_enough_voxels():
+    k = Intrinsics(100, 100, 32.5, 24.5, 64, 48)  # 1 cm pixels at 1 m, each sample in the middle of a 1 cm voxel
+    depth = np.full((48, 64), 1.0, np.float32)
+    masks = np.zeros((1, 48, 64), bool)
+    masks[0, 25:27, 33:38] = True  # 2 x 5 voxels, but only 3 association cells of 2 x 2 x 2 voxels
+    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01, stride=1, erode_px=0), min_new_voxels=5))
+    upd = m.integrate(0, depth, None, k, np.eye(4), masks=masks)
+    assert upd.segment_ids[0] > 0

@@ -40,8 +40,11 @@ log = logging.getLogger(__name__)
 class MapConfig:
     """Map options; distances in metres.
 
-    assoc_cell: association counts overlap in cells of this many voxels a side; visible_tol: a map voxel is visible when |z - depth| is below this; carve_margin: a voxel this far in
-    front of the measured surface is free space; iou_min / recall_min / feature_min: association gates;
+    assoc_cell: association counts overlap in cells of this many voxels a side; min_new_voxels: an unmatched segment
+    of at least this many voxels may re-identify an instance, and of min_new_voxels * assoc_cell voxels (a strip one
+    voxel wide across min_new_voxels cells) starts one, however few cells it fills (a thin marker); visible_tol: a
+    map voxel is visible when |z - depth| is below this; carve_margin: a voxel this far in front of the measured
+    surface is free space; iou_min / recall_min / feature_min: association gates;
     maintain_every: frames between merge/prune passes; merge_overlap: contested voxels in one frame / size of the
     smaller instance to merge two instances, in at least merge_min_frames frames;
     min_observations / min_voxels: prune thresholds; reid_distance / reid_feature / reid_frames: an unmatched
@@ -259,12 +262,13 @@ class InstanceMap:
         multi = np.flatnonzero(covers.sum(1) >= 2)  # under-segmented: spans several known instances
         self._keep_pairs = np.concatenate([s * PAIR + inst_ids[covers[s]] for s in multi]) if len(multi) else None
         self.evidence.update(covers, inst_ids)
-        inst_ids, match = self._reidentify(frame, lifted, embeddings, inst_ids, match, sizes)
+        voxels = lifted.sizes()  # gates count voxels: a thin object fills few association cells
+        inst_ids, match = self._reidentify(frame, lifted, embeddings, inst_ids, match, voxels)
         ids = np.full(lifted.n_segments, -1, np.int64)
         for s in range(lifted.n_segments):
             if match[s] >= 0:
                 ids[s] = inst_ids[match[s]]
-            elif sizes[s] >= cfg.min_new_voxels:
+            elif voxels[s] >= cfg.min_new_voxels * cfg.assoc_cell:
                 ids[s] = self._next_id
                 self.info[self._next_id] = InstanceInfo(self._next_id, frame, frame)
                 self._next_id += 1
@@ -281,11 +285,12 @@ class InstanceMap:
         return ids
 
     def _reidentify(self, frame: int, lifted: LiftedSegments, embeddings: np.ndarray | None, inst_ids: np.ndarray,
-                    match: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Give unmatched segments to recently seen, unmatched instances nearby with a very similar feature
-        (an object that moved further than overlap can follow); Hungarian on centroid distance."""
+                    match: np.ndarray, voxels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Give unmatched segments of at least ``min_new_voxels`` voxels to recently seen, unmatched instances nearby
+        with a very similar feature (an object that moved further than overlap can follow); Hungarian on centroid
+        distance."""
         cfg = self.config
-        todo = np.flatnonzero((match < 0) & (sizes >= cfg.min_new_voxels))
+        todo = np.flatnonzero((match < 0) & (voxels >= cfg.min_new_voxels))
         if embeddings is None or len(todo) == 0 or cfg.reid_distance <= 0:
             return inst_ids, match
         taken = set(inst_ids[match[match >= 0]].tolist())
