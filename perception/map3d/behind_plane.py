@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from perception.map3d.planar_merge import planar_fits
-from perception.map3d.support import NEIGHBOURS
+from perception.map3d.support import neighbours
 
 
 def behind_planes(keys: np.ndarray, centers: np.ndarray, labels: np.ndarray, views: dict[int, np.ndarray],
@@ -30,8 +30,7 @@ def behind_planes(keys: np.ndarray, centers: np.ndarray, labels: np.ndarray, vie
         rows = np.flatnonzero(other & (height < -0.25 * voxel) & (height > -voxel - thick))
         if len(rows) == 0:
             continue
-        near = (keys[rows, None] + NEIGHBOURS[None]).ravel()
-        pos = np.minimum(np.searchsorted(keys, near), len(keys) - 1)
-        touch = ((keys.take(pos) == near) & (out.take(pos) == p)).reshape(len(rows), -1).any(1)
+        _, pos, hit = neighbours(keys, rows)
+        touch = (hit & (out.take(pos) == p)).reshape(len(rows), -1).any(1)
         out[rows[touch]] = p
     return out
