@@ -6,7 +6,7 @@ A question reads right when its intent matches (a question about a track id may 
 describe), its class matches for the counting, presence, compare and time kinds, its time window or reference has
 the written number of seconds, and a presence question finds its region. Prints per-set and per-kind accuracy and
 a last line ``accuracy: 0.xxx (k/n)`` over the untouched sets.
-Run: .venv/bin/python bench/qa_phrasings.py [--show-wrong] [--sets set4 set5]
+Run: .venv/bin/python bench/qa_phrasings.py [--show-wrong] [--sets set6 set7]
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ sys.path.insert(0, str(REPO))
 from perception.memory.understand import Reading, read_question  # noqa: E402
 
 FOLDER = Path(__file__).parent / "qa_phrasings"
-UNTOUCHED = ("set4", "set5")  # no fix was drawn from these (set 4: one phrase, see the README)
+UNTOUCHED = ("set7",)  # no fix was drawn from this one (see the README)
 NO_CLASS = ("summary", "describe", "where")
+WHOLE_STREAM = ("count_distinct", "count_entered", "count_left")  # no window here means since 0 s: the same answer
 
 
 def problems(item: dict, r: Reading) -> list[str]:
@@ -37,7 +38,8 @@ def problems(item: dict, r: Reading) -> list[str]:
         out.append(f"class {r.label}")
     if item.get("time_kind") and want not in ("summary", "describe"):
         spec = r.reference if want == "compare" else r.time
-        if spec is None or abs(spec.a - float(item["time_a"])) > 1e-6:
+        whole = (want in WHOLE_STREAM and spec is None and item["time_kind"] == "since" and float(item["time_a"]) == 0)
+        if not whole and (spec is None or abs(spec.a - float(item["time_a"])) > 1e-6):
             out.append(f"time {spec}")
     if item.get("region") and want == "presence" and r.region is None:
         out.append("no region")

@@ -43,7 +43,7 @@ def _group_errors(group) -> list[str]:
 
 
 # Groups read fully right today: 37 of 37. This floor catches regressions.
-MIN_GROUPS_RIGHT = 37
+MIN_GROUPS_RIGHT = 38
 
 
 def test_paraphrase_groups_read_to_one_intent_and_slots():
@@ -75,7 +75,7 @@ MORE = [
     ("How many newcomers were there during the past twelve seconds?", "count_entered", {"class": "person", "window_s": 12}, None),
     ("Are there fewer people in view than at the 5-second mark?", "compare", {"class": "person", "at_s": 5}, None),
     ("What went on from t = 8 s until now?", "summary", {"since_s": 8}, None),
-    ("Describe the scene 25 seconds into the video.", "summary", {"at_s": 25}, None),
+    ("Describe the scene 25 seconds into the video.", "describe", {"at_s": 25}, None),
     ("From which edge did the latest newcomer walk in?", "where", {"class": "person"}, "arrival"),
 ]
 
@@ -219,7 +219,7 @@ def test_phrasings_written_without_the_parser_mostly_read_right():
     items = [it for name in bench.UNTOUCHED
              for it in json.loads((bench.FOLDER / f"{name}.json").read_text(encoding="utf-8"))["items"]]
     right = sum(not bench.problems(it, read_question(it["question"])) for it in items)
-    assert right >= 0.9 * len(items), f"{right}/{len(items)}"  # 289/312 when this floor was set
+    assert right >= 0.9 * len(items), f"{right}/{len(items)}"  # set7: 225/240 when this floor was set
 
 
 @pytest.mark.parametrize("question,intent,slots", CONSTRUCTIONS + SLIPS + CONTEXT + COLLOQUIAL)
@@ -250,3 +250,38 @@ sys.exit(0)
     proc = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "warm-up finished" in proc.stdout
+
+
+# Phrasings of fixes drawn from bench/qa_phrasings sets 4-6 (written for this test, not copied from the sets): a
+# moment to describe stays a description, 'X and a half' and hours in windows, 'compare with', 'free of', walking in
+# since the start (arrivals, not everyone), and more words for people.
+DRAWN_FROM_SETS = [
+    ("What did the plaza look like at 0:40?", "describe", {"at_s": 40}),
+    ("Give me a description of the picture at two minutes.", "describe", {"at_s": 120}),
+    ("What does the scene look like over the last minute?", "summary", {"window_s": 60}),
+    ("How many people left in the past minute and a half?", "count_left", {"class": "person", "window_s": 90}),
+    ("How many walkers came in during the last 2 and a half minutes?", "count_entered", {"class": "person", "window_s": 150}),
+    ("How many visitors left during the past quarter of an hour?", "count_left", {"class": "person", "window_s": 900}),
+    ("How many people walked in during the last half an hour?", "count_entered", {"class": "person", "window_s": 1800}),
+    ("How does the number of pedestrians compare with 20 seconds ago?", "compare", {"class": "person", "window_s": 20}),
+    ("Is the left half free of people right now?", "presence", {"class": "person", "region": "left"}),
+    ("How many people walked into view since the start?", "count_entered", {"class": "person"}),
+    ("How many different travellers have been on camera?", "count_distinct", {"class": "person"}),
+    ("Are there guests in the top half?", "presence", {"class": "person", "region": "top"}),
+    ("any1 on the right?", "presence", {"class": "person", "region": "right"}),
+    ("Who appeared first?", "when_first", {"class": "person"}),
+]
+
+
+@pytest.mark.parametrize("question,intent,slots", DRAWN_FROM_SETS)
+def test_fixes_drawn_from_the_phrasing_sets_read_right(question, intent, slots):
+    r = read_question(question)
+    assert r.intent == intent, r
+    got = _slots(r)
+    assert {k: got.get(k) for k in slots} == slots, got
+
+
+def test_a_moment_to_describe_is_answered_with_who_was_in_view_then():
+    r = read_question("Describe the scene at 0:30.")
+    assert (r.intent, r.time.kind, r.time.a, r.negated) == ("describe", "at", 30.0, False)
+    assert read_question("Is the bottom part of the frame free of pedestrians?").negated

@@ -41,7 +41,7 @@ __all__ = ["CONFIDENT", "INTENTS", "Reading", "Region", "TimeSpec", "read_questi
 
 CONFIDENT = 0.6  # below this the answer says how the question was read (and a configured VLM takes over)
 _GRAMMAR_SURE = CONFIDENT  # at or above this the embedding matcher is not consulted (it costs 10-500 ms)
-_ABSENCE = re.compile(r"\b(?:empty|emptied|deserted|vacant|nobody|no one|no people|no persons|clear of|unoccupied)\b")
+_ABSENCE = re.compile(r"\b(?:empty|emptied|deserted|vacant|nobody|no one|no people|no persons|clear of|free of|unoccupied)\b")
 _OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without a break|(?:had|has|have) (?:somebody|someone|anyone|anybody|people|persons?) in it|"
                        r"(?:has|have) (?:there been|someone|somebody|anyone|anybody|people) been (?:visible|in view|around|there|present))\b")
 _ATTRIBUTES = (("color", re.compile(r"\bcolou?r|wearing|dressed\b")), ("size", re.compile(r"\bsize|how (?:big|large|small)\b")))
@@ -192,7 +192,7 @@ def read_question(text: str) -> Reading:
     else:
         intent, conf, source = _intent(q, asked, track_id is not None or instance_id is not None, times, yes_no)
     time, reference = (times[0] if times else None), (times[1] if len(times) > 1 else None)
-    if intent == "describe" and track_id is None and time is not None:  # 'describe the scene at 20 s': what was going on then
+    if intent == "describe" and track_id is None and time is not None and not time.is_moment:  # 'describe the last minute'
         intent = "summary"
     op = None
     if intent == "compare":

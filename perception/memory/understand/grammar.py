@@ -60,13 +60,13 @@ HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|
 WHERE = _rx(r"where", r"which (?:part|side|region|area|corner|half|third|direction|way|edge|border)", r"what (?:part|side|region|area|position|location|direction)",
             r"location", r"position", r"whereabouts", r"located", r"which way", r"heading", r"head(?:ed|ing)? (?:to|towards)")
 SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |had )?gone on", r"what could be seen",
-              r"what (?:did|does|would) (?:the scene|it) look like", r"what (?:the scene|it) looked like", r"(?:what is|what has been|what was|what were) (?:been )?going on",
+              r"(?:what is|what has been|what was|what were) (?:been )?going on",
               r"going on", r"happen\w*", r"summar\w*", r"recap\w*", r"overview", r"events?", r"anything (?:interesting|new|notable|unusual|happen\w*)",
               r"what (?:has )?changed", r"catch me up", r"fill me in", r"brief me", r"activity", r"rundown", r"run-down",
               r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"developments?",
               r"what took place", r"took place", r"update me", r"give me an update", r"report", r"what (?:went|was) on",
               r"what did (?:the |those |these )?\w+ do", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
-DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"what is (?:visible|there|in view|on screen|in the (?:scene|frame|picture|image|view))",
+DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"description", r"what is (?:visible|there|in view|on screen|in the (?:scene|frame|picture|image|view))",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",
                r"what is in", r"appearance", r"how big", r"how large", r"how small", r"color", r"show me", r"identify",
@@ -77,7 +77,7 @@ YES_NO = re.compile(r"(?:(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\
                     r"(?:can|could|will|would)(?! you (?:please )?(?:describe|tell|give|show|list|summari[sz]e|count|say|explain|recap))|"
                     r"should|any|anyone|anybody|somebody|someone|no one|nobody|there is|there are)|"
                     r"\b(?:if|whether) (?:there|any|anyone|anybody|someone|somebody|no one|nobody|it|the)|\by/n|\byes or no|\byes/no)\b")
-PRESENCE = _rx(r"any", r"anyone", r"anybody", r"someone", r"somebody", r"there", r"no one", r"nobody", r"present",
+PRESENCE = _rx(r"any", r"anyone", r"anybody", r"someone", r"somebody", r"there", r"no one", r"nobody", r"present", r"free of",
                r"empty", r"occupied", r"exist\w*", r"see (?:a|an|any)", r"deserted", r"vacant", r"clear")
 LATEST = _rx(r"last", r"latest", r"newest", r"most recent(?:ly)?", r"recently")
 NEW = _rx(r"new", r"newcomers?", r"arriv\w*", r"newly", r"not (?:there|present|visible|in view) (?:at|from) the (?:start|beginning)")
@@ -110,6 +110,8 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
             return "compare", 0.9
         if (yes_no or q.endswith("?")) and has(SAME, q) and times:
             return "compare", 0.85
+        if times and re.search(r"\bcompar", q):  # 'how does the number now compare with 45 s ago'
+            return "compare", 0.85
         if re.search(r"\bhow (?:many|much) (?:seconds|minutes|time)\b", q):
             if has(AGO, q):
                 return ("when_last" if has(LEAVE, q) or has(LATEST, q) or has(NEW, q) else "when_first"), 0.9
@@ -121,7 +123,8 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         # 'how many appear right now' asks who is visible: 'appear' is its only arrival word, with a now-cue
         appear_now = not window and has(NOW, q) and not has(ENTER, SEEN_NOW.sub(" ", q))
         if has(ENTER, q) and not appear_now:
-            if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(r"\bnew(?:ly)?\b|newcomer|arriv|enter", q)):
+            moved_in = r"\bnew(?:ly)?\b|newcomer|arriv|enter|\binto (?:view|sight|(?:the )?(?:frame|picture|scene|shot))\b"
+            if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(moved_in, q)):
                 return "count_distinct", 0.85
             return "count_entered", 0.9
         if has(DISTINCT, q) or (has(SEEN_PAST, q) and not times):
@@ -138,6 +141,8 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         return "summary", 0.9
     if has(WHERE, q) and re.match(r"(?:where|which|from which|from where|in which)\b", q):
         return "where", 0.85
+    if re.match(r"who\b", q) and has(ENTER, q) and (re.search(r"\bfirst\b", q) or has(LATEST, q)) and not has(COUNT, q):
+        return ("when_first" if re.search(r"\bfirst\b", q) else "when_last"), 0.8  # 'who came in first': that one, and when
     if has(WHEN, q):
         recent = has(LATEST, q) or (has(AGO, q) and not re.search(r"\bfirst\b", q))
         if has(LEAVE, q) or (recent and (has(ENTER, q) or has(NEW, q))):

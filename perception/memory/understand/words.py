@@ -15,7 +15,12 @@ _PHRASES = (
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
-    (r"\ba minute and a half\b", "90 seconds"),
+    (r"\b(?:an? |one )?(?:minute|min) and a half\b", "90 seconds"),
+    (r"\b(\d+) and a half (minutes?|mins?|seconds?|secs?)\b", r"\1.5 \2"),
+    (r"\b(?:a )?quarter of an? hour\b", "15 minutes"),
+    (r"\bhalf (?:an? )?hour\b", "30 minutes"),
+    (r"\b(?:an|one) hour\b", "60 minutes"),
+    (r"\bany1\b", "anyone"), (r"\bsome1\b", "someone"), (r"\bno1\b", "no one"),
     (r"\bthe first (minute|min|second|sec)\b", r"the first 1 \1"),
     (r"\b(since|after|from|at|by|until|before) (?:the )?(second|sec|minute|min) (\d+(?:\.\d+)?)\b", r"\1 \3 \2s"),
     (r"\b(?:a|one) and a half minutes?\b", "90 seconds"),
@@ -45,7 +50,9 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
                "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
                "passengers", "jogger", "joggers", "runner", "runners", "resident", "residents", "worker", "workers",
-               "employee", "employees", "shopper", "straggler", "stragglers", "soul", "souls", "foot traffic", "packed"),
+               "employee", "employees", "shopper", "straggler", "stragglers", "soul", "souls", "foot traffic", "packed",
+               "traveller", "travellers", "traveler", "travelers", "guest", "guests", "departure", "departures",
+               "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators"),
     "car": ("car", "cars", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "cyclist", "cyclists"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
@@ -65,7 +72,8 @@ _CLASS_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WORD_CLASS), key
 PLURAL_PERSON = frozenset(("persons", "people", "ppl", "pedestrians", "folks", "newcomers", "individuals", "humans", "men",
                            "women", "guys", "walkers", "visitors", "passersby", "passers-by", "children", "kids", "heads",
                            "bodies", "occupants", "commuters", "tourists", "shoppers", "students", "peoples", "customers",
-                           "clients", "patrons", "passengers", "joggers", "runners", "residents", "workers", "employees"))
+                           "clients", "patrons", "passengers", "joggers", "runners", "residents", "workers", "employees",
+                           "travellers", "travelers", "guests", "entrants", "spectators"))
 
 
 # the words questions turn on, and common words a slip must not turn into one of them
@@ -139,7 +147,7 @@ def find_class(text: str) -> tuple[str | None, str | None]:
     """(canonical class, the word used) of the first class word in normalised ``text``; (None, None) if none."""
     for m in _CLASS_RE.finditer(text):
         word = m.group(1)
-        if word == "who" and not re.search(r"\bwho (is|are|was|were|came|entered|left|has|have)\b", text):
+        if word == "who" and not re.search(r"\bwho (is|are|was|were|came|entered|left|has|have|appeared|arrived|walked|showed|went|exited|stayed)\b", text):
             continue
         if word == "individual" and _CLASS_RE.match(text, m.end() + 1):  # 'individual dogs': an adjective
             continue
