@@ -2,7 +2,9 @@
 
 A blob wider or taller than one person at its foot row (the perspective size model says how big that is) is
 explained greedily by person-sized boxes: each step places the box that covers the most still-unexplained
-foreground, net of the empty pixels it encloses, until no placement is mostly foreground.
+foreground, net of the empty pixels it encloses, until no placement is mostly foreground. People walking side
+by side hide each other's flanks, so a group is already a group at 1.3 person widths, and the boxes placed in
+it are narrower than a lone walker's (``core`` of the size model's width, which includes swinging limbs).
 """
 
 from __future__ import annotations
@@ -44,21 +46,22 @@ def find_blobs(mask: np.ndarray, min_area: int) -> tuple[np.ndarray, list[Blob]]
     return labels, blobs
 
 
-def oversized(box: np.ndarray, size: PersonSizeModel, wide: float = 1.6, tall: float = 1.5) -> bool:
+def oversized(box: np.ndarray, size: PersonSizeModel, wide: float = 1.3, tall: float = 1.5) -> bool:
     """True when ``box`` is wider or taller than one person at its foot row by the given factors."""
     foot = box[3]
     return bool((box[2] - box[0]) > wide * size.width(foot) or (box[3] - box[1]) > tall * size.height(foot))
 
 
 def split_blob(mask: np.ndarray, origin: tuple[int, int], size: PersonSizeModel, min_fill: float = 0.45,
-               empty_cost: float = 0.4, max_boxes: int = 12) -> list[np.ndarray]:
+               empty_cost: float = 0.4, max_boxes: int = 12, core: float = 0.85) -> list[np.ndarray]:
     """Person-sized boxes (x0, y0, x1, y1 in the frame) that explain the 0/1 ``mask`` of one blob whose top-left
-    pixel is ``origin``; each box is tightened to the foreground it encloses."""
+    pixel is ``origin``, ``core`` times the size model's width; each box is tightened to the foreground it
+    encloses."""
     hc, wc = mask.shape
     ox, oy = origin
     feet = np.arange(1, hc + 1)  # bottom edges (exclusive) in crop rows
     heights = np.maximum(np.round(size.height(oy + feet)).astype(int), 2)
-    widths = np.maximum(np.round(size.width(oy + feet)).astype(int), 2)
+    widths = np.maximum(np.round(core * size.width(oy + feet)).astype(int), 2)
     pad_x, pad_y = int(widths.max()), int(heights.max())
     rem = np.zeros((hc + pad_y, wc + 2 * pad_x), np.uint8)
     rem[pad_y:, pad_x:pad_x + wc] = mask
