@@ -159,3 +159,22 @@ def test_arrivals_are_at_least_the_rise_in_the_count():
     assert _value(mem, "How many people are in view right now?") == 3
     (chunk,) = list(GroundedAnswerer().answer(mem.snapshot(), "How many people came into view in the last 5 seconds?"))
     assert chunk.value == 2 and "0 seen walking in" in chunk.text
+
+
+def test_a_moment_is_checked_against_the_identities_around_it_only(monkeypatch):
+    from perception.memory.answer.crowd import Crowd
+    from perception.memory.understand import read_question
+
+    mem = VideoMemory()
+    for i in range(400):  # 20 walkers one after another, each walking in at the left edge and in view for 2 s
+        k = i // 20
+        mem.update(_frame(i, [(k + 1, (2.0 * (i % 20), 80.0, 30.0 + 2.0 * (i % 20), 150.0))]))
+    crowd = Crowd(mem.snapshot(), read_question("How many people were in view at 5 s?"))
+    checked = []
+    original = Crowd.in_scene
+    monkeypatch.setattr(Crowd, "in_scene", lambda self, p, t: checked.append(p.id) or original(self, p, t))
+    assert [p.id for p in crowd.at(5.0)] == [p.id for p in crowd.people if original(crowd, p, 5.0)]
+    assert len(crowd.people) == 20 and len(crowd.at(5.0)) == 1
+    checked.clear()
+    crowd.at(5.0)
+    assert 0 < len(checked) <= 4  # the walkers near 5 s, not all 20 (answers stay fast with a thousand in memory)

@@ -145,6 +145,11 @@ class Crowd:
         if reading.colour:
             people = [p for p in people if p.colour == reading.colour]
         self.people = people
+        # when each identity can be in the scene at all: from its first sighting to HIDDEN_HOLD_S after its last
+        # (a question about one moment then looks at a few identities, not at every one the memory holds)
+        self._from = np.array([p.first_t for p in people]) - self.slack
+        self._until = np.array([p.last_t for p in people]) + HIDDEN_HOLD_S + self.slack
+        self._present = np.array([p.present for p in people], bool)
 
     def _merge_fragments(self, people: list[Person]) -> list[Person]:
         """Join identities the tracker split: one that starts inside the image (not walking in across its border)
@@ -199,9 +204,15 @@ class Crowd:
         w, h = self.snap.image_size
         return xy is not None and region.contains(xy[0], xy[1], w, h)
 
+    def around(self, t: float) -> list[Person]:
+        """Identities whose time span allows them to be in the scene at ``t`` (a superset of ``in_scene``)."""
+        now = t >= self.snap.time - 1e-6
+        near = (self._from <= t) & ((self._until >= t) | (self._present & now))
+        return [self.people[i] for i in np.flatnonzero(near)]
+
     def at(self, t: float) -> list[Person]:
         """Identities in view at ``t`` in the asked region and depth (now: the memory's present set)."""
-        out = [p for p in self.people if self.in_scene(p, t)]
+        out = [p for p in self.around(t) if self.in_scene(p, t)]
         out = [p for p in out if self.in_region(p, t, self.reading.region)]
         return self.by_depth(out)
 
@@ -244,7 +255,7 @@ class Crowd:
         a = p.position_at(t)
         if a is None:
             return False
-        for q in self.people:
+        for q in self.around(t):
             if q is p or not q.first_t - self.slack <= t <= q.last_t + self.slack or q.track_at(t, self.slack) is None:
                 continue
             b = q.position_at(t)
