@@ -374,10 +374,8 @@ class InstanceMap:
         self._merge(self._merge_candidates())
         sizes = self._sizes()
         stale = frame - cfg.maintain_every
-        for i, inst in list(self.info.items()):
-            weak = inst.observations < cfg.min_observations or sizes.get(i, 0) < cfg.min_voxels
-            if sizes.get(i, 0) == 0 or (weak and inst.last_seen < stale):
-                self._remove(i)
+        self._remove([i for i, inst in self.info.items() if sizes.get(i, 0) == 0 or (
+            (inst.observations < cfg.min_observations or sizes.get(i, 0) < cfg.min_voxels) and inst.last_seen < stale)])
         if denoise:
             self._denoise([i for i in self._touched if i in self.info])
             self._touched = set()
@@ -466,17 +464,27 @@ class InstanceMap:
         self._touched.discard(gone)
         self._touched.add(keep)
 
-    def _remove(self, i: int) -> None:
-        self.store.label[self.store.label == i] = 0
-        self.info.pop(i, None)
-        self._touched.discard(i)
-        self.evidence.forget({i})
+    def _remove(self, ids: list[int]) -> None:
+        """Forget instances ``ids``: their voxels lose the label (one pass over the voxels for all of them)."""
+        if not ids:
+            return
+        st = self.store
+        drop = np.zeros(max(int(st.label.max(initial=0)), max(ids)) + 1, bool)
+        drop[ids] = True
+        st.label[drop[st.label]] = 0
+        for i in ids:
+            self.info.pop(i, None)
+            self._touched.discard(i)
+        self.evidence.forget(set(ids))
 
     def _denoise(self, ids: list[int]) -> None:
         """Keep each instance's large DBSCAN clusters; stray voxels lose their label."""
         st = self.store
-        for i in ids:
-            rows = np.flatnonzero(st.label == i)
+        order = np.argsort(st.label, kind="stable")  # each instance's voxel rows, found once for all of them
+        start = np.searchsorted(st.label[order], ids)
+        end = np.searchsorted(st.label[order], ids, side="right")
+        for i, a, b in zip(ids, start.tolist(), end.tolist()):
+            rows = order[a:b]
             if len(rows) < 10:
                 continue
             lab = grid_dbscan(st.keys[rows], self._denoise_radius(rows), 3)  # on the voxel grid, radius per voxel
