@@ -15,9 +15,12 @@ Fusion: a moving box is a person when the size model says so, unless HOG clearly
 ``reject``), or when HOG clearly accepts it. A HOG person overlapping it raises its score; two or more HOG
 people inside one moving box replace it (a group). A HOG person on no moving box is reported on its own if
 its SVM margin is high enough, and higher still where nothing has ever moved (a person-shaped part of the
-scenery, found again and again, stays out); moving fragments inside it give way to it. Other moving blobs
-stay "object", their scores scaled by ``objects`` (0.5: below the trackers' new-track threshold, so they
-extend tracks but never start one; blobs larger than ``max_object`` of the frame are dropped).
+scenery, found again and again, stays out); moving fragments inside it give way to it. HOG people take the
+size model's size at their foot row; a moving person's box is drawn halfway to that size (centred on the HOG
+person that confirmed it, else on itself): blob extents are noisy (cut legs, shadows, a neighbour's arm), the
+model's size at the foot row is steady. Other moving blobs stay "object", their scores scaled by ``objects``
+(0.5: below the trackers' new-track threshold, so they extend tracks but never start one; blobs larger than
+``max_object`` of the frame are dropped).
 Scores: motion scores as MotionDetector gives them; a HOG margin m maps to 1 / (1 + exp(-3 (m - 0.1)))
 (0.43 at m = 0, 0.65 at 0.3, 0.94 at 1), so a HOG-only person starts a track (>= 0.6) from m = 0.23; motion
 and HOG together combine as a noisy-or.
@@ -70,6 +73,7 @@ class PeopleDetector:
     such blob, as a share of the frame; reject: a moving box below this HOG margin is an "object", one at
     min_margin + 0.5 or above a "person" (None: no check); seed: confident HOG people teach the motion
     splitter's size model until it is ready; regular: HOG boxes take the size model's size at their foot row;
+    snap: how far each moving person's box is drawn toward the size model's person (0: not at all, 1: fully);
     parallel: the budgeted HOG runs on a thread beside the motion step (same results); motion options go to
     MotionDetector. ``close`` stops the thread.
     """
@@ -79,12 +83,13 @@ class PeopleDetector:
 
     def __init__(self, budget: int = 300_000, min_margin: float = 0.0, static_margin: float = 0.5,
                  verify_pad: float = 0.35, objects: float = 0.5, seed: bool = True, regular: bool = True,
-                 parallel: bool = True, max_object: float = 0.1, reject: float | None = -1.0, **motion_options):
+                 parallel: bool = True, max_object: float = 0.1, reject: float | None = -1.0, snap: float = 0.5,
+                 **motion_options):
         self.motion = MotionDetector(**motion_options)
         self.hog = HogPeople()
         self.budget, self.min_margin, self.static_margin = budget, min_margin, static_margin
         self.verify_pad, self.objects, self.seed, self.regular = verify_pad, objects, seed, regular
-        self.parallel, self.max_object, self.reject = parallel, max_object, reject
+        self.parallel, self.max_object, self.reject, self.snap = parallel, max_object, reject, snap
         self._pool: ThreadPoolExecutor | None = None
         # confident HOG walkers are whole people, not the fragments and merges that blobs can be: fewer samples
         # make a trustworthy model, so it is fitted sooner and more often than the motion splitter's
@@ -211,6 +216,7 @@ class PeopleDetector:
         scores = np.where(ids == PERSON, 1.0, self.objects) * people.scores
         hog_only = np.ones(len(boxes), bool)
         drop = np.zeros(len(people), bool)
+        match = np.full(len(people), -1)  # the HOG person confirming each moving box
         if len(boxes) and len(people):
             iou = box_iou(people.xyxy, boxes)
             inside = _inside(boxes, people.xyxy)  # (motion, hog): share of each HOG box inside each motion box
@@ -222,6 +228,7 @@ class PeopleDetector:
                 j = int(np.argmax(np.where(hog_only, iou[i], -1.0)))
                 if iou[i, j] >= 0.3:
                     hog_only[j] = False
+                    match[i] = j
                     scores[i] = 1.0 - (1.0 - scores[i]) * (1.0 - hog_score(margins[j]))
                     ids[i] = PERSON
         moved = self._moved_share(boxes)
@@ -244,7 +251,10 @@ class PeopleDetector:
         if self.regular and size is not None and len(boxes):
             boxes = _regularise(boxes, size, k)
         self._hog_only = boxes[alone]
-        xyxy = np.concatenate([people.xyxy[~drop], boxes[alone]])
+        moving = people.xyxy
+        if self.snap > 0 and size is not None and len(people):
+            moving = _snap(moving, ids == PERSON, match, boxes, size, k, self.snap)
+        xyxy = np.concatenate([moving[~drop], boxes[alone]])
         sc = np.concatenate([scores[~drop], hog_score(margins[alone])])
         ids = np.concatenate([ids[~drop], np.full(int(alone.sum()), PERSON)])
         order = nms(xyxy, sc, 0.5)
@@ -274,6 +284,18 @@ def _inside(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
     rb = np.minimum(outer[:, None, 2:], inner[None, :, 2:])
     inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
     return inter / np.maximum(np.prod(inner[:, 2:] - inner[:, :2], axis=1), 1e-9)[None, :]
+
+
+def _snap(moving: np.ndarray, person: np.ndarray, match: np.ndarray, hog: np.ndarray, size: PersonSizeModel,
+          scale: float, weight: float) -> np.ndarray:
+    """Moving ``person`` boxes moved ``weight`` of the way to the size model's person at their foot row, centred on
+    the HOG person that confirmed each (``match``, -1 for none), else on the box itself."""
+    target = _regularise(moving, size, scale)
+    hit = match >= 0
+    target[hit] = hog[match[hit]]
+    out = moving.copy()
+    out[person] += weight * (target[person] - moving[person])
+    return out
 
 
 def _regularise(boxes: np.ndarray, size: PersonSizeModel, scale: float) -> np.ndarray:
