@@ -16,9 +16,9 @@ Fusion: a moving box is a person when the size model says so, unless HOG clearly
 people inside one moving box replace it (a group). A HOG person on no moving box is reported on its own if
 its SVM margin is high enough, and higher still where nothing has ever moved (a person-shaped part of the
 scenery, found again and again, stays out); moving fragments inside it give way to it. HOG people take the
-size model's size at their foot row; a moving person's box is drawn halfway to that size (centred on the HOG
-person that confirmed it, else on itself): blob extents are noisy (cut legs, shadows, a neighbour's arm), the
-model's size at the foot row is steady. Other moving blobs stay "object", their scores scaled by ``objects``
+size model's size at their foot row; a moving person's box is drawn 0.3 of the way to that size (centred on
+the HOG person that confirmed it, else on itself): blob extents are noisy (cut legs, shadows, a neighbour's
+arm), the model's size at the foot row is steady. Other moving blobs stay "object", their scores scaled by ``objects``
 (0.5: below the trackers' new-track threshold, so they extend tracks but never start one; blobs larger than
 ``max_object`` of the frame are dropped).
 Scores: motion scores as MotionDetector gives them; a HOG margin m maps to 1 / (1 + exp(-3 (m - 0.1)))
@@ -83,7 +83,7 @@ class PeopleDetector:
 
     def __init__(self, budget: int = 300_000, min_margin: float = 0.0, static_margin: float = 0.5,
                  verify_pad: float = 0.35, objects: float = 0.5, seed: bool = True, regular: bool = True,
-                 parallel: bool = True, max_object: float = 0.1, reject: float | None = -1.0, snap: float = 0.5,
+                 parallel: bool = True, max_object: float = 0.1, reject: float | None = -1.0, snap: float = 0.3,
                  **motion_options):
         self.motion = MotionDetector(**motion_options)
         self.hog = HogPeople()
