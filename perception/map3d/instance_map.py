@@ -481,8 +481,8 @@ class InstanceMap:
         """Keep each instance's large DBSCAN clusters; stray voxels lose their label."""
         st = self.store
         order = np.argsort(st.label, kind="stable")  # each instance's voxel rows, found once for all of them
-        start = np.searchsorted(st.label[order], ids)
-        end = np.searchsorted(st.label[order], ids, side="right")
+        sorted_labels = st.label[order]
+        start, end = np.searchsorted(sorted_labels, ids), np.searchsorted(sorted_labels, ids, side="right")
         for i, a, b in zip(ids, start.tolist(), end.tolist()):
             rows = order[a:b]
             if len(rows) < 10:
