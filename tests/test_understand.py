@@ -219,12 +219,13 @@ def test_phrasings_written_without_the_parser_mostly_read_right():
     items = [it for name in bench.UNTOUCHED
              for it in json.loads((bench.FOLDER / f"{name}.json").read_text(encoding="utf-8"))["items"]]
     right = sum(not bench.problems(it, read_question(it["question"])) for it in items)
-    assert right >= 0.9 * len(items), f"{right}/{len(items)}"  # set7: 225/240 when this floor was set
+    assert right >= 0.9 * len(items), f"{right}/{len(items)}"  # set7: 225/240 when this floor was set; set7 + set9: 443/480
 
 
-# Phrasings of fixes drawn from bench/qa_phrasings sets 4-6 (written for this test, not copied from the sets): a
-# moment to describe stays a description, 'X and a half' and hours in windows, 'compare with', 'free of', walking in
-# since the start (arrivals, not everyone), and more words for people.
+# Phrasings of fixes drawn from bench/qa_phrasings sets 4-6 and 8 (written for this test, not copied from the sets):
+# a moment to describe stays a description, 'X and a half' and hours in windows, 'compare with', 'free of', walking in
+# since the start (arrivals, not everyone), more words for people; set 8: driving / riding / rolling in and off,
+# 'took off', 'no one' (not track #1), entries and exits as people, 'person 4' keeps its class, 'how did it look'.
 DRAWN_FROM_SETS = [
     ("What did the plaza look like at 0:40?", "describe", {"at_s": 40}),
     ("Give me a description of the picture at two minutes.", "describe", {"at_s": 120}),
@@ -240,6 +241,16 @@ DRAWN_FROM_SETS = [
     ("Are there guests in the top half?", "presence", {"class": "person", "region": "top"}),
     ("any1 on the right?", "presence", {"class": "person", "region": "right"}),
     ("Who appeared first?", "when_first", {"class": "person"}),
+    ("How many scooters rolled into view over the past 3 minutes?", "count_entered", {"class": "motorcycle", "window_s": 180}),
+    ("How many vans drove away after 1:15?", "count_left", {"class": "truck", "since_s": 75}),
+    ("how many cyclists rode off in the last 45 seconds", "count_left", {"class": "bicycle", "window_s": 45}),
+    ("How many shoppers took off during the past minute?", "count_left", {"class": "person", "window_s": 60}),
+    ("how many people stepped in since the start?", "count_entered", {"class": "person"}),
+    ("Is no one in the top half?", "presence", {"class": "person", "region": "top"}),
+    ("number of exits since 2:00?", "count_left", {"class": "person", "since_s": 120}),
+    ("when was the most recent entry?", "when_last", {"class": "person"}),
+    ("For how long was pedestrian #8 in view?", "duration", {"class": "person"}),
+    ("How did the plaza look a minute ago?", "describe", {"at_s": 60}),
 ]
 
 

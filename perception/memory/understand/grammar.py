@@ -12,19 +12,20 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
 
 
+_RIDE = r"(?:drove|driven|drives?|driving|rode|ridden|rides?|riding|roll(?:ed|s|ing)?)"  # moving in or out on wheels
 COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)",
             r"how much (?=(?:persons|people|pedestrians|folks|humans|cars|bikes|vehicles)\b)", r"crowd size",
             r"size of the crowd",
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
 ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
-            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", r"(?:drove|driven|drives|driving|rode|rides|riding) (?:in|into|up)",
-            r"walk(?:ed|s|ing)? up\b", r"wander(?:ed|s|ing)? (?:in|into)\b", r"pull(?:ed|s|ing)? (?:up|in)\b",
+            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in|into|up)",
+            r"walk(?:ed|s|ing)? up\b", r"wander(?:ed|s|ing)? (?:in|into)\b", r"pull(?:ed|s|ing)? (?:up|in|into)\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
             r"got (?:in|into)", r"added")
 LEAVE = _rx(r"left", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through))",
-            r"go(?:es)? away", r"went (?:away|out|off)", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
+            r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
             r"drop(?:ped)? out", r"step(?:ped|s)? out", r"no longer (?:visible|there|in view)", r"lost",
             r"last (?:seen|spotted|visible|noticed|detected)", r"moved out", r"outgoing", r"exits?")
@@ -71,7 +72,7 @@ DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"descripti
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",
                r"what is in", r"appearance", r"how big", r"how large", r"how small", r"color", r"show me", r"identify",
                r"which (?:people|persons|objects|ones)", r"who", r"what (?:is|are) (?:the )?(?:person|people|object|objects)",
-               r"what is the scene", r"the scene")
+               r"what is the scene", r"the scene", r"how (?:do|does|did) (?:\w+ ){1,3}look\b")
 DESCRIBE_ASK = _rx(r"describe", r"look(?:s|ed)? like", r"wearing", r"colou?r", r"what (?:kind|type|sort)")
 YES_NO = re.compile(r"(?:(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\s+)?(?:is|are|was|were|did|do|does|has|have|had|"
                     r"(?:can|could|will|would)(?! you (?:please )?(?:describe|tell|give|show|list|summari[sz]e|count|say|explain|recap))|"
@@ -123,7 +124,8 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         # 'how many appear right now' asks who is visible: 'appear' is its only arrival word, with a now-cue
         appear_now = not window and has(NOW, q) and not has(ENTER, SEEN_NOW.sub(" ", q))
         if has(ENTER, q) and not appear_now:
-            moved_in = r"\bnew(?:ly)?\b|newcomer|arriv|enter|\binto (?:view|sight|(?:the )?(?:frame|picture|scene|shot))\b"
+            moved_in = (r"\bnew(?:ly)?\b|newcomer|arriv|enter|\binto (?:view|sight|(?:the )?(?:frame|picture|scene|shot))\b|"
+                        rf"\b(?:walk(?:ed|s|ing)?|step(?:ped|s)?|pull(?:ed|s|ing)?|{_RIDE}) in(?:to)?\b(?! (?:total|all)\b)")
             if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(moved_in, q)):
                 return "count_distinct", 0.85
             return "count_entered", 0.9

@@ -212,14 +212,15 @@ def find_colour(q: str) -> str | None:
     return None
 
 
-_TRACK = re.compile(r"(?:\b(?:object|track|id|box|thing|person|target|pedestrian|walker|number|no\.?)\s*(?:id\s*)?#?\s*|#)(?P<id>\d+)\b")
+_TRACK = re.compile(r"(?:\b(?:object|track|id|box|thing|(?P<who>person|pedestrian|walker)|target|number|no\.?)\s*(?:id\s*)?#?\s*|#)"
+                    r"(?P<id>\d+)\b")
 _INSTANCE = re.compile(r"\b(?:3d\s+)?instance\s*#?\s*(?P<id>\d+)\b")
 
 
 def extract_ids(q: str) -> tuple[int | None, int | None, str]:
-    """(track id, 3D instance id, ``q`` without them)."""
+    """(track id, 3D instance id, ``q`` without them); 'person 4' keeps its class word ('the person')."""
     inst = _INSTANCE.search(q)
     q2 = _INSTANCE.sub(" ", q)
     trk = _TRACK.search(q2)
-    q2 = _TRACK.sub(" the thing ", q2) if trk else q2
+    q2 = _TRACK.sub(lambda m: f" the {m.group('who') or 'thing'} ", q2)
     return (int(trk.group("id")) if trk else None, int(inst.group("id")) if inst else None, " ".join(q2.split()))

@@ -9,8 +9,8 @@ _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six"
           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
           "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-_NUMBER_WORD = re.compile(r"\b(?:(?P<tens>" + "|".join(_TENS) + r")(?:[\s-](?P<unit>" + "|".join(k for k in _UNITS if k != "zero")
-                          + r"))?|(?P<single>" + "|".join(_UNITS) + r")|(?P<hundred>a hundred|one hundred))\b")
+_NUMBER_WORD = re.compile(r"(?<!\bno )\b(?:(?P<tens>" + "|".join(_TENS) + r")(?:[\s-](?P<unit>" + "|".join(k for k in _UNITS if k != "zero")
+                          + r"))?|(?P<single>" + "|".join(_UNITS) + r")|(?P<hundred>a hundred|one hundred))\b")  # 'no one': nobody, not 'no 1'
 _PHRASES = (
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
@@ -52,7 +52,8 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "passengers", "jogger", "joggers", "runner", "runners", "resident", "residents", "worker", "workers",
                "employee", "employees", "shopper", "straggler", "stragglers", "soul", "souls", "foot traffic", "packed",
                "traveller", "travellers", "traveler", "travelers", "guest", "guests", "departure", "departures",
-               "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators"),
+               "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
+               "exit", "exits"),
     "car": ("car", "cars", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "cyclist", "cyclists"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
