@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from perception.types import UNLABELLED, FrameResult, Tracks
+from perception.types import UNLABELLED, FrameResult, Tracks, TrackState
 
 
 @dataclass(frozen=True)
@@ -193,13 +193,15 @@ def build_layer(result: FrameResult, layers: OverlayLayers, trails: TrailBook | 
 def _visible_tracks(t: Tracks, hidden: frozenset[str]) -> Tracks:
     """The tracks whose class is not hidden (boxes, IDs and labels only: what the drawing needs)."""
     keep = ~_hidden(t.labels, hidden)
-    return Tracks(t.xyxy[keep], t.ids[keep], t.scores[keep], labels=t.labels[keep])
+    return Tracks(t.xyxy[keep], t.ids[keep], t.scores[keep], states=t.states[keep], labels=t.labels[keep])
 
 
 def _draw_tracks(keep: np.ndarray, paint: np.ndarray, t: Tracks, layers: OverlayLayers,
                  trails: TrailBook | None) -> None:
-    """Opaque lines and text: drawn in colour into ``paint`` and as zeros into ``keep``."""
+    """Opaque lines and text: drawn in colour into ``paint`` and as zeros into ``keep``; a track coasting on its
+    prediction (no detection this frame) gets a thin box."""
     colors = class_colors(t.labels) if layers.by_class else id_colors(t.ids)
+    coasting = t.states == TrackState.LOST
     labelled = t.labels.astype(str) != UNLABELLED
 
     def both(draw, color) -> None:
@@ -214,7 +216,7 @@ def _draw_tracks(keep: np.ndarray, paint: np.ndarray, t: Tracks, layers: Overlay
         c = colors[k].tolist()
         text = f"{t.labels[k]} {tid}" if labelled[k] else str(tid)
         p1, p2 = (int(box[0]), int(box[1])), (int(box[2]), int(box[3]))
-        thick = 4 if tid == layers.highlight else 2
+        thick = 4 if tid == layers.highlight else 1 if coasting[k] else 2
         if layers.boxes:
             both(lambda img, col: cv2.rectangle(img, p1, p2, col, thick), c)
         if layers.ids:

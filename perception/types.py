@@ -196,8 +196,8 @@ class Detections:
 
 class MaskRows:
     """Rows ``rows`` of an (N, H, W) bool mask stack read in place: what ``masks[rows]`` holds, without copying
-    megabytes per frame. ``shape``, ``len``, ``[k]`` (a read-only view) and iteration as an array; ``np.asarray``
-    gathers a copy."""
+    megabytes per frame; a negative row is an empty mask. ``shape``, ``len``, ``[k]`` (a read-only view) and
+    iteration as an array; ``np.asarray`` gathers a copy."""
 
     def __init__(self, masks: np.ndarray, rows: np.ndarray):
         self._masks, self._rows = masks, np.asarray(rows, dtype=np.int64)
@@ -215,11 +215,15 @@ class MaskRows:
         return (self._row(int(r)) for r in self._rows)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        return self._masks[self._rows] if dtype is None else self._masks[self._rows].astype(dtype)
+        out = np.zeros(self.shape, self._masks.dtype)
+        hit = self._rows >= 0
+        out[hit] = self._masks[self._rows[hit]]
+        return out if dtype is None else out.astype(dtype)
 
     def _row(self, r: int) -> np.ndarray:
-        """A read-only view of row ``r`` of the stack."""
-        view = self._masks[r]
+        """A read-only view of row ``r`` of the stack (an empty mask for a negative row: a track without a
+        detection this frame)."""
+        view = self._masks[r] if r >= 0 else np.zeros(self.shape[1:], self.dtype)
         view.flags.writeable = False
         return view
 

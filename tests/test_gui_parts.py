@@ -11,7 +11,16 @@ from app.recording import SessionRecorder
 from app.session_log import SessionLog
 from perception.io.mot import read_mot
 from perception.sources import open_source
-from perception.types import Detections, FramePacket, FrameResult, InputError, Intrinsics, SourceInfo, Tracks
+from perception.types import (
+    Detections,
+    FramePacket,
+    FrameResult,
+    InputError,
+    Intrinsics,
+    SourceInfo,
+    Tracks,
+    TrackState,
+)
 
 INFO = SourceInfo("t", "memory", 10.0, 64, 48, length=5)
 K = Intrinsics(50.0, 50.0, 32.0, 24.0, 64, 48)
@@ -52,6 +61,15 @@ def test_overlay_layer_applies_to_a_newer_frame():
     out = layer.apply(newer)
     assert out.shape == newer.shape and not np.array_equal(out, newer)
     assert layer.apply(np.zeros((10, 10, 3), np.uint8)).shape == (10, 10, 3)  # other size: unchanged
+
+
+def test_a_coasting_track_is_drawn_thinner():
+    r = _result(ids=(1,))
+    layers = OverlayLayers(masks=False, ids=False, trails=False)
+    changed = lambda res: int((compose(res, layers) != res.packet.image).any(axis=2).sum())  # noqa: E731
+    matched = changed(r)
+    r.tracks = Tracks(r.tracks.xyxy, r.tracks.ids, states=np.array([TrackState.LOST]))
+    assert 0 < changed(r) < matched
 
 
 def test_label_image_path_matches_mask_path():

@@ -178,3 +178,26 @@ def test_a_moment_is_checked_against_the_identities_around_it_only(monkeypatch):
     checked.clear()
     crowd.at(5.0)
     assert 0 < len(checked) <= 4  # the walkers near 5 s, not all 20 (answers stay fast with a thousand in memory)
+
+
+def test_a_coasting_track_reads_as_unseen():
+    """A tracker reporting a lost track at its predicted box (state LOST) tells the memory nothing more than one that
+    drops it: same identities, counts and colours, even when a new track is confirmed on the frame the old one is
+    lost and the prediction covers part of someone else."""
+    runs = []
+    for coast in (False, True):
+        mem = VideoMemory()
+        for i in range(30):
+            boxes = [(1, (100.0 + 2 * i, 80.0, 130.0 + 2 * i, 150.0))] if i < 20 else []
+            boxes += [(2, (144.0 + 2 * i, 80.0, 174.0 + 2 * i, 150.0))] if i >= 20 else []
+            boxes += [(3, (200.0, 152.0, 240.0, 232.0))] if i >= 20 else []
+            frame = _frame(i, boxes)
+            frame.packet.image[152:232, 200:222] = (200, 60, 30)  # track 3 (from frame 20): mostly blue, red on the right
+            if coast and 20 <= i < 23:  # track 1 coasts for three frames, its prediction over track 3's blue part
+                frame.tracks = Tracks(np.vstack([[190.0, 150.0, 223.0, 234.0], frame.tracks.xyxy]), np.array([1, 2, 3]),
+                                      states=np.array([TrackState.LOST, C, C]))
+            mem.update(frame)
+        snap = mem.snapshot()
+        looks = {k: (s.identity, s.colour) for k, s in snap.tracks.items()}
+        runs.append((snap.distinct_identities, snap.present_ids, looks, _value(mem, "How many different people so far?")))
+    assert runs[0] == runs[1]

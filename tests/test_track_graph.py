@@ -97,14 +97,25 @@ def test_crossing_paths_with_appearance_and_no_lane_offset():
 
 def test_occlusion_and_return_keeps_id():
     tr = GraphTracker(fps=10, appearance=False)
-    ids = []
+    ids, states, x = [], [], []
     for i in range(30):
         visible = not 10 <= i < 16  # six frames (0.6 s) behind an occluder
         out = step(tr, frame(i, [person(100 + 10 * i)] if visible else []))
         ids.append(out.ids.tolist())
-    assert ids[9] == [1]
-    assert all(x == [] for x in ids[10:16])
-    assert ids[16] == [1] and ids[-1] == [1]
+        states.append(out.states.tolist())
+        x.append(out.xyxy[:, 0].tolist())
+    assert ids[9] == [1] and states[9] == [TrackState.CONFIRMED]
+    # coasting: reported lost, at its predicted box (walking on at 10 px a frame), for coast_frames = 3 frames
+    assert ids[10:13] == [[1]] * 3 and states[10:13] == [[TrackState.LOST]] * 3
+    assert np.allclose([v[0] for v in x[10:13]], [80 + 10 * i for i in range(10, 13)], atol=3.0)
+    assert all(v == [] for v in ids[13:16])
+    assert ids[16] == [1] and ids[-1] == [1] and states[16] == [TrackState.CONFIRMED]
+
+
+def test_coasting_off_reports_only_matched_tracks():
+    tr = GraphTracker(fps=10, appearance=False, coast_frames=0)
+    ids = [step(tr, frame(i, [person(100 + 10 * i)] if i < 10 else [])).ids.tolist() for i in range(12)]
+    assert ids[9] == [1] and ids[10:] == [[], []]
 
 
 def test_lost_track_reidentified_by_appearance_after_displacement():
@@ -141,7 +152,8 @@ def test_low_score_detection_without_recovery_is_ignored():
     tr = GraphTracker(fps=10, appearance=False, recovery=False)
     for i in range(5):
         step(tr, frame(i, [person(100 + 10 * i)], [0.9]))
-    assert len(step(tr, frame(5, [person(150)], [0.3]))) == 0
+    out = step(tr, frame(5, [person(150)], [0.3]))
+    assert out.det_index.tolist() == [-1] and out.states.tolist() == [TrackState.LOST]  # coasting, not matched
 
 
 def test_low_score_detection_never_starts_a_track():
@@ -162,7 +174,7 @@ def test_low_score_duplicate_of_a_stronger_detection_is_not_a_real_object():
     # the right object vanishes; a low-score box sits on the left one (a duplicate) near the right track
     dup = [80 + 12, 190, 120 + 12, 290]
     out = step(tr, frame(5, [person(100), dup], [0.9, 0.3]))
-    assert out.ids.tolist() == [1]
+    assert out.ids[out.det_index >= 0].tolist() == [1]  # the right track coasts, unmatched
 
 
 def test_tentative_track_needs_min_hits_after_first_frame():
@@ -190,6 +202,18 @@ def test_masks_follow_tracks_and_reset_restarts_ids():
         assert np.array_equal(res.tracks.masks[t], masks[d])
     stage.reset()
     assert stage.process(frame(0, [person(300)])).tracks.ids.tolist() == [1]
+
+
+def test_a_coasting_track_carries_an_empty_mask():
+    stage = TrackerStage(GraphTracker(fps=10, appearance=False))
+    masks = np.zeros((1, 480, 640), bool)
+    masks[0, 200:280, 80:120] = True
+    for i in range(3):
+        stage.process(frame(i, [person(100)], masks=masks))
+    t = stage.process(frame(3, [person(400)], masks=np.roll(masks, 300, axis=2))).tracks
+    coasting = int(np.flatnonzero(t.det_index < 0)[0])
+    assert not t.masks[coasting].any() and not np.asarray(t.masks)[coasting].any()
+    assert all(np.array_equal(np.asarray(t.masks)[k], t.masks[k]) for k in range(len(t)))
 
 
 def test_message_passing_penalises_the_weaker_claim():

@@ -125,6 +125,8 @@ class GraphConfig(TrackerConfig):
     cmc: bool = tunable(False, help="compensate camera motion (moving cameras)")
     output_box: str = tunable("kalman", help="report the filtered box or the matched detection's",
                               choices=("kalman", "detection"))
+    coast_frames: int = tunable(3, 0, 1000, "frames a lost track is still reported at its predicted box (state "
+                                "lost), across a detector's missed frames; 0: only tracks matched this frame")
 
 
 @dataclass(frozen=True)

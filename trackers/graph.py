@@ -4,7 +4,9 @@ Per frame: Kalman-predict every track; link each track to its top-k detections b
 and appearance (no score cutoff on the detection side); score each edge from its features; let edges
 compete for a few rounds of message passing; solve the assignment; then a second IoU pass, re-identify
 lost tracks by appearance, and start tracks only from high-score detections. A low-score detection may
-only extend an existing track (detection recovery) after a "real object" check.
+only extend an existing track (detection recovery) after a "real object" check. A confirmed track that
+misses its detection is still reported, at its predicted box and in state LOST, for ``coast_frames`` frames:
+detectors miss people for a frame or two, and the prediction is closer to them than no box.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class GraphTracker(Tracker):
         self.reid_cosine = c.reid_cosine
         self.reid_speed_per_frame = c.reid_speed / self.fps  # box heights per frame
         self.ema, self.appearance, self.output_box = c.ema, c.appearance, c.output_box
+        self.coast_frames = c.coast_frames
         self.appearance_refresh = c.appearance_refresh
         self.scorer = scorer or EdgeScorer()
         self.kalman = BoxKalman()
@@ -305,15 +308,16 @@ class GraphTracker(Tracker):
         return t.misses > max(self.track_buffer, self.reid_window if has_embedding else 0)
 
     def _report(self, dets: Detections) -> Tracks:
-        rows = [i for i, t in enumerate(self._tracks) if t.state == TrackState.CONFIRMED and t.misses == 0]
+        rows = [i for i, t in enumerate(self._tracks) if (t.state == TrackState.CONFIRMED and t.misses == 0)
+                or (t.state == TrackState.LOST and t.misses <= self.coast_frames)]
         if not rows:
             return Tracks.empty()
         out = [self._tracks[i] for i in rows]
+        boxes = cxcywh_to_xyxy(self._mean[rows, :4])  # a coasting track's is its prediction
         if self.output_box == "detection":
-            boxes = np.array([t.last_box for t in out])
-        else:
-            boxes = cxcywh_to_xyxy(self._mean[rows, :4])
-        det_rows = np.array([t.det_index for t in out])  # every reported track matched a detection this frame
+            matched = np.array([t.misses == 0 for t in out])
+            boxes[matched] = np.array([t.last_box for t in out])[matched]
+        det_rows = np.array([t.det_index for t in out])  # -1 for a coasting track
         masks = None if dets.masks is None else MaskRows(dets.masks, det_rows)  # full-frame masks: not copied
         return Tracks(boxes, np.array([t.track_id for t in out]), np.array([t.score for t in out]),
                       np.array([t.class_id for t in out]), np.array([int(t.state) for t in out]),

@@ -265,9 +265,10 @@ class TrackBook:
             pos3d = {int(i): tuple(map(float, c)) for i, c in zip(tracks3d.ids, tracks3d.centers)}
         seen: set[int] = set()
         visible: list[int] = []
+        seen_now = tracks.states == TrackState.CONFIRMED  # boxes that hide the colour of others (not predictions)
         for k in range(len(tracks)):
             tid, state = int(tracks.ids[k]), int(tracks.states[k])
-            if state == TrackState.REMOVED:
+            if state in (TrackState.REMOVED, TrackState.LOST):  # a lost track coasting on its prediction is not seen
                 continue
             seen.add(tid)
             box = tracks.xyxy[k]
@@ -313,7 +314,7 @@ class TrackBook:
                 tr.wh_sum += (box[2] - box[0], box[3] - box[1])
                 if tr.colour_samples < self.config.colour_samples or tr.obs % 10 == 0:
                     masks = tracks.masks
-                    others = np.delete(tracks.xyxy, k, axis=0) if masks is None else None
+                    others = tracks.xyxy[seen_now & (np.arange(len(tracks)) != k)] if masks is None else None
                     votes = colour_votes(image, box, None if masks is None else masks[k], others)
                     if votes.any():
                         tr.votes += votes
