@@ -206,16 +206,26 @@ def test_instance_ap_counts_matches_and_false_positives():
 def test_pair_evidence_tells_fragments_from_touching_objects():
     ev = PairEvidence()
     ids = np.array([4, 9, 12])
+    apart, joined = np.eye(3, dtype=bool), np.array([[True, True, False], [False, False, True]])
     for _ in range(3):  # 4 and 9 in separate segments, 12 elsewhere
-        ev.update(np.array([[True, False, False], [False, True, False], [False, False, True]]), ids)
+        ev.update(apart, apart.astype(int), ids)
     for _ in range(3):  # one segment spans 4 and 9
-        ev.update(np.array([[True, True, False], [False, False, True]]), ids)
+        ev.update(joined, joined.astype(int), ids)
     assert ev.fragments(min_frames=3) == []  # as often apart as together: two objects
     for _ in range(3):
-        ev.update(np.array([[True, True, False], [False, False, True]]), ids)
+        ev.update(joined, joined.astype(int), ids)
     assert ev.fragments(min_frames=3) == [(4, 9)]
     ev.forget({9})
     assert ev.fragments(min_frames=1) == [] and list(ev.apart) == [4 * 2**32 + 12]  # only (4, 12) is left
+
+
+def test_pair_evidence_counts_an_instance_with_the_segment_that_holds_most_of_it():
+    ev = PairEvidence()
+    covers = np.array([[True, True, True], [False, True, False], [False, True, True]])  # a table's segment covers
+    inter = np.array([[90, 6, 6], [0, 9, 0], [0, 2, 8]])  # the cells of the two markers lying on it as well
+    for _ in range(3):
+        ev.update(covers, inter, np.array([1, 2, 3]))
+    assert ev.fragments(min_frames=1) == [] and len(ev.apart) == 3
 
 
 def _two_halves(n_frames_apart: int, n_frames_together: int):
@@ -236,6 +246,20 @@ def test_under_segmented_frames_keep_both_instances_in_the_map_and_on_the_pixels
     assert len(m.info) == 2 and len(np.unique(left)) == 1 and len(np.unique(right)) == 1 and left[0] != right[0]
     img = m.instance_image(frames[-1][0], upd.segment_ids, depth, k, np.eye(4))
     assert np.mean(img[:, :70] == left[0]) > 0.95 and np.mean(img[:, 90:] == right[0]) > 0.95
+
+
+def test_thin_objects_side_by_side_on_a_table_stay_two_instances():
+    """Two markers lying side by side on a table, always segmented apart: the table's segment holds both in its
+    coarse association cells, which must not count as one segment spanning them (fragments to merge)."""
+    k = Intrinsics(200, 200, 80, 60, 160, 120)
+    depth = np.full((120, 160), 1.015, np.float32)  # the table, 1 cm below the markers' tops
+    labels = np.zeros((120, 160), np.int32)
+    depth[30:90, 70:82] = 1.005
+    labels[30:90, 70:76], labels[30:90, 76:82] = 1, 2  # two markers 3 cm wide, touching
+    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01, stride=2, erode_px=0), maintain_every=0))
+    for f in range(8):
+        upd = m.integrate(f, depth, None, k, np.eye(4), labels=labels, n_segments=3)
+    assert len(m.info) == 3 and len(set(upd.segment_ids.tolist())) == 3
 
 
 def test_fragments_seen_whole_often_enough_merge_into_the_larger():

@@ -11,12 +11,6 @@ import numpy as np
 PAIR = 1 << 32  # instance pairs (a < b) are packed as a * PAIR + b (shared with the map)
 
 
-def _pairs(ids: np.ndarray) -> np.ndarray:
-    """Packed keys of all unordered pairs of sorted, distinct ``ids``."""
-    a, b = np.triu_indices(len(ids), 1)
-    return ids[a] * PAIR + ids[b]
-
-
 class PairEvidence:
     """Per instance pair: frames in which one segment covered both, and frames in which separate segments did."""
 
@@ -24,21 +18,20 @@ class PairEvidence:
         self.together: dict[int, int] = {}
         self.apart: dict[int, int] = {}
 
-    def update(self, covers: np.ndarray, inst_ids: np.ndarray) -> None:
+    def update(self, covers: np.ndarray, inter: np.ndarray, inst_ids: np.ndarray) -> None:
         """One frame: ``covers`` (segments x instances, bool) says which segment covers most of which of the
-        sorted, distinct ``inst_ids``."""
+        sorted, distinct ``inst_ids`` and ``inter`` how much of each it holds. Each covered instance belongs to the
+        covering segment that holds most of it (coarse cells put a thin object inside the segment of the table
+        under it too); pairs with one owner were together, pairs with two owners apart."""
         if covers.size == 0:
             return
-        joint = [_pairs(inst_ids[covers[r]]) for r in np.flatnonzero(covers.sum(1) >= 2)]
-        cols = np.flatnonzero(covers.sum(0) == 1)  # instances inside exactly one segment
-        owner = np.argmax(covers[:, cols], axis=0)
+        cols = np.flatnonzero(covers.any(0))
+        owner = np.argmax(np.where(covers[:, cols], inter[:, cols], -1), axis=0)
         a, b = np.triu_indices(len(cols), 1)
-        split = owner[a] != owner[b]
-        lo, hi = np.minimum(inst_ids[cols[a[split]]], inst_ids[cols[b[split]]]), np.maximum(
-            inst_ids[cols[a[split]]], inst_ids[cols[b[split]]])
-        for table, keys in ((self.together, np.unique(np.concatenate(joint)) if joint else ()),
-                            (self.apart, lo * PAIR + hi)):
-            for k in keys.tolist() if len(keys) else ():
+        lo, hi = inst_ids[cols[a]], inst_ids[cols[b]]  # sorted ids: lo < hi
+        same = owner[a] == owner[b]
+        for table, keys in ((self.together, lo[same] * PAIR + hi[same]), (self.apart, lo[~same] * PAIR + hi[~same])):
+            for k in keys.tolist():
                 table[k] = table.get(k, 0) + 1
 
     def fragments(self, min_frames: int, ratio: float = 2.0) -> list[tuple[int, int]]:
