@@ -262,6 +262,31 @@ def test_thin_objects_side_by_side_on_a_table_stay_two_instances():
     assert len(m.info) == 3 and len(set(upd.segment_ids.tolist())) == 3
 
 
+def _ball_depth(k: Intrinsics, centre_depth: float, radius: float) -> np.ndarray:
+    """Depth image of a ball ``centre_depth`` m straight ahead of the camera (0 where the rays miss it)."""
+    u, v = np.meshgrid((np.arange(k.width) - k.cx) / k.fx, (np.arange(k.height) - k.cy) / k.fy)
+    ray = np.stack([u, v, np.ones_like(u)], 2)
+    ray /= np.linalg.norm(ray, axis=2, keepdims=True)
+    b = ray[..., 2] * centre_depth
+    disc = b * b - centre_depth ** 2 + radius ** 2
+    t = np.where(disc > 0, b - np.sqrt(np.maximum(disc, 0)), 0.0)
+    return (t * ray[..., 2]).astype(np.float32)
+
+
+def test_an_object_seen_again_from_its_other_side_keeps_its_instance():
+    """A ball seen from the front, out of view for a while, then seen from behind: the two shells touch and were
+    never observed together, so they are one object."""
+    k = Intrinsics(200, 200, 80, 60, 160, 120)
+    depth = _ball_depth(k, 0.5, 0.05)
+    behind = np.diag([1.0, -1.0, -1.0, 1.0])  # turned round, 1 m further along the first camera's axis
+    behind[2, 3] = 1.0
+    labels = np.where(depth > 0, 0, -1).astype(np.int32)
+    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01, stride=2, erode_px=0), maintain_every=7))
+    for f, pose in [(f, np.eye(4)) for f in range(6)] + [(f, behind) for f in range(20, 28)]:
+        m.integrate(f, depth, None, k, pose, labels=labels, n_segments=1)
+    assert len(m.info) == 1
+
+
 def test_fragments_seen_whole_often_enough_merge_into_the_larger():
     k, depth, frames = _two_halves(2, 4)
     m = InstanceMap(MapConfig(lift=LiftConfig(stride=2), maintain_every=0))

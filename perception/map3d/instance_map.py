@@ -26,6 +26,7 @@ from perception.map3d.behind_plane import behind_planes
 from perception.map3d.chroma import same_chromaticity
 from perception.map3d.grid_dbscan import grid_dbscan
 from perception.map3d.hidden_gap import hidden_gap_pairs
+from perception.map3d.other_side import other_side_pairs
 from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.planar_merge import convex_pairs, coplanar_pairs
 from perception.map3d.support import support_labels
@@ -49,7 +50,9 @@ class MapConfig:
     smaller instance to merge two instances, in at least merge_min_frames frames;
     min_observations / min_voxels: prune thresholds; reid_distance / reid_feature / reid_frames: an unmatched
     segment takes over an instance seen in the last reid_frames frames within reid_distance (m) of it with
-    feature similarity above reid_feature (moving objects); denoise_every: frames between DBSCAN passes (0 = off);
+    feature similarity above reid_feature (moving objects), and a non-flat instance first seen in the last
+    reid_frames frames merges with one it touches that was last observed before it, both observed in
+    min_observations frames (``other_side``: an object back in view showing another side); denoise_every: frames between DBSCAN passes (0 = off);
     denoise_radius: the DBSCAN radius in units of the voxel or of the spacing of the depth samples that filled a voxel,
     whichever is coarser (samples spread with depth: depth / fx * stride apart), so sparse far surfaces stay whole
     while specks among dense samples go; denoise_max_radius: its cap in voxels; a cluster stays when it holds a
@@ -372,6 +375,7 @@ class InstanceMap:
         st = self.store
         st.keep(st.hits > 0)
         self._merge(self._merge_candidates())
+        self._merge(self._other_sides(frame))
         sizes = self._sizes()
         stale = frame - cfg.maintain_every
         self._remove([i for i, inst in self.info.items() if sizes.get(i, 0) == 0 or (
@@ -393,6 +397,20 @@ class InstanceMap:
                 self._merge(convex_pairs(st.centers[sel], st.label[sel], views, self.voxel, cfg.min_voxels),
                             cfg.planar_feature_min, cfg.planar_chroma_max)
                 st.label = behind_planes(st.keys, st.centers, st.label, views, self.voxel, cfg.min_voxels)
+
+    def _other_sides(self, frame: int) -> list[tuple[int, int]]:
+        """Pairs (old, new) of instances observed in ``min_observations`` frames or more that touch but were never
+        observed together, the new one first seen in the last ``reid_frames`` frames: one object seen again from
+        another side (``other_side``)."""
+        cfg = self.config
+        seen = {i: (inf.first_seen, inf.last_seen) for i, inf in self.info.items()
+                if inf.observations >= cfg.min_observations}
+        young = [i for i, (first, _) in seen.items() if first >= frame - cfg.reid_frames]
+        if not young:
+            return []
+        st = self.store
+        boxes = self.instances(np.fromiter(seen, np.int64, len(seen)))
+        return other_side_pairs(st.keys, st.centers, st.label, boxes, seen, young, self.voxel)
 
     def _merge(self, pairs: list[tuple[int, int]], feature_min: float | None = None,
                chroma_max: float | None = None) -> None:
