@@ -208,12 +208,12 @@ def test_pair_evidence_tells_fragments_from_touching_objects():
     ids = np.array([4, 9, 12])
     apart, joined = np.eye(3, dtype=bool), np.array([[True, True, False], [False, False, True]])
     for _ in range(3):  # 4 and 9 in separate segments, 12 elsewhere
-        ev.update(apart, apart.astype(int), ids)
+        ev.update(apart, apart.astype(int), np.arange(3), ids)
     for _ in range(3):  # one segment spans 4 and 9
-        ev.update(joined, joined.astype(int), ids)
+        ev.update(joined, joined.astype(int), np.array([0, 2]), ids)
     assert ev.fragments(min_frames=3) == []  # as often apart as together: two objects
     for _ in range(3):
-        ev.update(joined, joined.astype(int), ids)
+        ev.update(joined, joined.astype(int), np.array([0, 2]), ids)
     assert ev.fragments(min_frames=3) == [(4, 9)]
     ev.forget({9})
     assert ev.fragments(min_frames=1) == [] and list(ev.apart) == [4 * 2**32 + 12]  # only (4, 12) is left
@@ -224,7 +224,7 @@ def test_pair_evidence_counts_an_instance_with_the_segment_that_holds_most_of_it
     covers = np.array([[True, True, True], [False, True, False], [False, True, True]])  # a table's segment covers
     inter = np.array([[90, 6, 6], [0, 9, 0], [0, 2, 8]])  # the cells of the two markers lying on it as well
     for _ in range(3):
-        ev.update(covers, inter, np.array([1, 2, 3]))
+        ev.update(covers, inter, np.arange(3), np.array([1, 2, 3]))
     assert ev.fragments(min_frames=1) == [] and len(ev.apart) == 3
 
 
@@ -260,6 +260,23 @@ def test_thin_objects_side_by_side_on_a_table_stay_two_instances():
     for f in range(8):
         upd = m.integrate(f, depth, None, k, np.eye(4), labels=labels, n_segments=3)
     assert len(m.info) == 3 and len(set(upd.segment_ids.tolist())) == 3
+
+
+def test_a_segment_holding_two_instances_it_was_not_matched_to_does_not_join_them():
+    """Two markers on a table, segmented apart, then seen with the table's segment leaking over most of both (their
+    own segments keep a sliver each): the table's segment spanning them is no evidence that they are one object."""
+    k = Intrinsics(200, 200, 80, 60, 160, 120)
+    depth = np.full((120, 160), 1.015, np.float32)
+    depth[30:90, 70:82] = 1.005
+    apart = np.zeros((120, 160), np.int32)
+    apart[30:90, 70:76], apart[30:90, 76:82] = 1, 2
+    leaked = np.zeros((120, 160), np.int32)
+    leaked[30:40, 70:76], leaked[30:40, 76:82] = 1, 2
+    feats = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])  # grey table, two red markers
+    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01, stride=2, erode_px=0), maintain_every=0))
+    for f in range(16):
+        m.integrate(f, depth, None, k, np.eye(4), labels=apart if f < 4 else leaked, n_segments=3, embeddings=feats)
+    assert len(m.info) == 3
 
 
 def _ball_depth(k: Intrinsics, centre_depth: float, radius: float) -> np.ndarray:

@@ -264,7 +264,7 @@ class InstanceMap:
         covers = (inter / np.maximum(vis_sizes, 1)[None] >= 0.5) & (inter >= cfg.min_new_voxels)
         multi = np.flatnonzero(covers.sum(1) >= 2)  # under-segmented: spans several known instances
         self._keep_pairs = np.concatenate([s * PAIR + inst_ids[covers[s]] for s in multi]) if len(multi) else None
-        self.evidence.update(covers, inter, inst_ids)
+        self.evidence.update(covers, inter, match, inst_ids)
         voxels = lifted.sizes()  # gates count voxels: a thin object fills few association cells
         inst_ids, match = self._reidentify(frame, lifted, embeddings, inst_ids, match, voxels)
         ids = np.full(lifted.n_segments, -1, np.int64)

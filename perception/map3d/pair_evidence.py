@@ -18,11 +18,13 @@ class PairEvidence:
         self.together: dict[int, int] = {}
         self.apart: dict[int, int] = {}
 
-    def update(self, covers: np.ndarray, inter: np.ndarray, inst_ids: np.ndarray) -> None:
+    def update(self, covers: np.ndarray, inter: np.ndarray, match: np.ndarray, inst_ids: np.ndarray) -> None:
         """One frame: ``covers`` (segments x instances, bool) says which segment covers most of which of the
-        sorted, distinct ``inst_ids`` and ``inter`` how much of each it holds. Each covered instance belongs to the
-        covering segment that holds most of it (coarse cells put a thin object inside the segment of the table
-        under it too); pairs with one owner were together, pairs with two owners apart."""
+        sorted, distinct ``inst_ids``, ``inter`` how much of each it holds and ``match`` which instance column each
+        segment was associated with (-1: none). Each covered instance belongs to the covering segment that holds most
+        of it (coarse cells put a thin object inside the segment of the table under it too); pairs with two owners
+        were apart, and pairs with one owner together when one of them is the instance that segment was matched to
+        (two objects lying on a table are not fragments of each other, whatever the table's segment covers)."""
         if covers.size == 0:
             return
         cols = np.flatnonzero(covers.any(0))
@@ -30,7 +32,9 @@ class PairEvidence:
         a, b = np.triu_indices(len(cols), 1)
         lo, hi = inst_ids[cols[a]], inst_ids[cols[b]]  # sorted ids: lo < hi
         same = owner[a] == owner[b]
-        for table, keys in ((self.together, lo[same] * PAIR + hi[same]), (self.apart, lo[~same] * PAIR + hi[~same])):
+        held = match[owner[a]]
+        joint = same & ((held == cols[a]) | (held == cols[b]))
+        for table, keys in ((self.together, lo[joint] * PAIR + hi[joint]), (self.apart, lo[~same] * PAIR + hi[~same])):
             for k in keys.tolist():
                 table[k] = table.get(k, 0) + 1
 
