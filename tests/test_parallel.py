@@ -143,7 +143,9 @@ def test_live_worker_reports_the_quality_in_force():
     from perception.pipeline.runner import PipelineWorker
 
     done = threading.Event()
-    worker = PipelineWorker(CountingSource(40, live=True), Pipeline([Mark("map3d", sleep_s=0.06)]),
+    # a camera paced at 30 fps (an unpaced one delivers all 40 frames at once and, on a busy machine, the newest-frame
+    # rule leaves the stage too few frames to notice the load)
+    worker = PipelineWorker(CountingSource(40, live=True, delay_s=1 / 30), Pipeline([Mark("map3d", sleep_s=0.06)]),
                             on_result=lambda r: None, on_finished=lambda s: done.set())
     worker.start()
     assert done.wait(20)
