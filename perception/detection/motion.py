@@ -26,6 +26,7 @@ from perception.detection.size_model import PersonSizeModel
 from perception.types import Detections, FramePacket
 
 PERSON, OBJECT = 0, 1
+FLICKER_FPS = 7.0  # the lowest frame rate at which max_flicker is per frame
 
 
 def _gradient(gray: np.ndarray) -> np.ndarray:
@@ -42,7 +43,9 @@ class MotionDetector:
     camera_shift: largest frame-to-frame image shift, as a fraction of the width, still taken as a still camera;
     max_foreground: share of the frame above which the change is global (light switched, camera bumped) and
     the model restarts; min_area: smallest blob as a fraction of the frame; flicker_s / max_flicker: pixels
-    flipping between foreground and background more often than ``max_flicker`` per frame (over ``flicker_s``)
+    flipping between foreground and background more often than ``max_flicker`` per frame (over ``flicker_s``; below
+    ``FLICKER_FPS`` frames a second it is ``max_flicker * FLICKER_FPS`` flips a second instead: a person walking by
+    flips a pixel within a frame or two at low frame rates, as leaves do at video rates)
     are dynamic scenery (leaves, water, screens); ghost_ratio: a blob whose outline is weaker in the frame than
     this share of its strength in the background is a ghost; split: split groups with the size model;
     masks: also return full-resolution masks.
@@ -111,7 +114,7 @@ class MotionDetector:
         fg, _shadow = bg.classify(small)
         self._flicker += self._flicker_rate * ((fg != prev_fg) - self._flicker)
         self._prev_fg = fg
-        fg = fg & (self._flicker <= self.max_flicker)
+        fg = fg & (self._flicker <= self._max_flicker)
         if fg.mean() > self.max_foreground:
             self._restart(small, "scene change", bg)
             return Detections.empty()
@@ -139,6 +142,7 @@ class MotionDetector:
     def _start(self, small: np.ndarray, fps: float) -> None:
         self._fps = float(fps) if fps and fps > 0 else 25.0
         self._flicker_rate = 1.0 - float(np.exp(-1.0 / (self._fps * self.flicker_s)))
+        self._max_flicker = self.max_flicker * max(1.0, FLICKER_FPS / self._fps)
         self._restart(small, "learning", BackgroundModel(self._fps, **self.bg_options))
 
     def _restart(self, small: np.ndarray, status: str, bg: BackgroundModel | None = None) -> None:
