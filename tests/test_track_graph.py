@@ -274,3 +274,12 @@ def test_low_score_detection_confirms_a_tentative_track_it_overlaps():
     assert len(step(tr, frame(1, [person(100)], [0.9]))) == 0  # tentative
     out = step(tr, frame(2, [person(104)], [0.3]))  # low score, but on the tentative track's prediction
     assert out.ids.tolist() == [1]
+
+
+def test_a_walker_at_a_low_frame_rate_keeps_one_track():
+    """At 2.5 fps a walker moves a body width a frame: before the filter knows its velocity that offset must not
+    cost the match (every frame would start a new tentative track that never confirms)."""
+    tr = GraphTracker(fps=2.5, appearance=False)
+    ids = [step(tr, frame(i, [person(60 + 40 * i)])).ids.tolist() for i in range(10)]
+    assert ids[1:] == [[1]] * 9
+    assert GraphTracker(fps=2.5, appearance=False, slow_fps=0).scorer.w_offset == 2.0

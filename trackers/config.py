@@ -125,6 +125,8 @@ class GraphConfig(TrackerConfig):
     cmc: bool = tunable(False, help="compensate camera motion (moving cameras)")
     output_box: str = tunable("kalman", help="report the filtered box or the matched detection's",
                               choices=("kalman", "detection"))
+    slow_fps: float = tunable(7.0, 0.0, 1000.0, "below this frame rate the edge score's offset penalty shrinks by "
+                              "(fps / slow_fps)^2: a frame spans more walking (0: never)")
     coast_frames: int = tunable(3, 0, 1000, "frames a lost track is still reported at its predicted box (state "
                                 "lost), across a detector's missed frames; 0: only tracks matched this frame")
 

@@ -75,7 +75,8 @@ class GraphTracker(Tracker):
         self.ema, self.appearance, self.output_box = c.ema, c.appearance, c.output_box
         self.coast_frames = c.coast_frames
         self.appearance_refresh = c.appearance_refresh
-        self.scorer = scorer or EdgeScorer()
+        self.scorer = scorer or EdgeScorer(w_offset=EdgeScorer.w_offset * min(1.0, self.fps / c.slow_fps) ** 2
+                                           if c.slow_fps > 0 else EdgeScorer.w_offset)
         self.kalman = BoxKalman()
         self.cmc = CameraMotion() if c.cmc else None
         self.reset()
