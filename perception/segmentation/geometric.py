@@ -11,6 +11,7 @@ from scipy.ndimage import find_objects
 
 from perception.segmentation.base import Segmentation
 from perception.segmentation.concave import merge_insides
+from perception.segmentation.dark import dark_objects
 from perception.segmentation.on_plane import Plane, raised_objects
 from perception.types import FramePacket, InputError
 
@@ -26,7 +27,8 @@ class GeometricSegmenter:
     (convex ones, like the edges of a box, stay inside one object); convex_merge: neighbouring pieces that meet
     in 3D at a convex or smooth seam join (an object split by noisy depth or a hole); thin_objects: objects too
     low for the coarse grid lying on a plane (a marker on a table) are found on a finer one (``on_plane``);
-    concave_merge: the inside of a container seen over its rim joins the outside (``concave``).
+    concave_merge: the inside of a container seen over its rim joins the outside (``concave``); dark_objects: a dark
+    colour region mostly without depth standing off the planes becomes a segment (``dark``).
     A plane takes the pixels of a component partly on it that face its way within ``plane_dist``, and others
     only within 0.8 % of their depth (at least 4 mm), so the lower rim of objects standing on a table stays theirs.
     """
@@ -37,7 +39,7 @@ class GeometricSegmenter:
     def __init__(self, stride: int | None = None, depth_rel: float = 0.04, normal_deg: float = 25.0,
                  min_pixels: int = 400, max_planes: int = 3, plane_dist: float = 0.02, plane_min_frac: float = 0.08,
                  max_depth: float = 10.0, concave_only: bool = True, convex_merge: bool = True, thin_objects: bool = True,
-                 concave_merge: bool = True, seed: int = 0):
+                 concave_merge: bool = True, dark_objects: bool = True, seed: int = 0):
         self.stride = stride
         self.depth_rel = depth_rel
         self.cos_normal = float(np.cos(np.deg2rad(normal_deg)))
@@ -48,6 +50,7 @@ class GeometricSegmenter:
         self.convex_merge = convex_merge
         self.thin_objects = thin_objects
         self.concave_merge = concave_merge
+        self.dark_objects = dark_objects
         self._rng = np.random.default_rng(seed)
 
     def segment(self, packet: FramePacket) -> Segmentation:
@@ -72,6 +75,8 @@ class GeometricSegmenter:
             lab = self._merge_convex(lab, pts, normals, planes, s * float(np.median(d[valid])) / k.fx)
         if self.concave_merge:
             lab = merge_insides(lab, pts, planes, self.min_pixels // (s * s))
+        if self.dark_objects:
+            lab = dark_objects(lab, planes, packet.image, packet.depth, k, s, self.min_pixels)
         if self.thin_objects:
             fine = raised_objects(lab, s, planes, packet.depth, packet.image, k, self.min_pixels)
             if fine is not None:
