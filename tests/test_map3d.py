@@ -473,3 +473,18 @@ def test_a_small_segment_starts_an_instance_when_it_lifts_into_enough_voxels():
     m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01, stride=1, erode_px=0), min_new_voxels=5))
     upd = m.integrate(0, depth, None, k, np.eye(4), masks=masks)
     assert upd.segment_ids[0] > 0
+
+
+def test_a_segment_with_sparse_depth_starts_an_instance_from_fewer_voxels():
+    """A dark object: its 8 x 8 pixel mask has depth on 7 pixels (7 voxels) and starts an instance, while a
+    segment of 7 pixels that all have depth (a speck) needs min_new_voxels * assoc_cell = 10 voxels."""
+    k = Intrinsics(100, 100, 32.5, 24.5, 64, 48)  # 1 cm pixels at 1 m, each sample in the middle of a 1 cm voxel
+    depth = np.full((48, 64), 1.0, np.float32)
+    masks = np.zeros((2, 48, 64), bool)
+    masks[0, 20:28, 10:18] = True
+    depth[20:28, 10:18] = 0
+    depth[20:27, 13] = 0.95  # 7 pixels in a column, 5 cm above the rest
+    masks[1, 30, 40:47] = True
+    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01, stride=1, erode_px=0), min_new_voxels=5))
+    upd = m.integrate(0, depth, None, k, np.eye(4), masks=masks)
+    assert upd.segment_ids[0] > 0 and upd.segment_ids[1] < 0

@@ -43,7 +43,8 @@ class MapConfig:
 
     assoc_cell: association counts overlap in cells of this many voxels a side; min_new_voxels: an unmatched segment
     of at least this many voxels may re-identify an instance, and of min_new_voxels * assoc_cell voxels (a strip one
-    voxel wide across min_new_voxels cells) starts one, however few cells it fills (a thin marker); visible_tol: a
+    voxel wide across min_new_voxels cells) starts one, however few cells it fills (a thin marker), or of
+    min_new_voxels when under half of its pixels have depth (a dark object, whose depth is sparse); visible_tol: a
     map voxel is visible when |z - depth| is below this; carve_margin: a voxel this far in front of the measured
     surface is free space; iou_min / recall_min / feature_min: association gates;
     maintain_every: frames between merge/prune passes; merge_overlap: contested voxels in one frame / size of the
@@ -189,6 +190,7 @@ class InstanceMap:
                 raise InputError(f"masks of shape {masks.shape} do not match depth {depth.shape}")
             labels = paint_labels(masks, cfg.lift.stride)
         n_segments = int(labels.max()) + 1 if n_segments is None else int(n_segments)
+        sparse = _depth_share(labels, valid, n_segments, cfg.lift.stride) < 0.5
         if cfg.background:  # unsegmented pixels become one extra segment that votes for "no instance"
             labels = np.where(labels >= 0, labels, n_segments)
         everything = lift_labels(labels, depth, image, intrinsics, pose, n_segments + cfg.background, cfg.lift)
@@ -197,7 +199,7 @@ class InstanceMap:
         visible = self._visibility(depth, intrinsics, pose)
         vis_ids = np.flatnonzero(np.bincount(self.store.label[visible]))
         if assign is None:
-            seg_ids = self._associate(frame, lifted, visible, embeddings)
+            seg_ids = self._associate(frame, lifted, visible, embeddings, sparse)
         else:
             seg_ids = self._assign(frame, np.asarray(assign, np.int64))
         self._vote(frame, everything, np.append(seg_ids, 0) if cfg.background else seg_ids, intrinsics, pose)
@@ -243,8 +245,9 @@ class InstanceMap:
         return vis[st.hits[vis] > 0]
 
     def _associate(self, frame: int, lifted: LiftedSegments, visible: np.ndarray,
-                   embeddings: np.ndarray | None) -> np.ndarray:
-        """Instance ID for each segment, creating instances for unmatched segments with enough voxels.
+                   embeddings: np.ndarray | None, sparse: np.ndarray) -> np.ndarray:
+        """Instance ID for each segment, creating instances for unmatched segments with enough voxels (fewer for
+        ``sparse`` ones, whose pixels mostly lack depth).
 
         Overlap is counted in cells of ``assoc_cell`` voxels so that a surface seen one voxel off
         (noise, a moving object) still overlaps.
@@ -271,7 +274,7 @@ class InstanceMap:
         for s in range(lifted.n_segments):
             if match[s] >= 0:
                 ids[s] = inst_ids[match[s]]
-            elif voxels[s] >= cfg.min_new_voxels * cfg.assoc_cell:
+            elif voxels[s] >= cfg.min_new_voxels * (1 if sparse[s] else cfg.assoc_cell):
                 ids[s] = self._next_id
                 self.info[self._next_id] = InstanceInfo(self._next_id, frame, frame)
                 self._next_id += 1
@@ -609,6 +612,17 @@ class InstanceMap:
     def score(self, i: int) -> float:
         """Confidence of one instance (see ``confidences``); 0 for an unknown ID."""
         return self.confidences().get(int(i), {"confidence": 0.0})["confidence"]
+
+
+def _depth_share(labels: np.ndarray, valid: np.ndarray, n: int, stride: int) -> np.ndarray:
+    """Per segment 0..n-1: the share of its lifting samples (every ``stride``-th pixel, as ``lift_labels`` takes
+    them) that have depth (1 for a segment without samples)."""
+    s = max(1, int(stride))
+    lab = labels[::s, ::s] if labels.shape == valid.shape else labels
+    ok = valid[::s, ::s]
+    inside = (lab >= 0) & (lab < n)
+    total = np.bincount(lab[inside], minlength=n)
+    return np.bincount(lab[inside & ok], minlength=n) / np.maximum(total, 1) + (total == 0)
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
