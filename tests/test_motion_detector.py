@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from perception.detection.background import BackgroundModel
 from perception.detection.base import Detector, DetectStage
 from perception.detection.motion import MotionDetector
 from perception.detection.size_model import PersonSizeModel
@@ -168,3 +169,23 @@ def test_a_busy_walkway_at_a_low_frame_rate_is_not_flicker() -> None:
             iou = box_iou(gt, d.xyxy) if len(gt) and len(d) else np.zeros((len(gt), len(d)))
             found, expected = found + int((iou.max(axis=1, initial=0) >= 0.5).sum()), expected + len(gt)
     assert found >= 0.8 * expected, (found, expected)
+
+def _dark_glass() -> np.ndarray:
+    """Dark glass behind mullions: vertical grey stripes 55 / 95, 4 px each, as a float32 BGR frame."""
+    stripes = np.where((np.arange(64) // 4) % 2 == 0, 55.0, 95.0).astype(np.float32)
+    return np.repeat(np.tile(stripes, (48, 1))[..., None], 3, axis=2)
+
+
+def test_dark_coat_over_dark_glass_is_foreground_not_shadow() -> None:
+    glass = _dark_glass()
+    model = BackgroundModel(25.0, k_sigma=2.5, min_sigma=4.0, init_sigma=4.0)
+    model.reset(glass)
+    coat = glass.copy()
+    coat[12:36, 20:44] = 44.0  # flat, darker, same chromaticity: what the shadow test alone calls a shadow
+    fg, _ = model.classify(coat)
+    assert fg[14:34, 22:42].mean() > 0.9
+    shadow = glass * 0.6  # a real shadow keeps the stripes
+    fg, shadow_map = model.classify(shadow)
+    assert fg.mean() < 0.01 and shadow_map.mean() > 0.5
+    noise = glass + np.random.default_rng(0).normal(0.0, 2.0, glass.shape).astype(np.float32)
+    assert model.classify(noise)[0].mean() < 0.01
