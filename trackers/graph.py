@@ -6,7 +6,8 @@ compete for a few rounds of message passing; solve the assignment; then a second
 lost tracks by appearance, and start tracks only from high-score detections. A low-score detection may
 only extend an existing track (detection recovery) after a "real object" check. A confirmed track that
 misses its detection is still reported, at its predicted box and in state LOST, for ``coast_frames`` frames:
-detectors miss people for a frame or two, and the prediction is closer to them than no box.
+detectors miss people for a frame or two, and the prediction is closer to them than no box. Below
+``slow_fps`` frames a second the edge score forgives larger offsets: a frame spans more walking.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from trackers.config import GraphConfig
 from trackers.edges import EdgeScorer, edge_features, gate, message_passing, sparse_edges
 from trackers.geometry import box_iou
 from trackers.kalman import BoxKalman, cxcywh_to_xyxy, xyxy_to_cxcywh
+
+
+def _slow_frames_factor(fps: float, slow_fps: float) -> float:
+    """How much of the offset penalty is kept at ``fps``: (fps / slow_fps)^2 below ``slow_fps``, else all of it."""
+    return min(1.0, fps / slow_fps) ** 2 if slow_fps > 0 else 1.0
 
 
 @dataclass
@@ -75,8 +81,7 @@ class GraphTracker(Tracker):
         self.ema, self.appearance, self.output_box = c.ema, c.appearance, c.output_box
         self.coast_frames = c.coast_frames
         self.appearance_refresh = c.appearance_refresh
-        self.scorer = scorer or EdgeScorer(w_offset=EdgeScorer.w_offset * min(1.0, self.fps / c.slow_fps) ** 2
-                                           if c.slow_fps > 0 else EdgeScorer.w_offset)
+        self.scorer = scorer or EdgeScorer(w_offset=EdgeScorer.w_offset * _slow_frames_factor(self.fps, c.slow_fps))
         self.kalman = BoxKalman()
         self.cmc = CameraMotion() if c.cmc else None
         self.reset()
