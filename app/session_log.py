@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perception.io.exports import TrackRecorder
-from perception.types import UNLABELLED, FrameResult
+from perception.types import UNLABELLED, FrameResult, TrackState
 
 
 @dataclass
@@ -53,12 +53,13 @@ class SessionLog:
     def add(self, result: FrameResult) -> None:
         """Record one processed frame."""
         t = result.tracks
+        seen = t.states != TrackState.LOST  # a track coasting on its prediction was not seen (its rows are exported)
         inst = result.instances
         inst_rows = [] if inst is None else list(zip(inst.ids.tolist(), _labels(inst.labels, len(inst.ids))))
         with self._lock:
             recorder = self._recorder
             self.version += 1
-            for kind, rows in (("2D", zip(t.ids.tolist(), t.labels.tolist())), ("3D", inst_rows)):
+            for kind, rows in (("2D", zip(t.ids[seen].tolist(), t.labels[seen].tolist())), ("3D", inst_rows)):
                 for i, label in rows:
                     e = self._entries.get((kind, i))
                     if e is None:

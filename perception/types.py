@@ -215,9 +215,12 @@ class MaskRows:
         return (self._row(int(r)) for r in self._rows)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        out = np.zeros(self.shape, self._masks.dtype)
         hit = self._rows >= 0
-        out[hit] = self._masks[self._rows[hit]]
+        if hit.all():
+            out = self._masks[self._rows]
+        else:
+            out = np.zeros(self.shape, self._masks.dtype)
+            out[hit] = self._masks[self._rows[hit]]
         return out if dtype is None else out.astype(dtype)
 
     def _row(self, r: int) -> np.ndarray:

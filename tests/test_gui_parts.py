@@ -103,6 +103,18 @@ def test_session_log_keeps_one_row_set_per_frame(tmp_path):
     assert len(table) == 6 and sorted(set(table.frames.tolist())) == [1, 2, 3]
 
 
+def test_session_log_counts_a_coasting_track_as_unseen_but_exports_it(tmp_path):
+    log = SessionLog()
+    for i in range(3):
+        r = _result(i, ids=(1,))
+        if i == 2:  # track 1 coasts on its prediction
+            r.tracks = Tracks(r.tracks.xyxy, r.tracks.ids, states=np.array([TrackState.LOST]))
+        log.add(r)
+    e = log.entry("2D", 1)
+    assert (e.first, e.last, e.frames) == (0, 1, 2)
+    assert len(read_mot(log.write_tracks(tmp_path / "t.txt"))) == 3
+
+
 def test_voxel_downsample_respects_budget():
     xyz = np.random.default_rng(0).uniform(0, 1, (5000, 3))
     rgb = np.zeros((5000, 3), np.uint8)
