@@ -219,7 +219,7 @@ def test_phrasings_written_without_the_parser_mostly_read_right():
     items = [it for name in bench.UNTOUCHED
              for it in json.loads((bench.FOLDER / f"{name}.json").read_text(encoding="utf-8"))["items"]]
     right = sum(not bench.problems(it, read_question(it["question"])) for it in items)
-    assert right >= 0.9 * len(items), f"{right}/{len(items)}"  # set7: 225/240 when this floor was set; set7 + set9: 443/480
+    assert right >= 0.9 * len(items), f"{right}/{len(items)}"  # set7: 225/240 when this floor was set; set7 + set9: 443/480; + set11: 667/720
 
 
 # Phrasings of fixes drawn from bench/qa_phrasings sets 4-6 and 8 (written for this test, not copied from the sets):
@@ -251,6 +251,22 @@ DRAWN_FROM_SETS = [
     ("when was the most recent entry?", "when_last", {"class": "person"}),
     ("For how long was pedestrian #8 in view?", "duration", {"class": "person"}),
     ("How did the plaza look a minute ago?", "describe", {"at_s": 60}),
+    # set 10: compact durations, 'total' as a count word, 'time since', 'what was visible', the scene at a moment
+    ("how many bikes left in the past 2m15s", "count_left", {"class": "bicycle", "window_s": 135}),
+    ("fewer ppl than 2m ago?", "compare", {"class": "person", "window_s": 120}),
+    ("where was track 3 at 2m05s", "where", {"at_s": 125}),
+    ("summary of the last 1h", "summary", {"window_s": 3600}),
+    ("total pedestrians in view now", "count_now", {"class": "person"}),
+    ("total cyclists so far", "count_distinct", {"class": "bicycle"}),
+    ("time since the newest cyclist showed up", "when_last", {"class": "bicycle"}),
+    ("tell me how long it's been since the most recent person arrived", "when_last", {"class": "person"}),
+    ("what was on screen at 1:10", "describe", {"at_s": 70}),
+    ("Describe what was going on 45 seconds ago", "describe", {"at_s": 45}),
+    ("describe the street from 20 seconds ago", "describe", {"at_s": 20}),
+    ("what is going on at the moment?", "describe", {}),
+    ("What's been going on since 0:30?", "summary", {"since_s": 30}),
+    ("how many people came in after 2:00.", "count_entered", {"class": "person", "since_s": 120}),
+    ("What happened since 40 seconds ago?", "summary", {"window_s": 40}),
 ]
 
 

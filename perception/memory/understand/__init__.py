@@ -44,6 +44,8 @@ _GRAMMAR_SURE = CONFIDENT  # at or above this the embedding matcher is not consu
 _ABSENCE = re.compile(r"\b(?:empty|emptied|deserted|vacant|nobody|no one|no people|no persons|clear of|free of|unoccupied)\b")
 _OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without a break|(?:had|has|have) (?:somebody|someone|anyone|anybody|people|persons?) in it|"
                        r"(?:has|have) (?:there been|someone|somebody|anyone|anybody|people) been (?:visible|in view|around|there|present))\b")
+_GOING_ON_NOW = re.compile(r"\b(?:happening|going on)\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
+                           r"at this (?:moment|point|instant))\b")
 _ATTRIBUTES = (("color", re.compile(r"\bcolou?r|wearing|dressed\b")), ("size", re.compile(r"\bsize|how (?:big|large|small)\b")))
 
 
@@ -194,6 +196,10 @@ def read_question(text: str) -> Reading:
     time, reference = (times[0] if times else None), (times[1] if len(times) > 1 else None)
     if intent == "describe" and track_id is None and time is not None and not time.is_moment:  # 'describe the last minute'
         intent = "summary"
+    elif intent == "summary" and track_id is None and (
+            (time is not None and time.is_moment and re.search(r"\bdescribe\b", q))  # 'describe what happened at 1:00'
+            or (time is None and _GOING_ON_NOW.search(q))):  # 'what is happening right now'
+        intent = "describe"
     op = None
     if intent == "compare":
         op = "fewer" if has(FEWER, q) else "more" if has(MORE, q) else "same" if has(SAME, q) else "change"

@@ -14,6 +14,7 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 
 _RIDE = r"(?:drove|driven|drives?|driving|rode|ridden|rides?|riding|roll(?:ed|s|ing)?)"  # moving in or out on wheels
 COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)",
+            r"total(?= (?!time|duration|length|amount|number of (?:seconds|minutes))[a-z]+)",
             r"how much (?=(?:persons|people|pedestrians|folks|humans|cars|bikes|vehicles)\b)", r"crowd size",
             r"size of the crowd",
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
@@ -52,8 +53,9 @@ SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
 WHEN = _rx(r"when", r"what time", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time",
-           r"since when", r"how long since", r"how long after (?:the )?(?:start|beginning|it (?:started|began))", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure) time", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
+           r"since when", r"how long since", r"time since", r"how long after (?:the )?(?:start|beginning|it (?:started|began))", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure) time", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
 AGO = _rx(r"how long ago", r"(?:has )?passed since", r"elapsed since", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
+          r"time since",
           r"how long has it been", r"ago")
 HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|minutes)", r"how much time",
                r"length of time", r"dwell(?:ed|ing)?(?: time)?", r"for how many", r"how long (?:has|have|did|was|were)", r"stay(?:ed)? (?:for|around)?",
@@ -65,9 +67,10 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |
               r"going on", r"happen\w*", r"summar\w*", r"recap\w*", r"overview", r"events?", r"anything (?:interesting|new|notable|unusual|happen\w*)",
               r"what (?:has )?changed", r"catch me up", r"fill me in", r"brief me", r"activity", r"rundown", r"run-down",
               r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"developments?",
-              r"what took place", r"took place", r"update me", r"give me an update", r"report", r"what (?:went|was) on",
+              r"what took place", r"took place", r"update me", r"give me an update", r"report", r"what (?:went|was) on(?! (?:screen|camera|view|display|the (?:screen|camera|left|right|top|bottom)))",
               r"what did (?:the |those |these )?\w+ do", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
-DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"description", r"what is (?:visible|there|in view|on screen|in the (?:scene|frame|picture|image|view))",
+DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"description",
+               r"what (?:is|was|are|were) (?:visible|there|in view|on screen|in the (?:scene|frame|picture|image|view))",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",
                r"what is in", r"appearance", r"how big", r"how large", r"how small", r"color", r"show me", r"identify",
@@ -87,6 +90,9 @@ HOW_LONG_STAY = _rx(r"stay\w*", r"spen[dt]", r"been (?:on screen|visible|in view
 SEEN_PAST = _rx(r"(?:were|was) (?:seen|spotted|observed|detected|recorded|captured|tracked|counted|noticed)")  # cumulative unless at a moment
 SEEN_NOW = _rx(r"appears?", r"(?:is|are) appearing")  # present tense: what is visible, not who arrived
 TRACK_WORDS = _rx(r"the thing")  # what a track id becomes after slot removal
+
+
+_CURRENT_TOTAL = re.compile(r"\btotal\b(?=.*\b(?:now|currently|at the moment|right now|at present|presently)\b)")  # 'total cars visible now'
 
 
 def has(rx: re.Pattern[str], q: str) -> bool:
@@ -129,7 +135,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
             if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(moved_in, q)):
                 return "count_distinct", 0.85
             return "count_entered", 0.9
-        if has(DISTINCT, q) or (has(SEEN_PAST, q) and not times):
+        if has(DISTINCT, _CURRENT_TOTAL.sub(" ", q)) or (has(SEEN_PAST, q) and not times):
             return "count_distinct", 0.9
         if window:
             return "count_distinct", 0.75

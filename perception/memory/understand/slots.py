@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from perception.memory.describe import COLOURS
 
 _UNIT = r"(?P<u>seconds?|secs?|s|minutes?|mins?)"
+_UNIT_WORD = r"(?:seconds?|secs?|s|minutes?|mins?)"
 _NUM = r"(?P<n>\d+(?:\.\d+)?)"
 _CLOCK = r"(?P<mm>\d+):(?P<ss>\d{1,2}(?:\.\d+)?)"
 _AT = rf"(?:t\s*=\s*)?(?:{_CLOCK}|{_NUM}(?:\s*{_UNIT}\b)?)"
@@ -74,7 +75,9 @@ _WINDOW_PATTERNS: tuple[tuple[str, str], ...] = (
     (rf"\b(?:(?:in|over|during|within|for|across|throughout)\s+)?(?:the\s+)?(?:last|past|previous|preceding|recent)\s+{_NUM}\s*{_UNIT}\b", "last"),
     (r"\b(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past|previous|preceding)\s+(?P<u>second|minute|min)\b", "last1"),
     (rf"\b(?:in|during|over|within)\s+the\s+first\s+{_NUM}\s*{_UNIT}\b", "first"),
-    (rf"\b(?:since|after|from)\s+(?:the\s+)?(?:time\s+)?{_AT}(?:\s+on(?:wards)?)?", "since"),
+    (rf"\bsince\s+{_NUM}\s*{_UNIT}\s+(?:ago|back|earlier)\b", "last"),  # 'since 30 s ago': the last 30 s
+    (rf"\b(?:since|after|from)\s+(?:the\s+)?(?:time\s+)?{_AT}(?![\d:]|\.\d)(?!\s*{_UNIT_WORD}?\s*(?:ago|back|earlier)\b)"
+     r"(?:\s+on(?:wards)?)?", "since"),  # 'from 10 s ago' is a moment, 'ago' reads it
     (rf"\b{_NUM}\s*{_UNIT}\s+(?:up to now|until now|till now|so far)\b", "last"),
     (rf"\b(?:away|gone|out|busy|off) for (?:the )?{_NUM}\s*{_UNIT}\b", "last"),  # 'I stepped away for 2 minutes'
 

@@ -33,10 +33,10 @@ _PHRASES = (
     (r"\bcolour", "color"), (r"\bgrey\b", "gray"), (r"\bcentre\b", "center"), (r"\bcentral\b", "center"),
     (r"\bsummaris", "summariz"), (r"\bpeople's\b", "people"),
     (r"\bwho's\b", "who is"), (r"\bwhat's\b", "what is"), (r"\bthere's\b", "there is"), (r"\bhow's\b", "how is"),
-    (r"\bit's\b", "it is"), (r"\bisn't\b", "is not"), (r"\baren't\b", "are not"), (r"\bdidn't\b", "did not"),
+    (r"\b(it|what|who|there|that|he|she)'s been\b", r"\1 has been"), (r"\bit's\b", "it is"), (r"\bisn't\b", "is not"), (r"\baren't\b", "are not"), (r"\bdidn't\b", "did not"),
     (r"\bhasn't\b", "has not"), (r"\bhaven't\b", "have not"), (r"\bweren't\b", "were not"), (r"\bwasn't\b", "was not"),
     (r"\bhow much time\b", "how long"), (r"\s>\s?|\s?>\s", " more than "), (r"\s<\s?|\s?<\s", " fewer than "),
-    (r"\bin this (moment|instant)\b", r"at this \1"), (r"\brn\b", "right now"), (r"\bwen\b", "when"), (r"\bwat\b", "what"), (r"\bhw\b", "how"), (r"\batm\b", "at the moment"), (r"\bhow long has it been since\b", "how long ago"),
+    (r"\bin this (moment|instant)\b", r"at this \1"), (r"\brn\b", "right now"), (r"\bwen\b", "when"), (r"\bwat\b", "what"), (r"\bhw\b", "how"), (r"\batm\b", "at the moment"), (r"\bhow long (?:has it|it has) been since\b", "how long ago"),
 )
 
 # canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
@@ -122,6 +122,22 @@ def fix_slips(text: str) -> str:
     return re.sub(r"[a-z]{4,}", lambda m: _SLIPS.get(m.group(0), m.group(0)), text)
 
 
+# '1m30s', '1 min 30 s', '2m', '1h' (a bare 'm' is minutes only beside a time word: '2m tall' stays metres)
+_COMPACT_DURATION = re.compile(
+    r"\b(?:(?P<h>\d+)\s*h(?:rs?)?\s*)?(?P<m>\d+)\s*m(?:ins?)?\s*(?P<s>\d+(?:\.\d+)?)\s*s(?:ecs?)?\b"
+    r"|\b(?P<m_only>\d+(?:\.\d+)?)m\b(?=\s+(?:ago|back|earlier|before|in|into)\b|\s*\??$)"
+    r"|(?P<pre>\b(?:last|past|since|after|from|at|until|till|before|within|over|between|and|to) )(?P<m_after>\d+(?:\.\d+)?)m\b"
+    r"|\b(?P<h_only>\d+(?:\.\d+)?)\s*(?:h|hrs?|hours?)\b")
+
+
+def _compact_seconds(m: re.Match[str]) -> str:
+    if m.group("m") is not None:
+        return f"{3600 * int(m.group('h') or 0) + 60 * int(m.group('m')) + float(m.group('s')):g} seconds"
+    if m.group("h_only") is not None:
+        return f"{60 * float(m.group('h_only')):g} minutes"
+    return f"{m.group('pre') or ''}{m.group('m_only') or m.group('m_after')} minutes"
+
+
 def _number(m: re.Match[str]) -> str:
     if m.group("hundred"):
         return "100"
@@ -140,6 +156,7 @@ def normalise(text: str) -> str:
     q = _NUMBER_WORD.sub(_number, q)
     q = re.sub(r"\b(\d+) (?:point|dot) (\d+)\b", r"\1.\2", q)
     q = re.sub(r"(\d)-(seconds?|secs?|minutes?|mins?)\b", r"\1 \2", q)  # 'the 10-second mark'
+    q = _COMPACT_DURATION.sub(_compact_seconds, q)
     q = re.sub(r"[()]", " ", q)
     return " ".join(q.split())
 
