@@ -267,6 +267,16 @@ DRAWN_FROM_SETS = [
     ("What's been going on since 0:30?", "summary", {"since_s": 30}),
     ("how many people came in after 2:00.", "count_entered", {"class": "person", "since_s": 120}),
     ("What happened since 40 seconds ago?", "summary", {"window_s": 40}),
+    # set 12: occupancy, ingress / egress, lifetime, what the camera saw, a class word beats an event noun or 'track'
+    ("occupancy of the lobby right now?", "count_now", {"class": None}),
+    ("egress of cyclists since 0:20", "count_left", {"class": "bicycle", "since_s": 20}),
+    ("inbound cars in the past 2 minutes", "count_entered", {"class": "car", "window_s": 120}),
+    ("lifetime of track 5?", "duration", {}),
+    ("What did you see at 0:45?", "describe", {"at_s": 45}),
+    ("what did the camera see in the last 30 seconds", "summary", {"window_s": 30}),
+    ("what was in shot 20 seconds ago", "describe", {"at_s": 20}),
+    ("departures of vans in the last minute", "count_left", {"class": "truck", "window_s": 60}),
+    ("distinct track count for dogs", "count_distinct", {"class": "dog"}),
 ]
 
 

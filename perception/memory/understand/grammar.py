@@ -15,7 +15,7 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 _RIDE = r"(?:drove|driven|drives?|driving|rode|ridden|rides?|riding|roll(?:ed|s|ing)?)"  # moving in or out on wheels
 COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)",
             r"total(?= (?!time|duration|length|amount|number of (?:seconds|minutes))[a-z]+)",
-            r"how much (?=(?:persons|people|pedestrians|folks|humans|cars|bikes|vehicles)\b)", r"crowd size",
+            r"how much (?=(?:persons|people|pedestrians|folks|humans|cars|bikes|vehicles)\b)", r"crowd size", r"occupancy",
             r"size of the crowd",
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
 ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
@@ -24,12 +24,12 @@ ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
-            r"got (?:in|into)", r"added")
+            r"got (?:in|into)", r"added", r"ingress", r"inbound")
 LEAVE = _rx(r"left", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through))",
             r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
             r"drop(?:ped)? out", r"step(?:ped|s)? out", r"no longer (?:visible|there|in view)", r"lost",
-            r"last (?:seen|spotted|visible|noticed|detected)", r"moved out", r"outgoing", r"exits?")
+            r"last (?:seen|spotted|visible|noticed|detected)", r"moved out", r"outgoing", r"outbound", r"egress", r"exits?")
 DISTINCT = _rx(r"unique", r"distinct", r"different", r"individual", r"so far", r"in total", r"total", r"overall",
                r"altogether", r"all together", r"ever", r"in all", r"since the (?:start|beginning)", r"from the (?:start|beginning)",
                r"whole (?:video|stream|clip|recording|time)", r"entire", r"until now", r"up to now", r"till now",
@@ -59,7 +59,7 @@ AGO = _rx(r"how long ago", r"(?:has )?passed since", r"elapsed since", r"how (?:
           r"how long has it been", r"ago")
 HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|minutes)", r"how much time",
                r"length of time", r"dwell(?:ed|ing)?(?: time)?", r"for how many", r"how long (?:has|have|did|was|were)", r"stay(?:ed)? (?:for|around)?",
-               r"spent", r"time (?:spent|in view|on screen|visible)", r"lingered", r"remain(?:ed)? (?:in view|visible)?")
+               r"spent", r"time (?:spent|in view|on screen|visible)", r"lingered", r"lifetime", r"life ?span", r"remain(?:ed)? (?:in view|visible)?")
 WHERE = _rx(r"where", r"which (?:part|side|region|area|corner|half|third|direction|way|edge|border)", r"what (?:part|side|region|area|position|location|direction)",
             r"location", r"position", r"whereabouts", r"located", r"which way", r"heading", r"head(?:ed|ing)? (?:to|towards)")
 SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |had )?gone on", r"what could be seen",
@@ -70,7 +70,8 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |
               r"what took place", r"took place", r"update me", r"give me an update", r"report", r"what (?:went|was) on(?! (?:screen|camera|view|display|the (?:screen|camera|left|right|top|bottom)))",
               r"what did (?:the |those |these )?\w+ do", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
 DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"description",
-               r"what (?:is|was|are|were) (?:visible|there|in view|on screen|in the (?:scene|frame|picture|image|view))",
+               r"what (?:is|was|are|were) (?:visible|there|in view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
+               r"what (?:did|does|do) (?:the |your )?(?:camera|robot|sensor|you|it) see",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",
                r"what is in", r"appearance", r"how big", r"how large", r"how small", r"color", r"show me", r"identify",

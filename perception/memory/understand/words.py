@@ -4,6 +4,7 @@ synonyms."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
@@ -161,8 +162,21 @@ def normalise(text: str) -> str:
     return " ".join(q.split())
 
 
+# words that name a class only when no other class word does: 'arrivals of trucks', 'track count for persons'
+_WEAK_CLASS_WORDS = frozenset(CLASS_WORDS["object"]) | frozenset((
+    "arrival", "arrivals", "leaver", "leavers", "departure", "departures", "entrant", "entrants", "entry", "entries",
+    "exit", "exits", "newcomer", "newcomers", "crowd", "crowded", "packed", "headcount", "head count"))
+
+
 def find_class(text: str) -> tuple[str | None, str | None]:
-    """(canonical class, the word used) of the first class word in normalised ``text``; (None, None) if none."""
+    """(canonical class, the word used) of the first class word in normalised ``text``, a word of
+    ``_WEAK_CLASS_WORDS`` only when no other is there; (None, None) if none."""
+    found = list(_class_words(text))
+    return next((f for f in found if f[1] not in _WEAK_CLASS_WORDS), found[0] if found else (None, None))
+
+
+def _class_words(text: str) -> Iterator[tuple[str, str]]:
+    """(canonical class, word) of every class word of normalised ``text``, in order."""
     for m in _CLASS_RE.finditer(text):
         word = m.group(1)
         if word == "who" and not re.search(r"\bwho (is|are|was|were|came|entered|left|has|have|appeared|arrived|walked|showed|went|exited|stayed)\b", text):
@@ -171,5 +185,4 @@ def find_class(text: str) -> tuple[str | None, str | None]:
             continue
         if _PLACE.match(text, m.end()):  # 'the bus stop', 'the bike lane': a place, not the class
             continue
-        return _WORD_CLASS[word], word
-    return None, None
+        yield _WORD_CLASS[word], word
