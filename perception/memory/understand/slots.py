@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from perception.memory.describe import COLOURS
 
-_UNIT = r"(?P<u>seconds?|secs?|s|minutes?|mins?)"
 _UNIT_WORD = r"(?:seconds?|secs?|s|minutes?|mins?)"
+_UNIT = rf"(?P<u>{_UNIT_WORD})"
 _NUM = r"(?P<n>\d+(?:\.\d+)?)"
 _CLOCK = r"(?P<mm>\d+):(?P<ss>\d{1,2}(?:\.\d+)?)"
 _AT = rf"(?:t\s*=\s*)?(?:{_CLOCK}|{_NUM}(?:\s*{_UNIT}\b)?)"
