@@ -277,6 +277,16 @@ DRAWN_FROM_SETS = [
     ("what was in shot 20 seconds ago", "describe", {"at_s": 20}),
     ("departures of vans in the last minute", "count_left", {"class": "truck", "window_s": 60}),
     ("distinct track count for dogs", "count_distinct", {"class": "dog"}),
+    # set 14: formal benchmark wording
+    ("What is the total number of cyclists in the current frame?", "count_now", {"class": "bicycle"}),
+    ("Is the number of pedestrians greater now than 25 seconds ago?", "compare", {"class": "person", "window_s": 25}),
+    ("Has the number of cars diminished compared with 50 seconds ago?", "compare", {"class": "car", "window_s": 50}),
+    ("Give the timestamp of the initial appearance of a dog.", "when_first", {"class": "dog"}),
+    ("State the earliest time at which a pedestrian was observed.", "when_first", {"class": "person"}),
+    ("Report the on-screen duration of track 7.", "duration", {}),
+    ("What is the total visible duration of object 3?", "duration", {}),
+    ("Describe the street as it appeared at timestamp 1:05.", "describe", {"at_s": 65}),
+    ("What does the image depict right now?", "describe", {}),
 ]
 
 

@@ -14,7 +14,7 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 
 _RIDE = r"(?:drove|driven|drives?|driving|rode|ridden|rides?|riding|roll(?:ed|s|ing)?)"  # moving in or out on wheels
 COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)",
-            r"total(?= (?!time|duration|length|amount|number of (?:seconds|minutes))[a-z]+)",
+            r"total(?= (?!(?:[a-z-]+ )?(?:time|duration|length|amount)\b|number of (?:seconds|minutes))[a-z]+)", r"enumerate",
             r"how much (?=(?:persons|people|pedestrians|folks|humans|cars|bikes|vehicles)\b)", r"crowd size", r"occupancy",
             r"size of the crowd",
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
@@ -44,15 +44,16 @@ DISTINCT = _rx(r"unique", r"distinct", r"different", r"individual", r"so far", r
 NOW = _rx(r"now", r"currently", r"current", r"at the moment", r"at present", r"presently", r"at this (?:moment|point|time|instant)",
           r"still", r"visible", r"in view", r"on screen", r"in (?:the )?(?:frame|picture|scene|shot|image|view)", r"right now",
           r"these days", r"there", r"can you see", r"do you see", r"in sight", r"present")
-MORE = _rx(r"more", r"busier", r"fuller", r"more crowded", r"increas\w*", r"gr[eo]w\w*", r"went up", r"gone up", r"go up",
+MORE = _rx(r"more", r"greater", r"exceed\w*", r"busier", r"fuller", r"more crowded", r"increas\w*", r"gr[eo]w\w*", r"went up", r"gone up", r"go up",
            r"rose", r"ris(?:e|es|en|ing)", r"pick(?:ed|s|ing)? up", r"higher", r"bigger", r"larger", r"climb\w*")
-FEWER = _rx(r"fewer", r"less", r"quieter", r"emptier", r"calmer", r"less crowded", r"decreas\w*", r"shr[iu]nk\w*", r"declin\w*",
+FEWER = _rx(r"fewer", r"less", r"diminish\w*", r"reduc\w*", r"quieter", r"emptier", r"calmer", r"less crowded", r"decreas\w*", r"shr[iu]nk\w*", r"declin\w*",
             r"went down", r"gone down", r"go(?:es)? down", r"drop(?:s|ped|ping)?(?! out)", r"fell", r"fall(?:s|en|ing)?", r"lower",
             r"smaller", r"thinn?ed", r"thinner")
 SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
 WHEN = _rx(r"when", r"what time", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time",
+           r"(?:earliest|latest|first|last|initial) (?:time|moment)", r"time at which",
            r"since when", r"how long since", r"time since", r"how long after (?:the )?(?:start|beginning|it (?:started|began))", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure) time", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
 AGO = _rx(r"how long ago", r"(?:has )?passed since", r"elapsed since", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
           r"time since",
@@ -69,7 +70,7 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |
               r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"developments?",
               r"what took place", r"took place", r"update me", r"give me an update", r"report", r"what (?:went|was) on(?! (?:screen|camera|view|display|the (?:screen|camera|left|right|top|bottom)))",
               r"what did (?:the |those |these )?\w+ do", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
-DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"description",
+DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"description", r"depict\w*",
                r"what (?:is|was|are|were) (?:visible|there|in view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
                r"what (?:did|does|do) (?:the |your )?(?:camera|robot|sensor|you|it) see",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
@@ -93,7 +94,7 @@ SEEN_NOW = _rx(r"appears?", r"(?:is|are) appearing")  # present tense: what is v
 TRACK_WORDS = _rx(r"the thing")  # what a track id becomes after slot removal
 
 
-_CURRENT_TOTAL = re.compile(r"\btotal\b(?=.*\b(?:now|currently|at the moment|right now|at present|presently)\b)")  # 'total cars visible now'
+_CURRENT_TOTAL = re.compile(r"\btotal\b(?=.*\b(?:now|currently|current|at the moment|right now|at present|presently)\b)")  # 'total cars visible now'
 
 
 def has(rx: re.Pattern[str], q: str) -> bool:
@@ -111,7 +112,9 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
     tally = TALLY.match(q)
     if tally and not yes_no:  # 'unique people so far', 'exits last 15 s': a count with no counting word
         return ("count_distinct" if tally.group("distinct") else "count_entered" if tally.group("came") else "count_left"), 0.75
-    if track and has(SUMMARY, q) and not has(WHEN, q):
+    if re.match(r"(?:please )?(?:describe|give (?:me )?a description)\b", q) and not has(SUMMARY, q):  # 'describe the scene as it appeared at 0:45'
+        return ("track", 0.85) if track else ("describe", 0.85)
+    if track and has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):  # 'report on #4', not 'report #4's duration'
         return "track", 0.8
     if has(COUNT, q):
         if (has(MORE, q) or has(FEWER, q)) and (yes_no or re.search(r"\bthan\b", q)):
@@ -156,7 +159,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         recent = has(LATEST, q) or (has(AGO, q) and not re.search(r"\bfirst\b", q))
         if has(LEAVE, q) or (recent and (has(ENTER, q) or has(NEW, q))):
             return "when_last", 0.9
-        if has(ENTER, q) or re.search(r"\bfirst\b", q):
+        if has(ENTER, q) or re.search(r"\b(?:first|initial(?:ly)?|earliest)\b", q):
             return "when_first", 0.9
         if has(LATEST, q):
             return "when_last", 0.75
