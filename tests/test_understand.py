@@ -287,6 +287,18 @@ DRAWN_FROM_SETS = [
     ("What is the total visible duration of object 3?", "duration", {}),
     ("Describe the street as it appeared at timestamp 1:05.", "describe", {"at_s": 65}),
     ("What does the image depict right now?", "describe", {}),
+    # set 15: literal translations and slang
+    ("How many cars passed between second 15 and second 45?", "count_distinct", {"class": "car"}),
+    ("How many persons came after the minute 2:10?", "count_entered", {"class": "person", "since_s": 130}),
+    ("Somebody is in the corner down left now?", "presence", {"class": "person", "region": "bottom"}),
+    ("Are there less people now than before 40 seconds?", "compare", {"class": "person", "window_s": 40}),
+    ("How was the scene before 2 minutes?", "describe", {"at_s": 120}),
+    ("How many dogs abandoned the image since 0:30?", "count_left", {"class": "dog", "since_s": 30}),
+    ("how many peeps bounced in the last min", "count_left", {"class": "person", "window_s": 60}),
+    ("bikers count went down vs 1 min ago?", "compare", {"class": "bicycle", "window_s": 60}),
+    ("How long is it since the last bus came?", "when_last", {"class": "bus"}),
+    ("Make me a resume of the last 3 minutes.", "summary", {"window_s": 180}),
+    ("what went down since 1:00", "summary", {"since_s": 60}),
 ]
 
 

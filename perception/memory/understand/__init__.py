@@ -46,6 +46,8 @@ _OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without
                        r"(?:has|have) (?:there been|someone|somebody|anyone|anybody|people) been (?:visible|in view|around|there|present))\b")
 _GOING_ON_NOW = re.compile(r"\b(?:happening|going on)\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
                            r"at this (?:moment|point|instant))\b")
+_AT_A_MOMENT = ("compare", "describe", "count_now", "presence")
+_BEFORE_SPAN = re.compile(r"\bbefore \d+(?:\.\d+)? ?(?:seconds?|secs?|s|minutes?|mins?)\b(?! (?:into|in|mark)\b)")
 _ATTRIBUTES = (("color", re.compile(r"\bcolou?r|wearing|dressed\b")), ("size", re.compile(r"\bsize|how (?:big|large|small)\b")))
 
 
@@ -194,6 +196,8 @@ def read_question(text: str) -> Reading:
     else:
         intent, conf, source = _intent(q, asked, track_id is not None or instance_id is not None, times, yes_no)
     time, reference = (times[0] if times else None), (times[1] if len(times) > 1 else None)
+    if time is not None and time.kind == "until" and intent in _AT_A_MOMENT and _BEFORE_SPAN.search(q0):
+        time = TimeSpec("ago", time.a)  # 'more people than before 30 seconds': 30 s ago, as in many languages
     if intent == "describe" and track_id is None and time is not None and not time.is_moment:  # 'describe the last minute'
         intent = "summary"
     elif intent == "summary" and track_id is None and (
