@@ -299,6 +299,13 @@ DRAWN_FROM_SETS = [
     ("How long is it since the last bus came?", "when_last", {"class": "bus"}),
     ("Make me a resume of the last 3 minutes.", "summary", {"window_s": 180}),
     ("what went down since 1:00", "summary", {"since_s": 60}),
+    # set 16: more literal translations
+    ("In the left half, some person exist?", "presence", {"class": "person", "region": "left"}),
+    ("How much time back the newest cyclist arrived?", "when_last", {"class": "bicycle"}),
+    ("How long makes that the last truck came?", "when_last", {"class": "truck"}),
+    ("Since how long is the track 6 in the picture?", "duration", {}),
+    ("Since how much time is arrived the newest car?", "when_last", {"class": "car"}),
+    ("What was in the picture since the start?", "summary", {}),
 ]
 
 

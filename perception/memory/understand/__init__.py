@@ -46,6 +46,7 @@ _OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without
                        r"(?:has|have) (?:there been|someone|somebody|anyone|anybody|people) been (?:visible|in view|around|there|present))\b")
 _GOING_ON_NOW = re.compile(r"\b(?:happening|going on)\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
                            r"at this (?:moment|point|instant))\b")
+_WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")
 _AT_A_MOMENT = ("compare", "describe", "count_now", "presence")
 _BEFORE_SPAN = re.compile(r"\bbefore \d+(?:\.\d+)? ?(?:seconds?|secs?|s|minutes?|mins?)\b(?! (?:into|in|mark)\b)")
 _ATTRIBUTES = (("color", re.compile(r"\bcolou?r|wearing|dressed\b")), ("size", re.compile(r"\bsize|how (?:big|large|small)\b")))
@@ -198,7 +199,8 @@ def read_question(text: str) -> Reading:
     time, reference = (times[0] if times else None), (times[1] if len(times) > 1 else None)
     if time is not None and time.kind == "until" and intent in _AT_A_MOMENT and _BEFORE_SPAN.search(q0):
         time = TimeSpec("ago", time.a)  # 'more people than before 30 seconds': 30 s ago, as in many languages
-    if intent == "describe" and track_id is None and time is not None and not time.is_moment:  # 'describe the last minute'
+    if intent == "describe" and track_id is None and (
+            (time is not None and not time.is_moment) or _WHOLE_STREAM.search(q)):  # 'describe the last minute'
         intent = "summary"
     elif intent == "summary" and track_id is None and (
             (time is not None and time.is_moment and re.search(r"\bdescribe\b", q))  # 'describe what happened at 1:00'

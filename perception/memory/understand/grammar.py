@@ -168,6 +168,8 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
     if has(HOW_LONG, q):
         if re.search(r"\bhow far into\b", q):
             return "when_first", 0.85
+        if has(LATEST, q) and re.search(r"\bhow long (?:is|are|has|have) (?:arrived|come|came|entered|appeared)\b", q):
+            return "when_last", 0.8  # 'since how long is arrived the last pedestrian': since its arrival
         return "duration", 0.85
     if window and (has(LEAVE, q) or has(ENTER, q)) and not yes_no and not has(DESCRIBE_ASK, q):  # 'people leaving last 2 min'
         return ("count_left" if has(LEAVE, q) else "count_entered"), 0.7

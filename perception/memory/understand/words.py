@@ -42,6 +42,8 @@ _PHRASES = (
     (r"\bhasn't\b", "has not"), (r"\bhaven't\b", "have not"), (r"\bweren't\b", "were not"), (r"\bwasn't\b", "was not"),
     (r"\bhow much time\b", "how long"), (r"\s>\s?|\s?>\s", " more than "), (r"\s<\s?|\s?<\s", " fewer than "),
     (r"\bin this (moment|instant)\b", r"at this \1"), (r"\brn\b", "right now"), (r"\bwen\b", "when"), (r"\bwat\b", "what"), (r"\bhw\b", "how"), (r"\batm\b", "at the moment"), (r"\bhow long (?:has it|it has) been since\b", "how long ago"),
+    (r"\bhow long (?:back|(?:does it |it )?makes?(?: that)?)(?= (?:the|a|an|did|was|were|has|had)\b)", "how long ago"),  # 'how long makes that the last bus arrived'
+    (r"\b(?:since|from) how (?:long|much)(?: time)?\b", "for how long"),  # 'since how long is #3 in view'
 )
 
 # canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
@@ -96,7 +98,7 @@ _DOMAIN_WORDS = frozenset("""
     very will would could should does done tell give please currently altogether overall anyone someone somebody
     anybody nobody everyone camera video clip stream footage shot image area region part bottom above below""".split())
 # English words one slip away from a question word: left as written
-_NOT_SLIPS = frozenset("bids blow cold crow dose fame fist form fort head leaves lever lowe moore pleas shoot somme steam "
+_NOT_SLIPS = frozenset("bids blow cold crow dose exist fame fist form fort head leaves lever lowe moore pleas shoot somme steam "
                        "sven tack thin though ting tree trough tuck waking".split())
 _VOCABULARY = _DOMAIN_WORDS | {w for ws in CLASS_WORDS.values() for w in ws if " " not in w} | set(_UNITS) | set(_TENS)
 
