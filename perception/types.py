@@ -397,6 +397,11 @@ def _check_instance_of_detection(result: FrameResult, value: Any) -> np.ndarray:
     return _as_array(value, np.int64, (), n, f"frame {result.index}: instance of segment")
 
 
+def _check_thin_segments(result: FrameResult, value: Any) -> np.ndarray:
+    n = len(result.segments if result.segments is not None else result.detections)
+    return _as_array(value, bool, (), n, f"frame {result.index}: thin segments")
+
+
 def _check_segments(result: FrameResult, value: Any) -> Detections:
     _check(isinstance(value, Detections), f"frame {result.index}: segments must be Detections, got {type(value).__name__}")
     return value
@@ -424,6 +429,7 @@ _FIELD_CHECKS = {
     "image_embedding": _check_embedding,
     "camera": _check_camera,
     "segments": _check_segments,
+    "thin_segments": _check_thin_segments,
 }
 
 
@@ -436,6 +442,8 @@ class FrameResult:
     - ``segments``: the segmenter's class-agnostic masks (what the 3D map lifts); the same object as
       ``detections`` when no detector runs.
     - ``segment_labels`` (H, W) int32: the segmenter's label image, -1 = none, label i = segment row i.
+    - ``thin_segments`` (N,) bool: segments the segmenter found as thin objects lying on a plane (the map starts an
+      instance from fewer voxels for them).
     - ``camera``: the frame's pose and where it came from (given, odometry, lost); written by "map3d".
     - ``instance_of_detection`` (N,) int64: the 3D instance ID each segment joined, -1 none ("map3d").
     - ``instance_image`` (H, W) int64: per pixel, the instance its voxel holds in the map, -1 none ("map3d").
@@ -452,6 +460,7 @@ class FrameResult:
     instances: Instances3D | None = None
     segments: Detections | None = None
     segment_labels: np.ndarray | None = None
+    thin_segments: np.ndarray | None = None
     camera: CameraState | None = None
     instance_of_detection: np.ndarray | None = None
     instance_image: np.ndarray | None = None

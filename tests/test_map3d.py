@@ -488,3 +488,18 @@ def test_a_segment_with_sparse_depth_starts_an_instance_from_fewer_voxels():
     m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01, stride=1, erode_px=0), min_new_voxels=5))
     upd = m.integrate(0, depth, None, k, np.eye(4), masks=masks)
     assert upd.segment_ids[0] > 0 and upd.segment_ids[1] < 0
+
+
+def test_a_segment_the_segmenter_marks_thin_starts_an_instance_from_fewer_voxels():
+    """A marker's noisy top lifts into 6 voxels: marked thin (a thin object lying on a plane) it starts an instance,
+    unmarked (a speck) it needs min_new_voxels * assoc_cell = 10; flags that do not match the segments are refused."""
+    k = Intrinsics(100, 100, 32.5, 24.5, 64, 48)  # 1 cm pixels at 1 m, each sample in the middle of a 1 cm voxel
+    depth = np.full((48, 64), 1.0, np.float32)
+    masks = np.zeros((2, 48, 64), bool)
+    masks[0, 20:22, 10:13] = True
+    masks[1, 30:32, 40:43] = True
+    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01, stride=1, erode_px=0), min_new_voxels=5))
+    upd = m.integrate(0, depth, None, k, np.eye(4), masks=masks, thin=np.array([True, False]))
+    assert upd.segment_ids[0] > 0 and upd.segment_ids[1] < 0
+    with pytest.raises(InputError):
+        m.integrate(1, depth, None, k, np.eye(4), masks=masks, thin=np.array([True]))

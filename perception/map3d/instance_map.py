@@ -44,9 +44,11 @@ class MapConfig:
     assoc_cell: association counts overlap in cells of this many voxels a side; min_new_voxels: an unmatched segment
     of at least this many voxels may re-identify an instance, and of min_new_voxels * assoc_cell voxels (a strip one
     voxel wide across min_new_voxels cells) starts one, however few cells it fills (a thin marker), or of
-    min_new_voxels when under half of its pixels have depth (a dark object, whose depth is sparse); visible_tol: a
-    map voxel is visible when |z - depth| is below this; carve_margin: a voxel this far in front of the measured
-    surface is free space; iou_min / recall_min / feature_min: association gates;
+    min_new_voxels when under half of its pixels have depth (a dark object, whose depth is sparse) or the segmenter
+    found it as a thin object lying on a plane (``integrate``'s ``thin``: a marker a metre away lifts into a few
+    voxels of its noisy top); visible_tol: a map voxel is visible when |z - depth| is below this; carve_margin: a
+    voxel this far in front of the measured surface is free space; iou_min / recall_min / feature_min: association
+    gates;
     maintain_every: frames between merge/prune passes; merge_overlap: contested voxels in one frame / size of the
     smaller instance to merge two instances, in at least merge_min_frames frames;
     min_observations / min_voxels: prune thresholds; reid_distance / reid_feature / reid_frames: an unmatched
@@ -169,8 +171,9 @@ class InstanceMap:
     def integrate(self, frame: int, depth: np.ndarray, image: np.ndarray | None, intrinsics: Intrinsics,
                   pose: np.ndarray, masks: np.ndarray | None = None, labels: np.ndarray | None = None,
                   embeddings: np.ndarray | None = None, n_segments: int | None = None,
-                  assign: np.ndarray | None = None) -> FrameUpdate:
-        """Fuse one frame's segments (NxHxW ``masks`` or an HxW ``labels`` image) into the map.
+                  assign: np.ndarray | None = None, thin: np.ndarray | None = None) -> FrameUpdate:
+        """Fuse one frame's segments (NxHxW ``masks`` or an HxW ``labels`` image) into the map; ``thin`` (per segment
+        bool) marks thin objects lying on a plane, which start an instance from fewer voxels (see MapConfig).
 
         ``assign`` (instance ID per segment, > 0) bypasses association and maintenance: used to build
         ground-truth maps with exactly the same lifting, voting and free-space carving.
@@ -190,7 +193,11 @@ class InstanceMap:
                 raise InputError(f"masks of shape {masks.shape} do not match depth {depth.shape}")
             labels = paint_labels(masks, cfg.lift.stride)
         n_segments = int(labels.max()) + 1 if n_segments is None else int(n_segments)
-        sparse = _depth_share(labels, valid, n_segments, cfg.lift.stride) < 0.5
+        few = _depth_share(labels, valid, n_segments, cfg.lift.stride) < 0.5
+        if thin is not None:
+            if np.shape(thin) != (n_segments,):
+                raise InputError(f"thin flags of shape {np.shape(thin)} do not match {n_segments} segments")
+            few |= np.asarray(thin, bool)
         if cfg.background:  # unsegmented pixels become one extra segment that votes for "no instance"
             labels = np.where(labels >= 0, labels, n_segments)
         everything = lift_labels(labels, depth, image, intrinsics, pose, n_segments + cfg.background, cfg.lift)
@@ -199,7 +206,7 @@ class InstanceMap:
         visible = self._visibility(depth, intrinsics, pose)
         vis_ids = np.flatnonzero(np.bincount(self.store.label[visible]))
         if assign is None:
-            seg_ids = self._associate(frame, lifted, visible, embeddings, sparse)
+            seg_ids = self._associate(frame, lifted, visible, embeddings, few)
         else:
             seg_ids = self._assign(frame, np.asarray(assign, np.int64))
         self._vote(frame, everything, np.append(seg_ids, 0) if cfg.background else seg_ids, intrinsics, pose)
@@ -245,9 +252,9 @@ class InstanceMap:
         return vis[st.hits[vis] > 0]
 
     def _associate(self, frame: int, lifted: LiftedSegments, visible: np.ndarray,
-                   embeddings: np.ndarray | None, sparse: np.ndarray) -> np.ndarray:
+                   embeddings: np.ndarray | None, few: np.ndarray) -> np.ndarray:
         """Instance ID for each segment, creating instances for unmatched segments with enough voxels (fewer for
-        ``sparse`` ones, whose pixels mostly lack depth).
+        ``few`` ones: pixels mostly without depth, or a thin object).
 
         Overlap is counted in cells of ``assoc_cell`` voxels so that a surface seen one voxel off
         (noise, a moving object) still overlaps.
@@ -274,7 +281,7 @@ class InstanceMap:
         for s in range(lifted.n_segments):
             if match[s] >= 0:
                 ids[s] = inst_ids[match[s]]
-            elif voxels[s] >= cfg.min_new_voxels * (1 if sparse[s] else cfg.assoc_cell):
+            elif voxels[s] >= cfg.min_new_voxels * (1 if few[s] else cfg.assoc_cell):
                 ids[s] = self._next_id
                 self.info[self._next_id] = InstanceInfo(self._next_id, frame, frame)
                 self._next_id += 1

@@ -69,7 +69,8 @@ class Map3DStage:
         with self.lock:
             try:
                 upd = self.map.integrate(p.index, p.depth, p.image, p.intrinsics, pose, masks=masks, labels=labels,
-                                         embeddings=det.embeddings, n_segments=len(det))
+                                         embeddings=det.embeddings, n_segments=len(det),
+                                         thin=result.thin_segments)
             except InputError as exc:
                 return self._skip(result, str(exc))
             if result.segments is not None and result.detections is not None and result.detections is not result.segments:

@@ -15,11 +15,13 @@ from perception.types import Detections, FramePacket
 @dataclass
 class Segmentation:
     """Masks of one frame as Detections plus the same partition as a label image (HxW int32, -1 = none);
-    ``image_embedding`` (D,) float32 is a pooled whole-image feature when the segmenter has one (SAM)."""
+    ``image_embedding`` (D,) float32 is a pooled whole-image feature when the segmenter has one (SAM); ``thin`` (N,)
+    bool marks thin objects lying on a plane (a marker on a table), which lift into few voxels, when it knows them."""
 
     detections: Detections
     labels: np.ndarray
     image_embedding: np.ndarray | None = None
+    thin: np.ndarray | None = None
 
     @classmethod
     def empty(cls, height: int, width: int) -> Segmentation:
@@ -29,9 +31,10 @@ class Segmentation:
 
     @classmethod
     def from_low_res(cls, lab: np.ndarray, image: np.ndarray, stride: int, min_pixels: int = 0,
-                     scores: np.ndarray | None = None, small: np.ndarray | None = None) -> Segmentation:
+                     scores: np.ndarray | None = None, small: np.ndarray | None = None,
+                     thin: np.ndarray | None = None) -> Segmentation:
         """Build from a label image computed on ``image[::stride, ::stride]`` (``small``: that grid's colours, when the
-        caller has them): drop small segments, upsample."""
+        caller has them; ``thin``: per label, a thin object lying on a plane): drop small segments, upsample."""
         height, width = image.shape[:2]
         n = int(lab.max()) + 1
         if n <= 0:
@@ -53,7 +56,8 @@ class Segmentation:
             boxes[i] = (x0, y0, x1, y1)
         feats = colour_features(subsample(image, stride) if small is None else small, lab, len(keep))
         sc = None if scores is None else np.asarray(scores)[keep]
-        return cls(Detections(boxes, scores=sc, masks=masks, embeddings=feats), full)
+        return cls(Detections(boxes, scores=sc, masks=masks, embeddings=feats), full,
+                   thin=None if thin is None else np.asarray(thin, bool)[keep])
 
 
 def subsample(image: np.ndarray, step: int) -> np.ndarray:

@@ -80,7 +80,7 @@ class GeometricSegmenter:
         if self.thin_objects:
             fine = raised_objects(lab, s, planes, packet.depth, packet.image, k, self.min_pixels)
             if fine is not None:
-                return Segmentation.from_low_res(fine[0], packet.image, fine[1], small=fine[2])
+                return Segmentation.from_low_res(fine[0], packet.image, fine[1], small=fine[2], thin=fine[3])
         return Segmentation.from_low_res(lab, packet.image, s, self.min_pixels)
 
     def _low_res_depth(self, depth: np.ndarray, s: int) -> tuple[np.ndarray, float]:

@@ -17,14 +17,19 @@ Plane = tuple[np.ndarray, float]  # unit normal n and offset c of n . x + c = 0,
 
 def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth: np.ndarray, image: np.ndarray,
                    k: Intrinsics, min_pixels: int, fine: int = 2, margin: int = 3,
-                   max_height: float = 0.05) -> tuple[np.ndarray, int, np.ndarray] | None:
+                   max_height: float = 0.05) -> tuple[np.ndarray, int, np.ndarray, np.ndarray] | None:
     """``lab`` (on ``image[::stride, ::stride]``) with the thin objects on its ``planes`` as new segments, on the
-    grid ``image[::r, ::r]`` with ``r = stride // fine``, ``r`` and that grid's colours; None when no plane holds one.
+    grid ``image[::r, ::r]`` with ``r = stride // fine``, ``r``, that grid's colours and, per label, whether it is an
+    object lying on a plane (no tenth of it above 0.7 ``max_height``: not the foot of a taller object whose upper part
+    the coarse grid left unsegmented); None when no plane holds one.
 
     Candidates are plane or unlabelled pixels higher than the noise and lower than ``max_height`` above the plane,
     in pieces reaching within ``margin`` fine pixels of its pixels (an object whose middle the coarse grid left
-    unlabelled comes whole, not as its outline), away from segmented objects (their unlabelled rim). Segments of
-    ``lab`` under ``min_pixels`` (full-resolution pixels) are dropped; a thin object needs half of that.
+    unlabelled comes whole, not as its outline), away from segmented objects (their unlabelled rim), with a tenth of
+    their pixels above twice the noise threshold (noise on a far wall or floor barely clears it). Segments of
+    ``lab`` under ``min_pixels`` (full-resolution pixels) are dropped; a thin object needs a quarter of that, and
+    one under half of it (a marker a metre away) also takes the pixels around it above half the noise threshold,
+    its low rim being much of it.
     """
     r = max(1, stride // fine)
     if r >= stride or not planes:
@@ -49,6 +54,7 @@ def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth
     free = (z > 0) & (is_plane | (fine_lab < 0))
     colour = subsample(image, r)
     found = np.zeros((hr, wr), np.uint16)  # 1.. objects found on any plane
+    lying: list[int] = []
     for label, (normal, offset) in planes.items():
         on = fine_lab == label
         near = free & (cv2.dilate(on.astype(np.uint8), ring) > 0)
@@ -57,10 +63,12 @@ def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth
         up = free & (above > thresh) & (above < np.float64(max_height))  # compared as in float64
         up = cv2.morphologyEx(up.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & free
         n, comp, stats = _components(up)
-        by_object = np.bincount(comp.ravel()[objects], minlength=n) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+        area = stats[:, cv2.CC_STAT_AREA]
+        by_object = np.bincount(comp.ravel()[objects], minlength=n) / np.maximum(area, 1)
         touch = np.zeros(n, bool)
         touch[comp[near & (up > 0)]] = True  # reaching in from the plane's margin
-        big = np.flatnonzero((stats[:, cv2.CC_STAT_AREA] * r * r >= min_pixels / 2) & (by_object < 0.5) & touch)
+        clear = _share(comp, n, area, (above > 2 * thresh) & (up > 0)) >= 0.1
+        big = np.flatnonzero((area * r * r >= min_pixels / 4) & clear & (by_object < 0.5) & touch)
         big = big[big > 0]
         if len(big) == 0:
             continue
@@ -71,10 +79,29 @@ def raised_objects(lab: np.ndarray, stride: int, planes: dict[int, Plane], depth
         box = np.s_[y0:y1, x0:x1]
         crop = ids[comp[box]]
         found[box] = np.where(crop > 0, crop, found[box])
+        low = _share(comp, n, area, (above > 0.7 * max_height) & (up > 0)) <= 0.1
+        lying += ids[big[low[big]]].tolist()
+        rim = free & (found == 0) & (above > np.float32(0.5) * thresh) & (above < np.float64(max_height))
+        found = _grow(found, ids[big[area[big] * r * r < min_pixels / 2]], rim)
     if not found.any():
         return None
     out = np.where(found > 0, found.astype(np.int32) + n_lab - 1, fine_lab)
-    return out.astype(np.int32), r, colour
+    thin = np.zeros(int(out.max()) + 1, bool)
+    thin[np.array(lying, np.int64) + n_lab - 1] = True
+    return out.astype(np.int32), r, colour, thin
+
+
+def _share(comp: np.ndarray, n: int, area: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per component of ``comp`` (``n`` of them, ``area`` pixels each): the share of its pixels in ``mask``."""
+    return np.bincount(comp.ravel(), mask.ravel(), n) / np.maximum(area, 1)
+
+
+def _grow(found: np.ndarray, ids: np.ndarray, into: np.ndarray) -> np.ndarray:
+    """``found`` with the objects ``ids`` grown by one pixel (8-neighbourhood) into the pixels ``into``."""
+    if len(ids) == 0:
+        return found
+    grown = cv2.dilate(np.where(np.isin(found, ids), found, 0).astype(found.dtype), np.ones((3, 3), np.uint8))
+    return np.where(into & (grown > 0), grown, found)
 
 
 def _components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:

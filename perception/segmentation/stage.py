@@ -7,8 +7,9 @@ from perception.types import FrameResult
 
 
 class SegmentStage:
-    """Fills ``result.segments`` (boxes, scores, masks, embeddings) and ``result.segment_labels``; with
-    ``feeds_tracker`` (no detector in the pipeline) the segments are also ``result.detections``."""
+    """Fills ``result.segments`` (boxes, scores, masks, embeddings), ``result.segment_labels`` and
+    ``result.thin_segments``; with ``feeds_tracker`` (no detector in the pipeline) the segments are also
+    ``result.detections``."""
 
     name = "segment"
 
@@ -34,6 +35,7 @@ class SegmentStage:
         if self.feeds_tracker:
             result.detections = seg.detections
         result.segment_labels = seg.labels
+        result.thin_segments = seg.thin
         if seg.image_embedding is not None:
             result.image_embedding = seg.image_embedding
         return result
