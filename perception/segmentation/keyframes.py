@@ -42,6 +42,7 @@ class AsyncKeyframeSegmenter:
             self._last_key = None
             self._labels = None  # low-res label image carried frame to frame
             self._dets: Detections | None = None
+            self._thin: np.ndarray | None = None  # the keyframe's thin-object flags, one per row of _dets
             self._gray = None
             self.keyframes_done = 0
 
@@ -86,7 +87,7 @@ class AsyncKeyframeSegmenter:
     def _adopt(self, seg: Segmentation, key_gray: np.ndarray) -> None:
         s = self.flow_stride
         self._labels = np.ascontiguousarray(seg.labels[::s, ::s])
-        self._dets = seg.detections
+        self._dets, self._thin = seg.detections, seg.thin
         if self._gray is not None:  # the keyframe is a few frames old: bring it up to the previous frame
             self._labels = self._warp(self._labels, key_gray, self._gray)
         self.keyframes_done += 1
@@ -113,7 +114,8 @@ class AsyncKeyframeSegmenter:
         boxes = (np.stack([xs.argmax(1), ys.argmax(1), w - xs[:, ::-1].argmax(1), h - ys[:, ::-1].argmax(1)], 1)
                  if len(rows) else np.zeros((0, 4)))
         emb = None if dets.embeddings is None else dets.embeddings[rows]
-        return Segmentation(Detections(boxes, scores=dets.scores[rows], masks=masks, embeddings=emb), remap[full])
+        return Segmentation(Detections(boxes, scores=dets.scores[rows], masks=masks, embeddings=emb), remap[full],
+                            thin=None if self._thin is None else self._thin[rows])
 
     def close(self) -> None:
         """Stop the worker thread (a keyframe in progress finishes in the background)."""
