@@ -5,7 +5,8 @@ Synthetic scenes use ``eval3d --scene`` scoring (map voxels against a reference 
 images); ycbv-0000 uses ``eval3d --source`` scoring (ScanNet-style on ground-truth points). Scenes are rendered
 into the cache once.
 
-Usage: python bench/map3d_ap.py [--rooms 1 2 3 4 5 7] [--tabletops 1 2 3 4 5 6 8 9] [--ycbv PATH] [--json OUT]
+Usage: python bench/map3d_ap.py [--rooms 1 2 3 4 5 7] [--tabletops 1 2 3 4 5 6 8 9] [--focal 525] [--ycbv PATH]
+[--json OUT]
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from perception.segmentation import build_segmenter
 YCBV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "rgbd" / "ycbv-0000"
 
 
-def synthetic(spec: str, frames: int, clean: bool) -> dict:
+def synthetic(spec: str, frames: int, clean: bool, focal: float | None = None) -> dict:
     """eval3d --scene SPEC with the default segmenter and a scene-sized voxel."""
-    folder = scene_folder(spec, frames, heavy_occlusion=False, static=False, sensor=not clean)
+    folder = scene_folder(spec, frames, heavy_occlusion=False, static=False, sensor=not clean, focal=focal)
     return evaluate_rgbd_folder(folder, build_segmenter("geometric", keyframe_every=0), voxel=None)
 
 
@@ -40,6 +41,7 @@ def main() -> None:
     ap.add_argument("--tabletops", type=int, nargs="*", default=[1, 2, 3, 4, 5, 6, 8, 9])
     ap.add_argument("--room-frames", type=int, default=60)
     ap.add_argument("--tabletop-frames", type=int, default=30)
+    ap.add_argument("--focal", type=float, help="synthetic scenes' focal length in pixels (default 525)")
     ap.add_argument("--clean", action="store_true", help="perfect depth instead of the sensor model")
     ap.add_argument("--ycbv", default=os.environ.get("YCBV", str(YCBV)))
     ap.add_argument("--json", help="write every number printed here as JSON")
@@ -51,7 +53,7 @@ def main() -> None:
     print(f"{'scene':26s} {'AP25':>6s} {'AP50':>6s} {'GT':>4s} {'pred':>5s} {'voxel':>6s} {'seg ms':>7s} {'map ms':>7s} {'AP':>6s}")
     for spec, n in specs:
         t0 = time.perf_counter()
-        m = synthetic(spec, n, args.clean)
+        m = synthetic(spec, n, args.clean, args.focal)
         rows[spec] = {k: m[k] for k in ("ap", "ap25", "ap50", "gt_instances", "pred_instances", "voxel", "segment_ms", "map_ms")}
         print(f"{spec:26s} {m['ap25']:6.3f} {m['ap50']:6.3f} {m['gt_instances']:4d} {m['pred_instances']:5d} "
               f"{100 * m['voxel']:4.1f}cm {m['segment_ms']:7.1f} {m['map_ms']:7.1f} {m['ap']:6.3f}   ({time.perf_counter() - t0:.0f} s)")

@@ -205,3 +205,18 @@ def test_sample_path_is_cached_and_complete(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(cache, "generate_rgbd_scene", lambda *a, **k: pytest.fail("regenerated a complete sample"))
     assert sample_path() == path
     assert synthetic.sample_path is sample_path
+
+
+def test_another_focal_length_renders_with_it_and_is_cached_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scene at fx 1067 (YCB-Video's camera) writes that focal length and never reuses a cached default (fx 525)
+    scene of the same seed; the default's cache names stay as they were."""
+    from perception.commands.eval3d import scene_folder
+    from perception.synthetic.rgbd_scene import scene_name
+
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    default = scene_folder("synthetic:tabletop:3", 1, heavy_occlusion=False, static=True)
+    narrow = scene_folder("synthetic:tabletop:3", 1, heavy_occlusion=False, static=True, focal=1067)
+    assert default.name == "tabletop-seed3-n1-static" and narrow.name == "tabletop-seed3-n1-static-fx1067"
+    assert np.loadtxt(default / "intrinsic.txt")[0, 0] == 525 and np.loadtxt(narrow / "intrinsic.txt")[0, 0] == 1067
+    assert scene_name(seed=3) == "room-s3-640x480-f90-o10-m1-h0-v2" != scene_name(seed=3, focal=1067)
+    assert RoomConfig(width=320, height=240, focal=1067).intrinsics_matrix()[1, 1] == 533.5

@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clean", action="store_true",
                    help="synthetic scene with perfect depth (default: Kinect-like sensor model: noise, holes, "
                         "flying pixels, colour misregistration)")
+    p.add_argument("--focal", type=float_in(100.0, 5000.0),
+                   help="focal length in pixels at 640x480 of a synthetic scene (default 525: 63 degrees wide)")
     p.add_argument("--odometry", action="store_true", help="estimate camera poses instead of using the given ones")
     p.add_argument("--voxel", type=float_in(0.002, 1.0),
                    help="map voxel size in metres (default: from the first frame's depth, 1-2.5 cm)")
@@ -48,8 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=eval3d_command)
 
 
-def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool, sensor: bool = False) -> Path:
-    """The folder for ``spec``: a synthetic scene (rendered into the cache when missing) or a given path."""
+def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool, sensor: bool = False,
+                 focal: float | None = None) -> Path:
+    """The folder for ``spec``: a synthetic scene (rendered into the cache when missing) or a given path.
+
+    ``focal`` (pixels at 640x480; None: RoomConfig's default) renders with another focal length, cached apart."""
     m = re.fullmatch(r"synthetic:(tabletop:)?(\d+)", spec.strip())
     if m is None:
         path = Path(spec).expanduser()
@@ -57,20 +62,22 @@ def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool, se
             raise InputError(f"scene '{spec}' is neither synthetic:SEED nor a folder with instance/ ground truth")
         return path
     from perception.paths import cache_dir
-    from perception.synthetic.rgbd_scene import generate_rgbd_scene
+    from perception.synthetic.rgbd_scene import focal_suffix, generate_rgbd_scene
+    from perception.synthetic.room import DEFAULT_FOCAL
 
     if not 1 <= frames <= MAX_RENDER_FRAMES:
         raise InputError(f"--frames must be from 1 to {MAX_RENDER_FRAMES}, got {frames}")
     seed, tabletop = int(m.group(2)), m.group(1) is not None
+    focal = DEFAULT_FOCAL if focal is None else focal
     name = (f"{'tabletop' if tabletop else 'room'}-seed{seed}-n{frames}{'-occluded' if heavy_occlusion else ''}"
-            f"{'-static' if static else ''}{'-sensor' if sensor else ''}")
+            f"{'-static' if static else ''}{'-sensor' if sensor else ''}{focal_suffix(focal)}")
     folder = cache_dir("synthetic") / name
     if not (folder / "gt_instances.json").is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
         print(f"rendering {spec} into {folder} ...")
         generate_rgbd_scene(folder, seed=seed, n_frames=frames, moving=not static, heavy_occlusion=heavy_occlusion,
                             overwrite=True, sensor=sensor, tabletop=tabletop,
-                            n_objects=8 if tabletop else 10)
+                            n_objects=8 if tabletop else 10, focal=focal)
     return folder
 
 
@@ -84,7 +91,8 @@ def eval3d_command(args: argparse.Namespace) -> int:
         return _source_command(args)
     if args.gt is not None:
         raise InputError("--gt goes with --source")
-    folder = scene_folder(args.scene, args.frames, args.heavy_occlusion, args.static, sensor=not args.clean)
+    folder = scene_folder(args.scene, args.frames, args.heavy_occlusion, args.static, sensor=not args.clean,
+                          focal=args.focal)
     segmenter = build_segmenter(args.segmenter, keyframe_every=0)
     if segmenter is None:
         raise InputError("eval3d needs a segmenter (not 'none')")

@@ -13,7 +13,9 @@ from perception.segmentation.base import Segmentation
 from perception.segmentation.concave import merge_insides
 from perception.segmentation.dark import dark_objects
 from perception.segmentation.on_plane import Plane, raised_objects
-from perception.types import FramePacket, InputError
+from perception.types import FramePacket, InputError, Intrinsics
+
+TUNED_FOCAL = 525.0 / 640.0  # focal length per image width the pixel-based defaults were tuned at (63 degrees wide)
 
 
 class GeometricSegmenter:
@@ -22,7 +24,8 @@ class GeometricSegmenter:
     stride: internal subsampling (default: about 160 pixels across); depth_rel: depth jump threshold, as the second difference of inverse depth
     times depth (zero on any plane, ~relative jump size at a discontinuity);
     normal_deg: crease angle; min_pixels: smallest kept segment (full-resolution pixels);
-    max_planes / plane_dist / plane_min_frac: RANSAC planes (at most, inlier distance m, share of pixels);
+    max_planes / plane_dist / plane_min_frac: RANSAC planes (at most, inlier distance m, share of pixels at a 63
+    degree view; a narrower one needs a larger share: ``plane_share``);
     max_depth: depth beyond this (m) is ignored; concave_only: only concave creases separate segments
     (convex ones, like the edges of a box, stay inside one object); convex_merge: neighbouring pieces that meet
     in 3D at a convex or smooth seam join (an object split by noisy depth or a hole); thin_objects: objects too
@@ -70,7 +73,7 @@ class GeometricSegmenter:
         lab = lab.astype(np.int32) - 1  # background component 0 -> -1
         lab[edge | ~valid] = -1
         lab = self._fill_edges(lab, d, valid)
-        lab, planes = self._merge_planes(lab, pts, normals, valid, s)
+        lab, planes = self._merge_planes(lab, pts, normals, valid, s, self.plane_share(k))
         if self.convex_merge and valid.any():
             lab = self._merge_convex(lab, pts, normals, planes, s * float(np.median(d[valid])) / k.fx)
         if self.concave_merge:
@@ -82,6 +85,11 @@ class GeometricSegmenter:
             if fine is not None:
                 return Segmentation.from_low_res(fine[0], packet.image, fine[1], small=fine[2], thin=fine[3])
         return Segmentation.from_low_res(lab, packet.image, s, self.min_pixels)
+
+    def plane_share(self, k: Intrinsics) -> float:
+        """Smallest share of valid pixels a plane holds: ``plane_min_frac`` times the focal length over the tuned one
+        (a narrow view fills more of the frame with one object: a box face at fx 1067 must not pass as a plane)."""
+        return self.plane_min_frac * max(1.0, k.fx / (TUNED_FOCAL * k.width))
 
     def _low_res_depth(self, depth: np.ndarray, s: int) -> tuple[np.ndarray, float]:
         """Depth on the ``s``-pixel grid: the mean of each block's valid pixels (sensor noise drops by ~s), then
@@ -147,8 +155,9 @@ class GeometricSegmenter:
         return pl.reshape(lab.shape[0] + 2, step)[1:-1, 1:-1]
 
     def _merge_planes(self, lab: np.ndarray, pts: np.ndarray, normals: np.ndarray, valid: np.ndarray,
-                      stride: int) -> tuple[np.ndarray, dict[int, Plane]]:
-        """Find up to ``max_planes`` dominant planes (RANSAC) and make each one segment.
+                      stride: int, min_frac: float) -> tuple[np.ndarray, dict[int, Plane]]:
+        """Find up to ``max_planes`` dominant planes (RANSAC) holding ``min_frac`` of the valid pixels or more and
+        make each one segment.
 
         Components lying on a plane but for a few pixels join it whole; components partly on it (a leak
         across a missed crease) give it their pixels close to it, and what is left of them splits into its pieces.
@@ -169,7 +178,7 @@ class GeometricSegmenter:
         band = np.clip(0.008 * flat[:, 2], 0.004, self.plane_dist)  # crease pixels further out go back to objects
         loose: list[np.ndarray] = []
         for _ in range(self.max_planes):
-            if len(cand) < max(100, self.plane_min_frac * n_valid):
+            if len(cand) < max(100, min_frac * n_valid):
                 break
             sample = cand if len(cand) <= 1000 else cand[self._rng.integers(0, len(cand), 1000)]
             plane = self._fit_plane(flat[sample], nrm[sample])
@@ -179,7 +188,7 @@ class GeometricSegmenter:
             dist = np.abs(flat @ normal + off)
             near = dist < self.plane_dist
             inl = cand[(near & (np.abs(nrm @ normal) > 0.9))[cand]]
-            if len(inl) < self.plane_min_frac * n_valid:
+            if len(inl) < min_frac * n_valid:
                 break
             on_plane = np.bincount(labf[inl], minlength=n_lab)
             share = on_plane / np.maximum(comp_size, 1)

@@ -12,7 +12,7 @@ import numpy as np
 from perception.io.esam import EsamWriter
 from perception.synthetic.folder import atomic_folder
 from perception.synthetic.render import RoomRenderer
-from perception.synthetic.room import RoomConfig, build_room, camera_path
+from perception.synthetic.room import DEFAULT_FOCAL, RoomConfig, build_room, camera_path
 from perception.synthetic.room_truth import DEPTH_SCALE, GT_FILE, INSTANCE_POLICY, instance_record
 from perception.synthetic.sensor import SensorModel
 from perception.synthetic.tabletop import build_tabletop, tabletop_camera_path
@@ -23,10 +23,16 @@ VERSION = 2  # bump whenever the same arguments would produce different files (c
 
 
 def scene_name(seed: int = 0, n_frames: int = 90, width: int = 640, height: int = 480, n_objects: int = 10,
-               moving: bool = True, heavy_occlusion: bool = False, sensor: bool = False, tabletop: bool = False) -> str:
+               moving: bool = True, heavy_occlusion: bool = False, sensor: bool = False, tabletop: bool = False,
+               focal: float = DEFAULT_FOCAL) -> str:
     """Cache folder name of a room scene: every parameter that changes the files, plus the format version."""
     return (f"{'tabletop' if tabletop else 'room'}-s{seed}-{width}x{height}-f{n_frames}-o{n_objects}-m{int(moving)}-h{int(heavy_occlusion)}"
-            f"{'-sensor' if sensor else ''}-v{VERSION}")
+            f"{'-sensor' if sensor else ''}{focal_suffix(focal)}-v{VERSION}")
+
+
+def focal_suffix(focal: float) -> str:
+    """Cache folder name part for a focal length: empty for the default (older names stay valid), else ``-fxF``."""
+    return "" if focal == DEFAULT_FOCAL else f"-fx{focal:g}"
 
 
 def _check_config(cfg: RoomConfig) -> None:
@@ -36,21 +42,24 @@ def _check_config(cfg: RoomConfig) -> None:
         raise InputError(f"synthetic image size must be 16..4096 pixels a side, got {cfg.width}x{cfg.height}")
     if not 0 <= cfg.n_objects <= 40:
         raise InputError(f"n_objects must be 0..40, got {cfg.n_objects}")
+    if not 100 <= cfg.focal <= 5000:
+        raise InputError(f"focal must be 100..5000 pixels, got {cfg.focal}")
 
 
 def generate_rgbd_scene(out_dir: str | os.PathLike[str], seed: int = 0, n_frames: int = 90, width: int = 640,
                         height: int = 480, n_objects: int = 10, moving: bool = True, heavy_occlusion: bool = False,
                         fps: float = 15.0, overwrite: bool = False, nthreads: int = 0, sensor: bool = False,
-                        tabletop: bool = False) -> Path:
+                        tabletop: bool = False, focal: float = DEFAULT_FOCAL) -> Path:
     """Render a room scene into ``out_dir`` (created atomically) and return it; same arguments, same files.
 
     ``nthreads`` is the ray-casting thread count (0 = all cores); it does not change the output. ``sensor`` passes
     depth and colour through a Kinect-like SensorModel (noise, holes, flying pixels, colour misregistration);
     the instance images stay the clean, depth-aligned truth. ``tabletop`` renders small objects on a table seen
     from 0.6-1 m (``tabletop.py``; ``moving`` and ``heavy_occlusion`` do not apply) instead of the room.
+    ``focal`` is the focal length in pixels at 640x480 (RoomConfig.focal).
     """
     cfg = RoomConfig(seed=seed, n_frames=n_frames, width=width, height=height, n_objects=n_objects,
-                     moving=moving, heavy_occlusion=heavy_occlusion, fps=fps)
+                     moving=moving, heavy_occlusion=heavy_occlusion, fps=fps, focal=focal)
     _check_config(cfg)
     instances = build_tabletop(cfg) if tabletop else build_room(cfg)
     poses = tabletop_camera_path(cfg) if tabletop else camera_path(cfg)

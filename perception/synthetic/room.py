@@ -21,6 +21,7 @@ CAMERA_ORBIT = np.array([2.7, 2.3])
 PILLAR_ORBIT = np.array([2.2, 1.8])
 CENTRAL_REGION = np.array([1.9, 1.5])
 FIRST_OBJECT_ID = 7
+DEFAULT_FOCAL = 525.0
 
 # name -> (shape, size low, size high, where): sizes are full extents (x, y, z) in metres
 CATALOG: dict[str, tuple[str, tuple[float, float, float], tuple[float, float, float], str]] = {
@@ -52,10 +53,11 @@ class RoomConfig:
     moving: bool = True
     heavy_occlusion: bool = False
     fps: float = 15.0
+    focal: float = DEFAULT_FOCAL  # focal length in pixels at 640x480
 
     def intrinsics_matrix(self) -> np.ndarray:
-        """3x3 K: a 63 degree horizontal field of view, principal point at the image centre."""
-        fx, fy = 525.0 * self.width / 640.0, 525.0 * self.height / 480.0
+        """3x3 K: ``focal`` at 640x480 (default: a 63 degree horizontal field of view), centred principal point."""
+        fx, fy = self.focal * self.width / 640.0, self.focal * self.height / 480.0
         return np.array([[fx, 0.0, (self.width - 1) / 2], [0.0, fy, (self.height - 1) / 2], [0.0, 0.0, 1.0]])
 
 
