@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from perception.memory.understand import INTENTS, read_question
+from perception.memory.understand import INTENTS, TimeSpec, read_question
 
 GROUPS = json.loads((Path(__file__).parent / "data" / "qa_paraphrases.json").read_text(encoding="utf-8"))["groups"]
 
@@ -306,6 +306,22 @@ DRAWN_FROM_SETS = [
     ("Since how long is the track 6 in the picture?", "duration", {}),
     ("Since how much time is arrived the newest car?", "when_last", {"class": "car"}),
     ("What was in the picture since the start?", "summary", {}),
+    # set 19: creative paraphrase
+    ("How many people left between 1 and 2 minutes?", "count_left", {"class": "person"}),
+    ("How many walkers have wandered into the shot in the last 40 seconds?", "count_entered", {"class": "person", "window_s": 40}),
+    ("How many shoppers made their way in over the past minute?", "count_entered", {"class": "person", "window_s": 60}),
+    ("How many people have drifted off screen since 0:50?", "count_left", {"class": "person", "since_s": 50}),
+    ("Counting from 1:10, when did the first cyclist turn up?", "when_first", {"class": "bicycle", "since_s": 70}),
+    ("How many seconds back did the latest person come in?", "when_last", {"class": "person"}),
+    ("When did the final walker arrive?", "when_last", {"class": "person"}),
+    ("How much screen time has #9 had?", "duration", {}),
+    ("How long was visitor 12 on screen?", "duration", {"class": "person"}),
+    ("Whereabouts is #4 right now?", "where", {}),
+    ("Walk me through the last two minutes.", "summary", {"window_s": 120}),
+    ("What was the street like 40 seconds back?", "describe", {"at_s": 40}),
+    ("What did the camera show at 1:30?", "describe", {"at_s": 90}),
+    ("How many cars are driving in view now?", "count_now", {"class": "car"}),
+    ("Right now, counting everyone on screen, what's the total?", "count_now", {"class": "person"}),
 ]
 
 
@@ -343,3 +359,9 @@ def test_a_moment_to_describe_is_answered_with_who_was_in_view_then():
     r = read_question("Describe the scene at 0:30.")
     assert (r.intent, r.time.kind, r.time.a, r.negated) == ("describe", "at", 30.0, False)
     assert read_question("Is the bottom part of the frame free of pedestrians?").negated
+
+
+def test_a_unit_after_the_second_number_of_a_window_applies_to_both():
+    assert read_question("How many people left between 1 and 2 minutes?").time == TimeSpec("between", 60.0, 120.0)
+    assert read_question("what happened from 30 to 45 seconds").time == TimeSpec("between", 30.0, 45.0)
+    assert read_question("what happened between 0:30 and 2 minutes").time == TimeSpec("between", 30.0, 120.0)

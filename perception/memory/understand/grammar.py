@@ -19,18 +19,21 @@ COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcoun
             r"size of the crowd",
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
 ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
-            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in|into|up)",
+            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|up)",
             r"walk(?:ed|s|ing)? up\b", r"wander(?:ed|s|ing)? (?:in|into)\b", r"pull(?:ed|s|ing)? (?:up|in|into)\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
-            r"got (?:in|into)", r"added", r"ingress", r"inbound")
-LEAVE = _rx(r"left", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through))",
+            r"got (?:in|into)", r"added", r"ingress", r"inbound",
+            r"(?:made|make|makes|found|find|finds) (?:their|his|her|its) way (?:in|into|onto)", r"(?:made|make|makes) (?:their|his|her|its|an|a) entrance",
+            r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen)")
+LEAVE = _rx(r"left", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
             r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
             r"drop(?:ped)? out", r"step(?:ped|s)? out", r"no longer (?:visible|there|in view)", r"lost",
             r"last (?:seen|spotted|visible|noticed|detected)", r"moved out", r"outgoing", r"outbound", r"egress", r"exits?",
-            r"quit(?:s|ted)?", r"abandon(?:s|ed)?", r"dipped", r"bounced", r"peaced out")
+            r"quit(?:s|ted)?", r"abandon(?:s|ed)?", r"dipped", r"bounced", r"peaced out", r"off(?:-| )screen",
+            r"beyond (?:the )?(?:camera's )?(?:reach|view|frame|edge)")
 DISTINCT = _rx(r"unique", r"distinct", r"different", r"individual", r"so far", r"in total", r"total", r"overall",
                r"altogether", r"all together", r"ever", r"in all", r"since the (?:start|beginning)", r"from the (?:start|beginning)",
                r"whole (?:video|stream|clip|recording|time)", r"entire", r"until now", r"up to now", r"till now",
@@ -61,10 +64,11 @@ AGO = _rx(r"how long ago", r"(?:has )?passed since", r"elapsed since", r"how (?:
           r"how long has it been", r"ago")
 HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|minutes)", r"how much time",
                r"length of time", r"dwell(?:ed|ing)?(?: time)?", r"for how many", r"how long (?:has|have|did|was|were)", r"stay(?:ed)? (?:for|around)?",
-               r"spent", r"time (?:spent|in view|on screen|visible)", r"total time", r"lingered", r"lifetime", r"life ?span", r"remain(?:ed)? (?:in view|visible)?")
+               r"spent", r"time (?:spent|in view|on screen|visible)", r"total time", r"stretch of time",
+               r"(?:on-?screen|screen|viewing) time", r"lingered", r"lifetime", r"life ?span", r"remain(?:ed)? (?:in view|visible)?")
 WHERE = _rx(r"where", r"which (?:part|side|region|area|corner|half|third|direction|way|edge|border)", r"what (?:part|side|region|area|position|location|direction)",
             r"location", r"position", r"whereabouts", r"located", r"which way", r"heading", r"head(?:ed|ing)? (?:to|towards)")
-SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |had )?gone on", r"what could be seen",
+SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |had |is )?gone on", r"(?:talk|walk) me through", r"what could be seen",
               r"(?:what is|what has been|what was|what were) (?:been )?going on",
               r"going on", r"happen\w*", r"summar\w*", r"recap\w*", r"overview", r"events?", r"anything (?:interesting|new|notable|unusual|happen\w*)",
               r"what (?:has )?changed", r"catch me up", r"fill me in", r"brief me", r"activity", r"rundown", r"run-down",
@@ -72,6 +76,8 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |
               r"what took place", r"took place", r"what went down", r"(?:a|the) r[eé]sum[eé]", r"what (?:did |has )?pass(?:ed)?(?! (?:by|through))\b", r"update me", r"give me an update", r"report", r"what (?:went|was) on(?! (?:screen|camera|view|display|the (?:screen|camera|left|right|top|bottom)))",
               r"what did (?:the |those |these )?\w+ do", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
 DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"description", r"depict\w*",
+               r"what (?:is|was|were|are) (?:the )?(?:picture|frame|scene|view|image|screen|shot|street|place) like",
+               r"what (?:did|does|do|is|was) (?:the )?(?:frame|picture|image|camera|screen|video|footage|scene) show(?:ing)?",
                r"what (?:is|was|are|were) (?:visible|there|in view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
                r"what (?:did|does|do) (?:the |your )?(?:camera|robot|sensor|you|it) see",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
@@ -86,7 +92,7 @@ YES_NO = re.compile(r"(?:(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\
                     r"\b(?:if|whether) (?:there|any|anyone|anybody|someone|somebody|no one|nobody|it|the)|\by/n|\byes or no|\byes/no)\b")
 PRESENCE = _rx(r"any", r"anyone", r"anybody", r"someone", r"somebody", r"there", r"no one", r"nobody", r"present", r"free of",
                r"empty", r"occupied", r"exist\w*", r"see (?:a|an|any)", r"deserted", r"vacant", r"clear")
-LATEST = _rx(r"last", r"latest", r"newest", r"most recent(?:ly)?", r"recently")
+LATEST = _rx(r"last", r"latest", r"final", r"newest", r"most recent(?:ly)?", r"recently")
 NEW = _rx(r"new", r"newcomers?", r"arriv\w*", r"newly", r"not (?:there|present|visible|in view) (?:at|from) the (?:start|beginning)")
 SEPARATE = _rx(r"unique", r"distinct", r"different", r"separate", r"individual")
 HOW_LONG_STAY = _rx(r"stay\w*", r"spen[dt]", r"been (?:on screen|visible|in view|around|here|there)", r"remain\w*", r"linger\w*")
@@ -95,7 +101,7 @@ SEEN_NOW = _rx(r"appears?", r"(?:is|are) appearing")  # present tense: what is v
 TRACK_WORDS = _rx(r"the thing")  # what a track id becomes after slot removal
 
 
-_CURRENT_TOTAL = re.compile(r"\btotal\b(?=.*\b(?:now|currently|current|at the moment|right now|at present|presently)\b)")  # 'total cars visible now'
+_CURRENT = re.compile(r"\b(?:now|currently|current|at the moment|right now|at present|presently)\b")  # 'total cars visible now'
 
 
 def has(rx: re.Pattern[str], q: str) -> bool:
@@ -140,7 +146,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
             if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(moved_in, q)):
                 return "count_distinct", 0.85
             return "count_entered", 0.9
-        if has(DISTINCT, _CURRENT_TOTAL.sub(" ", q)) or (has(SEEN_PAST, q) and not times):
+        if has(DISTINCT, re.sub(r"\btotal\b", " ", q) if _CURRENT.search(q) else q) or (has(SEEN_PAST, q) and not times):
             return "count_distinct", 0.9
         if window:
             return "count_distinct", 0.75
@@ -152,7 +158,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         return "compare", 0.85
     if has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):
         return "summary", 0.9
-    if has(WHERE, q) and re.match(r"(?:where|which|from which|from where|in which)\b", q):
+    if has(WHERE, q) and re.match(r"(?:where|whereabouts|which|from which|from where|in which)\b", q):
         return "where", 0.85
     if re.match(r"who\b", q) and has(ENTER, q) and (re.search(r"\bfirst\b", q) or has(LATEST, q)) and not has(COUNT, q):
         return ("when_first" if re.search(r"\bfirst\b", q) else "when_last"), 0.8  # 'who came in first': that one, and when

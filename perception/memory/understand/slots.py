@@ -97,8 +97,8 @@ def _sub_seconds(m: re.Match[str], prefix: str) -> float:
     if g.get(prefix + "mm"):
         return 60.0 * int(g[prefix + "mm"]) + float(g[prefix + "ss"])
     n = g.get(prefix + "n")
-    unit = g.get(prefix + "u") or "s"
-    return float(n) * (60.0 if unit.startswith("min") else 1.0)
+    unit = g.get(prefix + "u") or (g.get("b_u") if prefix == "a_" and not g.get("b_mm") else None) or "s"
+    return float(n) * (60.0 if unit.startswith("min") else 1.0)  # 'between 2 and 3 minutes': the unit is shared
 
 
 def extract_times(q: str) -> tuple[list[TimeSpec], str]:
@@ -188,7 +188,7 @@ def extract_depth(q: str) -> tuple[str | None, str]:
 
 
 _ORDINALS = {"first": 1, "1st": 1, "earliest": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-             "fifth": 5, "5th": 5, "last": -1, "latest": -1, "most recent": -1, "newest": -1, "most recently": -1,
+             "fifth": 5, "5th": 5, "last": -1, "latest": -1, "final": -1, "most recent": -1, "newest": -1, "most recently": -1,
              "recently": -1, "youngest": -1, "oldest": 1}
 _ORDINAL_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ORDINALS), key=len, reverse=True)) + r")\b")
 
@@ -215,7 +215,7 @@ def find_colour(q: str) -> str | None:
     return None
 
 
-_TRACK = re.compile(r"(?:\b(?:object|track|id|box|thing|(?P<who>person|pedestrian|walker)|target|number|no\.?)\s*(?:id\s*)?#?\s*|#)"
+_TRACK = re.compile(r"(?:\b(?:object|track|id|box|thing|(?P<who>person|pedestrian|walker|passer-?by|visitor)|target|number|no\.?)\s*(?:id\s*)?#?\s*|#)"
                     r"(?P<id>\d+)\b")
 _INSTANCE = re.compile(r"\b(?:3d\s+)?instance\s*#?\s*(?P<id>\d+)\b")
 

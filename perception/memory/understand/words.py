@@ -43,7 +43,9 @@ _PHRASES = (
     (r"\bhow much time\b", "how long"), (r"\s>\s?|\s?>\s", " more than "), (r"\s<\s?|\s?<\s", " fewer than "),
     (r"\bin this (moment|instant)\b", r"at this \1"), (r"\brn\b", "right now"), (r"\bwen\b", "when"), (r"\bwat\b", "what"), (r"\bhw\b", "how"), (r"\batm\b", "at the moment"), (r"\bhow long (?:has it|it has) been since\b", "how long ago"),
     (r"\bhow long (?:back|(?:does it |it )?makes?(?: that)?)(?= (?:the|a|an|did|was|were|has|had)\b)", "how long ago"),  # 'how long makes that the last bus arrived'
-    (r"\b(?:since|from) how (?:long|much)(?: time)?\b", "for how long"),  # 'since how long is #3 in view'
+    (r"\b(?:since|from) how (?:long|much)(?: time)?\b", "for how long"),
+    (r"\bcounting (from|since|after)\b", r"\1"),  # 'counting from 0:05, when ...': a time, not a count
+    (r"\bhow (many|much) (seconds|minutes|time) back\b", r"how \1 \2 ago"),  # 'since how long is #3 in view'
 )
 
 # canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
