@@ -26,7 +26,6 @@ _PHRASES = (
     (r"\b(since|after|from|at|by|until|before|between|and|to|till) (?:the )?(second|sec|minute|min) (\d+(?:\.\d+)?)\b(?!:)", r"\1 \3 \2s"),
     (r"\b(?:the )?minute (\d+:\d\d)\b", r"\1"),  # 'after the minute 1:30'
     (r"\bcorner (?:up|upper|top) (left|right)\b", r"top \1 corner"), (r"\bcorner (?:down|lower|bottom) (left|right)\b", r"bottom \1 corner"),
-    (r"\bhow long (?:is it|it is) since\b", "how long ago"),
     (r"\b(?:a|one) and a half minutes?\b", "90 seconds"),
     (r"\bquarter of an? (minute|min)\b", "15 seconds"),
     (r"\ba couple of\b", "2"),
@@ -41,11 +40,11 @@ _PHRASES = (
     (r"\bit's\b", "it is"), (r"\bisn't\b", "is not"), (r"\baren't\b", "are not"), (r"\bdidn't\b", "did not"),
     (r"\bhasn't\b", "has not"), (r"\bhaven't\b", "have not"), (r"\bweren't\b", "were not"), (r"\bwasn't\b", "was not"),
     (r"\bhow much time\b", "how long"), (r"\s>\s?|\s?>\s", " more than "), (r"\s<\s?|\s?<\s", " fewer than "),
-    (r"\bin this (moment|instant)\b", r"at this \1"), (r"\brn\b", "right now"), (r"\bwen\b", "when"), (r"\bwat\b", "what"), (r"\bhw\b", "how"), (r"\batm\b", "at the moment"), (r"\bhow long (?:has it|it has) been since\b", "how long ago"),
+    (r"\bin this (moment|instant)\b", r"at this \1"), (r"\brn\b", "right now"), (r"\bwen\b", "when"), (r"\bwat\b", "what"), (r"\bhw\b", "how"), (r"\batm\b", "at the moment"), (r"\bhow long (?:has it been|it has been|is it|it is) since\b", "how long ago"),
     (r"\bhow long (?:back|(?:does it |it )?makes?(?: that)?)(?= (?:the|a|an|did|was|were|has|had)\b)", "how long ago"),  # 'how long makes that the last bus arrived'
-    (r"\b(?:since|from) how (?:long|much)(?: time)?\b", "for how long"),
+    (r"\b(?:since|from) how (?:long|much)(?: time)?\b", "for how long"),  # 'since how long is #3 in view'
     (r"\bcounting (from|since|after)\b", r"\1"),  # 'counting from 0:05, when ...': a time, not a count
-    (r"\bhow (many|much) (seconds|minutes|time) back\b", r"how \1 \2 ago"),  # 'since how long is #3 in view'
+    (r"\bhow (many|much) (seconds|minutes|time) back\b", r"how \1 \2 ago"),
 )
 
 # canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
