@@ -174,7 +174,7 @@ def scene_voxel(depth: np.ndarray, per_metre: float = 0.01, lo: float = 0.01, hi
 
 def pixel_keys(u: np.ndarray, v: np.ndarray, z: np.ndarray, k: Intrinsics, pose: np.ndarray, voxel: float) -> np.ndarray:
     """Packed keys of the world voxels that pixels (u, v) at depth z (m) back-project into."""
-    pc = np.stack([(u - k.cx) / k.fx * z, (v - k.cy) / k.fy * z, z])  # 3 x N: rows stay contiguous
+    pc = k.backproject(u, v, z)
     return pack_keys(np.floor((pose[:3, :3] @ pc + pose[:3, 3:4]) / voxel).T)
 
 

@@ -52,6 +52,10 @@ class Intrinsics:
         _check(k.ndim == 2 and k.shape[0] >= 3 and k.shape[1] >= 3, f"camera matrix must be at least 3x3, got shape {k.shape}")
         return cls(float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]), int(width), int(height))
 
+    def backproject(self, u: np.ndarray, v: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Camera-frame points (3 x N, rows contiguous) of pixels ``(u, v)`` at z-depths ``z``."""
+        return np.stack([(u - self.cx) / self.fx * z, (v - self.cy) / self.fy * z, z])
+
     def scaled(self, width: int, height: int) -> Intrinsics:
         """The same camera at another image resolution."""
         sx, sy = width / self.width, height / self.height

@@ -13,7 +13,7 @@ from perception.pipeline.keyframe_map import NOT_KEYFRAME, KeyframeMap3DStage
 from perception.pipeline.keyframes import KeyframePolicy, pose_change, view_overlap
 from perception.pipeline.runner import Pipeline, run_pipeline
 from perception.sources import open_source
-from perception.types import FrameResult, InputError, PoseSource
+from perception.types import FrameResult, InputError, Intrinsics, PoseSource
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def _copy(result: FrameResult, index: int | None = None, **packet) -> FrameResul
 
 
 def test_view_overlap_and_pose_change():
-    k = type("K", (), {"fx": 500.0, "fy": 500.0, "cx": 320.0, "cy": 240.0, "width": 640, "height": 480})()
+    k = Intrinsics(500.0, 500.0, 320.0, 240.0, 640, 480)
     depth = np.full((480, 640), 2.0, np.float32)
     pose = np.eye(4)
     pol = KeyframePolicy()

@@ -38,6 +38,15 @@ def test_pack_keys_round_trip():
     assert np.array_equal(unpack_keys(pack_keys(ijk)), ijk)
 
 
+def test_backproject_inverts_the_camera_matrix():
+    k = Intrinsics(100, 120, 32, 24, 64, 48)
+    u, v, z = np.array([32.0, 132.0, 0.0]), np.array([24.0, 24.0, 0.0]), np.array([2.0, 2.0, 0.5])
+    p = k.backproject(u, v, z)
+    assert np.allclose(p[:, 0], [0, 0, 2]) and np.allclose(p[:, 1], [2, 0, 2])
+    uvw = k.matrix @ p
+    assert np.allclose(uvw[:2] / uvw[2], [u, v])
+
+
 def test_lifting_a_plane_lands_on_the_plane():
     k = Intrinsics(100, 100, 32, 24, 64, 48)
     depth = np.full((48, 64), 2.0, np.float32)

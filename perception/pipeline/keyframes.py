@@ -48,7 +48,7 @@ def view_overlap(ref_depth: np.ndarray, ref_pose: np.ndarray, depth: np.ndarray,
     if len(u) == 0:
         return 1.0
     z = d[v, u].astype(np.float64)
-    cam = np.stack([(u * s - k.cx) / k.fx * z, (v * s - k.cy) / k.fy * z, z])
+    cam = k.backproject(u * s, v * s, z)
     rel = np.linalg.inv(ref_pose) @ pose  # this camera -> reference camera
     x, y, zr = rel[:3, :3] @ cam + rel[:3, 3:4]
     with np.errstate(divide="ignore", invalid="ignore"):

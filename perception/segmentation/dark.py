@@ -65,6 +65,6 @@ def _above(cells: np.ndarray, z: np.ndarray, stride: int, k: Intrinsics, planes:
         return False
     d = z[v, u]
     off = (stride - 1) / 2
-    p = np.stack([(u * stride + off - k.cx) / k.fx * d, (v * stride + off - k.cy) / k.fy * d, d], axis=1)
+    p = k.backproject(u * stride + off, v * stride + off, d).T
     height = np.min([(p @ n + c) * np.sign(c) for n, c in planes.values()], axis=0)
     return bool(np.median(height) >= min_height)

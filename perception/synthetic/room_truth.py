@@ -115,9 +115,9 @@ class RoomGroundTruth:
         v, u = np.nonzero(depth > 0)
         z = depth[v, u].astype(np.float64)
         k = self.intrinsics
-        cam = np.stack([(u * stride - k.cx) * z / k.fx, (v * stride - k.cy) * z / k.fy, z], axis=1)
+        cam = k.backproject(u * stride, v * stride, z)
         pose = self.poses[frame]
-        return np.einsum("nj,ij->ni", cam, pose[:3, :3]) + pose[:3, 3], ids[v, u].astype(np.int64)
+        return (pose[:3, :3] @ cam + pose[:3, 3:4]).T, ids[v, u].astype(np.int64)
 
     def label_points(self, points: np.ndarray, frame: int = -1, tol: float = 0.03) -> np.ndarray:
         """GT instance id of each world point (Nx3): nearest instance surface at ``frame``, 0 if none within ``tol``.
