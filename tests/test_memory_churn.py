@@ -147,6 +147,25 @@ def test_a_fragment_seen_for_under_a_second_is_no_arrival():
     assert _value(mem, "How many people came into view in the last 5 seconds?") == 1
 
 
+def test_a_blip_inside_the_image_is_no_distinct_person():
+    """B stands mid-image from the start; A walks in at the left edge at 1 s; a detector blip (id 9) shows for 0.5 s
+    at 3 s well inside the image; C (id 8) steps in and out at the bottom-left corner for 0.5 s at 4 s."""
+    mem = VideoMemory()
+    for i in range(60):
+        boxes = [(2, (150.0, 60.0, 180.0, 130.0))]
+        if i >= 10:
+            x = min(2.0 * (i - 10), 120.0)
+            boxes.append((1, (x, 80.0, x + 30.0, 150.0)))
+        if 30 <= i < 35:
+            boxes.append((9, (200.0, 100.0, 230.0, 170.0)))
+        if 40 <= i < 45:
+            boxes.append((8, (0.0, 160.0, 30.0, 230.0)))
+        mem.update(_frame(i, boxes))
+    assert mem.snapshot().distinct_identities == 4  # what the tracker reported
+    assert _value(mem, "How many different people have you seen so far?") == 3  # B, A and C, not the blip
+    assert _value(mem, "How many different people have been seen in the last 4 seconds?") == 3
+
+
 def test_arrivals_are_at_least_the_rise_in_the_count():
     """B stands mid-image from the start; two people the detector first finds mid-image next to B (emerging from
     behind B, so not seen walking in) stay in view: the count rose by two, so at least two came in."""

@@ -3,7 +3,8 @@ class, colour, image region and apparent depth, with when and where each was see
 
 Counts survive tracker churn: a track starting inside the image just after a similar one vanished close by
 continues it; someone is still in the scene while hidden behind another person for a moment; arrivals and
-departures happen at the image border or away from everyone else, and never by a fragment seen for a blink."""
+departures happen at the image border or away from everyone else, and never by a fragment seen for a blink
+(which is no distinct person either)."""
 
 from __future__ import annotations
 
@@ -262,6 +263,12 @@ class Crowd:
             if b is not None and np.hypot(b[0] - a[0], b[1] - a[1]) <= NEAR_OTHERS * max(p.height, q.height):
                 return True
         return False
+
+    def blink(self, p: Person) -> bool:
+        """Whether ``p`` is a spurious fragment, not a person: seen under ``MIN_VISIT_S`` in all, appearing and
+        vanishing inside the image (not walking in or out across its border), and not in the scene now."""
+        return (p.duration < MIN_VISIT_S and not self.in_scene(p, self.snap.time) and not self.at_edge(p, p.first_t)
+                and not self.at_edge(p, p.last_t))
 
     def arrived(self, p: Person) -> bool:
         """Whether ``p`` walked into view after the stream began: a newcomer (in view now or for ``MIN_VISIT_S``)

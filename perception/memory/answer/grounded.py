@@ -177,10 +177,11 @@ class GroundedAnswerer:
         crowd = Crowd(snap, r)
         t1, t2, when = self._window(snap, r)
         whole = r.time is None
-        people = crowd.during(t1, t2) if not whole or crowd.filtered else crowd.people
+        seen = crowd.during(t1, t2) if not whole or crowd.filtered else crowd.people
+        people = [p for p in seen if not crowd.blink(p)]
         n = len(people)
         if whole and not crowd.filtered and not r.colour:  # the memory's own tally also covers compacted tracks
-            n = max(n, snap.distinct_identities - crowd.merged)
+            n = max(n, snap.distinct_identities - crowd.merged - (len(seen) - n))
         note = f" (plus up to {snap.forgotten_objects} compacted old objects)" if whole and crowd.filtered and snap.forgotten_objects else ""
         text = f"{_plural(n, 'different ' + r.noun(n))} seen{self._where_words(r)} {when}{note}{self._note(crowd)}"
         text += f": {_ids(people)}." if people else "."
