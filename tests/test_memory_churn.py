@@ -131,18 +131,24 @@ def test_departures_are_bounded_by_the_change_in_the_count():
     assert "3 tracks ended" in chunk.text
 
 
-def test_a_fragment_seen_for_under_a_second_is_no_arrival():
-    """B stands mid-image from the start; A walks in at the left edge at 1 s; a detector blip (id 9) shows for
-    0.7 s at 3 s, away from everyone."""
+def _b_stands_a_walks_in(others: dict[int, tuple[range, tuple[float, float, float, float]]]) -> VideoMemory:
+    """Six seconds at 10 fps: B (id 2) stands mid-image, A (id 1) walks in at the left edge at 1 s, and each of
+    ``others`` (id -> frames, box) shows where and when it says."""
     mem = VideoMemory()
     for i in range(60):
         boxes = [(2, (150.0, 60.0, 180.0, 130.0))]
         if i >= 10:
             x = min(2.0 * (i - 10), 120.0)
             boxes.append((1, (x, 80.0, x + 30.0, 150.0)))
-        if 30 <= i < 37:
-            boxes.append((9, (260.0, 20.0, 290.0, 90.0)))
+        boxes += [(tid, box) for tid, (frames, box) in others.items() if i in frames]
         mem.update(_frame(i, boxes))
+    return mem
+
+
+def test_a_fragment_seen_for_under_a_second_is_no_arrival():
+    """B stands mid-image from the start; A walks in at the left edge at 1 s; a detector blip (id 9) shows for
+    0.7 s at 3 s, away from everyone."""
+    mem = _b_stands_a_walks_in({9: (range(30, 37), (260.0, 20.0, 290.0, 90.0))})
     assert _value(mem, "When did the most recent newcomer appear?") == pytest.approx(1.0)
     assert _value(mem, "How many people came into view in the last 5 seconds?") == 1
 
@@ -150,17 +156,8 @@ def test_a_fragment_seen_for_under_a_second_is_no_arrival():
 def test_a_blip_inside_the_image_is_no_distinct_person():
     """B stands mid-image from the start; A walks in at the left edge at 1 s; a detector blip (id 9) shows for 0.5 s
     at 3 s well inside the image; C (id 8) steps in and out at the bottom-left corner for 0.5 s at 4 s."""
-    mem = VideoMemory()
-    for i in range(60):
-        boxes = [(2, (150.0, 60.0, 180.0, 130.0))]
-        if i >= 10:
-            x = min(2.0 * (i - 10), 120.0)
-            boxes.append((1, (x, 80.0, x + 30.0, 150.0)))
-        if 30 <= i < 35:
-            boxes.append((9, (200.0, 100.0, 230.0, 170.0)))
-        if 40 <= i < 45:
-            boxes.append((8, (0.0, 160.0, 30.0, 230.0)))
-        mem.update(_frame(i, boxes))
+    mem = _b_stands_a_walks_in({9: (range(30, 35), (200.0, 100.0, 230.0, 170.0)),
+                                8: (range(40, 45), (0.0, 160.0, 30.0, 230.0))})
     assert mem.snapshot().distinct_identities == 4  # what the tracker reported
     assert _value(mem, "How many different people have you seen so far?") == 3  # B, A and C, not the blip
     assert _value(mem, "How many different people have been seen in the last 4 seconds?") == 3
