@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from perception.lifting import LiftConfig, lift_labels, lift_masks, pack_keys, unpack_keys
+from perception.lifting import LiftConfig, lift_labels, lift_masks, pack_keys, pixel_keys, unpack_keys
 from perception.map3d import InstanceMap, MapConfig, build_map3d_stage
 from perception.map3d.evaluate import evaluate_rgbd_folder, instance_ap
 from perception.map3d.export import read_ply_instances
@@ -427,6 +427,32 @@ def test_voxels_of_an_object_just_behind_the_table_it_stands_on_go_to_the_table(
     assert np.array_equal(out[~spill], labels[~spill])
 
 
+def test_which_voxels_go_behind_the_table_does_not_depend_on_voxels_elsewhere():
+    """A box standing on a noisy table top (most samples a layer low), its bottom layer in the table's: one more voxel
+    of another instance a metre away leaves every label as it was (the table's plane was fitted from every fourth
+    row of the sorted voxels, so one voxel inserted before them refitted it and moved up to 28 of the box's)."""
+    from perception.map3d.behind_plane import behind_planes
+
+    def labels_after(extra: bool) -> dict[int, tuple[int, int]]:
+        rng = np.random.default_rng(19)
+        i, j = np.meshgrid(np.arange(40), np.arange(40), indexing="ij")
+        table = np.stack([i.ravel(), j.ravel(), np.where(rng.random(i.size) < 0.7, -1, 0)], 1)
+        box = np.stack(np.meshgrid(np.arange(16, 24), np.arange(16, 24), np.arange(-1, 8), indexing="ij"), -1)
+        cells = {**{tuple(c): 1 for c in table.tolist()}, **{tuple(c): 2 for c in box.reshape(-1, 3).tolist()}}
+        if extra:
+            cells[-60, -60, 0] = 3
+        ijk = np.array(list(cells), np.int64)
+        keys, labels = pack_keys(ijk), np.array(list(cells.values()), np.int64)
+        order = np.argsort(keys)
+        eye = np.array([0.2, 0.2, 1.0])
+        out = behind_planes(keys[order], (ijk[order] + 0.5) * 0.01, labels[order], {1: eye, 2: eye, 3: eye}, 0.01)
+        return dict(zip(keys[order].tolist(), zip(labels[order].tolist(), out.tolist())))
+
+    alone, beside = labels_after(False), labels_after(True)
+    assert any(before == 2 and after == 1 for before, after in alone.values())  # box voxels in the table's layer
+    assert all(beside[k] == v for k, v in alone.items())
+
+
 @pytest.mark.parametrize("side_rgb, merged", [((77, 76, 72), True), ((24, 23, 115), False)])
 def test_a_shaded_table_side_joins_its_top_by_chromaticity_but_a_differently_coloured_face_does_not(side_rgb, merged):
     """A table top and its front side meet at a convex edge; their colour descriptors agree only to 0.47 (the side
@@ -512,3 +538,25 @@ def test_a_segment_the_segmenter_marks_thin_starts_an_instance_from_fewer_voxels
     assert upd.segment_ids[0] > 0 and upd.segment_ids[1] < 0
     with pytest.raises(InputError):
         m.integrate(1, depth, None, k, np.eye(4), masks=masks, thin=np.array([True]))
+
+
+def test_a_dark_object_with_a_few_scattered_depth_pixels_a_frame_becomes_one_instance():
+    """A black object: its 16 x 16 pixel mask has depth on one pixel a frame, a different one each time (4 cm apart,
+    so no two voxels ever overlap), and on three touching pixels in the first. That frame starts an instance, each
+    later one joins it because the instance's voxels project into its mask, and the denoising pass, which would keep
+    only the three-voxel cluster, leaves it whole."""
+    k = Intrinsics(100, 100, 32.5, 24.5, 64, 48)  # 1 cm pixels at 1 m, each sample in the middle of a 1 cm voxel
+    masks = np.zeros((1, 48, 64), bool)
+    masks[0, 16:32, 8:24] = True
+    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=0.01, stride=1, erode_px=0), maintain_every=4, denoise_every=8))
+    ids, keys = set(), []
+    for frame, (v, u) in enumerate((v, u) for v in range(17, 32, 4) for u in range(9, 24, 4)):
+        depth = np.where(masks[0], 0.0, 1.0).astype(np.float32)
+        depth[v, u] = 0.955
+        if frame == 0:
+            depth[v + 1, u] = depth[v, u + 1] = 0.955
+        ids.add(int(m.integrate(frame, depth, None, k, np.eye(4), masks=masks).segment_ids[0]))
+        keys.append(pixel_keys(np.array([u]), np.array([v]), np.array([0.955]), k, np.eye(4), 0.01))
+    assert len(ids) == 1 and ids.pop() > 0
+    m.maintain(16, denoise=True)
+    assert len(np.unique(m.label_of(np.concatenate(keys)))) == 1 and m.label_of(keys[0])[0] > 0

@@ -24,12 +24,28 @@ def _scene(valid_share: float, top: float = 0.94, seed: int = 0) -> tuple[FrameP
 
 def test_a_dark_block_with_a_tenth_of_its_depth_becomes_one_segment():
     """Depth on 10 % of a black block's pixels: too few for depth edges, so without the colour region no segment
-    holds it; with it one segment covers it (measured: 89 % of its pixels, 72 table pixels beside it)."""
+    holds it; with it one segment covers it (measured: 78 % of its pixels, no table pixel beside it; border cells
+    straddling the block's edge, whose mean depth lies between block and table, are left out)."""
     packet, block = _scene(0.1)
     labels = GeometricSegmenter().segment(packet).labels
     ids, counts = np.unique(labels[block], return_counts=True)
     best = ids[np.argmax(np.where(ids >= 0, counts, 0))]
-    assert best >= 0 and (labels[block] == best).mean() >= 0.8, (ids, counts)
+    assert best >= 0 and (labels[block] == best).mean() >= 0.7, (ids, counts)
+    assert (labels[~block] == best).sum() <= 0.1 * block.sum()
+
+
+def test_a_dark_block_whose_colour_spills_onto_the_table_is_judged_by_its_interior():
+    """The colour image 3 pixels off the depth (misregistration): the dark region's border ring lies on the table, with
+    depth on all of its pixels against a tenth of the block's, so its median depth is the table's and its dark pixels
+    on the table plane touch it; its interior's depth stands clear of the table, and the region becomes the segment,
+    less the border cells whose depth lies off the block's height (measured: 70 % of the block's pixels, 48 table
+    pixels)."""
+    packet, block = _scene(0.1)
+    packet.image = np.ascontiguousarray(np.roll(packet.image, (3, 3), axis=(0, 1)))
+    labels = GeometricSegmenter().segment(packet).labels
+    ids, counts = np.unique(labels[block], return_counts=True)
+    best = ids[np.argmax(np.where(ids >= 0, counts, 0))]
+    assert best >= 0 and (labels[block] == best).mean() >= 0.6, (ids, counts)
     assert (labels[~block] == best).sum() <= 0.1 * block.sum()
 
 

@@ -30,7 +30,7 @@ from perception.map3d.other_side import other_side_pairs
 from perception.map3d.pair_evidence import PAIR, PairEvidence
 from perception.map3d.planar_merge import convex_pairs, coplanar_pairs
 from perception.map3d.support import support_labels
-from perception.map3d.visibility import see
+from perception.map3d.visibility import project, see
 from perception.map3d.voxels import VoxelStore
 from perception.types import UNLABELLED, InputError, Instances3D, Intrinsics
 
@@ -46,7 +46,11 @@ class MapConfig:
     voxel wide across min_new_voxels cells) starts one, however few cells it fills (a thin marker), or of
     min_new_voxels when under half of its pixels have depth (a dark object, whose depth is sparse) or the segmenter
     found it as a thin object lying on a plane (``integrate``'s ``thin``: a marker a metre away lifts into a few
-    voxels of its noisy top); visible_tol: a map voxel is visible when |z - depth| is below this; carve_margin: a
+    voxels of its noisy top), or of one voxel when under sparse_share of them have depth (a black object, whose
+    depth survives on a few scattered pixels); such a sparse segment left unmatched joins the instance fed only by
+    sparse segments whose voxels mostly project into its pixels (a few voxels a frame, scattered over the object,
+    seldom overlap), and those instances skip the DBSCAN pass, which would take their scattered voxels for specks;
+    visible_tol: a map voxel is visible when |z - depth| is below this; carve_margin: a
     voxel this far in front of the measured surface is free space; iou_min / recall_min / feature_min: association
     gates;
     maintain_every: frames between merge/prune passes; merge_overlap: contested voxels in one frame / size of the
@@ -83,6 +87,7 @@ class MapConfig:
     recall_min: float = 0.5
     feature_min: float = 0.75
     min_new_voxels: int = 5
+    sparse_share: float = 0.1
     assoc_cell: int = 2
     reid_distance: float = 1.5
     reid_feature: float = 0.9
@@ -115,6 +120,7 @@ class InstanceInfo:
     feature: np.ndarray | None = None
     label_votes: dict[str, int] = field(default_factory=dict)
     view_sum: np.ndarray = field(default_factory=lambda: np.zeros(3))  # camera centres of the observations
+    sparse: bool = False  # fed only by segments with sparse depth (see MapConfig.sparse_share)
 
     @property
     def label(self) -> str:
@@ -193,11 +199,13 @@ class InstanceMap:
                 raise InputError(f"masks of shape {masks.shape} do not match depth {depth.shape}")
             labels = paint_labels(masks, cfg.lift.stride)
         n_segments = int(labels.max()) + 1 if n_segments is None else int(n_segments)
-        few = _depth_share(labels, valid, n_segments, cfg.lift.stride) < 0.5
+        share = _depth_share(labels, valid, n_segments, cfg.lift.stride)
+        few, sparse = share < 0.5, share < cfg.sparse_share
         if thin is not None:
             if np.shape(thin) != (n_segments,):
                 raise InputError(f"thin flags of shape {np.shape(thin)} do not match {n_segments} segments")
             few |= np.asarray(thin, bool)
+        joins = self._sparse_joins(labels, depth, intrinsics, pose, sparse) if assign is None else None
         if cfg.background:  # unsegmented pixels become one extra segment that votes for "no instance"
             labels = np.where(labels >= 0, labels, n_segments)
         everything = lift_labels(labels, depth, image, intrinsics, pose, n_segments + cfg.background, cfg.lift)
@@ -206,7 +214,7 @@ class InstanceMap:
         visible = self._visibility(depth, intrinsics, pose)
         vis_ids = np.flatnonzero(np.bincount(self.store.label[visible]))
         if assign is None:
-            seg_ids = self._associate(frame, lifted, visible, embeddings, few)
+            seg_ids = self._associate(frame, lifted, visible, embeddings, few, sparse, joins)
         else:
             seg_ids = self._assign(frame, np.asarray(assign, np.int64))
         self._vote(frame, everything, np.append(seg_ids, 0) if cfg.background else seg_ids, intrinsics, pose)
@@ -252,9 +260,10 @@ class InstanceMap:
         return vis[st.hits[vis] > 0]
 
     def _associate(self, frame: int, lifted: LiftedSegments, visible: np.ndarray,
-                   embeddings: np.ndarray | None, few: np.ndarray) -> np.ndarray:
+                   embeddings: np.ndarray | None, few: np.ndarray, sparse: np.ndarray, joins: np.ndarray) -> np.ndarray:
         """Instance ID for each segment, creating instances for unmatched segments with enough voxels (fewer for
-        ``few`` ones: pixels mostly without depth, or a thin object).
+        ``few`` ones: pixels mostly without depth, or a thin object; one for ``sparse`` ones) unless ``joins`` gives
+        them a sparse instance (> 0).
 
         Overlap is counted in cells of ``assoc_cell`` voxels so that a surface seen one voxel off
         (noise, a moving object) still overlaps.
@@ -281,13 +290,16 @@ class InstanceMap:
         for s in range(lifted.n_segments):
             if match[s] >= 0:
                 ids[s] = inst_ids[match[s]]
-            elif voxels[s] >= cfg.min_new_voxels * (1 if few[s] else cfg.assoc_cell):
+            elif joins[s] > 0:
+                ids[s] = joins[s]
+            elif voxels[s] >= (1 if sparse[s] else cfg.min_new_voxels * (1 if few[s] else cfg.assoc_cell)):
                 ids[s] = self._next_id
-                self.info[self._next_id] = InstanceInfo(self._next_id, frame, frame)
+                self.info[self._next_id] = InstanceInfo(self._next_id, frame, frame, sparse=bool(sparse[s]))
                 self._next_id += 1
             else:
                 continue
             inst = self.info[int(ids[s])]
+            inst.sparse &= bool(sparse[s])
             inst.last_seen = frame
             inst.observations += 1
             inst.view_sum = inst.view_sum + self._camera
@@ -296,6 +308,37 @@ class InstanceMap:
                 inst.feature = f if inst.feature is None else _normalise((inst.feature * 0.8 + f * 0.2)[None])[0]
             self._touched.add(int(ids[s]))
         return ids
+
+    def _sparse_joins(self, labels: np.ndarray, depth: np.ndarray, k: Intrinsics, pose: np.ndarray,
+                      sparse: np.ndarray) -> np.ndarray:
+        """Per segment: the sparse instance (``InstanceInfo.sparse``) of which a ``sparse`` segment holds the most
+        voxels, at least half of those in view and not hidden behind measured depth (0: none)."""
+        out = np.zeros(len(sparse), np.int64)
+        ids = [i for i, inf in self.info.items() if inf.sparse]
+        if not ids or not sparse.any():
+            return out
+        st = self.store
+        want = np.zeros(max(int(st.label.max(initial=0)), max(ids)) + 1, bool)
+        want[ids] = True
+        rows = np.flatnonzero(want[st.label])
+        r, pix, z = project(st.centers[rows], k, pose, self.config.lift.min_depth)
+        dm = depth.ravel()[pix]
+        seen = ~(np.isfinite(dm) & (dm > 0) & (dm < z - self.config.carve_margin))
+        r, pix = r[seen], pix[seen]
+        v, u = np.divmod(pix, depth.shape[1])
+        s = 1 if labels.shape == depth.shape else max(1, int(self.config.lift.stride))
+        seg = labels[v // s, u // s]
+        inst = st.label[rows[r]]
+        in_view = np.bincount(inst)
+        hit = (seg >= 0) & (seg < len(sparse))
+        hit[hit] = sparse[seg[hit]]
+        pairs, counts = np.unique(seg[hit].astype(np.int64) * len(in_view) + inst[hit], return_counts=True)
+        best = np.zeros(len(sparse), np.int64)
+        for key, c in zip(pairs.tolist(), counts.tolist()):
+            a, i = divmod(key, len(in_view))
+            if 2 * c >= in_view[i] and c > best[a]:
+                out[a], best[a] = i, c
+        return out
 
     def _reidentify(self, frame: int, lifted: LiftedSegments, embeddings: np.ndarray | None, inst_ids: np.ndarray,
                     match: np.ndarray, voxels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -391,7 +434,7 @@ class InstanceMap:
         self._remove([i for i, inst in self.info.items() if sizes.get(i, 0) == 0 or (
             (inst.observations < cfg.min_observations or sizes.get(i, 0) < cfg.min_voxels) and inst.last_seen < stale)])
         if denoise:
-            self._denoise([i for i in self._touched if i in self.info])
+            self._denoise([i for i in self._touched if i in self.info and not self.info[i].sparse])
             self._touched = set()
             if cfg.support_weak > 0:
                 st.label = support_labels(st.keys, st.label, st.conf, cfg.support_weak)
@@ -484,6 +527,7 @@ class InstanceMap:
         a.last_seen = max(a.last_seen, b.last_seen)
         a.observations += b.observations
         a.view_sum = a.view_sum + b.view_sum
+        a.sparse &= b.sparse
         for k, v in b.label_votes.items():
             a.label_votes[k] = a.label_votes.get(k, 0) + v
         if a.feature is not None and b.feature is not None:
