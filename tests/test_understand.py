@@ -322,6 +322,13 @@ DRAWN_FROM_SETS = [
     ("What did the camera show at 1:30?", "describe", {"at_s": 90}),
     ("How many cars are driving in view now?", "count_now", {"class": "car"}),
     ("Right now, counting everyone on screen, what's the total?", "count_now", {"class": "person"}),
+    # set 21: annotators of a surveillance-video benchmark
+    ("How many subjects departed in the past 45 seconds?", "count_left", {"class": "person", "window_s": 45}),
+    ("Is any subject present in the top right corner?", "presence", {"class": "person"}),
+    ("First car after 2:00?", "when_first", {"class": "car", "since_s": 120}),
+    ("First bike?", "when_first", {"class": "bicycle"}),
+    ("What was going on at the 50-second mark?", "describe", {"at_s": 50}),
+    ("What happened between 0:30 and 0:50?", "summary", {}),
 ]
 
 

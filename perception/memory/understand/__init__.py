@@ -203,7 +203,8 @@ def read_question(text: str) -> Reading:
             (time is not None and not time.is_moment) or _WHOLE_STREAM.search(q)):  # 'describe the last minute'
         intent = "summary"
     elif intent == "summary" and track_id is None and (
-            (time is not None and time.is_moment and re.search(r"\bdescribe\b", q))  # 'describe what happened at 1:00'
+            (time is not None and time.is_moment and re.search(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b", q))
+            # 'describe what happened at 1:00', 'what was going on at the 50-second mark': the scene at that moment
             or (time is None and _GOING_ON_NOW.search(q))):  # 'what is happening right now'
         intent = "describe"
     op = None

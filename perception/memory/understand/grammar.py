@@ -119,6 +119,9 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
     tally = TALLY.match(q)
     if tally and not yes_no:  # 'unique people so far', 'exits last 15 s': a count with no counting word
         return ("count_distinct" if tally.group("distinct") else "count_entered" if tally.group("came") else "count_left"), 0.75
+    if re.match(r"(?:the )?(?:very )?first\b", q) and not (yes_no or has(COUNT, q) or has(SUMMARY, q) or has(WHERE, q)
+                                                          or has(DESCRIBE_ASK, q)):
+        return "when_first", 0.75  # 'first bike?', 'first car after 2:00?'
     if re.match(r"(?:please )?(?:describe|give (?:me )?a description)\b", q) and not has(SUMMARY, q):  # 'describe the scene as it appeared at 0:45'
         return ("track", 0.85) if track else ("describe", 0.85)
     if track and has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):  # 'report on #4', not 'report #4's duration'

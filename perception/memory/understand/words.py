@@ -61,7 +61,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "employee", "employees", "shopper", "straggler", "stragglers", "soul", "souls", "foot traffic", "packed",
                "traveller", "travellers", "traveler", "travelers", "guest", "guests", "departure", "departures",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
-               "exit", "exits"),
+               "exit", "exits", "subject", "subjects"),
     "car": ("car", "cars", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
@@ -82,7 +82,7 @@ PLURAL_PERSON = frozenset(("persons", "people", "ppl", "pedestrians", "folks", "
                            "women", "guys", "walkers", "visitors", "passersby", "passers-by", "children", "kids", "heads",
                            "bodies", "occupants", "commuters", "tourists", "shoppers", "students", "peoples", "customers",
                            "clients", "patrons", "passengers", "joggers", "runners", "residents", "workers", "employees",
-                           "travellers", "travelers", "guests", "entrants", "spectators"))
+                           "travellers", "travelers", "guests", "entrants", "spectators", "subjects"))
 
 
 # the words questions turn on, and common words a slip must not turn into one of them
