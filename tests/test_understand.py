@@ -329,6 +329,16 @@ DRAWN_FROM_SETS = [
     ("First bike?", "when_first", {"class": "bicycle"}),
     ("What was going on at the 50-second mark?", "describe", {"at_s": 50}),
     ("What happened between 0:30 and 0:50?", "summary", {}),
+    # set 22: computer-vision engineers checking a tracker
+    ("how many peds in right third of FoV currently", "count_now", {"class": "person", "region": "right"}),
+    ("current # of car tracks in bottom half", "count_now", {"class": "car", "region": "bottom"}),
+    ("veh egress count since t=15", "count_left", {"class": "car", "since_s": 15}),
+    ("num unique car IDs over the whole sequence", "count_distinct", {"class": "car"}),
+    ("any ped in left ROI?", "presence", {"class": "person", "region": "left"}),
+    ("person count now exceeds count 25 s ago?", "compare", {"class": "person"}),
+    ("ts of first ped detection", "when_first", {"class": "person"}),
+    ("how many sec ago did the last person appear", "when_last", {"class": "person"}),
+    ("pos of car 5 now", "where", {}),
 ]
 
 

@@ -56,7 +56,7 @@ FEWER = _rx(r"fewer", r"less", r"diminish\w*", r"reduc\w*", r"quieter", r"emptie
 SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
 WHEN = _rx(r"when", r"what time", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
-           r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time",
+           r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time", r"(?:start|birth) time",
            r"(?:earliest|latest|first|last|initial) (?:time|moment)", r"time at which",
            r"since when", r"how long since", r"time since", r"how long after (?:the )?(?:start|beginning|it (?:started|began))", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure) time", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
 AGO = _rx(r"how long ago", r"(?:has )?passed since", r"elapsed since", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
@@ -109,7 +109,7 @@ def has(rx: re.Pattern[str], q: str) -> bool:
     return rx.search(q) is not None
 
 
-TALLY = re.compile(r"(?:number of |count of |total )?(?:(?P<distinct>unique|distinct|different|separate)\b|"
+TALLY = re.compile(r"(?:number of |count of |total |cumulative )?(?:(?P<distinct>unique|distinct|different|separate)\b|"
                    r"(?P<came>arrivals|entries|entrances|newcomers)\b|(?P<went>exits|departures|leavers)\b)")  # telegraphic counts
 
 
@@ -127,13 +127,13 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
     if track and has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):  # 'report on #4', not 'report #4's duration'
         return "track", 0.8
     if has(COUNT, q):
-        if (has(MORE, q) or has(FEWER, q)) and (yes_no or re.search(r"\b(?:than|vs|versus)\b", q)):
+        if (has(MORE, q) or has(FEWER, q)) and (yes_no or re.search(r"\b(?:than|vs|versus|exceed(?:s|ed)?)\b", q)):
             return "compare", 0.9
         if (yes_no or q.endswith("?")) and has(SAME, q) and times:
             return "compare", 0.85
         if times and re.search(r"\bcompar", q):  # 'how does the number now compare with 45 s ago'
             return "compare", 0.85
-        if re.search(r"\bhow (?:many|much) (?:seconds|minutes|time)\b", q):
+        if re.search(r"\bhow (?:many|much) (?:seconds|secs?|minutes|mins?|time)\b", q):
             if has(AGO, q):
                 return ("when_last" if has(LEAVE, q) or has(LATEST, q) or has(NEW, q) else "when_first"), 0.9
             if re.search(r"\binto the (?:video|stream|clip|recording|footage)\b|\bfirst\b", q) and not has(HOW_LONG_STAY, q):

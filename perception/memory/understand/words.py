@@ -33,6 +33,9 @@ _PHRASES = (
     (r"\b(?:a|one) (minute|min)\b", r"1 \1"),
     (r"\b(last|past|previous|within|for|in|over) (?:a|one) (second|sec)\b", r"\1 1 \2"),
     (r"\ba (second|sec) ago\b", r"1 \1 ago"),
+    (r"\bfov\b", "view"), (r"\broi\b", "part"), (r"\bts\b", "timestamp"),  # operators' shorthand
+    (r"(?<=\s)#\s*(?:of\s+)?(?=[a-z])|\bnum(?:ber)?\.? of\b|(?<=^ )(?:num|n)\.? (?=unique|distinct|different)", "number of "),
+    (r"\bpos\b", "position"),
     (r"\bcolour", "color"), (r"\bgrey\b", "gray"), (r"\bcentre\b", "center"), (r"\bcentral\b", "center"),
     (r"\bsummaris", "summariz"), (r"\bpeople's\b", "people"),
     (r"\b(it|what|who|there|that|he|she)'s been\b", r"\1 has been"),
@@ -61,8 +64,8 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "employee", "employees", "shopper", "straggler", "stragglers", "soul", "souls", "foot traffic", "packed",
                "traveller", "travellers", "traveler", "travelers", "guest", "guests", "departure", "departures",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
-               "exit", "exits", "subject", "subjects"),
-    "car": ("car", "cars", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
+               "exit", "exits", "subject", "subjects", "ped", "peds"),
+    "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
     "bus": ("bus", "buses", "busses"),
@@ -82,7 +85,7 @@ PLURAL_PERSON = frozenset(("persons", "people", "ppl", "pedestrians", "folks", "
                            "women", "guys", "walkers", "visitors", "passersby", "passers-by", "children", "kids", "heads",
                            "bodies", "occupants", "commuters", "tourists", "shoppers", "students", "peoples", "customers",
                            "clients", "patrons", "passengers", "joggers", "runners", "residents", "workers", "employees",
-                           "travellers", "travelers", "guests", "entrants", "spectators", "subjects"))
+                           "travellers", "travelers", "guests", "entrants", "spectators", "subjects", "peds"))
 
 
 # the words questions turn on, and common words a slip must not turn into one of them
