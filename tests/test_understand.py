@@ -339,6 +339,11 @@ DRAWN_FROM_SETS = [
     ("ts of first ped detection", "when_first", {"class": "person"}),
     ("how many sec ago did the last person appear", "when_last", {"class": "person"}),
     ("pos of car 5 now", "where", {}),
+    # set 24: retail, venue and transport staff
+    ("Is footfall higher now than 45 seconds ago?", "compare", {"class": "person"}),
+    ("How many customers cleared the platform between 1:30 and 2:30?", "count_left", {"class": "person"}),
+    ("What was on the concourse at 0:50?", "describe", {"at_s": 50}),
+    ("What went on between 1:00 and 2:00?", "summary", {}),
 ]
 
 

@@ -30,7 +30,7 @@ ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter
 LEAVE = _rx(r"left", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
             r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
-            r"drop(?:ped)? out", r"step(?:ped|s)? out", r"no longer (?:visible|there|in view)", r"lost",
+            r"drop(?:ped)? out", r"step(?:ped|s)? out", r"cleared (?:the|out|off)", r"no longer (?:visible|there|in view)", r"lost",
             r"last (?:seen|spotted|visible|noticed|detected)", r"moved out", r"outgoing", r"outbound", r"egress", r"exits?",
             r"quit(?:s|ted)?", r"abandon(?:s|ed)?", r"dipped", r"bounced", r"peaced out", r"off(?:-| )screen",
             r"beyond (?:the )?(?:camera's )?(?:reach|view|frame|edge)")
@@ -73,7 +73,7 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |
               r"going on", r"happen\w*", r"summar\w*", r"recap\w*", r"overview", r"events?", r"anything (?:interesting|new|notable|unusual|happen\w*)",
               r"what (?:has )?changed", r"catch me up", r"fill me in", r"brief me", r"activity", r"rundown", r"run-down",
               r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"developments?",
-              r"what took place", r"took place", r"what went down", r"(?:a|the) r[eé]sum[eé]", r"what (?:did |has )?pass(?:ed)?(?! (?:by|through))\b", r"update me", r"give me an update", r"report", r"what (?:went|was) on(?! (?:screen|camera|view|display|the (?:screen|camera|left|right|top|bottom)))",
+              r"what took place", r"took place", r"what went down", r"(?:a|the) r[eé]sum[eé]", r"what (?:did |has )?pass(?:ed)?(?! (?:by|through))\b", r"update me", r"give me an update", r"report", r"what went on", r"what was on(?! (?:screen|camera|view|display|the|a|an)\b)",
               r"what did (?:the |those |these )?\w+ do", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
 DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"description", r"depict\w*",
                r"what (?:is|was|were|are) (?:the )?(?:picture|frame|scene|view|image|screen|shot|street|place) like",

@@ -62,7 +62,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
                "passengers", "jogger", "joggers", "runner", "runners", "resident", "residents", "worker", "workers",
                "employee", "employees", "shopper", "straggler", "stragglers", "soul", "souls", "foot traffic", "packed",
-               "traveller", "travellers", "traveler", "travelers", "guest", "guests", "departure", "departures",
+               "footfall", "traveller", "travellers", "traveler", "travelers", "guest", "guests", "departure", "departures",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
                "exit", "exits", "subject", "subjects", "ped", "peds"),
     "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
