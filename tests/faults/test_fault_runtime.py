@@ -197,8 +197,11 @@ def _wait_for_progress(proc: subprocess.Popen, frames: int, timeout: float) -> N
 
 
 def _interrupt(cmd: list[str], after_frames: int) -> tuple[int, str]:
-    """Run ``cmd``, send SIGINT once its progress bar shows ``after_frames`` frames; return (exit code, stderr)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO_ROOT)
+    """Run ``cmd``, send SIGINT once its progress bar shows ``after_frames`` frames; return (exit code, stderr).
+    The child starts with Ctrl-C's default action even when pytest itself runs with SIGINT ignored (launched in
+    the background by a non-interactive shell), which the child would otherwise inherit and keep."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO_ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         _wait_for_progress(proc, after_frames, timeout=120)
         proc.send_signal(signal.SIGINT)
