@@ -344,6 +344,15 @@ DRAWN_FROM_SETS = [
     ("How many customers cleared the platform between 1:30 and 2:30?", "count_left", {"class": "person"}),
     ("What was on the concourse at 0:50?", "describe", {"at_s": 50}),
     ("What went on between 1:00 and 2:00?", "summary", {}),
+    # set 26: investigators and adjusters writing for the record
+    ("Since 00:00:50, how many pedestrians have entered the frame?", "count_entered", {"class": "person", "since_s": 50}),
+    ("Are there more individuals in frame now than at 00:01:00?", "compare", {"class": "person", "at_s": 60}),
+    ("Where was object #8 at T+15?", "where", {"at_s": 15}),
+    ("After T+20, when was the first vehicle observed?", "when_first", {"class": "car", "since_s": 20}),
+    ("How many canines left the frame within the last minute?", "count_left", {"class": "dog", "window_s": 60}),
+    ("What transpired in the last 90 seconds?", "summary", {"window_s": 90}),
+    ("Characterise the frame as of twenty seconds ago.", "describe", {"at_s": 20}),
+    ("At what timecode did the first individual appear in the footage?", "when_first", {"class": "person"}),
 ]
 
 
@@ -381,6 +390,13 @@ def test_a_moment_to_describe_is_answered_with_who_was_in_view_then():
     r = read_question("Describe the scene at 0:30.")
     assert (r.intent, r.time.kind, r.time.a, r.negated) == ("describe", "at", 30.0, False)
     assert read_question("Is the bottom part of the frame free of pedestrians?").negated
+
+
+def test_a_timecode_counts_hours_minutes_and_seconds():
+    assert read_question("How many trucks arrived from 00:01:00 to 00:01:30?").time == TimeSpec("between", 60.0, 90.0)
+    assert read_question("What happened since 1:02:03?").time == TimeSpec("since", 3723.0)
+    assert read_question("How many dogs came into frame between T+10 and T+25?").time == TimeSpec("between", 10.0, 25.0)
+    assert read_question("How many people at 0:45?").time == TimeSpec("at", 45.0)
 
 
 def test_a_unit_after_the_second_number_of_a_window_applies_to_both():

@@ -11,13 +11,13 @@ from perception.memory.describe import COLOURS
 _UNIT_WORD = r"(?:seconds?|secs?|s|minutes?|mins?)"
 _UNIT = rf"(?P<u>{_UNIT_WORD})"
 _NUM = r"(?P<n>\d+(?:\.\d+)?)"
-_CLOCK = r"(?P<mm>\d+):(?P<ss>\d{1,2}(?:\.\d+)?)"
-_AT = rf"(?:t\s*=\s*)?(?:{_CLOCK}|{_NUM}(?:\s*{_UNIT}\b)?)"
+_CLOCK = r"(?:(?P<hh>\d+):(?=\d{2}:))?(?P<mm>\d+):(?P<ss>\d{1,2}(?:\.\d+)?)"  # m:ss or a timecode h:mm:ss
+_AT = rf"(?:t\s*[=+]\s*)?(?:{_CLOCK}|{_NUM}(?:\s*{_UNIT}\b)?)"  # 't = 12', 't+12': 12 s from the start
 
 
 def _seconds(m: re.Match[str], n: str = "n", u: str = "u") -> float:
     if m.groupdict().get("mm"):
-        return 60.0 * int(m.group("mm")) + float(m.group("ss"))
+        return 3600.0 * int(m.group("hh") or 0) + 60.0 * int(m.group("mm")) + float(m.group("ss"))
     unit = m.groupdict().get(u) or "s"
     return float(m.group(n)) * (60.0 if unit.startswith("min") else 1.0)
 
@@ -86,7 +86,7 @@ _WINDOW_PATTERNS: tuple[tuple[str, str], ...] = (
     (rf"\b(?:at|around|about|by|near)\s+(?:the\s+)?(?:time\s+|moment\s+|mark\s+of\s+)?{_AT}(?:\s+(?:mark|into the (?:video|stream|clip|recording)|in))?", "at"),
     (rf"\b{_NUM}\s*{_UNIT}\s+(?:into|in)\b(?:\s+the\s+(?:video|stream|clip|recording|footage))?", "at"),
     (rf"\b{_CLOCK}\b", "at"),
-    (rf"\bt\s*=\s*{_NUM}\s*(?:s\b|seconds?\b)?", "at"),
+    (rf"\bt\s*[=+]\s*{_NUM}\s*(?:s\b|seconds?\b)?", "at"),
     (rf"\b{_NUM}\s*{_UNIT}\b", "at"),
 )
 _WINDOWS = [(re.compile(p), k) for p, k in _WINDOW_PATTERNS]
@@ -95,7 +95,7 @@ _WINDOWS = [(re.compile(p), k) for p, k in _WINDOW_PATTERNS]
 def _sub_seconds(m: re.Match[str], prefix: str) -> float:
     g = m.groupdict()
     if g.get(prefix + "mm"):
-        return 60.0 * int(g[prefix + "mm"]) + float(g[prefix + "ss"])
+        return 3600.0 * int(g[prefix + "hh"] or 0) + 60.0 * int(g[prefix + "mm"]) + float(g[prefix + "ss"])
     n = g.get(prefix + "n")
     unit = g.get(prefix + "u") or (g.get("b_u") if prefix == "a_" and not g.get("b_mm") else None) or "s"
     return float(n) * (60.0 if unit.startswith("min") else 1.0)  # 'between 2 and 3 minutes': the unit is shared

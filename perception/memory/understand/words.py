@@ -70,7 +70,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
     "bus": ("bus", "buses", "busses"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans"),
-    "dog": ("dog", "dogs", "puppy", "puppies"),
+    "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines"),
     "cat": ("cat", "cats"),
     "bird": ("bird", "birds", "pigeon", "pigeons"),
     "bag": ("bag", "bags", "backpack", "backpacks", "suitcase", "suitcases", "handbag", "handbags"),
