@@ -353,6 +353,15 @@ DRAWN_FROM_SETS = [
     ("What transpired in the last 90 seconds?", "summary", {"window_s": 90}),
     ("Characterise the frame as of twenty seconds ago.", "describe", {"at_s": 20}),
     ("At what timecode did the first individual appear in the footage?", "when_first", {"class": "person"}),
+    # set 29: questions asked through a chat box beside other remarks
+    ("I saw a bus earlier, but how many cars are there now?", "count_now", {"class": "car"}),
+    ("there was a truck at 0:40 I think, anyway how many buses are on screen now?", "count_now", {"class": "bus", "at_s": None}),
+    ("ok so ignoring the dog for a sec, how many bikes are visible right now?", "count_now", {"class": "bicycle", "at_s": None}),
+    ("never mind the people, how many vehicles at present?", "count_now", {"class": "car"}),
+    ("so the bus left, right? how many trucks are visible now?", "count_now", {"class": "truck"}),
+    ("it's 1:00 now, how many people left in the last 15 seconds?", "count_left", {"class": "person", "window_s": 15}),
+    ("is it busier now than at 1:10? I'm at 1:40 in the video", "compare", {"at_s": 70}),
+    ("what was it like twenty seconds ago?", "describe", {"at_s": 20}),
 ]
 
 
@@ -397,6 +406,14 @@ def test_a_timecode_counts_hours_minutes_and_seconds():
     assert read_question("What happened since 1:02:03?").time == TimeSpec("since", 3723.0)
     assert read_question("How many dogs came into frame between T+10 and T+25?").time == TimeSpec("between", 10.0, 25.0)
     assert read_question("How many people at 0:45?").time == TimeSpec("at", 45.0)
+
+
+def test_where_the_player_is_is_not_the_time_asked_about():
+    r = read_question("the video's at 1:45 — between 1:00 and 1:30 how many different people were seen?")
+    assert (r.intent, r.time, r.reference) == ("count_distinct", TimeSpec("between", 60.0, 90.0), None)
+    r = read_question("the video is at 2:00 — when did the first bus come after 1:15?")
+    assert (r.intent, r.label, r.time) == ("when_first", "bus", TimeSpec("since", 75.0))
+    assert read_question("what happened since 1:00? it's 1:30 now").time == TimeSpec("since", 60.0)
 
 
 def test_a_unit_after_the_second_number_of_a_window_applies_to_both():

@@ -143,20 +143,37 @@ def _intent(q: str, full: str, track: bool, times: list[TimeSpec], yes_no: bool)
 
 _BARE = re.compile(r"(?:(?:is|are) there )?(?:any|a|an|some)? ?[a-z-]+(?: (?:in|on|at)(?: the)?)? ?\??")
 _STATEMENT = re.compile(r"\b(?:i|we|you|he|she|they|it|there|this|that|is|are|was|were|am|has|have|had|do|does|did|looks?|seems?)\b")
+# where the player is, said beside the question ('it's 1:30 now', 'the video's at 1:45'): not a time asked about
+_PLAYER_TIME = re.compile(r"\b(?:it is|it's|(?:the )?(?:video|clip|stream|recording|footage|clock|timer|player)(?:'s| is| says| shows| reads)"
+                          r"|i am|i'm|we are|we're)(?: now)? (?:at )?(?:\d+:)?\d+:\d{2}(?: now| in(?: the (?:video|clip|stream|recording|footage))?)?\b")
+# a class set aside before the question ('ignoring the dog for a sec, how many bikes ...')
+_SET_ASIDE = re.compile(r"\b(?:ignoring|ignore|never ?mind|forget(?:ting)?(?: about)?|leaving aside|setting aside|not counting|excluding)"
+                        r" [^,?]*,")
+_NOW_ASKED = re.compile(r"\b(?:now|currently|at the moment|at present|presently)\b")
+# where a sentence ends; a tag question ('the bus left, right?') ends a remark
+_SENTENCE_END = re.compile(r"[.!;]\s+|, (?:right|yeah|yes|no|ok|okay|eh|innit|correct) \?\s+")
+# a remark, then the question after ', but' / ', anyway' / ', so' ('i saw a bus earlier, but how many cars ...')
+_REMARK = re.compile(r"^[^?]*?, (?:but|anyway|so) (?=(?:how|is|are|was|were|when|where|what|which|did|do|does|has|have|can|could)\b)")
 
 
-def _asking_clause(q: str) -> str:
-    """The clause that asks: the last sentence, and after a dash only when a statement comes before it ('the crossing
-    is on the right - is anyone there?'; a noun phrase before the dash is part of the question)."""
+def _asking_clause(q: str) -> tuple[str, str]:
+    """(the clause that asks, the rest): the last sentence; after a dash only when a statement comes before it ('the
+    crossing is on the right - is anyone there?'; a noun phrase before the dash is part of the question); after a
+    remark closed by ', but' / ', anyway' / ', so'."""
     def words(part: str) -> int:
         return len(part.replace("?", " ").split())
 
-    sentences = [p for p in re.split(r"(?<=[.!;])\s+", q) if p.strip(" ?")]
+    cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(q)), len(q)]
+    sentences = [p for p in (q[a:b].strip() for a, b in zip(cuts, cuts[1:])) if p.strip(" ?")]
     asked = sentences[-1] if len(sentences) > 1 and words(sentences[-1]) >= 3 else q
-    parts = [p for p in re.split(r"\s+-+\s+", asked) if p.strip(" ?")]
+    parts = [p for p in re.split(r"\s+-+\s+|\s+\u2014\s+", asked) if p.strip(" ?")]
     if len(parts) > 1 and words(parts[-1]) >= 3 and _STATEMENT.search(" ".join(parts[:-1])):
         asked = parts[-1]
-    return q[len(q) - len(asked):] if q.endswith(asked) else q
+    remark = _REMARK.match(asked)
+    if remark and _STATEMENT.search(remark.group(0)) and words(asked[remark.end():]) >= 3:
+        asked = asked[remark.end():]
+    i = q.rfind(asked)
+    return asked, " ".join((q[:i] + " " + q[i + len(asked):]).split())
 
 
 def _about(q: str, intent: str) -> str | None:
@@ -174,14 +191,14 @@ def _about(q: str, intent: str) -> str | None:
 
 def read_question(text: str) -> Reading:
     """The intent and slots of a question about the video, however it is phrased."""
-    q0 = normalise(text)
-    asked = _asking_clause(q0)
-    context = q0[: len(q0) - len(asked)]  # a statement before the question: slots are looked for there last
+    q0 = _SET_ASIDE.sub(" ", _PLAYER_TIME.sub(" ", normalise(text)))
+    asked, context = _asking_clause(q0)  # a statement beside the question: slots are looked for there last
     track_id, instance_id, q = extract_ids(asked)
     if track_id is None and instance_id is None and context:
         track_id, instance_id, _ = extract_ids(context)
     times, q = extract_times(q)
-    if not times and context:
+    told = not times and bool(context)  # a time only beside the question: what it compares with, or a remark
+    if told:
         times, _ = extract_times(context)
     region, q = extract_region(q)
     depth, q = extract_depth(q)
@@ -196,6 +213,8 @@ def read_question(text: str) -> Reading:
         intent, conf, source, yes_no = "presence", 0.7, "grammar", True
     else:
         intent, conf, source = _intent(q, asked, track_id is not None or instance_id is not None, times, yes_no)
+    if told and intent != "compare" and _NOW_ASKED.search(q):  # 'a truck at 0:40, anyway how many buses now?'
+        times = []
     time, reference = (times[0] if times else None), (times[1] if len(times) > 1 else None)
     if time is not None and time.kind == "until" and intent in _AT_A_MOMENT and _BEFORE_SPAN.search(q0):
         time = TimeSpec("ago", time.a)  # 'more people than before 30 seconds': 30 s ago, as in many languages

@@ -76,7 +76,7 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |
               r"what took place", r"took place", r"transpir\w*", r"what went down", r"(?:a|the) r[eé]sum[eé]", r"what (?:did |has )?pass(?:ed)?(?! (?:by|through))\b", r"update me", r"give me an update", r"report", r"what went on", r"what was on(?! (?:screen|camera|view|display|the|a|an)\b)",
               r"what did (?:the |those |these )?\w+ do", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
 DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"description", r"depict\w*", r"characteri[sz]\w*",
-               r"what (?:is|was|were|are) (?:the )?(?:picture|frame|scene|view|image|screen|shot|street|place) like",
+               r"what (?:is|was|were|are) (?:the )?(?:picture|frame|scene|view|image|screen|shot|street|place|it) like",
                r"what (?:did|does|do|is|was) (?:the )?(?:frame|picture|image|camera|screen|video|footage|scene) show(?:ing)?",
                r"what (?:is|was|are|were) (?:visible|there|in view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
                r"what (?:did|does|do) (?:the |your )?(?:camera|robot|sensor|you|it) see",
