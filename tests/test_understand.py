@@ -362,6 +362,13 @@ DRAWN_FROM_SETS = [
     ("it's 1:00 now, how many people left in the last 15 seconds?", "count_left", {"class": "person", "window_s": 15}),
     ("is it busier now than at 1:10? I'm at 1:40 in the video", "compare", {"at_s": 70}),
     ("what was it like twenty seconds ago?", "describe", {"at_s": 20}),
+    # set 31: unusual time expressions
+    ("Are there fewer dogs now than three quarters of a minute ago?", "compare", {"class": "dog", "window_s": 45}),
+    ("Are there fewer pedestrians now than a minute and a quarter ago?", "compare", {"class": "person", "window_s": 75}),
+    ("Is it busier now than a dozen seconds ago?", "compare", {"window_s": 12}),
+    ("How many people have exited over the previous two and a half minutes?", "count_left", {"class": "person", "window_s": 150}),
+    ("Where was the bicycle at the minute-and-a-half mark?", "where", {"class": "bicycle", "at_s": 90}),
+    ("Describe the scene 45 seconds from the start.", "describe", {"at_s": 45}),
 ]
 
 
@@ -406,6 +413,12 @@ def test_a_timecode_counts_hours_minutes_and_seconds():
     assert read_question("What happened since 1:02:03?").time == TimeSpec("since", 3723.0)
     assert read_question("How many dogs came into frame between T+10 and T+25?").time == TimeSpec("between", 10.0, 25.0)
     assert read_question("How many people at 0:45?").time == TimeSpec("at", 45.0)
+
+
+def test_opening_windows_and_marks_read_as_windows():
+    assert read_question("How many bicycles arrived during the opening 30 seconds?").time == TimeSpec("between", 0.0, 30.0)
+    assert read_question("How many unique bicycles appeared in the first quarter-minute?").time == TimeSpec("between", 0.0, 15.0)
+    assert read_question("How many cars arrived between the 1:05 and 1:35 marks?").time == TimeSpec("between", 65.0, 95.0)
 
 
 def test_where_the_player_is_is_not_the_time_asked_about():

@@ -71,10 +71,11 @@ def _dur(s: float) -> str:
 
 
 _WINDOW_PATTERNS: tuple[tuple[str, str], ...] = (
-    (rf"\b(?:between|from)\s+{_AT.replace('(?P<', '(?P<a_')}\s*(?:and|to|until|till|-)\s*{_AT.replace('(?P<', '(?P<b_')}", "between"),
+    (rf"\b(?:between|from)\s+(?:the\s+)?{_AT.replace('(?P<', '(?P<a_')}(?:\s+marks?)?\s*(?:and|to|until|till|-)\s*(?:the\s+)?"
+     rf"{_AT.replace('(?P<', '(?P<b_')}(?:\s+marks?)?", "between"),
     (rf"\b(?:(?:in|over|during|within|for|across|throughout)\s+)?(?:the\s+)?(?:last|past|previous|preceding|recent)\s+{_NUM}\s*{_UNIT}\b", "last"),
     (r"\b(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past|previous|preceding)\s+(?P<u>second|minute|min)\b", "last1"),
-    (rf"\b(?:in|during|over|within)\s+the\s+first\s+{_NUM}\s*{_UNIT}\b", "first"),
+    (rf"\b(?:in|during|over|within)\s+the\s+(?:first|opening|initial)\s+{_NUM}\s*{_UNIT}\b", "first"),
     (rf"\bsince\s+{_NUM}\s*{_UNIT}\s+(?:ago|back|earlier)\b", "last"),  # 'since 30 s ago': the last 30 s
     (rf"\b(?:since|after|from)\s+(?:the\s+)?(?:time\s+)?{_AT}(?![\d:]|\.\d)(?!\s*{_UNIT_WORD}?\s*(?:ago|back|earlier)\b)"
      r"(?:\s+on(?:wards)?)?", "since"),  # 'from 10 s ago' is a moment, 'ago' reads it
@@ -84,7 +85,7 @@ _WINDOW_PATTERNS: tuple[tuple[str, str], ...] = (
     (rf"\b(?:before|until|till|up to)\s+{_AT}", "until"),
     (rf"\b{_NUM}\s*{_UNIT}\s+(?:ago|back|before now|earlier|before(?= ?\??$))", "ago"),
     (rf"\b(?:at|around|about|by|near)\s+(?:the\s+)?(?:time\s+|moment\s+|mark\s+of\s+)?{_AT}(?:\s+(?:mark|into the (?:video|stream|clip|recording)|in))?", "at"),
-    (rf"\b{_NUM}\s*{_UNIT}\s+(?:into|in)\b(?:\s+the\s+(?:video|stream|clip|recording|footage))?", "at"),
+    (rf"\b{_NUM}\s*{_UNIT}\s+(?:(?:into|in)\b(?:\s+the\s+(?:video|stream|clip|recording|footage))?|(?:from|after) the (?:start|beginning)\b)", "at"),
     (rf"\b{_CLOCK}\b", "at"),
     (rf"\bt\s*[=+]\s*{_NUM}\s*(?:s\b|seconds?\b)?", "at"),
     (rf"\b{_NUM}\s*{_UNIT}\b", "at"),

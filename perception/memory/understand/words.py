@@ -16,7 +16,7 @@ _PHRASES = (
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
-    (r"\b(?:an? |one )?(?:minute|min) and a half\b", "90 seconds"),
+    (r"\b(?:an? |one )?(?:minute|min)[- ]and[- ]a[- ]half\b", "90 seconds"),
     (r"\b(\d+) and a half (minutes?|mins?|seconds?|secs?)\b", r"\1.5 \2"),
     (r"\b(?:a )?quarter of an? hour\b", "15 minutes"),
     (r"\bhalf (?:an? )?hour\b", "30 minutes"),
@@ -27,7 +27,10 @@ _PHRASES = (
     (r"\b(?:the )?minute (\d+:\d\d)\b", r"\1"),  # 'after the minute 1:30'
     (r"\bcorner (?:up|upper|top) (left|right)\b", r"top \1 corner"), (r"\bcorner (?:down|lower|bottom) (left|right)\b", r"bottom \1 corner"),
     (r"\b(?:a|one) and a half minutes?\b", "90 seconds"),
-    (r"\bquarter of an? (minute|min)\b", "15 seconds"),
+    (r"\bthree[- ]quarters? of an? (?:minute|min)\b", "45 seconds"),
+    (r"\b(?:an? |one )?(?:minute|min)[- ]and[- ]a[- ]quarter\b", "75 seconds"),
+    (r"\bquarter of an? (minute|min)\b", "15 seconds"), (r"\b(?:an? )?quarter[- ](?:minute|min)\b", "15 seconds"),
+    (r"\bhalf a dozen\b", "6"), (r"\ba dozen\b", "12"),
     (r"\ba couple of\b", "2"),
     (r"\ba few seconds\b", "5 seconds"),
     (r"\b(?:a|one) (minute|min)\b", r"1 \1"),
@@ -149,6 +152,14 @@ def _compact_seconds(m: re.Match[str]) -> str:
     return f"{m.group('pre') or ''}{m.group('m_only') or m.group('m_after')} minutes"
 
 
+_FRACTION = re.compile(r"\b(?P<n>\d+) and (?P<f>a half|an? quarter|three quarters) (?P<u>minutes?|mins?|seconds?|secs?)\b")
+_FRACTIONS = {"a half": 0.5, "a quarter": 0.25, "an quarter": 0.25, "three quarters": 0.75}
+
+
+def _fraction(m: re.Match[str]) -> str:
+    return f"{int(m.group('n')) + _FRACTIONS[m.group('f')]:g} {m.group('u')}"
+
+
 def _number(m: re.Match[str]) -> str:
     if m.group("hundred"):
         return "100"
@@ -165,6 +176,7 @@ def normalise(text: str) -> str:
         q = re.sub(pat, rep, q)
     q = re.sub(r"(?<=\d),(?=\d{3}\b)", "", q)
     q = _NUMBER_WORD.sub(_number, q)
+    q = _FRACTION.sub(_fraction, q)  # 'two and a half minutes', once the number is a digit
     q = re.sub(r"\b(\d+) (?:point|dot) (\d+)\b", r"\1.\2", q)
     q = re.sub(r"(\d)-(seconds?|secs?|minutes?|mins?)\b", r"\1 \2", q)  # 'the 10-second mark'
     q = _COMPACT_DURATION.sub(_compact_seconds, q)
