@@ -57,3 +57,44 @@ def test_grid_dbscan_radius_per_point():
     assert grid_dbscan(pack_keys(pair), np.array([2.5, 2.5, 4.5, 4.5]), 2).tolist() == [0, 0, 1, 1]
     assert grid_dbscan(pack_keys(pair), np.array([4.5, 4.5, 2.5, 2.5]), 2).tolist() == [0, 0, 1, 1]
     assert np.array_equal(grid_dbscan(pack_keys(row), np.full(6, 2.5), 2), grid_dbscan(pack_keys(row), 2.5, 2))
+
+
+def _dbscan_reference(ijk: np.ndarray, radius: np.ndarray, min_points: int) -> np.ndarray:
+    """grid_dbscan point by point: neighbours within each point's own radius, core links both ways, a border point
+    joins its first core neighbour in ``ball_offsets`` order (offsets ascending), clusters numbered by first point."""
+    d = ijk[None] - ijk[:, None]  # d[i, j]: offset from point i to point j
+    d2 = (d ** 2).sum(2)
+    within = d2 <= radius[:, None] ** 2
+    core = within.sum(1) >= min_points
+    link = within & within.T & core[:, None] & core[None]
+    root = np.arange(len(ijk))
+    for i, j in zip(*np.nonzero(link)):
+        a, b = root[i], root[j]
+        if a != b:
+            root[root == b] = a
+    owner = np.where(core, root, -1)
+    for i in np.flatnonzero(~core):
+        near = np.flatnonzero(within[i] & core)
+        if len(near):
+            owner[i] = root[near[np.lexsort(d[i, near].T[::-1])[0]]]
+    out = np.full(len(ijk), -1, np.int64)
+    for c, r in enumerate(dict.fromkeys(owner[owner >= 0].tolist())):
+        out[owner == r] = c
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_grid_dbscan_equals_a_point_by_point_reference(seed):
+    rng = np.random.default_rng(seed)
+    # a dense sheet (one large part), sparse points that link only through larger radii, and stray dust
+    sheet = np.stack(np.meshgrid(np.arange(12), np.arange(10), [0], indexing="ij"), -1).reshape(-1, 3)
+    sheet = sheet[rng.random(len(sheet)) < [0.3, 0.6, 0.9, 0.5][seed % 4]]
+    sparse = 3 * rng.integers(0, 8, (40, 3)) + [0, 0, 4]
+    dust = rng.integers(-20, 40, (int(rng.integers(5, 60)), 3))
+    ijk = np.unique(np.concatenate([sheet, sparse, dust]), axis=0)
+    rng.shuffle(ijk)
+    radius = rng.choice([2.5, 2.5 * np.sqrt(2), 5.0], len(ijk))
+    for eps in (radius, np.full(len(ijk), radius[0])):
+        for min_points in (2, 3, 5):
+            ours = grid_dbscan(pack_keys(ijk), eps, min_points)
+            assert np.array_equal(ours, _dbscan_reference(ijk, eps, min_points))

@@ -398,6 +398,45 @@ def test_support_labels_give_weak_unlabelled_voxels_to_their_neighbourhood():
     assert support_labels(keys, labels, conf, 0.0)[12] == 0
 
 
+def _support_reference(ijk: np.ndarray, labels: np.ndarray, conf: np.ndarray, weak: float) -> np.ndarray:
+    """support_labels voxel by voxel: sum the votes of each label present in the 3x3x3 box, in neighbour order."""
+    at = {tuple(v): r for r, v in enumerate(ijk.tolist())}
+    out = labels.copy()
+    for r, v in enumerate(ijk.tolist()):
+        if conf[r] > weak or labels[r] != 0:
+            continue
+        total: dict[int, float] = {}
+        for d in np.ndindex(3, 3, 3):
+            q = at.get((v[0] + d[0] - 1, v[1] + d[1] - 1, v[2] + d[2] - 1))
+            if q is not None:
+                vote = max(float(conf[q]), 0.0) + (1e-6 if q == r else 0.0)
+                total[int(labels[q])] = total.get(int(labels[q]), 0.0) + vote
+        out[r] = min(total, key=lambda lab: (-total[lab], lab))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_support_labels_equal_a_voxel_by_voxel_reference(seed):
+    from perception.map3d.support import neighbours, support_labels
+
+    rng = np.random.default_rng(seed)
+    ijk = np.unique(rng.integers(0, 7, (int(rng.integers(40, 250)), 3)), axis=0)
+    keys = pack_keys(ijk)
+    order = np.argsort(keys)
+    keys, ijk = keys[order], ijk[order]
+    # from few labelled voxels among many weak ones to the reverse, so both ways of finding candidates run
+    labels = np.where(rng.random(len(keys)) < [0.1, 0.3, 0.5, 0.7, 0.9, 0.6][seed], rng.integers(1, 5, len(keys)), 0)
+    conf = rng.integers(-1, 5, len(keys)).astype(np.float32)
+    if seed % 2:
+        conf += rng.choice([0.0, 0.25, 0.5], len(keys)).astype(np.float32)  # fractional votes too
+    assert np.array_equal(support_labels(keys, labels, conf, 2.0), _support_reference(ijk, labels, conf, 2.0))
+    rows = np.arange(len(keys))
+    pos, hit = neighbours(keys, rows)
+    near = (keys[:, None] + (pack_keys(np.array(list(np.ndindex(3, 3, 3))) - 1) - pack_keys(np.zeros((1, 3))))).ravel()
+    assert np.array_equal(hit, np.isin(near, keys)) and np.array_equal(keys[pos[hit]], near[hit])
+    assert np.array_equal(pos, np.minimum(np.searchsorted(keys, near), len(keys) - 1))
+
+
 def test_voxels_of_an_object_just_behind_the_table_it_stands_on_go_to_the_table():
     """A marker lying on a table top (1 cm voxels, the top at 0.74 m in the layers either side) whose mask
     spilled onto the table beside it: its voxels in the layer below the table's surface become the table's; its

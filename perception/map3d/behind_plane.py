@@ -33,7 +33,7 @@ def behind_planes(keys: np.ndarray, centers: np.ndarray, labels: np.ndarray, vie
         rows = np.flatnonzero(other & (height < -0.25 * voxel) & (height > -voxel - thick))
         if len(rows) == 0:
             continue
-        _, pos, hit = neighbours(keys, rows)
+        pos, hit = neighbours(keys, rows)
         touch = (hit & (out.take(pos) == p)).reshape(len(rows), -1).any(1)
         out[rows[touch]] = p
     return out

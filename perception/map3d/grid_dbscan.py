@@ -8,10 +8,13 @@ from itertools import product
 
 import numpy as np
 from scipy import ndimage
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from perception.lifting import unpack_keys
+
+_BOX = np.array(list(product((-1, 0, 1), repeat=3)), np.int64)
+_HALF_BOX = _BOX[_BOX.tolist().index([0, 0, 0]) + 1:]  # one of each +- pair of the 26 neighbours
 
 
 @lru_cache(maxsize=64)
@@ -87,29 +90,39 @@ def _dense_dbscan(ijk: np.ndarray, level: np.ndarray, offs: list[np.ndarray], mi
     ext = tuple(int(e) for e in ijk.max(0) - lo + pad + 1)
     if int(np.prod(ext)) > max_cells:
         return None
+    if n < min_points:  # no point has enough neighbours to be a core point
+        return np.full(n, -1, np.int64)
     flat = ((ijk[:, 0] - lo[0]) * ext[1] + (ijk[:, 1] - lo[1])) * ext[2] + (ijk[:, 2] - lo[2])
     steps = [(o[:, 0] * ext[1] + o[:, 1]) * ext[2] + o[:, 2] for o in offs]
     index = np.full(int(np.prod(ext)), -1, np.int32)  # point at each grid cell, -1 none
     index[flat] = np.arange(n, dtype=np.int32)
-    occupied = (index >= 0).astype(np.uint8)
+    occupied = np.zeros(len(index), bool)
+    occupied[flat] = True
     # the 3x3x3 box lies inside every ball: enough points there make a core point; count the rest exactly
-    box = _box_sums(occupied.reshape(ext)).ravel()
-    core = box.take(flat) >= min_points
+    box = (_BOX[:, 0] * ext[1] + _BOX[:, 1]) * ext[2] + _BOX[:, 2]
+    core = np.count_nonzero(_gather(occupied, flat, box), axis=1) >= min_points
     for lv, step in enumerate(steps):
         unsure = np.flatnonzero(~core & (level == lv))
-        core[unsure] = np.count_nonzero(_gather(occupied.view(bool), flat[unsure], step), axis=1) >= min_points
+        core[unsure] = np.count_nonzero(_gather(occupied, flat[unsure], step), axis=1) >= min_points
+    if not core.any():
+        return np.full(n, -1, np.int64)
     core_cells = np.zeros(len(index), bool)
     core_cells[flat[core]] = True
-    lab, k = ndimage.label(core_cells.reshape(ext), structure=np.ones((3, 3, 3), bool))
-    lab = lab.ravel()
+    lab, k = _box_parts(index, flat, core, ext)
     comp = np.arange(k)
     if k > 1:  # 26-connected parts within the radius of each other are one cluster
         pairs = []
         reach2 = np.array([(o ** 2).sum(1).max() for o in offs])[level]
+        part = lab.take(flat)
+        sizes = np.bincount(part[core], minlength=k + 1)
+        # a link between two parts has an end outside the largest one: when few points lie outside it, search from
+        # those alone, in every direction; otherwise from every core point, one of each +- pair of directions
+        both = 2 * (sizes.sum() - sizes.max()) < sizes.sum()
         for lv, (o, step) in enumerate(zip(offs, steps)):
-            src = flat[core & (level == lv)]
-            far = (np.abs(o).max(1) >= 2) & (step > 0)  # beyond the box; one of each +- pair
-            own = lab.take(src)
+            rows = core & (level == lv) & ((part != sizes.argmax()) if both else True)
+            src = flat[rows]
+            far = (np.abs(o).max(1) >= 2) & ((step > 0) | both)  # beyond the box
+            own = part[rows]
             other = _gather(lab, src, step[far])
             r, c = np.nonzero((other > 0) & (other != own[:, None]))
             if lv > 0:  # a larger ball than the smallest: the other point's radius must reach back too
@@ -129,14 +142,18 @@ def _dense_dbscan(ijk: np.ndarray, level: np.ndarray, offs: list[np.ndarray], mi
     return cluster
 
 
-def _box_sums(vol: np.ndarray) -> np.ndarray:
-    """Sum over each cell's 3x3x3 neighbourhood (zero outside), in three separable passes."""
-    for axis in range(3):
-        out = vol.copy()
-        lo = [slice(None)] * 3
-        hi = [slice(None)] * 3
-        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
-        out[tuple(hi)] += vol[tuple(lo)]
-        out[tuple(lo)] += vol[tuple(hi)]
-        vol = out
-    return vol
+def _box_parts(index: np.ndarray, flat: np.ndarray, core: np.ndarray, ext: tuple[int, ...]) -> tuple[np.ndarray, int]:
+    """26-connected parts of the core points: a grid of part numbers (1, 2, ...; 0 where no core point lies) and
+    how many; from the core points' own neighbours rather than a scan of the whole grid."""
+    src = np.flatnonzero(core)
+    local = np.full(len(core) + 1, -1, np.int32)  # each core point's place among them (-1 for none, also at -1)
+    local[src] = np.arange(len(src), dtype=np.int32)
+    step = (_HALF_BOX[:, 0] * ext[1] + _HALF_BOX[:, 1]) * ext[2] + _HALF_BOX[:, 2]
+    other = local.take(_gather(index, flat[src], step)).ravel()
+    link = other >= 0
+    starts = np.r_[0, np.cumsum(link.reshape(len(src), -1).sum(1))]
+    k, part = connected_components(csr_matrix((np.ones(int(starts[-1])), other[link], starts),
+                                              shape=(len(src), len(src))), directed=False)
+    lab = np.zeros(len(index), np.int32)
+    lab[flat[src]] = part + 1
+    return lab, k

@@ -51,6 +51,6 @@ def _touching(keys: np.ndarray, labels: np.ndarray, ids: list[int]) -> set[int]:
     rows = np.flatnonzero(np.isin(labels, ids))
     if len(rows) == 0:
         return set()
-    _, pos, hit = neighbours(keys, rows)
+    pos, hit = neighbours(keys, rows)
     own = np.repeat(labels[rows], len(hit) // len(rows))[hit]
     return set(np.unique(own * PAIR + labels.take(pos[hit])).tolist())
