@@ -14,6 +14,8 @@ WINDOW = (64, 128)
 # the person inside a detection window (x0, y0, x1, y1 in window pixels)
 PERSON = np.array([12.0, 13.0, 50.0, 110.0])
 PERSON_HEIGHT = PERSON[3] - PERSON[1]
+# bilinear sampling shrinks by at most 1.5 (0.67); a larger person is sampled from a halved frame
+MIN_SAMPLING = 0.67
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -66,20 +68,30 @@ class HogPeople:
 
     def verify(self, gray: np.ndarray, boxes: np.ndarray, jitter: int = 1) -> np.ndarray:
         """Best SVM margin of each person box (frame pixels), its window placed around it and shifted by up to
-        ``jitter`` strides each way; all boxes go through HOG at once, side by side in one strip."""
+        ``jitter`` strides each way; all boxes go through HOG at once, side by side in one strip. A box more than
+        1.5 times the window's person is sampled from the first level of the frame's Gaussian pyramid where it
+        shrinks by at most 1.5 (the frame, halved, quartered...)."""
         if len(boxes) == 0:
             return np.zeros(0)
         pad = jitter * self.stride
         tile = (WINDOW[0] + 2 * pad, WINDOW[1] + 2 * pad)
         strip = np.zeros((tile[1], tile[0] * len(boxes)), np.uint8)
-        h, w = gray.shape
+        pyramid = [gray]  # the frame, halved, quartered...: built as far as a box needs
         for i, box in enumerate(np.asarray(boxes, float)):
             s = PERSON_HEIGHT / max(box[3] - box[1], 1.0)
             # the window (plus the jitter margin) that holds this person at the detector's scale, in frame pixels
             x0 = (box[0] + box[2]) / 2 - (PERSON[0] + PERSON[2]) / 2 / s - pad / s
             y0 = box[1] - PERSON[1] / s - pad / s
-            m = np.array([[s, 0, -x0 * s], [0, s, -y0 * s]])
-            strip[:, i * tile[0]:(i + 1) * tile[0]] = cv2.warpAffine(gray, m, tile, flags=cv2.INTER_LINEAR,
+            # a person much taller than the window is sampled from a halved (or quartered...) frame: bilinear
+            # sampling that shrinks by more than ~1.5 skips pixels, and HOG reads the aliased detail as clutter
+            level = 0
+            while s * 2 ** level < MIN_SAMPLING and min(pyramid[level].shape) >= 2 * WINDOW[0]:
+                level += 1
+                if level == len(pyramid):
+                    pyramid.append(cv2.pyrDown(pyramid[-1]))
+            f = 2 ** level  # pixel j of that level is pixel f * j of the frame
+            m = np.array([[s * f, 0, -x0 * s], [0, s * f, -y0 * s]])
+            strip[:, i * tile[0]:(i + 1) * tile[0]] = cv2.warpAffine(pyramid[level], m, tile, flags=cv2.INTER_LINEAR,
                                                                        borderMode=cv2.BORDER_REPLICATE)
         found, weights = self.hog.detect(strip, hitThreshold=-1e3, winStride=(self.stride, self.stride))
         best = np.full(len(boxes), -np.inf)
