@@ -369,6 +369,16 @@ DRAWN_FROM_SETS = [
     ("How many people have exited over the previous two and a half minutes?", "count_left", {"class": "person", "window_s": 150}),
     ("Where was the bicycle at the minute-and-a-half mark?", "where", {"class": "bicycle", "at_s": 90}),
     ("Describe the scene 45 seconds from the start.", "describe", {"at_s": 45}),
+    # set 33: queries typed as into a search box
+    ("cars now", "count_now", {"class": "car"}),
+    ("n buses bottom left", "count_now", {"class": "bus", "region": "bottom"}),
+    ("coach arrivals last 5 min", "count_entered", {"class": "bus", "window_s": 300}),
+    ("dog exits since start", "count_left", {"class": "dog"}),
+    ("bus present centre?", "presence", {"class": "bus", "region": "centre"}),
+    ("#5 first seen", "when_first", {}),
+    ("#2 visible secs", "duration", {}),
+    ("latest vehicle arrival", "when_last", {"class": "car"}),
+    ("count arrivals in the last forty-five seconds", "count_entered", {"window_s": 45}),
 ]
 
 
@@ -413,6 +423,16 @@ def test_a_timecode_counts_hours_minutes_and_seconds():
     assert read_question("What happened since 1:02:03?").time == TimeSpec("since", 3723.0)
     assert read_question("How many dogs came into frame between T+10 and T+25?").time == TimeSpec("between", 10.0, 25.0)
     assert read_question("How many people at 0:45?").time == TimeSpec("at", 45.0)
+
+
+def test_only_a_query_opening_with_the_latest_arrival_asks_when():
+    assert read_question("most recent bus arrival").intent == "when_last"
+    assert read_question("What colours are the clothes of the newest arrival?").intent != "when_last"
+
+
+def test_a_range_with_one_unit_is_a_window():
+    assert read_question("dogs arrived 20-40s").time == TimeSpec("between", 20.0, 40.0)
+    assert read_question("people left 1-2 min").time == TimeSpec("between", 60.0, 120.0)
 
 
 def test_opening_windows_and_marks_read_as_windows():

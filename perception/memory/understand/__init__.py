@@ -21,6 +21,7 @@ from perception.memory.understand.grammar import (
     MORE,
     NEW,
     SAME,
+    TALLY,
     YES_NO,
     classify,
     has,
@@ -141,7 +142,9 @@ def _intent(q: str, full: str, track: bool, times: list[TimeSpec], yes_no: bool)
     return intent, conf, "grammar"
 
 
-_BARE = re.compile(r"(?:(?:is|are) there )?(?:any|a|an|some)? ?[a-z-]+(?: (?:in|on|at)(?: the)?)? ?\??")
+_BARE = re.compile(r"(?:(?:is|are) there )?(?:any|a|an|some)? ?[a-z-]+(?: (?:present|visible|there|in view))?(?: (?:in|on|at)(?: the)?)? ?\??")
+# a class and 'now', or a number word and a class, alone ('cars now', 'n buses'): how many
+_TERSE_COUNT = re.compile(r"(?:(?:n|number|count|total|no\.?)(?: of)? )?(?P<word>[a-z-]+)(?: (?:now|currently|at present|right now|at the moment))? ?\??")
 _STATEMENT = re.compile(r"\b(?:i|we|you|he|she|they|it|there|this|that|is|are|was|were|am|has|have|had|do|does|did|looks?|seems?)\b")
 # where the player is, said beside the question ('it's 1:30 now', 'the video's at 1:45'): not a time asked about
 _PLAYER_TIME = re.compile(r"\b(?:it is|it's|(?:the )?(?:video|clip|stream|recording|footage|clock|timer|player)(?:'s| is| says| shows| reads)"
@@ -211,6 +214,9 @@ def read_question(text: str) -> Reading:
     yes_no = bool(YES_NO.search(q))
     if region is not None and _BARE.fullmatch(q):  # 'bike in right third?': is there one
         intent, conf, source, yes_no = "presence", 0.7, "grammar", True
+    elif label is not None and (terse := _TERSE_COUNT.fullmatch(q)) and terse.group("word") == word != q.strip(" ?") \
+            and not (yes_no or TALLY.search(q)):  # not 'count arrivals': an event
+        intent, conf, source = "count_now", 0.7, "grammar"
     else:
         intent, conf, source = _intent(q, asked, track_id is not None or instance_id is not None, times, yes_no)
     if told and intent != "compare" and _NOW_ASKED.search(q):  # 'a truck at 0:40, anyway how many buses now?'

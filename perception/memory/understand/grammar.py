@@ -57,7 +57,7 @@ SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
 WHEN = _rx(r"when", r"what time", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time", r"(?:start|birth) time",
-           r"(?:earliest|latest|first|last|initial) (?:time|moment)", r"time at which",
+           r"(?:earliest|latest|first|last|initial) (?:time|moment)", r"time at which", r"first (?:seen|sighting|spotted|appearance)",
            r"since when", r"how long since", r"time since", r"how long after (?:the )?(?:start|beginning|it (?:started|began))", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure|sighting) time", r"timecode", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
 AGO = _rx(r"how long ago", r"(?:has )?passed since", r"elapsed since", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
           r"time since",
@@ -65,7 +65,7 @@ AGO = _rx(r"how long ago", r"(?:has )?passed since", r"elapsed since", r"how (?:
 HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|minutes)", r"how much time",
                r"length of time", r"dwell(?:ed|ing)?(?: time)?", r"for how many", r"how long (?:has|have|did|was|were)", r"stay(?:ed)? (?:for|around)?",
                r"spent", r"time (?:spent|in view|on screen|visible)", r"total time", r"stretch of time",
-               r"(?:on-?screen|screen|viewing) time", r"lingered", r"lifetime", r"life ?span", r"remain(?:ed)? (?:in view|visible)?")
+               r"(?:on-?screen|screen|viewing) time", r"visible (?:for|secs?|seconds|time)\b", r"total visible", r"lingered", r"lifetime", r"life ?span", r"remain(?:ed)? (?:in view|visible)?")
 WHERE = _rx(r"where", r"which (?:part|side|region|area|corner|half|third|direction|way|edge|border)", r"what (?:part|side|region|area|position|location|direction)",
             r"location", r"position", r"whereabouts", r"located", r"which way", r"heading", r"head(?:ed|ing)? (?:to|towards)")
 SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |had |is )?gone on", r"(?:talk|walk) me through", r"what could be seen",
@@ -104,13 +104,17 @@ TRACK_WORDS = _rx(r"the thing")  # what a track id becomes after slot removal
 _CURRENT = re.compile(r"\b(?:now|currently|current|at the moment|right now|at present|presently)\b")  # 'total cars visible now'
 
 
+_LATEST_EVENT = re.compile(r"(?:the )?(?:last|latest|most recent|newest|final) (?:[a-z]+ )?(?:arrival|newcomer|entry|entrant|departure|exit)\b")
+
+
 def has(rx: re.Pattern[str], q: str) -> bool:
     """Whether ``q`` contains one of the pattern's phrases."""
     return rx.search(q) is not None
 
 
 TALLY = re.compile(r"(?:number of |count of |total |cumulative )?(?:(?P<distinct>unique|distinct|different|separate)\b|"
-                   r"(?P<came>arrivals|entries|entrances|newcomers)\b|(?P<went>exits|departures|leavers)\b)")  # telegraphic counts
+                   r"(?:(?!(?:last|latest|recent|final|newest|first)\b)[a-z]+ )?"  # 'dog exits since start'
+                   r"(?:(?P<came>arrivals|entries|entrances|newcomers)|(?P<went>exits|departures|leavers))\b)")  # telegraphic counts
 
 
 def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, float]:
@@ -180,6 +184,8 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         if has(LATEST, q) and re.search(r"\bhow long (?:is|are|has|have) (?:arrived|come|came|entered|appeared)\b", q):
             return "when_last", 0.8  # 'since how long is arrived the last pedestrian': since its arrival
         return "duration", 0.85
+    if _LATEST_EVENT.match(q) and not (yes_no or window or has(DESCRIBE_ASK, q)):
+        return "when_last", 0.7  # 'latest vehicle arrival', 'most recent departure ago': when it was
     if window and (has(LEAVE, q) or has(ENTER, q)) and not yes_no and not has(DESCRIBE_ASK, q):  # 'people leaving last 2 min'
         return ("count_left" if has(LEAVE, q) else "count_entered"), 0.7
     if re.match(r"[a-z]+s (?:visible|in view|on screen|in (?:the )?(?:frame|picture|scene|shot))\b", q) and not yes_no:

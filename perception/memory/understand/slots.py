@@ -73,6 +73,7 @@ def _dur(s: float) -> str:
 _WINDOW_PATTERNS: tuple[tuple[str, str], ...] = (
     (rf"\b(?:between|from)\s+(?:the\s+)?{_AT.replace('(?P<', '(?P<a_')}(?:\s+marks?)?\s*(?:and|to|until|till|-)\s*(?:the\s+)?"
      rf"{_AT.replace('(?P<', '(?P<b_')}(?:\s+marks?)?", "between"),
+    (rf"\b{_NUM.replace('(?P<', '(?P<a_')}\s*[-\u2013]\s*{_NUM.replace('(?P<', '(?P<b_')}\s*{_UNIT.replace('(?P<', '(?P<b_')}\b", "between"),  # '20-40s'
     (rf"\b(?:(?:in|over|during|within|for|across|throughout)\s+)?(?:the\s+)?(?:last|past|previous|preceding|recent)\s+{_NUM}\s*{_UNIT}\b", "last"),
     (r"\b(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past|previous|preceding)\s+(?P<u>second|minute|min)\b", "last1"),
     (rf"\b(?:in|during|over|within)\s+the\s+(?:first|opening|initial)\s+{_NUM}\s*{_UNIT}\b", "first"),
@@ -151,7 +152,8 @@ def extract_region(q: str) -> tuple[Region | None, str]:
     'left' counts as a region only as a place ('on the left', 'left half', 'left side'), never as 'who left'."""
     for m in _REGION_RE.finditer(q):
         part = m.group("part") or ""
-        placed = bool(_REGION_CONTEXT.search(q[: m.start()])) or bool(part) or m.group("v") is not None
+        placed = (bool(_REGION_CONTEXT.search(q[: m.start()])) or bool(part) or m.group("v") is not None
+                  or m.group("side") in ("center", "middle"))  # never a verb, unlike a bare left
         side = m.group("side")
         if not placed:
             continue

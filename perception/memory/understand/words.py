@@ -71,7 +71,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
-    "bus": ("bus", "buses", "busses"),
+    "bus": ("bus", "buses", "busses", "coach", "coaches"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans"),
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines"),
     "cat": ("cat", "cats"),
