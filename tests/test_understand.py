@@ -379,6 +379,14 @@ DRAWN_FROM_SETS = [
     ("#2 visible secs", "duration", {}),
     ("latest vehicle arrival", "when_last", {"class": "car"}),
     ("count arrivals in the last forty-five seconds", "count_entered", {"window_s": 45}),
+    # set 34: colleagues reviewing a recording in a meeting
+    ("I need the time the first truck entered the frame.", "when_first", {"class": "truck"}),
+    ("I need the time the newest truck appeared.", "when_last", {"class": "truck"}),
+    ("Tell me whether a bus is visible in the top half right now.", "presence", {"class": "bus", "region": "top"}),
+    ("Pull up a count of people in the centre of the frame right now.", "count_now", {"class": "person", "region": "centre"}),
+    ("Let's figure out how many individual bicycles appeared between 0:20 and 1:10.", "count_distinct", {"class": "bicycle"}),
+    ("Can you count how many cars came in since the start?", "count_entered", {"class": "car"}),
+    ("How many various peoples came in this video until now?", "count_distinct", {"class": "person"}),
 ]
 
 

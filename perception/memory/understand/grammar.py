@@ -57,7 +57,7 @@ SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
 WHEN = _rx(r"when", r"what time", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time", r"(?:start|birth) time",
-           r"(?:earliest|latest|first|last|initial) (?:time|moment)", r"time at which", r"first (?:seen|sighting|spotted|appearance)",
+           r"(?:earliest|latest|first|last|initial) (?:time|moment)", r"time at which", r"the (?:time|moment|instant) (?:the|an?|that|when)", r"first (?:seen|sighting|spotted|appearance)",
            r"since when", r"how long since", r"time since", r"how long after (?:the )?(?:start|beginning|it (?:started|began))", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure|sighting) time", r"timecode", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
 AGO = _rx(r"how long ago", r"(?:has )?passed since", r"elapsed since", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
           r"time since",
@@ -89,7 +89,7 @@ DESCRIBE_ASK = _rx(r"describe", r"look(?:s|ed)? like", r"wearing", r"colou?r", r
 YES_NO = re.compile(r"(?:(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\s+)?(?:is|are|was|were|did|do|does|has|have|had|"
                     r"(?:can|could|will|would)(?! you (?:please )?(?:describe|tell|give|show|list|summari[sz]e|count|say|explain|recap))|"
                     r"should|any|anyone|anybody|somebody|someone|no one|nobody|there is|there are)|"
-                    r"\b(?:if|whether) (?:there|any|anyone|anybody|someone|somebody|no one|nobody|it|the)|\by/n|\byes or no|\byes/no)\b")
+                    r"\b(?:if|whether) (?:there|any|anyone|anybody|someone|somebody|no one|nobody|it|the|an?)|\by/n|\byes or no|\byes/no)\b")
 PRESENCE = _rx(r"any", r"anyone", r"anybody", r"someone", r"somebody", r"there", r"no one", r"nobody", r"present", r"free of",
                r"empty", r"occupied", r"exist\w*", r"see (?:a|an|any)", r"deserted", r"vacant", r"clear")
 LATEST = _rx(r"last", r"latest", r"final", r"newest", r"most recent(?:ly)?", r"recently")
@@ -148,7 +148,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         # 'how many appear right now' asks who is visible: 'appear' is its only arrival word, with a now-cue
         appear_now = not window and has(NOW, q) and not has(ENTER, SEEN_NOW.sub(" ", q))
         if has(ENTER, q) and not appear_now:
-            moved_in = (r"\bnew(?:ly)?\b|newcomer|arriv|enter|\binto (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|screen))\b|"
+            moved_in = (r"\bnew(?:ly)?\b|newcomer|arriv|enter|\bc[oa]me in\b(?! (?:this|the) (?:video|clip|stream|recording|footage))|\binto (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|screen))\b|"
                         rf"\b(?:walk(?:ed|s|ing)?|step(?:ped|s)?|pull(?:ed|s|ing)?|{_RIDE}) in(?:to)?\b(?! (?:total|all)\b)")
             if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(moved_in, q)):
                 return "count_distinct", 0.85

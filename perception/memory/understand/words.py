@@ -16,6 +16,8 @@ _PHRASES = (
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
+    (r"\b(?:pull|bring) up\b(?= (?:an?|the|when|where|what|how|whether|if)\b)", "show"),  # 'pull up where #4 was'
+    (r"\bfigure out\b", "find out"),
     (r"\b(?:an? |one )?(?:minute|min)[- ]and[- ]a[- ]half\b", "90 seconds"),
     (r"\b(\d+) and a half (minutes?|mins?|seconds?|secs?)\b", r"\1.5 \2"),
     (r"\b(?:a )?quarter of an? hour\b", "15 minutes"),
