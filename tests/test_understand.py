@@ -455,6 +455,8 @@ def test_where_the_player_is_is_not_the_time_asked_about():
     r = read_question("the video is at 2:00 — when did the first bus come after 1:15?")
     assert (r.intent, r.label, r.time) == ("when_first", "bus", TimeSpec("since", 75.0))
     assert read_question("what happened since 1:00? it's 1:30 now").time == TimeSpec("since", 60.0)
+    assert read_question("How many people are visible when the video is at 0:45?").time == TimeSpec("at", 45.0)
+    assert read_question("how many people were there when it is 1:30").time == TimeSpec("at", 90.0)
 
 
 def test_a_unit_after_the_second_number_of_a_window_applies_to_both():

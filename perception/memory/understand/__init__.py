@@ -147,8 +147,10 @@ _BARE = re.compile(r"(?:(?:is|are) there )?(?:any|a|an|some)? ?[a-z-]+(?: (?:pre
 _TERSE_COUNT = re.compile(r"(?:(?:n|number|count|total|no\.?)(?: of)? )?(?P<word>[a-z-]+)(?: (?:now|currently|at present|right now|at the moment))? ?\??")
 _STATEMENT = re.compile(r"\b(?:i|we|you|he|she|they|it|there|this|that|is|are|was|were|am|has|have|had|do|does|did|looks?|seems?)\b")
 # where the player is, said beside the question ('it's 1:30 now', 'the video's at 1:45'): not a time asked about
+# ('when the video is at 0:45' is one)
 _PLAYER_TIME = re.compile(r"\b(?:it is|it's|(?:the )?(?:video|clip|stream|recording|footage|clock|timer|player)(?:'s| is| says| shows| reads)"
                           r"|i am|i'm|we are|we're)(?: now)? (?:at )?(?:\d+:)?\d+:\d{2}(?: now| in(?: the (?:video|clip|stream|recording|footage))?)?\b")
+_ASKED_MOMENT = re.compile(r"\b(?:when|while|once|after|before|until|till|by the time)(?: the)? ?$")
 # a class set aside before the question ('ignoring the dog for a sec, how many bikes ...')
 _SET_ASIDE = re.compile(r"\b(?:ignoring|ignore|never ?mind|forget(?:ting)?(?: about)?|leaving aside|setting aside|not counting|excluding)"
                         r" [^,?]*,")
@@ -157,6 +159,11 @@ _NOW_ASKED = re.compile(r"\b(?:now|currently|at the moment|at present|presently)
 _SENTENCE_END = re.compile(r"[.!;]\s+|, (?:right|yeah|yes|no|ok|okay|eh|innit|correct) \?\s+")
 # a remark, then the question after ', but' / ', anyway' / ', so' ('i saw a bus earlier, but how many cars ...')
 _REMARK = re.compile(r"^[^?]*?, (?:but|anyway|so) (?=(?:how|is|are|was|were|when|where|what|which|did|do|does|has|have|can|could)\b)")
+
+
+def _without_player_time(q: str) -> str:
+    """``q`` without where the player is ('it's 1:30 now'), unless that is the moment asked about ('when it is 1:30')."""
+    return _PLAYER_TIME.sub(lambda m: m.group(0) if _ASKED_MOMENT.search(q[: m.start()]) else " ", q)
 
 
 def _asking_clause(q: str) -> tuple[str, str]:
@@ -194,7 +201,7 @@ def _about(q: str, intent: str) -> str | None:
 
 def read_question(text: str) -> Reading:
     """The intent and slots of a question about the video, however it is phrased."""
-    q0 = _SET_ASIDE.sub(" ", _PLAYER_TIME.sub(" ", normalise(text)))
+    q0 = _SET_ASIDE.sub(" ", _without_player_time(normalise(text)))
     asked, context = _asking_clause(q0)  # a statement beside the question: slots are looked for there last
     track_id, instance_id, q = extract_ids(asked)
     if track_id is None and instance_id is None and context:
