@@ -45,6 +45,24 @@ def hog_score(margin: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-3.0 * (np.asarray(margin, float) - 0.1)))
 
 
+_LAPLACE = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)  # Immerkaer's noise mask: zero on planes
+
+
+def noise_sigma(gray: np.ndarray, step: int = 2) -> float:
+    """Standard deviation (grey levels) of per-pixel i.i.d. noise in a uint8 grey frame, robust to edges: the
+    median absolute response to Immerkaer's mask (two Laplacians; scenery gives few large responses, noise
+    a spread of small ones; a response to unit noise has standard deviation 6), on every ``step``-th pixel of
+    the middle half of the rows, read off an integer histogram (median interpolated within its bin)."""
+    h = gray.shape[0]
+    r = np.abs(cv2.filter2D(gray[h // 4:h - h // 4], cv2.CV_16S, _LAPLACE)[1:-1:step, 1:-1:step])
+    hist = np.bincount(np.minimum(r, 255).ravel(), minlength=256)
+    c = np.cumsum(hist)
+    half = c[-1] / 2.0
+    i = int(np.searchsorted(c, half))
+    med = i - 0.5 + (half - (c[i - 1] if i else 0)) / max(int(hist[i]), 1)
+    return max(med, 0.0) * 1.4826 / 6.0
+
+
 def scan_levels(width: int, height: int, min_person: float = 0.09, max_person: float = 0.67, step: float = 1.2,
                 tile: tuple[int, int] = (448, 320)) -> list[list[tuple[np.ndarray, float]]]:
     """Per scale, the tiles (frame box, scale) that cover the frame once, for person heights ``min_person`` ..
@@ -74,8 +92,12 @@ class PeopleDetector:
     min_margin + 0.5 or above a "person" (None: no check); seed: confident HOG people teach the motion
     splitter's size model until it is ready; regular: HOG boxes take the size model's size at their foot row;
     snap: how far each moving person's box is drawn toward the size model's person (0: not at all, 1: fully);
-    parallel: the budgeted HOG runs on a thread beside the motion step (same results); motion options go to
-    MotionDetector. ``close`` stops the thread.
+    parallel: the budgeted HOG runs on a thread beside the motion step (same results); denoise: per-pixel noise
+    (grey levels, ``noise_sigma``, measured every ``noise_every`` frames and kept in ``noise``) above which HOG
+    reads a bilateral-smoothed frame (None: never). The shared sequences measure 0.3-0.5 (the PETS09 video
+    0.65-1.3); with i.i.d. colour noise of sigma 3 / 4.5 / 6 added, 1.1-2.1 / 2.9-3.8 / 4.5-5.2: smoothing paid
+    from 4.5 on (mean HOTA 36.5 -> 37.3, 37.0 -> 38.6), not at 3;
+    motion options go to MotionDetector. ``close`` stops the thread.
     """
 
     name = "people"
@@ -84,12 +106,13 @@ class PeopleDetector:
     def __init__(self, budget: int = 300_000, min_margin: float = 0.0, static_margin: float = 0.5,
                  verify_pad: float = 0.35, objects: float = 0.5, seed: bool = True, regular: bool = True,
                  parallel: bool = True, max_object: float = 0.1, reject: float | None = -1.0, snap: float = 0.3,
-                 **motion_options):
+                 denoise: float | None = 2.5, noise_every: int = 5, **motion_options):
         self.motion = MotionDetector(**motion_options)
         self.hog = HogPeople()
         self.budget, self.min_margin, self.static_margin = budget, min_margin, static_margin
         self.verify_pad, self.objects, self.seed, self.regular = verify_pad, objects, seed, regular
         self.parallel, self.max_object, self.reject, self.snap = parallel, max_object, reject, snap
+        self.denoise, self.noise_every = denoise, max(1, int(noise_every))
         self._pool: ThreadPoolExecutor | None = None
         # confident HOG walkers are whole people, not the fragments and merges that blobs can be: fewer samples
         # make a trustworthy model, so it is fitted sooner and more often than the motion splitter's
@@ -108,6 +131,8 @@ class PeopleDetector:
         self._credit: list[float] = []
         self._moved: np.ndarray | None = None
         self._hog_only = np.zeros((0, 4))
+        self._frames = 0
+        self.noise = 0.0
         self.status = "learning"
         self.camera_moving = False
 
@@ -120,6 +145,10 @@ class PeopleDetector:
             self._plausible_levels = ((), [])
             self._next, self._credit = [0] * len(self._levels), [0.0] * len(self._levels)
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        if self.denoise is not None and self._frames % self.noise_every == 0:
+            est = noise_sigma(gray)  # the camera's noise: measured now and then, smoothed over time
+            self.noise = est if self._frames == 0 else 0.5 * (self.noise + est)
+        self._frames += 1
         size = copy.copy(self._size())  # the motion step may refit the model while HOG runs
         if self.parallel:
             if self._pool is None:
@@ -128,10 +157,10 @@ class PeopleDetector:
             try:
                 found = self.motion.detect(packet)
             finally:
-                boxes, margins = hog.result()
+                boxes, margins, gray = hog.result()
         else:
             found = self.motion.detect(packet)
-            boxes, margins = self._run_hog(gray, size)
+            boxes, margins, gray = self._run_hog(gray, size)
         self.camera_moving, self.status = self.motion.camera_moving, self.motion.status
         if self.camera_moving:
             self._hog_only = np.zeros((0, 4))
@@ -154,8 +183,19 @@ class PeopleDetector:
             return self.motion.size
         return self.hog_size if self.hog_size.ready else None
 
-    def _run_hog(self, gray: np.ndarray, size: PersonSizeModel | None) -> tuple[np.ndarray, np.ndarray]:
-        """HOG windows of this frame: around the previous HOG-only people, then scan tiles while budget lasts."""
+    def hog_gray(self, gray: np.ndarray) -> np.ndarray:
+        """The grey frame HOG reads: on noisy footage (measured noise above ``denoise`` grey levels) smoothed by a
+        5x5 bilateral filter whose colour sigma is 4 noise sigmas, else ``gray`` itself. HOG's gradients of
+        i.i.d. noise fill flat cells with clutter, and after block normalisation lower the SVM margins of people
+        (TUD-Campus plus noise sigma 6: fewer confident walkers, so the size model came 35 frames late)."""
+        if self.denoise is None or self.noise <= self.denoise:
+            return gray
+        return cv2.bilateralFilter(gray, 5, 4.0 * self.noise, 2.0)
+
+    def _run_hog(self, gray: np.ndarray, size: PersonSizeModel | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """HOG windows of this frame: around the previous HOG-only people, then scan tiles while budget lasts;
+        also the grey frame HOG read (``hog_gray``)."""
+        gray = self.hog_gray(gray)
         out_b, out_m = [], []
         spent = 0.0
         for box in self._hog_only:
@@ -179,10 +219,10 @@ class PeopleDetector:
                 out_m.append(m)
                 self._credit[i] -= (box[2] - box[0]) * (box[3] - box[1]) * s * s
         if not out_b:
-            return np.zeros((0, 4)), np.zeros(0)
+            return np.zeros((0, 4)), np.zeros(0), gray
         boxes, margins = np.concatenate(out_b), np.concatenate(out_m)
         keep = nms(boxes, margins)
-        return boxes[keep], margins[keep]
+        return boxes[keep], margins[keep], gray
 
     def _scan_tiles(self, size: PersonSizeModel | None) -> list[list[tuple[np.ndarray, float]]]:
         """Per scale, the tiles worth scanning under ``size`` (all without one); kept until the model changes."""
