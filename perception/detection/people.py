@@ -63,6 +63,14 @@ def noise_sigma(gray: np.ndarray, step: int = 2) -> float:
     return max(med, 0.0) * 1.4826 / 6.0
 
 
+def blockiness(gray: np.ndarray) -> float:
+    """How blocky a uint8 grey frame is (JPEG / MPEG 8x8 blocks): the mean absolute horizontal grey difference
+    across the 8-pixel block columns over the mean elsewhere, on every 2nd row (1: no block edges; the shared
+    sequences' frames measure 1.1-1.8, the same frames re-encoded at JPEG quality 30 1.6-2.2)."""
+    dx = np.abs(np.diff(gray[::2].astype(np.int16), axis=1)).mean(axis=0)
+    return float(dx[7::8].mean() / max(float(np.delete(dx, np.s_[7::8]).mean()), 1e-6))
+
+
 def scan_levels(width: int, height: int, min_person: float = 0.09, max_person: float = 0.67, step: float = 1.2,
                 tile: tuple[int, int] = (448, 320)) -> list[list[tuple[np.ndarray, float]]]:
     """Per scale, the tiles (frame box, scale) that cover the frame once, for person heights ``min_person`` ..
@@ -96,7 +104,10 @@ class PeopleDetector:
     (grey levels, ``noise_sigma``, measured every ``noise_every`` frames and kept in ``noise``) above which HOG
     reads a bilateral-smoothed frame (None: never). The shared sequences measure 0.3-0.5 (the PETS09 video
     0.65-1.3); with i.i.d. colour noise of sigma 3 / 4.5 / 6 added, 1.1-2.1 / 2.9-3.8 / 4.5-5.2: smoothing paid
-    from 4.5 on (mean HOTA 36.5 -> 37.3, 37.0 -> 38.6), not at 3;
+    from 4.5 on (mean HOTA 36.5 -> 37.3, 37.0 -> 38.6), not at 3; deblock: (on, off) ``blockiness`` above which
+    HOG reads a blurred frame, and below which it stops (None: never; the shared sequences' own frames measure
+    1.1-1.8, PETS-S3-MF1's JPEGs 1.6-1.8 without gain from the blur; re-encoded at JPEG quality 30 TUD-Campus and
+    PETS09-S2L2 measure 1.7-2.2 and gain, mean HOTA 34.8 -> 37.4);
     motion options go to MotionDetector. ``close`` stops the thread.
     """
 
@@ -106,13 +117,14 @@ class PeopleDetector:
     def __init__(self, budget: int = 300_000, min_margin: float = 0.0, static_margin: float = 0.5,
                  verify_pad: float = 0.35, objects: float = 0.5, seed: bool = True, regular: bool = True,
                  parallel: bool = True, max_object: float = 0.1, reject: float | None = -1.0, snap: float = 0.3,
-                 denoise: float | None = 2.5, noise_every: int = 5, **motion_options):
+                 denoise: float | None = 2.5, deblock: tuple[float, float] | None = (1.85, 1.7), noise_every: int = 5,
+                 **motion_options):
         self.motion = MotionDetector(**motion_options)
         self.hog = HogPeople()
         self.budget, self.min_margin, self.static_margin = budget, min_margin, static_margin
         self.verify_pad, self.objects, self.seed, self.regular = verify_pad, objects, seed, regular
         self.parallel, self.max_object, self.reject, self.snap = parallel, max_object, reject, snap
-        self.denoise, self.noise_every = denoise, max(1, int(noise_every))
+        self.denoise, self.deblock, self.noise_every = denoise, deblock, max(1, int(noise_every))
         self._pool: ThreadPoolExecutor | None = None
         # confident HOG walkers are whole people, not the fragments and merges that blobs can be: fewer samples
         # make a trustworthy model, so it is fitted sooner and more often than the motion splitter's
@@ -132,7 +144,8 @@ class PeopleDetector:
         self._moved: np.ndarray | None = None
         self._hog_only = np.zeros((0, 4))
         self._frames = 0
-        self.noise = 0.0
+        self.noise = self.block = 0.0
+        self.deblocking = False
         self.status = "learning"
         self.camera_moving = False
 
@@ -145,9 +158,16 @@ class PeopleDetector:
             self._plausible_levels = ((), [])
             self._next, self._credit = [0] * len(self._levels), [0.0] * len(self._levels)
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-        if self.denoise is not None and self._frames % self.noise_every == 0:
-            est = noise_sigma(gray)  # the camera's noise: measured now and then, smoothed over time
-            self.noise = est if self._frames == 0 else 0.5 * (self.noise + est)
+        if self._frames % self.noise_every == 0:  # the camera's noise and compression: now and then, smoothed
+            first = self._frames == 0
+            if self.denoise is not None:
+                est = noise_sigma(gray)
+                self.noise = est if first else 0.5 * (self.noise + est)
+            if self.deblock is not None:
+                est = blockiness(gray)
+                self.block = est if first else 0.5 * (self.block + est)
+                on, off = self.deblock
+                self.deblocking = self.block > on or (self.deblocking and self.block > off)
         self._frames += 1
         size = copy.copy(self._size())  # the motion step may refit the model while HOG runs
         if self.parallel:
@@ -185,12 +205,16 @@ class PeopleDetector:
 
     def hog_gray(self, gray: np.ndarray) -> np.ndarray:
         """The grey frame HOG reads: on noisy footage (measured noise above ``denoise`` grey levels) smoothed by a
-        5x5 bilateral filter whose colour sigma is 4 noise sigmas, else ``gray`` itself. HOG's gradients of
-        i.i.d. noise fill flat cells with clutter, and after block normalisation lower the SVM margins of people
-        (TUD-Campus plus noise sigma 6: fewer confident walkers, so the size model came 35 frames late)."""
-        if self.denoise is None or self.noise <= self.denoise:
-            return gray
-        return cv2.bilateralFilter(gray, 5, 4.0 * self.noise, 2.0)
+        5x5 bilateral filter whose colour sigma is 4 noise sigmas; on heavily compressed footage (``deblocking``)
+        blurred by a Gaussian of sigma 1.2; else ``gray`` itself. HOG's gradients of i.i.d. noise fill flat cells
+        with clutter, and 8x8 block edges add a grid of false edges; after block normalisation both lower the SVM
+        margins of people (TUD-Campus plus noise sigma 6, or at JPEG quality 30: fewer confident walkers, so the
+        size model they teach came 28-35 frames late)."""
+        if self.denoise is not None and self.noise > self.denoise:
+            return cv2.bilateralFilter(gray, 5, 4.0 * self.noise, 2.0)
+        if self.deblocking:
+            return cv2.GaussianBlur(gray, (0, 0), 1.2)
+        return gray
 
     def _run_hog(self, gray: np.ndarray, size: PersonSizeModel | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """HOG windows of this frame: around the previous HOG-only people, then scan tiles while budget lasts;
