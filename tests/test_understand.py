@@ -387,6 +387,14 @@ DRAWN_FROM_SETS = [
     ("Let's figure out how many individual bicycles appeared between 0:20 and 1:10.", "count_distinct", {"class": "bicycle"}),
     ("Can you count how many cars came in since the start?", "count_entered", {"class": "car"}),
     ("How many various peoples came in this video until now?", "count_distinct", {"class": "person"}),
+    # set 36: event stewards and crowd managers
+    ("How many marchers are in the right third of the route view now?", "count_now", {"class": "person", "region": "right"}),
+    ("Give me a live count of punters in the bottom half.", "count_now", {"class": "person", "region": "bottom"}),
+    ("How many attendees trickled in over the past 5 seconds?", "count_entered", {"class": "person", "window_s": 5}),
+    ("How many people filtered out between 2:00 and 2:30?", "count_left", {"class": "person"}),
+    ("How many marchers have dispersed out of the frame since 1:00?", "count_left", {"class": "person", "since_s": 60}),
+    ("How many trucks are in view at the station exit currently?", "count_now", {"class": "truck"}),
+    ("Is there a steward in the left third right now?", "presence", {"class": "person", "region": "left"}),
 ]
 
 

@@ -23,7 +23,7 @@ ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter
             r"walk(?:ed|s|ing)? up\b", r"wander(?:ed|s|ing)? (?:in|into)\b", r"pull(?:ed|s|ing)? (?:up|in|into)\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
-            r"join(?:s|ed|ing)?", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
+            r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
             r"got (?:in|into)", r"added", r"ingress", r"inbound",
             r"(?:made|make|makes|found|find|finds) (?:their|his|her|its) way (?:in|into|onto)", r"(?:made|make|makes) (?:their|his|her|its|an|a) entrance",
             r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen)")
@@ -32,7 +32,7 @@ LEAVE = _rx(r"left", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"va
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
             r"drop(?:ped)? out", r"step(?:ped|s)? out", r"cleared (?:the|out|off)", r"no longer (?:visible|there|in view)", r"lost",
             r"last (?:seen|spotted|visible|noticed|detected)", r"moved out", r"outgoing", r"outbound", r"egress", r"exits?",
-            r"quit(?:s|ted)?", r"abandon(?:s|ed)?", r"dipped", r"bounced", r"peaced out", r"off(?:-| )screen",
+            r"quit(?:s|ted)?", r"(?:filter|trickl|flow|stream|pour)(?:s|ed|ing|e|es)? out\b", r"dispers\w*", r"abandon(?:s|ed)?", r"dipped", r"bounced", r"peaced out", r"off(?:-| )screen",
             r"beyond (?:the )?(?:camera's )?(?:reach|view|frame|edge)")
 DISTINCT = _rx(r"unique", r"distinct", r"different", r"individual", r"so far", r"in total", r"total", r"overall",
                r"altogether", r"all together", r"ever", r"in all", r"since the (?:start|beginning)", r"from the (?:start|beginning)",

@@ -18,6 +18,7 @@ _PHRASES = (
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
     (r"\b(?:pull|bring) up\b(?= (?:an?|the|when|where|what|how|whether|if)\b)", "show"),  # 'pull up where #4 was'
     (r"\bfigure out\b", "find out"),
+    (r"\b(station|platform|stadium|main|side|rear|front|back|emergency|fire|(?:at|by|near) the) exit\b", r"\1 gateway"),  # a place
     (r"\b(?:an? |one )?(?:minute|min)[- ]and[- ]a[- ]half\b", "90 seconds"),
     (r"\b(\d+) and a half (minutes?|mins?|seconds?|secs?)\b", r"\1.5 \2"),
     (r"\b(?:a )?quarter of an? hour\b", "15 minutes"),
@@ -68,6 +69,9 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "passengers", "jogger", "joggers", "runner", "runners", "resident", "residents", "worker", "workers",
                "employee", "employees", "shopper", "straggler", "stragglers", "soul", "souls", "foot traffic", "packed",
                "footfall", "traveller", "travellers", "traveler", "travelers", "guest", "guests", "departure", "departures",
+               "fan", "fans", "attendee", "attendees", "supporter", "supporters", "marcher",
+               "marchers", "protester", "protesters", "protestor", "protestors", "demonstrator", "demonstrators", "punter",
+               "punters", "steward", "stewards", "marshal", "marshals", "participant", "participants",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
                "exit", "exits", "subject", "subjects", "ped", "peds"),
     "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
