@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from perception.memory.understand import INTENTS, TimeSpec, read_question
+from perception.memory.understand.words import normalise
 
 GROUPS = json.loads((Path(__file__).parent / "data" / "qa_paraphrases.json").read_text(encoding="utf-8"))["groups"]
 
@@ -395,6 +396,13 @@ DRAWN_FROM_SETS = [
     ("How many marchers have dispersed out of the frame since 1:00?", "count_left", {"class": "person", "since_s": 60}),
     ("How many trucks are in view at the station exit currently?", "count_now", {"class": "truck"}),
     ("Is there a steward in the left third right now?", "presence", {"class": "person", "region": "left"}),
+    # set 38: staff at a care home, a hospital, a school, a library and a campus
+    ("How many patients can you see in the corridor at the moment?", "count_now", {"class": "person"}),
+    ("Count the pupils currently in view.", "count_now", {"class": "person"}),
+    ("How many minibuses are visible in the right half now?", "count_now", {"class": "bus", "region": "right"}),
+    ("How many staff are on camera just now?", "count_now", {"class": "person"}),
+    ("How many police dogs are in the picture now?", "count_now", {"class": "dog"}),
+    ("How many car exits in the last 2 minutes?", "count_left", {"class": "car", "window_s": 120}),
 ]
 
 
@@ -444,6 +452,12 @@ def test_a_timecode_counts_hours_minutes_and_seconds():
 def test_only_a_query_opening_with_the_latest_arrival_asks_when():
     assert read_question("most recent bus arrival").intent == "when_last"
     assert read_question("What colours are the clothes of the newest arrival?").intent != "when_last"
+
+
+def test_role_words_are_no_source_of_typing_slips():
+    assert normalise("a clip from outside our office") == "a clip from outside our office"
+    assert normalise("the dance hall") == "the dance hall"
+    assert normalise("how mnay peple") == "how many people"
 
 
 def test_a_range_with_one_unit_is_a_window():

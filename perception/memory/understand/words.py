@@ -57,6 +57,21 @@ _PHRASES = (
 )
 
 # canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
+# roles operators name the people they watch by: class words, but no source of typing slips ('office' is no slip
+# of 'officer', 'dance' none of 'dancer')
+_ROLES = (
+     "patient", "patients", "parent", "parents", "pupil", "pupils", "nurse", "nurses", "doctor", "doctors", "teacher",
+     "teachers", "porter", "porters", "carer", "carers", "reader", "readers", "undergraduate", "undergraduates",
+     "lecturer", "lecturers", "professor", "professors", "guard", "guards", "cleaner", "cleaners", "athlete",
+     "athletes", "performer", "performers", "musician", "musicians", "dancer", "dancers", "tenant", "tenants",
+     "stranger", "strangers", "intruder", "intruders", "volunteer", "volunteers", "builder", "builders", "labourer",
+     "labourers", "laborer", "laborers", "courier", "couriers", "toddler", "toddlers", "teen", "teens", "teenager",
+     "teenagers", "youth", "youths", "pensioner", "pensioners", "hiker", "hikers", "skater", "skaters",
+     "skateboarder", "skateboarders", "diner", "diners", "schoolchild", "schoolchildren", "schoolkid", "schoolkids",
+     "infant", "infants", "grandparent", "grandparents", "postgraduate", "postgraduates", "trainee", "trainees",
+     "apprentice", "apprentices", "inspector", "inspectors", "paramedic", "paramedics", "caregiver", "caregivers",
+     "policeman", "policemen", "policewoman", "policewomen", "staff", "crew", "police",
+)
 CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "person": ("person", "persons", "people", "pedestrian", "pedestrians", "anyone", "anybody", "someone", "somebody",
                "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
@@ -73,11 +88,11 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "marchers", "protester", "protesters", "protestor", "protestors", "demonstrator", "demonstrators", "punter",
                "punters", "steward", "stewards", "marshal", "marshals", "participant", "participants",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
-               "exit", "exits", "subject", "subjects", "ped", "peds"),
+               "exit", "exits", "subject", "subjects", "ped", "peds") + _ROLES,
     "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
-    "bus": ("bus", "buses", "busses", "coach", "coaches"),
+    "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans"),
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines"),
     "cat": ("cat", "cats"),
@@ -127,7 +142,7 @@ def _slips(word: str) -> set[str]:
 def _slip_table() -> dict[str, str]:
     """Slip -> the word meant, for slips of one word only that are not words themselves."""
     meant: dict[str, set[str]] = {}
-    for word in _VOCABULARY:
+    for word in _VOCABULARY - set(_ROLES):
         if len(word) >= 5 or (len(word) == 4 and word in _DOMAIN_WORDS):
             for slip in _slips(word):
                 meant.setdefault(slip, set()).add(word)
@@ -190,6 +205,7 @@ def normalise(text: str) -> str:
     return " ".join(q.split())
 
 
+_PRONOUNS = frozenset(("who", "anyone", "anybody", "someone", "somebody", "everyone", "everybody", "no one", "nobody"))
 # words that name a class only when no other class word does: 'arrivals of trucks', 'track count for persons'
 _WEAK_CLASS_WORDS = frozenset(CLASS_WORDS["object"]) | frozenset((
     "arrival", "arrivals", "leaver", "leavers", "departure", "departures", "entrant", "entrants", "entry", "entries",
@@ -209,7 +225,9 @@ def _class_words(text: str) -> Iterator[tuple[str, str]]:
         word = m.group(1)
         if word == "who" and not re.search(r"\bwho (is|are|was|were|came|entered|left|has|have|appeared|arrived|walked|showed|went|exited|stayed)\b", text):
             continue
-        if word == "individual" and _CLASS_RE.match(text, m.end() + 1):  # 'individual dogs': an adjective
+        after = _CLASS_RE.match(text, m.end() + 1)
+        if (after and _WORD_CLASS[after.group(1)] not in ("object", _WORD_CLASS[word])
+                and after.group(1) not in _WEAK_CLASS_WORDS | _PRONOUNS):  # 'police dogs', 'dog walkers': the last noun names it
             continue
         if _PLACE.match(text, m.end()):  # 'the bus stop', 'the bike lane': a place, not the class
             continue
