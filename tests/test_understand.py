@@ -403,6 +403,12 @@ DRAWN_FROM_SETS = [
     ("How many staff are on camera just now?", "count_now", {"class": "person"}),
     ("How many police dogs are in the picture now?", "count_now", {"class": "dog"}),
     ("How many car exits in the last 2 minutes?", "count_left", {"class": "car", "window_s": 120}),
+    # set 41: a held-out test's second batch, written to be harder to parse
+    ("In the lowest third of the shot, are there any people now?", "presence", {"class": "person", "region": "bottom"}),
+    ("Since the last arrival, how much time has gone by?", "when_last", {"class": "person"}),
+    ("Can you run me through the last fifteen seconds?", "summary", {"window_s": 15}),
+    ("Between ten and thirty seconds, what were the pedestrians doing?", "summary", {}),
+    ("In the past forty seconds, how has pedestrian traffic developed?", "summary", {"window_s": 40}),
 ]
 
 

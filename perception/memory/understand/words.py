@@ -18,6 +18,8 @@ _PHRASES = (
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
     (r"\b(?:pull|bring) up\b(?= (?:an?|the|when|where|what|how|whether|if)\b)", "show"),  # 'pull up where #4 was'
     (r"\bfigure out\b", "find out"),
+    (r"\b(?:lowest|lowermost|bottommost)(?= (?:third|half|part|quarter|portion|section)\b)", "bottom"),
+    (r"\b(?:highest|uppermost|topmost)(?= (?:third|half|part|quarter|portion|section)\b)", "top"),
     (r"\b(station|platform|stadium|main|side|rear|front|back|emergency|fire|(?:at|by|near) the) exit\b", r"\1 gateway"),  # a place
     (r"\b(?:an? |one )?(?:minute|min)[- ]and[- ]a[- ]half\b", "90 seconds"),
     (r"\b(\d+) and a half (minutes?|mins?|seconds?|secs?)\b", r"\1.5 \2"),
