@@ -13,7 +13,8 @@ from perception.detection import build_detector
 from perception.detection.base import Detector, DetectStage
 from perception.detection.blobs import oversized, split_blob
 from perception.detection.hog import HogPeople, box_iou, nms
-from perception.detection.people import PeopleDetector, _snap, blockiness, hog_score, noise_sigma, scan_levels
+from perception.detection.image_quality import blockiness, noise_sigma
+from perception.detection.people import PeopleDetector, _snap, hog_score, scan_levels
 from perception.detection.size_model import PersonSizeModel
 from perception.io.mot import write_mot
 from perception.pipeline.runner import Pipeline, run_pipeline

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from perception.memory.understand.embed import IntentMatcher
 from perception.memory.understand.grammar import (
     AGO,
+    CURRENT,
     ENTER,
     FEWER,
     INTENTS,
@@ -154,7 +155,6 @@ _ASKED_MOMENT = re.compile(r"\b(?:when|while|once|after|before|until|till|by the
 # a class set aside before the question ('ignoring the dog for a sec, how many bikes ...')
 _SET_ASIDE = re.compile(r"\b(?:ignoring|ignore|never ?mind|forget(?:ting)?(?: about)?|leaving aside|setting aside|not counting|excluding)"
                         r" [^,?]*,")
-_NOW_ASKED = re.compile(r"\b(?:now|currently|at the moment|at present|presently)\b")
 # where a sentence ends; a tag question ('the bus left, right?') ends a remark
 _SENTENCE_END = re.compile(r"[.!;]\s+|, (?:right|yeah|yes|no|ok|okay|eh|innit|correct) \?\s+")
 # a remark, then the question after ', but' / ', anyway' / ', so' ('i saw a bus earlier, but how many cars ...')
@@ -226,7 +226,7 @@ def read_question(text: str) -> Reading:
         intent, conf, source = "count_now", 0.7, "grammar"
     else:
         intent, conf, source = _intent(q, asked, track_id is not None or instance_id is not None, times, yes_no)
-    if told and intent != "compare" and _NOW_ASKED.search(q):  # 'a truck at 0:40, anyway how many buses now?'
+    if told and intent != "compare" and CURRENT.search(q):  # 'a truck at 0:40, anyway how many buses now?'
         times = []
     time, reference = (times[0] if times else None), (times[1] if len(times) > 1 else None)
     if time is not None and time.kind == "until" and intent in _AT_A_MOMENT and _BEFORE_SPAN.search(q0):

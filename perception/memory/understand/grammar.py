@@ -101,7 +101,7 @@ SEEN_NOW = _rx(r"appears?", r"(?:is|are) appearing")  # present tense: what is v
 TRACK_WORDS = _rx(r"the thing")  # what a track id becomes after slot removal
 
 
-_CURRENT = re.compile(r"\b(?:now|currently|current|at the moment|right now|at present|presently)\b")  # 'total cars visible now'
+CURRENT = re.compile(r"\b(?:now|currently|current|at the moment|right now|at present|presently)\b")  # 'total cars visible now'
 
 
 _LATEST_EVENT = re.compile(r"(?:the )?(?:last|latest|most recent|newest|final) (?:[a-z]+ )?(?:arrival|newcomer|entry|entrant|departure|exit)\b")
@@ -153,7 +153,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
             if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(moved_in, q)):
                 return "count_distinct", 0.85
             return "count_entered", 0.9
-        if has(DISTINCT, re.sub(r"\btotal\b", " ", q) if _CURRENT.search(q) else q) or (has(SEEN_PAST, q) and not times):
+        if has(DISTINCT, re.sub(r"\btotal\b", " ", q) if CURRENT.search(q) else q) or (has(SEEN_PAST, q) and not times):
             return "count_distinct", 0.9
         if window:
             return "count_distinct", 0.75

@@ -58,22 +58,22 @@ _PHRASES = (
     (r"\bhow (many|much) (seconds|minutes|time) back\b", r"how \1 \2 ago"),
 )
 
-# canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
 # roles operators name the people they watch by: class words, but no source of typing slips ('office' is no slip
 # of 'officer', 'dance' none of 'dancer')
 _ROLES = (
-     "patient", "patients", "parent", "parents", "pupil", "pupils", "nurse", "nurses", "doctor", "doctors", "teacher",
-     "teachers", "porter", "porters", "carer", "carers", "reader", "readers", "undergraduate", "undergraduates",
-     "lecturer", "lecturers", "professor", "professors", "guard", "guards", "cleaner", "cleaners", "athlete",
-     "athletes", "performer", "performers", "musician", "musicians", "dancer", "dancers", "tenant", "tenants",
-     "stranger", "strangers", "intruder", "intruders", "volunteer", "volunteers", "builder", "builders", "labourer",
-     "labourers", "laborer", "laborers", "courier", "couriers", "toddler", "toddlers", "teen", "teens", "teenager",
-     "teenagers", "youth", "youths", "pensioner", "pensioners", "hiker", "hikers", "skater", "skaters",
-     "skateboarder", "skateboarders", "diner", "diners", "schoolchild", "schoolchildren", "schoolkid", "schoolkids",
-     "infant", "infants", "grandparent", "grandparents", "postgraduate", "postgraduates", "trainee", "trainees",
-     "apprentice", "apprentices", "inspector", "inspectors", "paramedic", "paramedics", "caregiver", "caregivers",
-     "policeman", "policemen", "policewoman", "policewomen", "staff", "crew", "police",
+    "patient", "patients", "parent", "parents", "pupil", "pupils", "nurse", "nurses", "doctor", "doctors", "teacher",
+    "teachers", "porter", "porters", "carer", "carers", "reader", "readers", "undergraduate", "undergraduates",
+    "lecturer", "lecturers", "professor", "professors", "guard", "guards", "cleaner", "cleaners", "athlete",
+    "athletes", "performer", "performers", "musician", "musicians", "dancer", "dancers", "tenant", "tenants",
+    "stranger", "strangers", "intruder", "intruders", "volunteer", "volunteers", "builder", "builders", "labourer",
+    "labourers", "laborer", "laborers", "courier", "couriers", "toddler", "toddlers", "teen", "teens", "teenager",
+    "teenagers", "youth", "youths", "pensioner", "pensioners", "hiker", "hikers", "skater", "skaters",
+    "skateboarder", "skateboarders", "diner", "diners", "schoolchild", "schoolchildren", "schoolkid", "schoolkids",
+    "infant", "infants", "grandparent", "grandparents", "postgraduate", "postgraduates", "trainee", "trainees",
+    "apprentice", "apprentices", "inspector", "inspectors", "paramedic", "paramedics", "caregiver", "caregivers",
+    "policeman", "policemen", "policewoman", "policewomen", "staff", "crew", "police",
 )
+# canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
 CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "person": ("person", "persons", "people", "pedestrian", "pedestrians", "anyone", "anybody", "someone", "somebody",
                "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
