@@ -409,6 +409,21 @@ DRAWN_FROM_SETS = [
     ("Can you run me through the last fifteen seconds?", "summary", {"window_s": 15}),
     ("Between ten and thirty seconds, what were the pedestrians doing?", "summary", {}),
     ("In the past forty seconds, how has pedestrian traffic developed?", "summary", {"window_s": 40}),
+    # set 42: prompts of a video-QA benchmark or an agent: format instructions, options, labels, calls, JSON
+    ("How long has track 9 been on screen? Reply with a number of seconds.", "duration", {}),
+    ("Question: how many cars entered during the last 25 s? Give your answer as an integer.", "count_entered",
+     {"class": "car", "window_s": 25}),
+    ("You are a traffic analyst.\nHow many cyclists are visible right now?\n(A) 0 (B) 1 (C) 2 (D) 3", "count_now",
+     {"class": "bicycle"}),
+    ("### Instruction\nWhen did the first dog show up?\n### Answer format\nseconds since the start", "when_first",
+     {"class": "dog"}),
+    ("count_arrivals(label='person', since='1:10') -> int", "count_entered", {"class": "person", "since_s": 70}),
+    ('{"query": "number of people currently in the bottom half", "return": "integer"}', "count_now",
+     {"class": "person", "region": "bottom"}),
+    ("Based on the footage so far, is anyone in the top third? Respond yes or no.", "presence",
+     {"class": "person", "region": "top"}),    # set 43: a blind user's door camera and a robot's own camera: the asker's left is the picture's left
+    ("Is anybody there on my right?", "presence", {"class": "person", "region": "right"}),
+    ("How many bikes are to my left at the moment?", "count_now", {"class": "bicycle", "region": "left"}),
 ]
 
 

@@ -143,7 +143,9 @@ _SIDE_WORDS = {"left": "left", "right": "right", "top": "top", "upper": "top", "
 _REGION_RE = re.compile(
     r"\b(?:(?P<v>top|upper|bottom|lower)[\s-]+(?P<h>left|right)|(?P<side>left|right|top|upper|bottom|lower|center|middle))"
     r"(?:[\s-]+(?:hand\s+)?(?P<part>half|third|side|part|portion|edge|corner|area|section|quarter|of the (?:image|picture|frame|screen|view|scene)))?\b")
-_REGION_CONTEXT = re.compile(r"\b(?:on|in|at|to|towards|near|along|from|into|of)\s+(?:the\s+)?(?:very\s+|far\s+)?$")
+# 'on the left', 'to my right' (the asker's or the robot's left is the picture's: the camera looks where they look)
+_REGION_CONTEXT = re.compile(r"\b(?:on|in|at|to|towards|near|along|from|into|of)\s+(?:the\s+|my\s+|our\s+|your\s+|its\s+)?"
+                             r"(?:very\s+|far\s+)?$")
 
 
 def extract_region(q: str) -> tuple[Region | None, str]:
