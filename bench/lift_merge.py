@@ -1,7 +1,9 @@
 """Per-frame cost of the geometric segmenter and per-keyframe cost of lifting + association + merge at 640x480
-with 10/30/50 masks, on one core, and the map's memory after 1k and 10k frames of a camera circling a synthetic room (it should stay flat).
+with 10/30/50 masks, on one core, the cost of the map's denoise pass, the distribution of the map's cost per frame
+over a run (mean, p99, max; maintenance frames included) with the pass spread over frames and at once, and the map's
+memory after 1k and 10k frames of a camera circling a synthetic room (it should stay flat).
 
-Usage: python bench/lift_merge.py [--frames 1000 10000] [--repeats 3]
+Usage: python bench/lift_merge.py [--frames 1000 10000] [--repeats 3] [--run-frames 100]
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from perception.map3d import InstanceMap, MapConfig  # noqa: E402
 from perception.segmentation.geometric import GeometricSegmenter  # noqa: E402
 from perception.sources import open_source  # noqa: E402
 from perception.synthetic.rgbd_scene import generate_rgbd_scene  # noqa: E402
+
+SCHEDULES: dict[str, dict] = {"spread": {}, "at once": {"spread_frames": 0}}  # the denoise pass, see MapConfig
 
 
 def voronoi_labels(h: int, w: int, n: int, seed: int) -> np.ndarray:
@@ -54,16 +58,57 @@ def time_masks(packets: list, n_masks: int, repeats: int, voxel: float = 0.025) 
     return float(np.median(times)), float(np.percentile(times, 95)), float(np.median(cpu))
 
 
-def time_denoise_pass(packets: list, n_masks: int, voxel: float) -> float:
+def time_denoise_pass(packets: list, n_masks: int, voxel: float) -> tuple[float, float, int]:
     """Milliseconds of one maintenance pass with DBSCAN denoising and the planar merge (every ``denoise_every``
-    frames) on the map of all frames."""
+    frames) on the map of all frames, run whole, and of the largest of the steps it is spread over
+    (``MapConfig.spread_frames``) when they run back to back on the same map; and how many steps."""
     labels = [voronoi_labels(p.depth.shape[0], p.depth.shape[1], n_masks, i) for i, p in enumerate(packets)]
-    m = InstanceMap(MapConfig(lift=LiftConfig(voxel=voxel), maintain_every=0))
-    for i, (p, lab) in enumerate(zip(packets, labels)):
-        m.integrate(i, p.depth, p.image, p.intrinsics, p.pose, labels=lab, n_segments=n_masks)
-    t0 = time.perf_counter()
-    m.maintain(len(packets), denoise=True)
-    return (time.perf_counter() - t0) * 1e3
+    times = []
+    for spread in (0, MapConfig().spread_frames):
+        m = InstanceMap(MapConfig(lift=LiftConfig(voxel=voxel), maintain_every=0, spread_frames=spread))
+        for i, (p, lab) in enumerate(zip(packets, labels)):
+            m.integrate(i, p.depth, p.image, p.intrinsics, p.pose, labels=lab, n_segments=n_masks)
+        if spread == 0:
+            t0 = time.perf_counter()
+            m.maintain(len(packets), denoise=True)
+            whole = (time.perf_counter() - t0) * 1e3
+            continue
+        m.maintain(len(packets))
+        m._pending = m._plan()  # what integrate plans on the frame the pass is due on
+        steps = len(m._pending)
+        while m._pending:
+            t0 = time.perf_counter()
+            m._run_step(*m._pending.pop(0))
+            times.append((time.perf_counter() - t0) * 1e3)
+    return whole, max(times), steps
+
+
+def segmented_run(n: int, out: str) -> tuple[list, list]:
+    """``n`` frames of the synthetic room at 640x480 with the sensor model and the geometric segmenter's output for
+    each (computed once, so the run times the map alone)."""
+    scene = generate_rgbd_scene(os.path.join(out, f"run{n}"), seed=11, n_frames=n, sensor=True)
+    seg = GeometricSegmenter()
+    with open_source(str(scene)) as src:
+        packets = list(src)
+    return packets, [seg.segment(p) for p in packets]
+
+
+def per_frame_costs(packets: list, segs: list, **options) -> tuple[np.ndarray, np.ndarray]:
+    """Wall and CPU milliseconds of every InstanceMap.integrate call, maintenance frames included, over one run of a
+    map with the default options and ``options`` (after a warm-up run). End the run where no denoise pass is due or
+    pending, so both schedules have done the same passes (100 frames: due on 30, 60 and 90, spread over 31-39,
+    61-69 and 91-99)."""
+    wall, cpu = [], []
+    for rep in range(2):
+        m = InstanceMap(MapConfig(**options))
+        for p, s in zip(packets, segs):
+            t0, c0 = time.perf_counter(), time.process_time()
+            m.integrate(p.index, p.depth, p.image, p.intrinsics, p.pose, labels=s.labels,
+                        embeddings=s.detections.embeddings, n_segments=len(s.detections), thin=s.thin)
+            if rep:
+                wall.append((time.perf_counter() - t0) * 1e3)
+                cpu.append((time.process_time() - c0) * 1e3)
+    return np.array(wall), np.array(cpu)
 
 
 def time_segmenter(packets: list, repeats: int) -> tuple[float, float]:
@@ -96,6 +141,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--run-frames", type=int, default=100, help="frames of the per-call cost run")
     args = ap.parse_args()
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,8 +156,22 @@ def main() -> None:
         med, p95, cpu = time_masks(big, 50, args.repeats, voxel=0.01)
         print(f"  50 masks, 1 cm voxels (tabletop size): median {med:6.1f} ms   p95 {p95:6.1f} ms   median CPU {cpu:6.1f} ms")
         for voxel in (0.025, 0.01):
+            whole, step, n = time_denoise_pass(big, 50, voxel)
             print(f"  maintenance with DBSCAN denoising + planar merge (every 30th frame), 50 masks, "
-                  f"{100 * voxel:.1f} cm voxels: {time_denoise_pass(big, 50, voxel):6.1f} ms")
+                  f"{100 * voxel:.1f} cm voxels: {whole:6.1f} ms at once, largest of its {n} spread steps {step:6.1f} ms")
+        packets, segs = segmented_run(args.run_frames, tmp)
+        print(f"map cost per integrate call over a {len(packets)}-frame run of the room (640x480, sensor model, geometric "
+              "segmenter, 2.5 cm voxels), maintenance frames included, one core; the denoise pass:")
+        stats = {}
+        for name, opts in SCHEDULES.items():
+            wall, cpu = per_frame_costs(packets, segs, **opts)
+            stats[name] = [f(x) for x in (wall, cpu) for f in (np.mean, lambda a: np.percentile(a, 99), np.max)]
+            print(f"  {name:8s} wall mean {wall.mean():6.1f} p99 {np.percentile(wall, 99):6.1f} max {wall.max():6.1f} ms"
+                  f"   CPU mean {cpu.mean():6.1f} p99 {np.percentile(cpu, 99):6.1f} max {cpu.max():6.1f} ms"
+                  f"   CPU max / median {cpu.max() / np.median(cpu):4.1f}x")
+        new, old = stats.values()
+        print("  spread / at once:" + "".join(f" {n} {a / b:5.2f}" for n, a, b in zip(
+            ("wall mean", "p99", "max", "  CPU mean", "p99", "max"), new, old)))
         small = frames(160, 120, 30, tmp)
         mem = memory_run(small, sorted(args.frames))
         base = mem[min(mem)]

@@ -599,3 +599,54 @@ def test_a_dark_object_with_a_few_scattered_depth_pixels_a_frame_becomes_one_ins
     assert len(ids) == 1 and ids.pop() > 0
     m.maintain(16, denoise=True)
     assert len(np.unique(m.label_of(np.concatenate(keys)))) == 1 and m.label_of(keys[0])[0] > 0
+
+
+def _run_room(packets, segs, cfg: MapConfig) -> tuple[InstanceMap, list[int]]:
+    """Integrate the room's frames into a map with ``cfg``; the map and the denoise pass steps each call ran."""
+    m, steps = InstanceMap(cfg), []
+    for p, s in zip(packets, segs):
+        m.integrate(p.index, p.depth, p.image, p.intrinsics, p.pose, labels=s.labels,
+                    embeddings=s.detections.embeddings, n_segments=len(s.detections), thin=s.thin)
+        steps.append(m.pass_steps)
+    return m, steps
+
+
+def test_the_denoise_pass_is_spread_one_step_a_frame_and_the_map_stays_reproducible(room):
+    """The DBSCAN pass and planar merge, due every 10th frame here, run as 7 steps (two DBSCAN shares, support,
+    coplanar, hidden gap, convex, behind plane) on the 7 frames after it that are not maintenance frames, never two on
+    one frame; all at once (spread_frames=0) they stall the due frame with all of them. ``settle`` runs a pass left
+    pending at the end of the input, and the same input gives the same map."""
+    packets = _packets(room)
+    seg = GeometricSegmenter()
+    segs = [seg.segment(p) for p in packets]
+    cfg = {"maintain_every": 5, "denoise_every": 10}
+    _, at_once = _run_room(packets, segs, MapConfig(spread_frames=0, **cfg))
+    assert max(at_once) == 6 and [i + 1 for i, n in enumerate(at_once) if n] == [10, 20]
+    m, spread = _run_room(packets, segs, MapConfig(spread_frames=7, **cfg))
+    assert max(spread) == 1 and [i + 1 for i, n in enumerate(spread) if n] == [11, 12, 13, 14, 16, 17, 18]
+    m.settle()
+    assert m.pass_steps == 7 and not m._pending
+    again, _ = _run_room(packets, segs, MapConfig(spread_frames=7, **cfg))
+    again.settle()
+    assert np.array_equal(m.store.keys, again.store.keys) and np.array_equal(m.store.label, again.store.label)
+    assert sorted(m.info) == sorted(again.info)
+
+
+def test_the_spread_pass_steps_in_a_row_equal_the_whole_pass(room):
+    """Run back to back on one map, the steps of the spread pass (the DBSCAN work in shares) relabel exactly the
+    voxels the whole pass relabels."""
+    packets = _packets(room, 12)
+    seg = GeometricSegmenter()
+    segs = [seg.segment(p) for p in packets]
+    whole, _ = _run_room(packets, segs, MapConfig(maintain_every=0))
+    steps, _ = _run_room(packets, segs, MapConfig(maintain_every=0))
+    whole.maintain(12)
+    steps.maintain(12)
+    before = whole.store.label.copy()
+    whole.maintain(12, denoise=True)
+    assert len(before) == len(whole.store.label) and np.count_nonzero(whole.store.label != before) > 0
+    steps.maintain(12)
+    steps._pending = steps._plan()
+    assert [len(ids) > 0 for s, ids in steps._pending if s == "denoise"] == [True] * 4
+    steps.settle()
+    assert np.array_equal(whole.store.label, steps.store.label) and sorted(whole.info) == sorted(steps.info)

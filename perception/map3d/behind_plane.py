@@ -21,16 +21,26 @@ def behind_planes(keys: np.ndarray, centers: np.ndarray, labels: np.ndarray, vie
     pick = (i + 2 * j + 3 * k) % sample == 0  # an even thinning that no other voxel's coming or going changes
     fits = planar_fits(centers[pick], labels[pick], max(4, min_voxels // sample), voxel)
     sizes = np.bincount(labels)
+    n = len(sizes)
     for p in sorted(fits, key=lambda i: -sizes[i]):
         if p not in views:
             continue
         mean, normal, thick, _ = fits[p]
         normal = normal if (views[p] - mean) @ normal >= 0 else -normal
         height = (centers - mean) @ normal
-        n = len(sizes)
-        front = np.bincount(out, height, n) / np.maximum(np.bincount(out, minlength=n), 1) > 0
-        other = (out > 0) & (out != p) & (sizes[out] < sizes[p]) & front[out]
-        rows = np.flatnonzero(other & (height < -0.25 * voxel) & (height > -voxel - thick))
+        rows = np.flatnonzero((height < -0.25 * voxel) & (height > -voxel - thick))
+        lab = out[rows]
+        smaller = (lab > 0) & (lab != p) & (sizes[lab] < sizes[p])
+        rows, lab = rows[smaller], lab[smaller]
+        if len(rows) == 0:
+            continue
+        # which of those instances have their centroid in front of the plane, summed over their own voxels alone in
+        # row order (the very sums a bincount over all voxels makes)
+        want = np.zeros(n, bool)
+        want[lab] = True
+        mine = np.flatnonzero(want[out])
+        front = np.bincount(out[mine], height[mine], n) / np.maximum(np.bincount(out[mine], minlength=n), 1) > 0
+        rows = rows[front[lab]]
         if len(rows) == 0:
             continue
         pos, hit = neighbours(keys, rows)

@@ -150,6 +150,7 @@ def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_fram
                 est.append(result.camera.pose)
                 ref.append(gt_pose)
             frames += 1
+    map_stage.settle()  # the map as the run ends: a denoise pass spread over frames finishes first
     pred_map = map_stage.map
     keys = np.union1d(gt_map.store.keys[gt_map.store.label > 0], pred_map.store.keys[pred_map.store.label > 0])
     gt, pred = gt_map.label_of(keys), pred_map.label_of(keys)

@@ -76,7 +76,16 @@ class MapConfig:
     differ in shading) or their voxels' median chromaticities agree to planar_chroma_max (``chroma``: shading scales
     a face's colour, which moves the descriptor's brightness and near-grey hue bins but not its chromaticity);
     then the voxels of an object just behind the plane of a flat instance it stands in front of and touches go to
-    that instance (``behind_plane``: a mask that spilled onto the table beside a marker).
+    that instance (``behind_plane``: a mask that spilled onto the table beside a marker);
+    spread_frames: that pass (DBSCAN, support, then the planar steps), run whole, stalls its frame for about ten
+    frames' time; instead the frame it is due on (every denoise_every-th frame that is also a maintenance frame)
+    takes the instances to denoise (those touched since the last pass) and plans the pass as steps in the old
+    order: the DBSCAN work in shares of about equal voxel counts, as many as the spread_frames the later steps leave
+    (at least one; one instance is never split), then support, coplanar, hidden gap, convex and behind plane; the
+    following frames that are not maintenance frames run one step each, and ``settle`` runs what is left at once
+    (evaluation and the session's map export call it at the end of a run, and a pass due while one is still pending
+    settles it first); the plan depends only on the input, so the same input gives the same map (0 = the whole pass
+    at once on the frame it is due on, as before).
     """
 
     lift: LiftConfig = field(default_factory=LiftConfig)
@@ -107,6 +116,7 @@ class MapConfig:
     planar_merge: bool = True
     planar_feature_min: float = 0.5
     planar_chroma_max: float = 0.02
+    spread_frames: int = 9
 
 
 @dataclass
@@ -155,7 +165,9 @@ class InstanceMap:
         self._keep_pairs: np.ndarray | None = None
         self.evidence = PairEvidence()
         self._camera = np.zeros(3)  # camera centre of the frame being integrated
+        self._pending: list[tuple[str, list[int]]] = []  # steps of a spread denoise pass yet to run, in order
         self.frames = 0
+        self.pass_steps = 0  # steps of the denoise pass (see MapConfig.spread_frames) the last integrate call ran
 
     def _set_voxel(self, voxel: float) -> None:
         """Use ``voxel`` (m) from now on; only while the map is empty."""
@@ -223,8 +235,17 @@ class InstanceMap:
         if assign is None:  # fragments merge as soon as the evidence is in, not at the next maintenance
             self._merge(self.evidence.fragments(cfg.merge_min_frames))
         maintain_now = assign is None and cfg.maintain_every > 0 and self.frames % cfg.maintain_every == 0
+        self.pass_steps = 0
         if maintain_now:
-            self.maintain(frame, denoise=cfg.denoise_every > 0 and self.frames % cfg.denoise_every == 0)
+            due = cfg.denoise_every > 0 and self.frames % cfg.denoise_every == 0
+            if due and cfg.spread_frames > 0 and cfg.maintain_every > 1:  # 1: no frame between to spread over
+                self.settle()
+                self.maintain(frame)
+                self._pending = self._plan()
+            else:
+                self.maintain(frame, denoise=due)
+        elif assign is None and self._pending:
+            self._run_step(*self._pending.pop(0))
         if self._merged or maintain_now:
             seg_ids = np.array([i if i in self.info else self._resolve(i) for i in seg_ids], np.int64)
         vis_ids = np.array([i if i in self.info else self._resolve(i) for i in vis_ids.tolist() if i > 0], np.int64)
@@ -433,23 +454,72 @@ class InstanceMap:
         stale = frame - cfg.maintain_every
         self._remove([i for i, inst in self.info.items() if sizes.get(i, 0) == 0 or (
             (inst.observations < cfg.min_observations or sizes.get(i, 0) < cfg.min_voxels) and inst.last_seen < stale)])
-        if denoise:
-            self._denoise([i for i in self._touched if i in self.info and not self.info[i].sparse])
+        if denoise:  # the whole pass at once; integrate spreads it over frames (MapConfig.spread_frames)
+            self._denoise(self._to_denoise())
             self._touched = set()
-            if cfg.support_weak > 0:
-                st.label = support_labels(st.keys, st.label, st.conf, cfg.support_weak)
-            if cfg.planar_merge:  # after denoising: stray pieces would hide that an instance is flat
-                sel = st.label > 0
-                self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels),
-                            cfg.planar_feature_min, cfg.planar_chroma_max)
-                views = {i: inf.view_sum / inf.observations for i, inf in self.info.items() if inf.observations}
-                self._merge(hidden_gap_pairs(st.centers, st.label, views, self.voxel, cfg.min_voxels),
-                            cfg.planar_feature_min, cfg.planar_chroma_max)
-                sel = st.label > 0
-                views = {i: inf.view_sum / inf.observations for i, inf in self.info.items() if inf.observations}
-                self._merge(convex_pairs(st.centers[sel], st.label[sel], views, self.voxel, cfg.min_voxels),
-                            cfg.planar_feature_min, cfg.planar_chroma_max)
-                st.label = behind_planes(st.keys, st.centers, st.label, views, self.voxel, cfg.min_voxels)
+            self.pass_steps += 1
+            views = None
+            for step in self._later_steps():
+                views = self._run_step(step, None, views)
+
+    def _to_denoise(self) -> list[int]:
+        """Instances touched since the last DBSCAN pass that it denoises (sparse ones keep their scattered voxels)."""
+        return [i for i in self._touched if i in self.info and not self.info[i].sparse]
+
+    def _later_steps(self) -> list[str]:
+        """The steps of the denoise pass after DBSCAN, in order (see MapConfig)."""
+        cfg = self.config
+        planar = ["coplanar", "hidden_gap", "convex", "behind"] if cfg.planar_merge else []
+        return (["support"] if cfg.support_weak > 0 else []) + planar
+
+    def _plan(self) -> list[tuple[str, list[int]]]:
+        """The steps of a spread denoise pass (MapConfig.spread_frames): the instances touched since the last pass,
+        to denoise in shares of about equal voxel counts, then the later steps."""
+        later = self._later_steps()
+        shares = _shares(self._to_denoise(), self._sizes(), max(1, self.config.spread_frames - len(later)))
+        self._touched = set()
+        return [("denoise", share) for share in shares] + [(step, []) for step in later]
+
+    def settle(self) -> None:
+        """Run the steps of a spread denoise pass still pending, at once (before reading the final map)."""
+        while self._pending:
+            self._run_step(*self._pending.pop(0))
+
+    def _run_step(self, step: str, ids: list[int] | None = None,
+                  views: dict[int, np.ndarray] | None = None) -> dict[int, np.ndarray] | None:
+        """Run one step of the denoise pass (``denoise``: of instances ``ids`` still in the map); returns the mean
+        camera centres it used (``behind`` reuses those of ``convex`` when the whole pass runs at once)."""
+        cfg = self.config
+        st = self.store
+        self.pass_steps += 1
+        if step == "denoise":  # an instance merged away since: the one that took it is denoised next time
+            self._denoise([i for i in ids or [] if i in self.info and not self.info[i].sparse])
+            return None
+        if step == "support":
+            st.label = support_labels(st.keys, st.label, st.conf, cfg.support_weak)
+            return None
+        # the planar steps come after denoising: stray pieces would hide that an instance is flat
+        if step == "coplanar":
+            sel = st.label > 0
+            self._merge(coplanar_pairs(st.centers[sel], st.label[sel], self.voxel, cfg.min_voxels),
+                        cfg.planar_feature_min, cfg.planar_chroma_max)
+            return None
+        if step == "behind":
+            views = self._views() if views is None else views
+            st.label = behind_planes(st.keys, st.centers, st.label, views, self.voxel, cfg.min_voxels)
+            return views
+        views = self._views()
+        if step == "hidden_gap":
+            pairs = hidden_gap_pairs(st.centers, st.label, views, self.voxel, cfg.min_voxels)
+        else:
+            sel = st.label > 0
+            pairs = convex_pairs(st.centers[sel], st.label[sel], views, self.voxel, cfg.min_voxels)
+        self._merge(pairs, cfg.planar_feature_min, cfg.planar_chroma_max)
+        return views
+
+    def _views(self) -> dict[int, np.ndarray]:
+        """Mean camera centre of each observed instance."""
+        return {i: inf.view_sum / inf.observations for i, inf in self.info.items() if inf.observations}
 
     def _other_sides(self, frame: int) -> list[tuple[int, int]]:
         """Pairs (old, new) of instances observed in ``min_observations`` frames or more that touch but were never
@@ -552,7 +622,12 @@ class InstanceMap:
     def _denoise(self, ids: list[int]) -> None:
         """Keep each instance's large DBSCAN clusters; stray voxels lose their label."""
         st = self.store
-        order = np.argsort(st.label, kind="stable")  # each instance's voxel rows, found once for all of them
+        if not ids:
+            return
+        want = np.zeros(max(int(st.label.max(initial=0)), max(ids)) + 1, bool)
+        want[ids] = True
+        mine = np.flatnonzero(want[st.label])
+        order = mine[np.argsort(st.label[mine], kind="stable")]  # each instance's voxel rows, found once for all
         sorted_labels = st.label[order]
         start, end = np.searchsorted(sorted_labels, ids), np.searchsorted(sorted_labels, ids, side="right")
         for i, a, b in zip(ids, start.tolist(), end.tolist()):
@@ -674,6 +749,18 @@ def _depth_share(labels: np.ndarray, valid: np.ndarray, n: int, stride: int) -> 
     inside = (lab >= 0) & (lab < n)
     total = np.bincount(lab[inside], minlength=n)
     return np.bincount(lab[inside & ok], minlength=n) / np.maximum(total, 1) + (total == 0)
+
+
+def _shares(ids: list[int], sizes: dict[int, int], n: int) -> list[list[int]]:
+    """``ids`` in ``n`` shares of about equal total size: largest first, each to the least filled share (the first
+    on a tie); each share sorted."""
+    out: list[list[int]] = [[] for _ in range(n)]
+    load = [0] * n
+    for i in sorted(ids, key=lambda i: (-sizes.get(i, 0), i)):
+        j = load.index(min(load))
+        out[j].append(i)
+        load[j] += sizes.get(i, 0)
+    return [sorted(share) for share in out]
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from perception.lifting import compact_keys, pack_keys
-
 
 def _moments(p: np.ndarray, g: np.ndarray, w: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per group: weight sum, mean (k x 3) and covariance (k x 3 x 3) of the points with weight ``w``."""
@@ -55,18 +53,21 @@ def _near_pairs(centers: np.ndarray, labels: np.ndarray, ids: np.ndarray, cell: 
     index = np.full(int(labels.max()) + 1, -1, np.int64)
     index[ids] = np.arange(len(ids))
     rows = np.flatnonzero(index[labels] >= 0)
+    n = len(ids)
     ijk = np.floor(centers[rows] / cell).astype(np.int64)
-    _, first = np.unique(compact_keys(pack_keys(ijk)) * len(ids) + index[labels[rows]], return_index=True)
-    ijk, lab = ijk[first], index[labels[rows[first]]]  # one row per (cell, instance)
-    # each occupied cell also claims its 26 neighbours, so instances in neighbouring cells meet in one
-    offsets = np.stack(np.meshgrid([-1, 0, 1], [-1, 0, 1], [-1, 0, 1], indexing="ij"), -1).reshape(-1, 3)
-    keys = compact_keys(pack_keys((ijk[:, None, :] + offsets[None]).reshape(-1, 3)))
-    c, lab = np.divmod(np.unique(keys * len(ids) + np.repeat(lab, len(offsets))), len(ids))
+    ijk -= ijk.min(0) - 1  # a margin of one cell: a neighbour's flat index never wraps into another row
+    ext = ijk.max(0) + 2
+    code = np.unique(((ijk[:, 0] * ext[1] + ijk[:, 1]) * ext[2] + ijk[:, 2]) * n + index[labels[rows]])
+    # each occupied cell also claims its 26 neighbours, so instances in neighbouring cells meet in one; the 3x3x3
+    # box is claimed one axis at a time, keeping one row per (cell, instance) after each
+    for stride in (int(ext[1] * ext[2]), int(ext[2]), 1):
+        code = np.unique((code[:, None] + np.array([-stride, 0, stride], np.int64) * n).ravel())
+    c, lab = np.divmod(code, n)
     pairs = [np.zeros(0, np.int64)]
     for step in range(1, 8):  # entries of one cell are consecutive; a cell holds only a few flat instances
         j = np.flatnonzero(c[step:] == c[:-step])
-        pairs.append(lab[j] * len(ids) + lab[j + step])
-    return np.divmod(np.unique(np.concatenate(pairs)), len(ids))
+        pairs.append(lab[j] * n + lab[j + step])
+    return np.divmod(np.unique(np.concatenate(pairs)), n)
 
 
 def _stack(fits: dict, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

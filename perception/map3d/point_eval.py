@@ -109,6 +109,7 @@ def evaluate_source(folder: str | Path, segmenter, gt: str | Path | None = None,
     gt_xyz, gt_ids = fuser.points() if fuser is not None else load_gt_points(gt_path)
     if not (gt_ids > 0).any():
         raise InputError(f"ground truth {gt_path} labels no object")
+    map_stage.settle()  # the map as the run ends: a denoise pass spread over frames finishes first
     m = map_stage.map
     map_xyz, _rgb, map_ids = m.points()
     scores = {i: c["confidence"] for i, c in m.confidences().items()}

@@ -97,6 +97,11 @@ class Map3DStage:
         with self.lock:
             return self.map.points(max_points)
 
+    def settle(self) -> None:
+        """Finish a denoise pass the map spreads over frames (``InstanceMap.settle``): at the end of a run."""
+        with self.lock:
+            self.map.settle()
+
     def export_ply(self, path: str | os.PathLike[str]) -> int:
         """Write the map as PLY (xyz, rgb, instance); returns the number of points."""
         with self.lock:

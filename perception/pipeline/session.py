@@ -87,6 +87,7 @@ def _write_outputs(pipeline: Pipeline, outputs: SessionOutputs, recorder: TrackR
     if outputs.map_ply or outputs.instances_json:
         if map_stage is None:
             raise InputError("a 3D map export was asked for but the 3D map did not run (the source has no depth?)")
+        map_stage.settle()  # the map as a run ends: a denoise pass spread over frames finishes first
         if outputs.map_ply:
             map_stage.export_ply(outputs.map_ply)
             written.append(Path(outputs.map_ply))
