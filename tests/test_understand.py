@@ -423,7 +423,11 @@ DRAWN_FROM_SETS = [
     ("Based on the footage so far, is anyone in the top third? Respond yes or no.", "presence",
      {"class": "person", "region": "top"}),    # set 43: a blind user's door camera and a robot's own camera: the asker's left is the picture's left
     ("Is anybody there on my right?", "presence", {"class": "person", "region": "right"}),
-    ("How many bikes are to my left at the moment?", "count_now", {"class": "bicycle", "region": "left"}),
+    ("How many bikes are to my left at the moment?", "count_now", {"class": "bicycle", "region": "left"}),    # set 47: commentators at a race: competitors, 'surged in', 'in shot'
+    ("How many contestants are on screen right now?", "count_now", {"class": "person"}),
+    ("How many racers have charged into view in the last 30 seconds?", "count_entered", {"class": "person", "window_s": 30}),
+    ("How many walkers have you got in shot now?", "count_now", {"class": "person"}),
+    ("What did the shot show 20 seconds ago?", "describe", {"at_s": 20}),
 ]
 
 

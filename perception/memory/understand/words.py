@@ -18,6 +18,8 @@ _PHRASES = (
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
     (r"\b(?:pull|bring) up\b(?= (?:an?|the|when|where|what|how|whether|if)\b)", "show"),  # 'pull up where #4 was'
     (r"\bfigure out\b", "find out"),
+    (r"\b(?:have|do) (we|you|i) got\b", r"do \1 see"), (r"\b(we|you|i) have got\b", r"\1 see"),  # 'how many have we got in shot'
+
     (r"\b(?:lowest|lowermost|bottommost)(?= (?:third|half|part|quarter|portion|section)\b)", "bottom"),
     (r"\b(?:highest|uppermost|topmost)(?= (?:third|half|part|quarter|portion|section)\b)", "top"),
     (r"\b(station|platform|stadium|main|side|rear|front|back|emergency|fire|(?:at|by|near) the) exit\b", r"\1 gateway"),  # a place
@@ -72,6 +74,7 @@ _ROLES = (
     "infant", "infants", "grandparent", "grandparents", "postgraduate", "postgraduates", "trainee", "trainees",
     "apprentice", "apprentices", "inspector", "inspectors", "paramedic", "paramedics", "caregiver", "caregivers",
     "policeman", "policemen", "policewoman", "policewomen", "staff", "crew", "police",
+    "competitor", "competitors", "contestant", "contestants", "racer", "racers", "finisher", "finishers",
 )
 # canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
 CLASS_WORDS: dict[str, tuple[str, ...]] = {
