@@ -782,6 +782,7 @@ class MainWindow(QMainWindow):
         self.controller.pause()  # the map is not read while the worker writes it
 
         def work() -> str:
+            stage.settle()  # a denoise pass the map spreads over frames finishes first (the map as it stands now)
             stage.export_ply(path)
             return path
 

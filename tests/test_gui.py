@@ -187,6 +187,19 @@ def test_exports_write_and_read_back(sample_window, qtbot, tmp_path):
     assert sig.args[1] and w.messages[-1][0] == "Export tracks failed"
 
 
+def test_the_map_export_finishes_a_pending_denoise_pass_first(sample_window, qtbot, tmp_path, monkeypatch):
+    w = sample_window
+    _play(qtbot, w, 3)
+    stage = w.controller.session.map3d()
+    order: list[str] = []
+    monkeypatch.setattr(stage.map, "settle", lambda: order.append("settle"))
+    real_export = stage.export_ply
+    monkeypatch.setattr(stage, "export_ply", lambda path: (order.append("export"), real_export(path))[1])
+    with qtbot.waitSignal(w.export_finished, timeout=WAIT_MS) as sig:
+        w.export_ply(str(tmp_path / "map.ply"))
+    assert sig.args[1] == "" and order == ["settle", "export"]
+
+
 def test_switch_sources_mid_stream(sample_window, qtbot):
     w = sample_window
     w.controller.play()
