@@ -421,13 +421,25 @@ DRAWN_FROM_SETS = [
     ('{"query": "number of people currently in the bottom half", "return": "integer"}', "count_now",
      {"class": "person", "region": "bottom"}),
     ("Based on the footage so far, is anyone in the top third? Respond yes or no.", "presence",
-     {"class": "person", "region": "top"}),    # set 43: a blind user's door camera and a robot's own camera: the asker's left is the picture's left
+     {"class": "person", "region": "top"}),
+    # set 43: a blind user's door camera and a robot's own camera: the asker's left is the picture's left
     ("Is anybody there on my right?", "presence", {"class": "person", "region": "right"}),
-    ("How many bikes are to my left at the moment?", "count_now", {"class": "bicycle", "region": "left"}),    # set 47: commentators at a race: competitors, 'surged in', 'in shot'
+    ("How many bikes are to my left at the moment?", "count_now", {"class": "bicycle", "region": "left"}),
+    # set 47: commentators at a race: competitors, 'surged in', 'in shot'
     ("How many contestants are on screen right now?", "count_now", {"class": "person"}),
     ("How many racers have charged into view in the last 30 seconds?", "count_entered", {"class": "person", "window_s": 30}),
     ("How many walkers have you got in shot now?", "count_now", {"class": "person"}),
     ("What did the shot show 20 seconds ago?", "describe", {"at_s": 20}),
+    # set 48: dog owners and walkers at a park camera: pet names and breeds, owners, 'trotted off', 'how has it gone'
+    ("how many pups in the left half atm", "count_now", {"class": "dog", "region": "left"}),
+    ("When did the latest spaniel show up?", "when_last", {"class": "dog"}),
+    ("How many furry friends are on the screen?", "count_now", {"class": "dog"}),
+    ("How many owners have headed off since 4:00?", "count_left", {"class": "person", "since_s": 240}),
+    ("How many doggies have trotted off since 0:50?", "count_left", {"class": "dog", "since_s": 50}),
+    ("How many kids have come into the garden since the start?", "count_entered", {"class": "person"}),
+    ("Are there more dogs now than at the very start?", "compare", {"class": "dog", "at_s": 0}),
+    ("How's the whole video gone overall?", "summary", {}),
+    ("How did the morning go?", "summary", {}),
 ]
 
 

@@ -12,6 +12,9 @@ _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six"
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _NUMBER_WORD = re.compile(r"(?<!\bno )\b(?:(?P<tens>" + "|".join(_TENS) + r")(?:[\s-](?P<unit>" + "|".join(k for k in _UNITS if k != "zero")
                           + r"))?|(?P<single>" + "|".join(_UNITS) + r")|(?P<hundred>a hundred|one hundred))\b")  # 'no one': nobody, not 'no 1'
+# a stretch of the stream a person asks how it went
+_SPAN = (r"(?:the |this |that |today's )?(?:(?:whole|entire) )?(?:video|stream|clip|recording|footage|day|shift|session"
+         r"|morning|afternoon|evening|night|walk)|it|things|everything")
 _PHRASES = (
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
@@ -58,6 +61,10 @@ _PHRASES = (
     (r"\b(?:since|from) how (?:long|much)(?: time)?\b", "for how long"),  # 'since how long is #3 in view'
     (r"\bcounting (from|since|after)\b", r"\1"),  # 'counting from 0:05, when ...': a time, not a count
     (r"\bhow (many|much) (seconds|minutes|time) back\b", r"how \1 \2 ago"),
+    (r"\b(than|to|with|versus|vs) (?:(?:it was|there were|there was|we had) )?at the (?:very )?(?:start|beginning)\b", r"\1 at 0:00"),
+    # 'how has the day gone', 'how did the video go': a summary, not a departure
+    (rf"\bhow (?:is|has|have) ({_SPAN})(?: \w+)? (?:gone|been going)\b", r"summarize \1"),
+    (rf"\bhow did ({_SPAN})(?: \w+)? go\b", r"summarize \1"),
 )
 
 # roles operators name the people they watch by: class words, but no source of typing slips ('office' is no slip
@@ -75,6 +82,20 @@ _ROLES = (
     "apprentice", "apprentices", "inspector", "inspectors", "paramedic", "paramedics", "caregiver", "caregivers",
     "policeman", "policemen", "policewoman", "policewomen", "staff", "crew", "police",
     "competitor", "competitors", "contestant", "contestants", "racer", "racers", "finisher", "finishers",
+    "owner", "owners", "handler", "handlers",
+)
+# what dog owners call dogs: pet names and breeds; class words, but no source of typing slips ('pugs' no 'plugs')
+_DOG_NAMES = (
+    "pup", "pups", "pooch", "pooches", "doggo", "doggos", "doggy", "doggie", "doggies", "pupper", "puppers", "hound",
+    "hounds", "mutt", "mutts", "furry friend", "furry friends", "four-legged friend", "four-legged friends",
+    "four legged friend", "four legged friends", "labrador", "labradors", "labs", "retriever", "retrievers", "spaniel",
+    "spaniels", "collie", "collies", "terrier", "terriers", "poodle", "poodles", "beagle", "beagles", "dachshund",
+    "dachshunds", "greyhound", "greyhounds", "whippet", "whippets", "corgi", "corgis", "pug", "pugs", "husky",
+    "huskies", "alsatian", "alsatians", "german shepherd", "german shepherds", "sheepdog", "sheepdogs", "schnauzer",
+    "schnauzers", "dalmatian", "dalmatians", "chihuahua", "chihuahuas", "rottweiler", "rottweilers", "bulldog",
+    "bulldogs", "labradoodle", "labradoodles", "cockapoo", "cockapoos", "staffie", "staffies", "jack russell",
+    "jack russells", "lurcher", "lurchers", "pit bull", "pit bulls", "pitbull", "pitbulls", "mastiff", "mastiffs",
+    "doberman", "dobermans", "great dane", "great danes",
 )
 # canonical class -> words that name it (plurals included); "object" words mean "anything tracked"
 CLASS_WORDS: dict[str, tuple[str, ...]] = {
@@ -99,7 +120,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans"),
-    "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines"),
+    "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
     "cat": ("cat", "cats"),
     "bird": ("bird", "birds", "pigeon", "pigeons"),
     "bag": ("bag", "bags", "backpack", "backpacks", "suitcase", "suitcases", "handbag", "handbags"),
@@ -147,7 +168,7 @@ def _slips(word: str) -> set[str]:
 def _slip_table() -> dict[str, str]:
     """Slip -> the word meant, for slips of one word only that are not words themselves."""
     meant: dict[str, set[str]] = {}
-    for word in _VOCABULARY - set(_ROLES):
+    for word in _VOCABULARY - set(_ROLES) - set(_DOG_NAMES):
         if len(word) >= 5 or (len(word) == 4 and word in _DOMAIN_WORDS):
             for slip in _slips(word):
                 meant.setdefault(slip, set()).add(word)
