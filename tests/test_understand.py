@@ -440,6 +440,10 @@ DRAWN_FROM_SETS = [
     ("Are there more dogs now than at the very start?", "compare", {"class": "dog", "at_s": 0}),
     ("How's the whole video gone overall?", "summary", {}),
     ("How did the morning go?", "summary", {}),
+    # set 49: transport staff at a bus interchange: shuttles, cabs, 'tl;dr' ('bus 4' as a track: the test below)
+    ("Tell me how many shuttles are in view as we speak.", "count_now", {"class": "bus"}),
+    ("Latest cab arrival: timestamp please.", "when_last", {"class": "car"}),
+    ("tl;dr of the footage so far", "summary", {}),
 ]
 
 
@@ -471,6 +475,12 @@ sys.exit(0)
     proc = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "warm-up finished" in proc.stdout
+
+
+def test_a_class_word_with_a_number_names_a_track_unless_the_number_is_a_time_or_distance():
+    assert [read_question(q).track_id for q in ("How long was bus 4 in view?", "Where's bike 11?", "Where is dog #3?")] == [4, 11, 3]
+    assert [read_question(q).track_id for q in ("Was there a car 2 minutes ago?", "Is a bus 1:30 in?",
+                                                "Was a dog 5 m away?")] == [None, None, None]
 
 
 def test_a_moment_to_describe_is_answered_with_who_was_in_view_then():

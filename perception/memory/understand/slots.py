@@ -220,8 +220,11 @@ def find_colour(q: str) -> str | None:
     return None
 
 
-_TRACK = re.compile(r"(?:\b(?:object|track|id|box|thing|(?P<who>person|pedestrian|walker|passer-?by|visitor)|target|number|no\.?)\s*(?:id\s*)?#?\s*|#)"
-                    r"(?P<id>\d+)\b")
+# 'track 4', '#4', 'person 4', 'bus 4' (keeps its class); not 'the bus 30 seconds ago' or 'a car 1:30'
+_TRACK = re.compile(r"(?:\b(?:object|track|id|box|thing|(?P<who>person|pedestrian|walker|jogger|runner|passer-?by|visitor|car|taxi|cab"
+                    r"|vehicle|bus|coach|shuttle|minibus|truck|lorry|van|bike|bicycle|cyclist|motorbike|motorcycle|dog|cat)"
+                    r"|target|number|no\.?)\s*(?:id\s*)?#?\s*|#)"
+                    r"(?P<id>\d+)\b(?![:.]\d)(?!\s*(?:s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|%|m|metres?|meters?|ft|feet|foot|yards?|km|miles?|mph|kph)\b)")
 _INSTANCE = re.compile(r"\b(?:3d\s+)?instance\s*#?\s*(?P<id>\d+)\b")
 
 
