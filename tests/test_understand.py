@@ -478,9 +478,14 @@ sys.exit(0)
 
 
 def test_a_class_word_with_a_number_names_a_track_unless_the_number_is_a_time_or_distance():
-    assert [read_question(q).track_id for q in ("How long was bus 4 in view?", "Where's bike 11?", "Where is dog #3?")] == [4, 11, 3]
-    assert [read_question(q).track_id for q in ("Was there a car 2 minutes ago?", "Is a bus 1:30 in?",
-                                                "Was a dog 5 m away?")] == [None, None, None]
+    named = ("How long was bus 4 in view?", "Where's bike 11?", "Where is dog #3?", "In which part of the screen is "
+             "individual 19?", "Report how long the dog with identifier 5 has been in view.", "how long was obj 6 visible",
+             "I'm following the man labelled 8 - where is he?", "Where's pup 2 now?")
+    assert [read_question(q).track_id for q in named] == [4, 11, 3, 19, 5, 6, 8, 2]
+    assert read_question("Where's pup 2 now?").label == "dog"
+    unnamed = ("Was there a car 2 minutes ago?", "Is a bus 1:30 in?", "Was a dog 5 m away?", "How many cars 20-40 s?",
+               "How many people 2 minutes ago?")
+    assert [read_question(q).track_id for q in unnamed] == [None] * 5
 
 
 def test_a_moment_to_describe_is_answered_with_who_was_in_view_then():

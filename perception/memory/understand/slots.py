@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from perception.memory.describe import COLOURS
+from perception.memory.understand.words import CLASS_WORDS
 
 _UNIT_WORD = r"(?:seconds?|secs?|s|minutes?|mins?)"
 _UNIT = rf"(?P<u>{_UNIT_WORD})"
@@ -220,11 +221,20 @@ def find_colour(q: str) -> str | None:
     return None
 
 
-# 'track 4', '#4', 'person 4', 'bus 4' (keeps its class); not 'the bus 30 seconds ago' or 'a car 1:30'
-_TRACK = re.compile(r"(?:\b(?:object|track|id|box|thing|(?P<who>person|pedestrian|walker|jogger|runner|passer-?by|visitor|car|taxi|cab"
-                    r"|vehicle|bus|coach|shuttle|minibus|truck|lorry|van|bike|bicycle|cyclist|motorbike|motorcycle|dog|cat)"
-                    r"|target|number|no\.?)\s*(?:id\s*)?#?\s*|#)"
-                    r"(?P<id>\d+)\b(?![:.]\d)(?!\s*(?:s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|%|m|metres?|meters?|ft|feet|foot|yards?|km|miles?|mph|kph)\b)")
+# one thing of a class, named with its id ('person 4', 'bus 4', 'pup 2'): no pronoun, crowd or plural word
+_NOT_ONE = {"who", "anyone", "anybody", "someone", "somebody", "everyone", "everybody", "nobody", "people", "folk", "men",
+            "women", "children", "staff", "crew", "police", "crowd", "crowded", "packed", "footfall", "headcount",
+            "heads", "bodies", "ppl", "peeps", "faces", "entry", "exit", "arrival", "departure"}
+_ONE_OF_A_CLASS = sorted((w for c, ws in CLASS_WORDS.items() if c != "object" for w in ws
+                          if " " not in w and w not in _NOT_ONE and (not w.endswith("s") or w in ("bus", "passerby"))),
+                         key=len, reverse=True)
+# 'track 4', '#4', 'obj 4', 'track_id=4', 'the dog with identifier 4', 'the man labelled 4', 'bus 4' (keeps its
+# class); not 'the bus 30 seconds ago', 'a car 1:30', 'cars 20-40 s' or '5 m'
+_TRACK = re.compile(r"(?:\b(?:object|obj|track|id|identifier|box|thing|(?:label(?:l)?ed|tagged)(?: as)?"
+                    r"|(?P<who>" + "|".join(map(re.escape, _ONE_OF_A_CLASS)) + r")"
+                    r"|target|number|no\.?)(?:[\s_]*(?:id|number|no\.?)\b)?\s*[#=]?\s*|#)"
+                    r"(?P<id>\d+)\b(?![:.]\d|\s*-\s*\d)"
+                    r"(?!\s*(?:s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|%|m|metres?|meters?|ft|feet|foot|yards?|km|miles?|mph|kph)\b)")
 _INSTANCE = re.compile(r"\b(?:3d\s+)?instance\s*#?\s*(?P<id>\d+)\b")
 
 
