@@ -444,6 +444,14 @@ DRAWN_FROM_SETS = [
     ("Tell me how many shuttles are in view as we speak.", "count_now", {"class": "bus"}),
     ("Latest cab arrival: timestamp please.", "when_last", {"class": "car"}),
     ("tl;dr of the footage so far", "summary", {}),
+    # set 51: a construction site gate and a loading yard: tippers, flatbeds, pickups, blokes, contractors, 'on site'
+    ("How many tippers have we got waiting?", "count_now", {"class": "truck"}),
+    ("Are there any pickups in view?", "presence", {"class": "truck"}),
+    ("how many blokes are on the right hand side of the shot right now", "count_now", {"class": "person", "region": "right"}),
+    ("How many contractors have shown up in the past hour?", "count_entered", {"class": "person", "window_s": 3600}),
+    ("How many workers have come on site so far?", "count_entered", {"class": "person"}),
+    ("What was the gate like 30 seconds ago?", "describe", {"at_s": 30}),
+    ("What's happening on screen?", "describe", {}),
 ]
 
 

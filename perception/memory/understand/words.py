@@ -30,7 +30,7 @@ _PHRASES = (
     (r"\b(\d+) and a half (minutes?|mins?|seconds?|secs?)\b", r"\1.5 \2"),
     (r"\b(?:a )?quarter of an? hour\b", "15 minutes"),
     (r"\bhalf (?:an? )?hour\b", "30 minutes"),
-    (r"\b(?:an|one) hour\b", "60 minutes"),
+    (r"\b(?:an|one) hour\b", "60 minutes"), (r"\b(last|past|previous) hour\b", r"\1 60 minutes"),
     (r"\bany1\b", "anyone"), (r"\bsome1\b", "someone"), (r"\bno1\b", "no one"),
     (r"\bthe first (minute|min|second|sec)\b", r"the first 1 \1"),
     (r"\b(since|after|from|at|by|until|before|between|and|to|till) (?:the )?(second|sec|minute|min) (\d+(?:\.\d+)?)\b(?!:)", r"\1 \3 \2s"),
@@ -82,7 +82,9 @@ _ROLES = (
     "apprentice", "apprentices", "inspector", "inspectors", "paramedic", "paramedics", "caregiver", "caregivers",
     "policeman", "policemen", "policewoman", "policewomen", "staff", "crew", "police",
     "competitor", "competitors", "contestant", "contestants", "racer", "racers", "finisher", "finishers",
-    "owner", "owners", "handler", "handlers",
+    "owner", "owners", "handler", "handlers", "contractor", "contractors", "operative", "operatives", "foreman",
+    "foremen", "bloke", "blokes", "lad", "lads", "lass", "lasses", "chap", "chaps", "fella", "fellas", "fellow",
+    "fellows", "dude", "dudes",
 )
 # what dog owners call dogs: pet names and breeds; class words, but no source of typing slips ('pugs' no 'plugs')
 _DOG_NAMES = (
@@ -115,11 +117,14 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "punters", "steward", "stewards", "marshal", "marshals", "participant", "participants",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
                "exit", "exits", "subject", "subjects", "ped", "peds") + _ROLES,
-    "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs"),
+    "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs",
+            "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses"),
-    "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans"),
+    "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
+              "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers",
+              "pickup", "pickups", "pick-up", "pick-ups"),  # COCO detectors call pickups trucks
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
     "cat": ("cat", "cats"),
     "bird": ("bird", "birds", "pigeon", "pigeons"),
