@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from perception.memory.understand import read_question
 from perception.memory.understand.wrappers import unwrap
 
 
@@ -46,9 +47,19 @@ def test_instructions_options_and_labels_come_off(wrapped, question):
     ('ask_video("how many people are in view now") -> int', "how many people are in view now"),
     ('{"task": "count_entries", "object": "bicycle", "window": "last 2 minutes", "return": "int"}',
      "count entries bicycle in the last 2 minutes"),
+    ('{"query": "number of cars entering", "window": 5, "unit": "minutes"}', "number of cars entering in the last 5 minutes"),
+    ('{"query": "visible duration of track_id=8", "unit": "seconds"}', "visible duration of track_id=8"),
+    ('{"query": "number of people", "window": "1:00-2:00"}', "number of people 1:00-2:00"),
 ])
 def test_calls_and_json_become_words(call, words):
     assert unwrap(call) == words
+
+
+def test_a_json_prompt_reads_to_its_track_and_window():
+    duration = read_question('{"query": "visible duration of track_id=8", "unit": "seconds"}')
+    assert (duration.intent, duration.track_id, duration.time) == ("duration", 8, None)
+    window = read_question('{"query": "number of people", "window": "1:00-2:00"}').time
+    assert (window.kind, window.a, window.b) == ("between", 60.0, 120.0)
 
 
 def test_nothing_but_an_instruction_is_kept_as_written():

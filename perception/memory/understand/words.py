@@ -48,6 +48,7 @@ _PHRASES = (
     (r"\ba (second|sec) ago\b", r"1 \1 ago"),
     (r"\bfov\b", "view"), (r"\broi\b", "part"), (r"\bts\b", "timestamp"),  # operators' shorthand
     (r"(?<=\s)#\s*(?:of\s+)?(?=[a-z])|\bnum(?:ber)?\.? of\b|(?<=^ )(?:num|n)\.? (?=unique|distinct|different)", "number of "),
+    (r"\b(?:from |between )?(\d+:\d\d)\s*(?:-|–|to)\s*(\d+:\d\d)\b", r"between \1 and \2"),  # '1:00-2:00'
     (r"\bpos\b", "position"), (r"\btl;? ?dr\b", "summary"),
     (r"\bcolour", "color"), (r"\bgrey\b", "gray"), (r"\bcentre\b", "center"), (r"\bcentral\b", "center"),
     (r"\bsummaris", "summariz"), (r"\bpeople's\b", "people"),

@@ -59,8 +59,9 @@ _QUOTED = re.compile(r"""^(?:"([^"]*)"|'([^']*)')$""")
 _KEY_WORDS = {"since": "since", "after": "after", "before": "before", "until": "until", "from": "from", "to": "to",
               "at": "at", "t": "at", "time": "at", "timestamp": "at", "when": "at", "region": "in the", "area": "in the",
               "where": "in the", "track": "track", "track_id": "track", "id": "track", "object_id": "object",
-              "window": "in the", "last": "in the last", "duration": "in the last"}
-_DROPPED_KEYS = frozenset(("return", "returns", "format", "output", "type", "answer_type", "expected", "response_format"))
+              "window": "in the last", "last": "in the last", "duration": "in the last"}
+_DROPPED_KEYS = frozenset(("return", "returns", "format", "output", "type", "answer_type", "expected", "response_format",
+                           "answer_format", "output_format", "schema"))
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
@@ -87,7 +88,15 @@ def _argument(key: str | None, value: str) -> str:
     prefix = _KEY_WORDS.get(k)
     if prefix in ("track", "object") and value.isdigit():
         return f"{prefix} #{value}"
-    return f"{prefix} {value}" if prefix else value
+    if not prefix:
+        return value
+    head = prefix.rsplit(" ", 1)[-1]
+    if value.lower().startswith(head + " "):  # 'window': 'last 2 minutes' -> 'in the last 2 minutes'
+        return f"{prefix[: -len(head)]}{value}"
+    if re.match(r"(?:in|last|past|previous|between|since|from|after|before|until|at|during|over)\b|[\d:.]+\s*(?:-|–|to)\s*\d",
+                value, re.I):
+        return value  # the value says how it is meant, or is a range
+    return f"{prefix} {value}"
 
 
 def _call_words(m: re.Match[str]) -> str:
@@ -111,7 +120,15 @@ def _json_words(text: str) -> str | None:
         return None
     if not isinstance(obj, dict):
         return None
-    words = [_argument(k, _words(str(v)) if re.fullmatch(r"\w+", str(v)) else str(v)) for k, v in obj.items()]
+    words: list[str] = []
+    number = False  # whether the last value was a bare number
+    for k, v in obj.items():
+        if k.lower() in ("unit", "units"):  # a number's unit ('window': 5, 'unit': 'minutes'), else the answer's
+            if number:
+                words[-1] += f" {v}"
+            continue
+        number = isinstance(v, (int, float)) or bool(re.fullmatch(r"\d+(?:\.\d+)?", str(v)))
+        words.append(_argument(k, _words(str(v)) if re.fullmatch(r"\w+", str(v)) else str(v)))
     return " ".join(filter(None, [text[:start].strip(), *words, text[end + 1:].strip()]))
 
 
