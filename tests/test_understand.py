@@ -452,6 +452,14 @@ DRAWN_FROM_SETS = [
     ("How many workers have come on site so far?", "count_entered", {"class": "person"}),
     ("What was the gate like 30 seconds ago?", "describe", {"at_s": 30}),
     ("What's happening on screen?", "describe", {}),
+    # set 53: farmers and neighbours at a farm gate and a lane: tractors, ramblers, 'at the minute', 'turned into'
+    ("Is there a tractor in view at the minute?", "presence", {"class": "truck"}),
+    ("when did the first rambler appear", "when_first", {"class": "person"}),
+    ("How many lorries have turned into the lane?", "count_entered", {"class": "truck"}),
+    ("How many delivery vans have come up the lane so far?", "count_entered", {"class": "truck"}),
+    ("Are there more people now than right at the start?", "compare", {"class": "person", "at_s": 0}),
+    ("What's showing on the camera at the minute?", "describe", {}),
+    ("What's out there right now?", "describe", {}),
 ]
 
 
@@ -488,8 +496,8 @@ sys.exit(0)
 def test_a_class_word_with_a_number_names_a_track_unless_the_number_is_a_time_or_distance():
     named = ("How long was bus 4 in view?", "Where's bike 11?", "Where is dog #3?", "In which part of the screen is "
              "individual 19?", "Report how long the dog with identifier 5 has been in view.", "how long was obj 6 visible",
-             "I'm following the man labelled 8 - where is he?", "Where's pup 2 now?")
-    assert [read_question(q).track_id for q in named] == [4, 11, 3, 19, 5, 6, 8, 2]
+             "I'm following the man labelled 8 - where is he?", "Where's pup 2 now?", "Where is minibus 3 parked?")
+    assert [read_question(q).track_id for q in named] == [4, 11, 3, 19, 5, 6, 8, 2, 3]
     assert read_question("Where's pup 2 now?").label == "dog"
     unnamed = ("Was there a car 2 minutes ago?", "Is a bus 1:30 in?", "Was a dog 5 m away?", "How many cars 20-40 s?",
                "How many people 2 minutes ago?")

@@ -226,7 +226,7 @@ _NOT_ONE = {"who", "anyone", "anybody", "someone", "somebody", "everyone", "ever
             "women", "children", "staff", "crew", "police", "crowd", "crowded", "packed", "footfall", "headcount",
             "heads", "bodies", "ppl", "peeps", "faces", "entry", "exit", "arrival", "departure"}
 _ONE_OF_A_CLASS = sorted((w for c, ws in CLASS_WORDS.items() if c != "object" for w in ws
-                          if " " not in w and w not in _NOT_ONE and (not w.endswith("s") or w in ("bus", "passerby"))),
+                          if " " not in w and w not in _NOT_ONE and (not w.endswith("s") or w.endswith(("ss", "us")))),
                          key=len, reverse=True)
 # 'track 4', '#4', 'obj 4', 'track_id=4', 'the dog with identifier 4', 'the man labelled 4', 'bus 4' (keeps its
 # class); not 'the bus 30 seconds ago', 'a car 1:30', 'cars 20-40 s' or '5 m'

@@ -62,7 +62,8 @@ _PHRASES = (
     (r"\b(?:since|from) how (?:long|much)(?: time)?\b", "for how long"),  # 'since how long is #3 in view'
     (r"\bcounting (from|since|after)\b", r"\1"),  # 'counting from 0:05, when ...': a time, not a count
     (r"\bhow (many|much) (seconds|minutes|time) back\b", r"how \1 \2 ago"),
-    (r"\b(than|to|with|versus|vs) (?:(?:it was|there were|there was|we had) )?at the (?:very )?(?:start|beginning)\b", r"\1 at 0:00"),
+    (r"\b(than|to|with|versus|vs) (?:(?:it was|there were|there was|we had) )?(?:right )?at the (?:very )?(?:start|beginning)\b", r"\1 at 0:00"),
+    (r"\bat the minute\b(?! ?\d)", "at the moment"),  # British: now
     # 'how has the day gone', 'how did the video go': a summary, not a departure
     (rf"\bhow (?:is|has|have) ({_SPAN})(?: \w+)? (?:gone|been going)\b", r"summarize \1"),
     (rf"\bhow did ({_SPAN})(?: \w+)? go\b", r"summarize \1"),
@@ -85,7 +86,8 @@ _ROLES = (
     "competitor", "competitors", "contestant", "contestants", "racer", "racers", "finisher", "finishers",
     "owner", "owners", "handler", "handlers", "contractor", "contractors", "operative", "operatives", "foreman",
     "foremen", "bloke", "blokes", "lad", "lads", "lass", "lasses", "chap", "chaps", "fella", "fellas", "fellow",
-    "fellows", "dude", "dudes",
+    "fellows", "dude", "dudes", "rambler", "ramblers", "hillwalker", "hillwalkers", "postie", "posties", "postman",
+    "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands",
 )
 # what dog owners call dogs: pet names and breeds; class words, but no source of typing slips ('pugs' no 'plugs')
 _DOG_NAMES = (
@@ -125,7 +127,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
               "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers",
-              "pickup", "pickups", "pick-up", "pick-ups"),  # COCO detectors call pickups trucks
+              "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
     "cat": ("cat", "cats"),
     "bird": ("bird", "birds", "pigeon", "pigeons"),
