@@ -36,6 +36,9 @@ def test_a_plain_question_is_left_as_it_is(question):
     ("Q: When did the last car arrive? A:", "When did the last car arrive?"),
     ('Summarise the last minute. Return your answer as JSON: {"summary": "..."}', "Summarise the last minute."),
     ("Based on the video so far, how many buses came in?", "how many buses came in?"),
+    ("Coach Dave here - how many of my lads are there now?", "how many of my lads are there now?"),
+    ("Mrs Patel here. Is the school bus outside?", "Is the school bus outside?"),
+    ("Is anyone here - on the left?", "Is anyone here - on the left?"),
 ])
 def test_instructions_options_and_labels_come_off(wrapped, question):
     assert unwrap(wrapped) == question

@@ -460,6 +460,14 @@ DRAWN_FROM_SETS = [
     ("Are there more people now than right at the start?", "compare", {"class": "person", "at_s": 0}),
     ("What's showing on the camera at the minute?", "describe", {}),
     ("What's out there right now?", "describe", {}),
+    # set 56: a recreation ground: players, refs, subs; 'Coach Dave here -', 'rocked up', an aside between dashes
+    ("Coach Dave here - how many of my lads are standing there now?", "count_now", {"class": "person"}),
+    ("When did the ref first show up?", "when_first", {"class": "person"}),
+    ("How many spectators have rocked up?", "count_entered", {"class": "person"}),
+    ("How many dogs have come onto the field?", "count_entered", {"class": "dog"}),
+    ("How many different coaches - buses I mean - have been here?", "count_distinct", {"class": "bus"}),
+    ("What did the view show a minute ago?", "describe", {"at_s": 60}),
+    ("Talk me through what the camera shows now", "describe", {}),
 ]
 
 
@@ -496,8 +504,9 @@ sys.exit(0)
 def test_a_class_word_with_a_number_names_a_track_unless_the_number_is_a_time_or_distance():
     named = ("How long was bus 4 in view?", "Where's bike 11?", "Where is dog #3?", "In which part of the screen is "
              "individual 19?", "Report how long the dog with identifier 5 has been in view.", "how long was obj 6 visible",
-             "I'm following the man labelled 8 - where is he?", "Where's pup 2 now?", "Where is minibus 3 parked?")
-    assert [read_question(q).track_id for q in named] == [4, 11, 3, 19, 5, 6, 8, 2, 3]
+             "I'm following the man labelled 8 - where is he?", "Where's pup 2 now?", "Where is minibus 3 parked?",
+             "Whereabouts is player 10?")
+    assert [read_question(q).track_id for q in named] == [4, 11, 3, 19, 5, 6, 8, 2, 3, 10]
     assert read_question("Where's pup 2 now?").label == "dog"
     unnamed = ("Was there a car 2 minutes ago?", "Is a bus 1:30 in?", "Was a dog 5 m away?", "How many cars 20-40 s?",
                "How many people 2 minutes ago?")

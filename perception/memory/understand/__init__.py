@@ -47,7 +47,7 @@ _GRAMMAR_SURE = CONFIDENT  # at or above this the embedding matcher is not consu
 _ABSENCE = re.compile(r"\b(?:empty|emptied|deserted|vacant|nobody|no one|no people|no persons|clear of|free of|unoccupied)\b")
 _OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without a break|(?:had|has|have) (?:somebody|someone|anyone|anybody|people|persons?) in it|"
                        r"(?:has|have) (?:there been|someone|somebody|anyone|anybody|people) been (?:visible|in view|around|there|present))\b")
-_GOING_ON_NOW = re.compile(r"\b(?:happening|going on)\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
+_GOING_ON_NOW = re.compile(r"\b(?:happening|going on|shows|showing)\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
                            r"at this (?:moment|point|instant)|on (?:screen|camera)|in (?:the )?(?:frame|shot|picture|view))\b")
 _WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")
 _AT_A_MOMENT = ("compare", "describe", "count_now", "presence")
@@ -162,6 +162,10 @@ _SENTENCE_END = re.compile(r"[.!;]\s+|, (?:right|yeah|yes|no|ok|okay|eh|innit|co
 _REMARK = re.compile(r"^[^?]*?, (?:but|anyway|so) (?=(?:how|is|are|was|were|when|where|what|which|did|do|does|has|have|can|could)\b)")
 
 
+_QUESTION_START = re.compile(r"(?:how|what|when|where|who|which|why|is|are|was|were|did|do|does|has|have(?! been\b)|had|can|"
+                             r"could|would|will|any|anyone|anybody|tell|count|give|show|describe|summari[sz]e|list)\b")
+
+
 def _without_player_time(q: str) -> str:
     """``q`` without where the player is ('it's 1:30 now'), unless that is the moment asked about ('when it is 1:30')."""
     return _PLAYER_TIME.sub(lambda m: m.group(0) if _ASKED_MOMENT.search(q[: m.start()]) else " ", q)
@@ -178,7 +182,8 @@ def _asking_clause(q: str) -> tuple[str, str]:
     sentences = [p for p in (q[a:b].strip() for a, b in zip(cuts, cuts[1:])) if p.strip(" ?")]
     asked = sentences[-1] if len(sentences) > 1 and words(sentences[-1]) >= 3 else q
     parts = [p for p in re.split(r"\s+-+\s+|\s+\u2014\s+", asked) if p.strip(" ?")]
-    if len(parts) > 1 and words(parts[-1]) >= 3 and _STATEMENT.search(" ".join(parts[:-1])):
+    if len(parts) > 1 and words(parts[-1]) >= 3 and _STATEMENT.search(" ".join(parts[:-1])) \
+            and _QUESTION_START.match(parts[-1]):  # not the end of a question an aside interrupts ('- buses i mean -')
         asked = parts[-1]
     remark = _REMARK.match(asked)
     if remark and _STATEMENT.search(remark.group(0)) and words(asked[remark.end():]) >= 3:

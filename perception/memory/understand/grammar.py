@@ -20,7 +20,7 @@ COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcoun
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
 ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
             r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|up)",
-            r"walk(?:ed|s|ing)? up\b", r"turn(?:s|ed|ing)? (?:in|into)\b", r"c[oa]m(?:e|es|ing) up (?:the|to)\b", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site\b", r"wander(?:ed|s|ing)? (?:in|into)\b", r"pull(?:ed|s|ing)? (?:up|in|into)\b",
+            r"walk(?:ed|s|ing)? up\b", r"turn(?:s|ed|ing)? (?:in|into)\b", r"c[oa]m(?:e|es|ing) up (?:the|to)\b", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site\b", r"c[oa]m(?:e|es|ing) onto\b", r"rock(?:s|ed|ing)? up\b", r"(?:got|gets|get|getting) here\b", r"wander(?:ed|s|ing)? (?:in|into)\b", r"pull(?:ed|s|ing)? (?:up|in|into)\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b",
@@ -79,7 +79,8 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what went on", r"what (?:has |
               r"what did (?:the |those |these )?\w+ do", r"what (?:were|was|are|is|have) (?:the |those |these )?\w+ (?:been )?doing", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
 DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"description", r"depict\w*", r"characteri[sz]\w*",
                r"what (?:is|was|were|are) (?:(?:the|this|that|our|my) )?(?:[a-z]+ ){0,2}?(?:[a-z]+) like\b",
-               r"what (?:did|does|do|is|was) (?:the )?(?:frame|picture|image|camera|screen|video|footage|scene|shot) show(?:ing)?",
+               r"what (?:did|does|do|is|was) (?:the )?(?:frame|picture|image|camera|screen|video|footage|scene|shot|view|feed) show(?:ing)?",
+               r"what (?:is|was) (?:the )?(?:view|picture|scene|frame|shot|image)\b(?! (?:of|for|from)\b)",
                r"what (?:is|was|are|were) (?:visible|(?:out )?there|in view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
                r"what (?:is|was) showing\b",
                r"what (?:did|does|do) (?:the |your )?(?:camera|robot|sensor|you|it) see",
@@ -151,7 +152,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         # 'how many appear right now' asks who is visible: 'appear' is its only arrival word, with a now-cue
         appear_now = not window and has(NOW, q) and not has(ENTER, SEEN_NOW.sub(" ", q))
         if has(ENTER, q) and not appear_now:
-            moved_in = (r"\bnew(?:ly)?\b|newcomer|arriv|enter|\bc[oa]me on(?:to)? (?:the )?site\b|\bturn(?:s|ed|ing)? (?:in|into)\b|\bc[oa]m(?:e|es|ing) up (?:the|to)\b|\bc[oa]me in(?:to)?\b(?! (?:this|the) (?:video|clip|stream|recording|footage))|\binto (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|screen))\b|"
+            moved_in = (r"\bnew(?:ly)?\b|newcomer|arriv|enter|\bc[oa]me on(?:to)? (?:the )?site\b|\bc[oa]m(?:e|es|ing) onto\b|\brock(?:s|ed|ing)? up\b|\b(?:got|gets|get|getting) here\b|\bturn(?:s|ed|ing)? (?:in|into)\b|\bc[oa]m(?:e|es|ing) up (?:the|to)\b|\bc[oa]me in(?:to)?\b(?! (?:this|the) (?:video|clip|stream|recording|footage))|\binto (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|screen))\b|"
                         rf"\b(?:walk(?:ed|s|ing)?|step(?:ped|s)?|pull(?:ed|s|ing)?|{_RIDE}) in(?:to)?\b(?! (?:total|all)\b)")
             if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(moved_in, q)):
                 return "count_distinct", 0.85

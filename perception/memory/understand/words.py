@@ -87,7 +87,9 @@ _ROLES = (
     "owner", "owners", "handler", "handlers", "contractor", "contractors", "operative", "operatives", "foreman",
     "foremen", "bloke", "blokes", "lad", "lads", "lass", "lasses", "chap", "chaps", "fella", "fellas", "fellow",
     "fellows", "dude", "dudes", "rambler", "ramblers", "hillwalker", "hillwalkers", "postie", "posties", "postman",
-    "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands",
+    "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands", "player", "players",
+    "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
+    "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
 )
 # what dog owners call dogs: pet names and breeds; class words, but no source of typing slips ('pugs' no 'plugs')
 _DOG_NAMES = (

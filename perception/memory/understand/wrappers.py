@@ -45,6 +45,10 @@ _SYSTEM_TURN = re.compile(r"^\s*(?:system|assistant)\s*:", re.IGNORECASE)
 # who the asker pretends the reader is: 'You are a video analyst.', 'You are watching a street camera.'
 _PERSONA = re.compile(r"^(?:(?:you are|you're|imagine you are|pretend you are) (?:an? |the |watching|looking at|monitoring|viewing"
                       r"|observing|analy[sz]ing|given|provided|shown|helping)|act as)\b(?!.*\?)", re.IGNORECASE)
+# who is asking, signed first: 'Coach Dave here - how many ...', 'Mrs Patel here.' (not 'is anyone here - ...')
+_SIGNATURE = re.compile(r"^(?!(?:is|are|was|were|how|what|when|where|who|which|any|anyone|anybody|someone|somebody|did|do|"
+                        r"does|has|have|can|could|will|would|should)\b)(?:[\w.'’]+ ){0,3}here\s*(?:[-–—:,!.]+\s*|$)",
+                        re.IGNORECASE)
 # multiple-choice options from the first of at least two: '(A) 0 (B) 1', 'A) none B) one', 'Options: ...'
 _OPTIONS = re.compile(r"(?:\b(?:options|choices)\s*:.*$)|(?:(?:^|\s)\(?[A-Da-d]\)\s.*\(?[B-Db-d]\)\s.*$)|"
                       r"(?:(?:^|\s)[A-D][.:]\s.*\s[B-D][.:]\s.*$)", re.DOTALL)
@@ -149,7 +153,7 @@ def unwrap(text: str) -> str:
     sentences = []
     for s in _SENTENCE.split(q):
         s = _PREFACE.sub("", _LABEL.sub("", s.strip()))
-        s = _TRAILING_SLOT.sub("", s).strip()
+        s = _SIGNATURE.sub("", _TRAILING_SLOT.sub("", s).strip()).strip()
         if not s or _SYSTEM_TURN.match(s) or _PERSONA.match(s) or _FORMAT_ONLY.match(s):
             continue
         sentences.append(s)
