@@ -501,6 +501,16 @@ sys.exit(0)
     assert "warm-up finished" in proc.stdout
 
 
+def test_everyday_words_for_people_name_people_but_not_the_one_who_passes_the_question_on():
+    assert [read_question(q).label for q in ("How many families are in view?", "When did the last latecomer arrive?",
+                                             "Is the waiter on the terrace now?", "How many grown-ups are there?")] == \
+        ["person"] * 4
+    passed_on = ("My son wants to know how many dogs are in view.", "Mum is asking: are there more cars than at 1:00?",
+                 "My brother, how many bikes are there now?", "Ranger query: how many dogs are at the gate?")
+    assert [read_question(q).label for q in passed_on] == ["dog", "car", "bicycle", "dog"]
+    assert read_question("Relative to 10 minutes ago, are there more bicycles now?").label == "bicycle"
+
+
 def test_a_class_word_with_a_number_names_a_track_unless_the_number_is_a_time_or_distance():
     named = ("How long was bus 4 in view?", "Where's bike 11?", "Where is dog #3?", "In which part of the screen is "
              "individual 19?", "Report how long the dog with identifier 5 has been in view.", "how long was obj 6 visible",

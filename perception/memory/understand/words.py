@@ -91,6 +91,32 @@ _ROLES = (
     "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
     "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
 )
+# people by family, age and everyday role: a general lexicon (not drawn from a phrasing set), no source of slips
+_EVERYDAY_PEOPLE = (
+    "mum", "mums", "mom", "moms", "mother", "mothers", "dad", "dads", "father", "fathers", "son", "sons", "daughter",
+    "daughters", "brother", "brothers", "sister", "sisters", "grandma", "grandmas", "grandpa", "grandpas", "granny",
+    "grannies", "grandad", "grandads", "grandmother", "grandmothers", "grandfather", "grandfathers", "uncle", "uncles",
+    "aunt", "aunts", "auntie", "aunties", "cousin", "cousins", "baby", "babies", "youngster", "youngsters", "kiddo",
+    "kiddos", "tot", "tots", "family", "families", "friend", "friends", "neighbour",
+    "neighbours", "neighbor", "neighbors", "flatmate", "flatmates", "roommate", "roommates", "housemate", "housemates",
+    "colleague", "colleagues", "coworker", "coworkers", "co-worker", "co-workers", "boss", "manager", "managers",
+    "supervisor", "supervisors", "intern", "interns", "latecomer", "latecomers", "seniors", "grown-up", "grown-ups",
+    "grownup", "grownups", "chef", "chefs", "waiter", "waiters", "waitress", "waitresses", "barista",
+    "baristas", "cashier", "cashiers", "clerk", "clerks", "receptionist", "receptionists", "concierge", "doorman",
+    "doormen", "bouncer", "bouncers", "valet", "valets", "janitor", "janitors", "caretaker", "caretakers", "gardener",
+    "gardeners", "mechanic", "mechanics", "plumber", "plumbers", "electrician", "electricians", "technician",
+    "technicians", "engineer", "engineers", "officer", "officers", "constable", "constables", "detective", "detectives",
+    "firefighter", "firefighters", "fireman", "firemen", "medic", "medics", "soldier", "soldiers", "sailor", "sailors",
+    "ranger", "rangers", "warden", "wardens", "lifeguard", "lifeguards", "vendor", "vendors", "seller", "sellers",
+    "trader", "traders", "stallholder", "stallholders", "busker", "buskers", "singer", "singers", "swimmer", "swimmers",
+    "surfer", "surfers", "skier", "skiers", "climber", "climbers", "camper", "campers", "picnicker", "picnickers",
+    "sunbather", "sunbathers", "beachgoer", "beachgoers", "sightseer", "sightseers", "holidaymaker", "holidaymakers",
+    "backpacker", "backpackers", "pilgrim", "pilgrims", "worshipper", "worshippers", "priest", "priests", "vicar",
+    "nun", "nuns", "monk", "monks", "bride", "brides", "groom", "grooms", "member", "members",
+    "delivery man", "delivery men", "delivery person", "delivery people", "milkman", "binman", "binmen", "loiterer",
+    "loiterers", "suspects", "thief", "thieves", "burglar", "burglars", "shoplifter", "shoplifters", "trespasser",
+    "trespassers", "vandal", "vandals", "witnesses", "victim", "victims", "beggar", "beggars", "queuer", "queuers",
+)
 # what dog owners call dogs: pet names and breeds; class words, but no source of typing slips ('pugs' no 'plugs')
 _DOG_NAMES = (
     "pup", "pups", "pooch", "pooches", "doggo", "doggos", "doggy", "doggie", "doggies", "pupper", "puppers", "hound",
@@ -121,7 +147,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "marchers", "protester", "protesters", "protestor", "protestors", "demonstrator", "demonstrators", "punter",
                "punters", "steward", "stewards", "marshal", "marshals", "participant", "participants",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
-               "exit", "exits", "subject", "subjects", "ped", "peds") + _ROLES,
+               "exit", "exits", "subject", "subjects", "ped", "peds") + _ROLES + _EVERYDAY_PEOPLE,
     "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs",
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists"),
@@ -178,7 +204,7 @@ def _slips(word: str) -> set[str]:
 def _slip_table() -> dict[str, str]:
     """Slip -> the word meant, for slips of one word only that are not words themselves."""
     meant: dict[str, set[str]] = {}
-    for word in _VOCABULARY - set(_ROLES) - set(_DOG_NAMES):
+    for word in _VOCABULARY - set(_ROLES) - set(_EVERYDAY_PEOPLE) - set(_DOG_NAMES):
         if len(word) >= 5 or (len(word) == 4 and word in _DOMAIN_WORDS):
             for slip in _slips(word):
                 meant.setdefault(slip, set()).add(word)
@@ -248,10 +274,15 @@ _WEAK_CLASS_WORDS = frozenset(CLASS_WORDS["object"]) | frozenset((
     "exit", "exits", "newcomer", "newcomers", "crowd", "crowded", "packed", "headcount", "head count"))
 
 
+# who passes the question on ('my son wants to know', 'mum is asking', 'my brother, ...'): not who it is about
+_SPEAKER = re.compile(r"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?[a-z-]+(?:'s| is| has| was)? (?:asking|asks|asked|wants|wanted|reckons|reckoned|"
+                      r"says|said|thinks|thought|wonders|wondered|keeps asking|would like|needs|told me)\b|^\s*(?:my|our) [a-z-]+ ?,")
+
+
 def find_class(text: str) -> tuple[str | None, str | None]:
     """(canonical class, the word used) of the first class word in normalised ``text``, a word of
-    ``_WEAK_CLASS_WORDS`` only when no other is there; (None, None) if none."""
-    found = list(_class_words(text))
+    ``_WEAK_CLASS_WORDS`` only when no other is there, none of who passes the question on; (None, None) if none."""
+    found = list(_class_words(_SPEAKER.sub(" ", text)))
     return next((f for f in found if f[1] not in _WEAK_CLASS_WORDS), found[0] if found else (None, None))
 
 

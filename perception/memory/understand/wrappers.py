@@ -31,7 +31,8 @@ _FORMAT_ONLY = re.compile(
     r"|do not (?:explain|elaborate)"
     r")", re.IGNORECASE)
 # labels and tags around the question: 'Question:', 'Q:', 'User:', '[INST]', '<question>', a trailing 'Answer:' / 'A:'
-_LABEL = re.compile(r"^\s*(?:#+\s*)?(?:question|query|q|user|human|prompt|input|task|instruction|request)\s*(?:\d+\s*)?[:.)-]\s*",
+_LABEL = re.compile(r"^\s*(?:#+\s*)?(?:[a-z]+\s+)?(?:question|query|q|user|human|prompt|input|task|instruction|request)"
+                    r"\s*(?:\d+\s*)?[:.)-]\s*",
                     re.IGNORECASE)
 # who speaks and from what the answer should come: 'agent>', 'Based on the video so far,'
 _PREFACE = re.compile(r"^\s*(?:\w+\s*>+\s*)?(?:(?:based on|according to|from|given|looking at|using|judging (?:from|by)) "
