@@ -509,6 +509,7 @@ def test_everyday_words_for_people_name_people_but_not_the_one_who_passes_the_qu
                  "My brother, how many bikes are there now?", "Ranger query: how many dogs are at the gate?")
     assert [read_question(q).label for q in passed_on] == ["dog", "car", "bicycle", "dog"]
     assert read_question("Relative to 10 minutes ago, are there more bicycles now?").label == "bicycle"
+    assert read_question("My dog, is it still in the garden?").label == "dog"  # only people pass questions on
 
 
 def test_a_class_word_with_a_number_names_a_track_unless_the_number_is_a_time_or_distance():

@@ -275,8 +275,10 @@ _WEAK_CLASS_WORDS = frozenset(CLASS_WORDS["object"]) | frozenset((
 
 
 # who passes the question on ('my son wants to know', 'mum is asking', 'my brother, ...'): not who it is about
-_SPEAKER = re.compile(r"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?[a-z-]+(?:'s| is| has| was)? (?:asking|asks|asked|wants|wanted|reckons|reckoned|"
-                      r"says|said|thinks|thought|wonders|wondered|keeps asking|would like|needs|told me)\b|^\s*(?:my|our) [a-z-]+ ?,")
+_RELATIONS = "|".join(sorted((w for w in _EVERYDAY_PEOPLE + _ROLES if " " not in w), key=len, reverse=True))
+_SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s| is| has| was)? (?:asking|asks|asked|wants|wanted|"
+                      rf"reckons|reckoned|says|said|thinks|thought|wonders|wondered|keeps asking|would like|needs|told me)\b"
+                      rf"|^\s*(?:my|our) (?:{_RELATIONS}) ?,")
 
 
 def find_class(text: str) -> tuple[str | None, str | None]:
