@@ -468,6 +468,11 @@ DRAWN_FROM_SETS = [
     ("How many different coaches - buses I mean - have been here?", "count_distinct", {"class": "bus"}),
     ("What did the view show a minute ago?", "describe", {"at_s": 60}),
     ("Talk me through what the camera shows now", "describe", {}),
+    # set 60: CCTV operators on a high street at night: revellers, 'police van 2', 'time on scene', log style
+    ("When did the newest reveller show up?", "when_last", {"class": "person"}),
+    ("Time on scene for police van 11?", "duration", {"class": "truck"}),
+    ("Time the latest pedestrian appeared?", "when_last", {"class": "person"}),
+    ("Give me the story of the night so far.", "summary", {}),
 ]
 
 
@@ -516,8 +521,9 @@ def test_a_class_word_with_a_number_names_a_track_unless_the_number_is_a_time_or
     named = ("How long was bus 4 in view?", "Where's bike 11?", "Where is dog #3?", "In which part of the screen is "
              "individual 19?", "Report how long the dog with identifier 5 has been in view.", "how long was obj 6 visible",
              "I'm following the man labelled 8 - where is he?", "Where's pup 2 now?", "Where is minibus 3 parked?",
-             "Whereabouts is player 10?")
-    assert [read_question(q).track_id for q in named] == [4, 11, 3, 19, 5, 6, 8, 2, 3, 10]
+             "Whereabouts is player 10?", "How long was police van 2 on scene?")
+    assert [read_question(q).track_id for q in named] == [4, 11, 3, 19, 5, 6, 8, 2, 3, 10, 2]
+    assert read_question("How long was police van 2 on scene?").label == "truck"
     assert read_question("Where's pup 2 now?").label == "dog"
     unnamed = ("Was there a car 2 minutes ago?", "Is a bus 1:30 in?", "Was a dog 5 m away?", "How many cars 20-40 s?",
                "How many people 2 minutes ago?")

@@ -115,7 +115,9 @@ _EVERYDAY_PEOPLE = (
     "nun", "nuns", "monk", "monks", "bride", "brides", "groom", "grooms", "member", "members",
     "delivery man", "delivery men", "delivery person", "delivery people", "milkman", "binman", "binmen", "loiterer",
     "loiterers", "suspects", "thief", "thieves", "burglar", "burglars", "shoplifter", "shoplifters", "trespasser",
-    "trespassers", "vandal", "vandals", "witnesses", "victim", "victims", "beggar", "beggars", "queuer", "queuers",
+    "trespassers", "vandal", "vandals", "witnesses", "victim", "victims", "beggar", "beggars", "queuer", "queuers", "reveller", "revellers", "reveler", "revelers",
+    "clubber", "clubbers", "partygoer", "partygoers", "party-goer", "party-goers", "drinker", "drinkers", "smoker",
+    "smokers", "pastor", "pastors",
 )
 # what dog owners call dogs: pet names and breeds; class words, but no source of typing slips ('pugs' no 'plugs')
 _DOG_NAMES = (
