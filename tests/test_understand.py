@@ -473,6 +473,16 @@ DRAWN_FROM_SETS = [
     ("Time on scene for police van 11?", "duration", {"class": "truck"}),
     ("Time the latest pedestrian appeared?", "when_last", {"class": "person"}),
     ("Give me the story of the night so far.", "summary", {}),
+    # set 62: a cycling campaign counting a new lane: riders, couriers on bikes, a kid's bike, 'the new lane'
+    ("how many riders are waiting at the junction", "count_now", {"class": "bicycle"}),
+    ("Couriers on bikes currently in view: how many?", "count_now", {"class": "bicycle"}),
+    ("Is there a kid's bike in view?", "presence", {"class": "bicycle"}),
+    ("How many bikes are on the new lane right now?", "count_now", {"class": "bicycle"}),
+    ("Count the pedestrians wandering in the lane at this moment, go on.", "count_now", {"class": "person"}),
+    ("What was on camera at 4:00?", "describe", {"at_s": 240}),
+    ("whats in the picture right now", "describe", {}),
+    ("Talk me through what's on screen now.", "describe", {}),
+    ("Tell me how the morning's gone on the lane, start to now.", "summary", {}),
 ]
 
 

@@ -18,9 +18,10 @@ COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcoun
             r"how much (?=(?:persons|people|pedestrians|folks|humans|cars|bikes|vehicles)\b)", r"crowd size", r"occupancy",
             r"size of the crowd",
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
-ENTER = _rx(r"new(?:ly)?", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
+ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|crossing|camera|cam|sign|signals?|lights?|building|"
+            r"car park|shop|store|bay|stand|gate|entrance|bridge|square|site)\b)", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
             r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|up)",
-            r"walk(?:ed|s|ing)? up\b", r"turn(?:s|ed|ing)? (?:in|into)\b", r"c[oa]m(?:e|es|ing) up (?:the|to)\b", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site\b", r"c[oa]m(?:e|es|ing) onto\b", r"rock(?:s|ed|ing)? up\b", r"(?:got|gets|get|getting) here\b", r"wander(?:ed|s|ing)? (?:in|into)\b", r"pull(?:ed|s|ing)? (?:up|in|into)\b",
+            r"walk(?:ed|s|ing)? up\b", r"turn(?:s|ed|ing)? (?:in|into)\b", r"c[oa]m(?:e|es|ing) up (?:the|to)\b", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site\b", r"c[oa]m(?:e|es|ing) onto\b", r"rock(?:s|ed|ing)? up\b", r"(?:got|gets|get|getting) here\b", r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b))", r"pull(?:ed|s|ing)? (?:up|in|into)\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b",
@@ -82,7 +83,7 @@ DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"descripti
                r"what (?:did|does|do|is|was) (?:the )?(?:frame|picture|image|camera|screen|video|footage|scene|shot|view|feed) show(?:ing)?",
                r"what (?:is|was) (?:the )?(?:view|picture|scene|frame|shot|image)\b(?! (?:of|for|from)\b)",
                r"what (?:is|was|are|were) (?:visible|(?:out )?there|in view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
-               r"what (?:is|was) showing\b",
+               r"what (?:is|was) showing\b", r"what (?:is|was) on (?:camera|screen|the screen|display)\b",
                r"what (?:did|does|do) (?:the |your )?(?:camera|robot|sensor|you|it) see",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",

@@ -67,6 +67,8 @@ _PHRASES = (
     # 'how has the day gone', 'how did the video go': a summary, not a departure
     (rf"\bhow (?:is|has|have) ({_SPAN})(?: \w+)? (?:gone|been going)\b", r"summarize \1"),
     (rf"\bhow did ({_SPAN})(?: \w+)? go\b", r"summarize \1"),
+    (rf"\bhow ({_SPAN})(?:'s| has) (?:gone|been going)\b", r"summarize \1"),  # 'tell me how the morning's gone'
+    (r"\bwhats\b", "what is"),
 )
 
 # roles operators name the people they watch by: class words, but no source of typing slips ('office' is no slip
@@ -152,7 +154,8 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "exit", "exits", "subject", "subjects", "ped", "peds") + _ROLES + _EVERYDAY_PEOPLE,
     "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs",
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks"),
-    "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists"),
+    "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
+                "e-bikes", "ebike", "ebikes"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
@@ -283,6 +286,9 @@ _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s
                       rf"|^\s*(?:my|our) (?:{_RELATIONS}) ?,")
 
 
+_ON_A_BIKE = re.compile(r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?:bikes?|bicycles?|e-bikes?)\b")
+
+
 def find_class(text: str) -> tuple[str | None, str | None]:
     """(canonical class, the word used) of the first class word in normalised ``text``, a word of
     ``_WEAK_CLASS_WORDS`` only when no other is there, none of who passes the question on; (None, None) if none."""
@@ -296,10 +302,14 @@ def _class_words(text: str) -> Iterator[tuple[str, str]]:
         word = m.group(1)
         if word == "who" and not re.search(r"\bwho (is|are|was|were|came|entered|left|has|have|appeared|arrived|walked|showed|went|exited|stayed)\b", text):
             continue
-        after = _CLASS_RE.match(text, m.end() + 1)
+        gap = next((len(g) for g in ("'s ", "' ", " ") if text.startswith(g, m.end())), 1)  # "a kid's bike"
+        after = _CLASS_RE.match(text, m.end() + gap)
         if (after and _WORD_CLASS[after.group(1)] not in ("object", _WORD_CLASS[word])
                 and after.group(1) not in _WEAK_CLASS_WORDS | _PRONOUNS):  # 'police dogs', 'dog walkers': the last noun names it
             continue
         if _PLACE.match(text, m.end()):  # 'the bus stop', 'the bike lane': a place, not the class
+            continue
+        if _WORD_CLASS[word] == "person" and _ON_A_BIKE.match(text, m.end()):  # 'couriers on bikes' are counted as bikes
+            yield "bicycle", word
             continue
         yield _WORD_CLASS[word], word
