@@ -483,6 +483,10 @@ DRAWN_FROM_SETS = [
     ("whats in the picture right now", "describe", {}),
     ("Talk me through what's on screen now.", "describe", {}),
     ("Tell me how the morning's gone on the lane, start to now.", "summary", {}),
+    # set 65: a nature reserve: birders, 4x4s, 'between minute two and minute six', 'what is the camera picking up'
+    ("Can you spot any birders in shot?", "presence", {"class": "person"}),
+    ("when did the latest 4x4 turn up", "when_last", {"class": "car"}),
+    ("What's the camera picking up now?", "describe", {}),
 ]
 
 
@@ -525,6 +529,11 @@ def test_everyday_words_for_people_name_people_but_not_the_one_who_passes_the_qu
     assert [read_question(q).label for q in passed_on] == ["dog", "car", "bicycle", "dog"]
     assert read_question("Relative to 10 minutes ago, are there more bicycles now?").label == "bicycle"
     assert read_question("My dog, is it still in the garden?").label == "dog"  # only people pass questions on
+
+
+def test_a_unit_before_its_number_written_in_words_is_a_time():
+    spec = read_question("How many distinct dogs did we see between minute two and minute six?").time
+    assert (spec.kind, spec.a, spec.b) == ("between", 120.0, 360.0)
 
 
 def test_a_class_word_with_a_number_names_a_track_unless_the_number_is_a_time_or_distance():

@@ -83,7 +83,7 @@ DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"descripti
                r"what (?:did|does|do|is|was) (?:the )?(?:frame|picture|image|camera|screen|video|footage|scene|shot|view|feed) show(?:ing)?",
                r"what (?:is|was) (?:the )?(?:view|picture|scene|frame|shot|image)\b(?! (?:of|for|from)\b)",
                r"what (?:is|was|are|were) (?:visible|(?:out )?there|in view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
-               r"what (?:is|was) showing\b", r"what (?:is|was) on (?:camera|screen|the screen|display)\b",
+               r"what (?:is|was) showing\b", r"what (?:is|was|are|were) (?:the )?(?:camera|cam|feed|sensor)s? (?:picking up|seeing|capturing|showing)\b", r"what (?:is|was) on (?:camera|screen|the screen|display)\b",
                r"what (?:did|does|do) (?:the |your )?(?:camera|robot|sensor|you|it) see",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",

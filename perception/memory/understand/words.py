@@ -15,6 +15,8 @@ _NUMBER_WORD = re.compile(r"(?<!\bno )\b(?:(?P<tens>" + "|".join(_TENS) + r")(?:
 # a stretch of the stream a person asks how it went
 _SPAN = (r"(?:the |this |that |today's )?(?:(?:whole|entire) )?(?:video|stream|clip|recording|footage|day|shift|session"
          r"|morning|afternoon|evening|night|walk)|it|things|everything")
+# 'after minute 2', 'between second 20 and second 40': the unit before its number
+_UNIT_NUMBER = r"\b(since|after|from|at|by|until|before|between|and|to|till) (?:the )?(second|sec|minute|min) (\d+(?:\.\d+)?)\b(?!:)"
 _PHRASES = (
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
@@ -33,7 +35,7 @@ _PHRASES = (
     (r"\b(?:an|one) hour\b", "60 minutes"), (r"\b(last|past|previous) hour\b", r"\1 60 minutes"),
     (r"\bany1\b", "anyone"), (r"\bsome1\b", "someone"), (r"\bno1\b", "no one"),
     (r"\bthe first (minute|min|second|sec)\b", r"the first 1 \1"),
-    (r"\b(since|after|from|at|by|until|before|between|and|to|till) (?:the )?(second|sec|minute|min) (\d+(?:\.\d+)?)\b(?!:)", r"\1 \3 \2s"),
+    (_UNIT_NUMBER, r"\1 \3 \2s"),
     (r"\b(?:the )?minute (\d+:\d\d)\b", r"\1"),  # 'after the minute 1:30'
     (r"\bcorner (?:up|upper|top) (left|right)\b", r"top \1 corner"), (r"\bcorner (?:down|lower|bottom) (left|right)\b", r"bottom \1 corner"),
     (r"\b(?:a|one) and a half minutes?\b", "90 seconds"),
@@ -119,7 +121,8 @@ _EVERYDAY_PEOPLE = (
     "loiterers", "suspects", "thief", "thieves", "burglar", "burglars", "shoplifter", "shoplifters", "trespasser",
     "trespassers", "vandal", "vandals", "witnesses", "victim", "victims", "beggar", "beggars", "queuer", "queuers", "reveller", "revellers", "reveler", "revelers",
     "clubber", "clubbers", "partygoer", "partygoers", "party-goer", "party-goers", "drinker", "drinkers", "smoker",
-    "smokers", "pastor", "pastors",
+    "smokers", "pastor", "pastors", "birder", "birders", "birdwatcher", "birdwatchers", "bird-watcher", "bird-watchers",
+    "twitcher", "twitchers", "photographer", "photographers", "naturalist", "naturalists",
 )
 # what dog owners call dogs: pet names and breeds; class words, but no source of typing slips ('pugs' no 'plugs')
 _DOG_NAMES = (
@@ -152,7 +155,9 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "punters", "steward", "stewards", "marshal", "marshals", "participant", "participants",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
                "exit", "exits", "subject", "subjects", "ped", "peds") + _ROLES + _EVERYDAY_PEOPLE,
-    "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs",
+    "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs", "4x4", "4x4s",
+            "four-by-four", "four-by-fours", "jeep", "jeeps", "land rover", "land rovers", "range rover", "range rovers",
+            "off-roader", "off-roaders",
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
                 "e-bikes", "ebike", "ebikes"),
@@ -264,6 +269,7 @@ def normalise(text: str) -> str:
         q = re.sub(pat, rep, q)
     q = re.sub(r"(?<=\d),(?=\d{3}\b)", "", q)
     q = _NUMBER_WORD.sub(_number, q)
+    q = re.sub(_UNIT_NUMBER, r"\1 \3 \2s", q)  # 'between minute two and minute six', once the numbers are digits
     q = _FRACTION.sub(_fraction, q)  # 'two and a half minutes', once the number is a digit
     q = re.sub(r"\b(\d+) (?:point|dot) (\d+)\b", r"\1.\2", q)
     q = re.sub(r"(\d)-(seconds?|secs?|minutes?|mins?)\b", r"\1 \2", q)  # 'the 10-second mark'
