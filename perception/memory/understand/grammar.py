@@ -13,6 +13,9 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 
 
 _RIDE = r"(?:drove|driven|drives?|driving|rode|ridden|rides?|riding|roll(?:ed|s|ing)?)"  # moving in or out on wheels
+# arrivals that say the thing moved in (an arrival even beside 'so far', which alone asks for a distinct count)
+_MOVED_IN = (r"turn(?:s|ed|ing)? (?:in|into)", r"c[oa]m(?:e|es|ing) up (?:the|to)", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site",
+             r"c[oa]m(?:e|es|ing) onto", r"rock(?:s|ed|ing)? up", r"(?:got|gets|get|getting) here")
 COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)",
             r"total(?= (?!(?:[a-z-]+ )?(?:time|duration|length|amount)\b|number of (?:seconds|minutes))[a-z]+)", r"enumerate",
             r"how much (?=(?:persons|people|pedestrians|folks|humans|cars|bikes|vehicles)\b)", r"crowd size", r"occupancy",
@@ -21,7 +24,7 @@ COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcoun
 ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|crossing|camera|cam|sign|signals?|lights?|building|"
             r"car park|shop|store|bay|stand|gate|entrance|bridge|square|site)\b)", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
             r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|up)",
-            r"walk(?:ed|s|ing)? up\b", r"turn(?:s|ed|ing)? (?:in|into)\b", r"c[oa]m(?:e|es|ing) up (?:the|to)\b", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site\b", r"c[oa]m(?:e|es|ing) onto\b", r"rock(?:s|ed|ing)? up\b", r"(?:got|gets|get|getting) here\b", r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b))", r"pull(?:ed|s|ing)? (?:up|in|into)\b",
+            r"walk(?:ed|s|ing)? up\b", *_MOVED_IN, r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b))", r"pull(?:ed|s|ing)? (?:up|in|into)\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b",
@@ -153,7 +156,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         # 'how many appear right now' asks who is visible: 'appear' is its only arrival word, with a now-cue
         appear_now = not window and has(NOW, q) and not has(ENTER, SEEN_NOW.sub(" ", q))
         if has(ENTER, q) and not appear_now:
-            moved_in = (r"\bnew(?:ly)?\b|newcomer|arriv|enter|\bc[oa]me on(?:to)? (?:the )?site\b|\bc[oa]m(?:e|es|ing) onto\b|\brock(?:s|ed|ing)? up\b|\b(?:got|gets|get|getting) here\b|\bturn(?:s|ed|ing)? (?:in|into)\b|\bc[oa]m(?:e|es|ing) up (?:the|to)\b|\bc[oa]me in(?:to)?\b(?! (?:this|the) (?:video|clip|stream|recording|footage))|\binto (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|screen))\b|"
+            moved_in = (r"\bnew(?:ly)?\b|newcomer|arriv|enter|\b(?:" + "|".join(_MOVED_IN) + r")\b|\bc[oa]me in(?:to)?\b(?! (?:this|the) (?:video|clip|stream|recording|footage))|\binto (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|screen))\b|"
                         rf"\b(?:walk(?:ed|s|ing)?|step(?:ped|s)?|pull(?:ed|s|ing)?|{_RIDE}) in(?:to)?\b(?! (?:total|all)\b)")
             if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(moved_in, q)):
                 return "count_distinct", 0.85

@@ -238,8 +238,13 @@ _TRACK = re.compile(r"(?:\b(?:object|obj|track|id|identifier|box|thing|(?:label(
 _INSTANCE = re.compile(r"\b(?:3d\s+)?instance\s*#?\s*(?P<id>\d+)\b")
 
 
-_AFTER_CLASS_WORD = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted({w for ws in CLASS_WORDS.values() for w in ws}, key=len,
-                                                                          reverse=True))) + r") $")  # 'police van 2'
+_CLASS_WORDS = frozenset(w for ws in CLASS_WORDS.values() for w in ws)
+
+
+def _after_class_word(text: str) -> bool:
+    """Whether ``text`` ends with a class word ('police' before 'van 2': no 'the' goes between them)."""
+    words = text.split()
+    return bool(words) and (words[-1] in _CLASS_WORDS or " ".join(words[-2:]) in _CLASS_WORDS)
 
 
 def extract_ids(q: str) -> tuple[int | None, int | None, str]:
@@ -247,5 +252,5 @@ def extract_ids(q: str) -> tuple[int | None, int | None, str]:
     inst = _INSTANCE.search(q)
     q2 = _INSTANCE.sub(" ", q)
     trk = _TRACK.search(q2)
-    q2 = _TRACK.sub(lambda m: f" {'' if _AFTER_CLASS_WORD.search(q2, 0, m.start()) else 'the '}{m.group('who') or 'thing'} ", q2)
+    q2 = _TRACK.sub(lambda m: f" {'' if _after_class_word(q2[: m.start()]) else 'the '}{m.group('who') or 'thing'} ", q2)
     return (int(trk.group("id")) if trk else None, int(inst.group("id")) if inst else None, " ".join(q2.split()))
