@@ -30,7 +30,9 @@ _PHRASES = (
     (r"\b(station|platform|stadium|main|side|rear|front|back|emergency|fire|(?:at|by|near) the) exit\b", r"\1 gateway"),  # a place
     (r"\b(?:an? |one )?(?:minute|min)[- ]and[- ]a[- ]half\b", "90 seconds"),
     (r"\b(\d+) and a half (minutes?|mins?|seconds?|secs?)\b", r"\1.5 \2"),
+    (r"\bthree[- ]quarters? of an? hour\b", "45 minutes"),
     (r"\b(?:a )?quarter of an? hour\b", "15 minutes"),
+    (r"\b(?:a )?quarter[- ]hour\b", "15 minutes"),
     (r"\bhalf (?:an? )?hour\b", "30 minutes"),
     (r"\b(?:an|one) hour\b", "60 minutes"), (r"\b(last|past|previous) hour\b", r"\1 60 minutes"),
     (r"\bany1\b", "anyone"), (r"\bsome1\b", "someone"), (r"\bno1\b", "no one"),
@@ -154,26 +156,28 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "marchers", "protester", "protesters", "protestor", "protestors", "demonstrator", "demonstrators", "punter",
                "punters", "steward", "stewards", "marshal", "marshals", "participant", "participants",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
-               "exit", "exits", "subject", "subjects", "ped", "peds") + _ROLES + _EVERYDAY_PEOPLE,
+               "exit", "exits", "subject", "subjects", "ped", "peds", "pax") + _ROLES + _EVERYDAY_PEOPLE,
     "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs", "4x4", "4x4s",
             "four-by-four", "four-by-fours", "jeep", "jeeps", "land rover", "land rovers", "range rover", "range rovers",
             "off-roader", "off-roaders",
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
                 "e-bikes", "ebike", "ebikes"),
-    "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters"),
+    "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters", "motorcyclist",
+                   "motorcyclists", "moped", "mopeds"),
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
               "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers",
               "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
     "cat": ("cat", "cats"),
-    "bird": ("bird", "birds", "pigeon", "pigeons"),
+    "bird": ("bird", "birds", "pigeon", "pigeons", "gull", "gulls", "seagull", "seagulls", "goose", "geese", "swan", "swans",
+             "heron", "herons", "magpie", "magpies"),
     "bag": ("bag", "bags", "backpack", "backpacks", "suitcase", "suitcases", "handbag", "handbags"),
     "object": ("object", "objects", "thing", "things", "track", "tracks", "box", "boxes", "item", "items",
                "anything", "something", "entity", "entities", "target", "targets"),
 }
-_PLACE = re.compile(r" (?:stops?|station|lanes?|shelter|park|parking|racks?|path|wash|shop|repair|route|depot|garage)\b")
+_PLACE = re.compile(r" (?:stops?|station|lanes?|shelter|park|parking|racks?|path|wash|shop|repair|route|depot|garage|decks?)\b")
 _WORD_CLASS = {w: c for c, ws in CLASS_WORDS.items() for w in ws}
 _CLASS_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WORD_CLASS), key=len, reverse=True)) + r")\b")
 # plural nouns: questions naming these want a count or a list of several
@@ -282,14 +286,16 @@ _PRONOUNS = frozenset(("who", "anyone", "anybody", "someone", "somebody", "every
 # words that name a class only when no other class word does: 'arrivals of trucks', 'track count for persons'
 _WEAK_CLASS_WORDS = frozenset(CLASS_WORDS["object"]) | frozenset((
     "arrival", "arrivals", "leaver", "leavers", "departure", "departures", "entrant", "entrants", "entry", "entries",
-    "exit", "exits", "newcomer", "newcomers", "crowd", "crowded", "packed", "headcount", "head count"))
+    "exit", "exits", "newcomer", "newcomers", "crowd", "crowded", "packed", "headcount", "head count",
+    "figure", "figures"))  # 'the freight figure'
 
 
 # who passes the question on ('my son wants to know', 'mum is asking', 'my brother, ...'): not who it is about
 _RELATIONS = "|".join(sorted((w for w in _EVERYDAY_PEOPLE + _ROLES if " " not in w), key=len, reverse=True))
 _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s| is| has| was)? (?:asking|asks|asked|wants|wanted|"
                       rf"reckons|reckoned|says|said|thinks|thought|wonders|wondered|keeps asking|would like|needs|told me)\b"
-                      rf"|^\s*(?:my|our) (?:{_RELATIONS}) ?,")
+                      rf"|^\s*(?:my|our) (?:{_RELATIONS}) ?,"
+                      rf"|^\s*(?:the )?[a-z]+ to (?:the )?[a-z]+(?: [a-z]+)? ?:")  # radio: 'marshal to office:'
 
 
 _ON_A_BIKE = re.compile(r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?:bikes?|bicycles?|e-bikes?)\b")
