@@ -21,7 +21,7 @@ from perception.memory import (
     make_memory_stage,
     write_answers,
 )
-from perception.memory.answer import collect, parse_question
+from perception.memory.answer import collect
 from perception.memory.describe import COLOURS, colour_votes, region_name
 from perception.memory.events import Timeline
 from perception.memory.star import FrameRecord, StarMemory
@@ -191,35 +191,6 @@ def test_colour_names_and_regions():
     assert COLOURS[int(np.argmax(votes))] == "red" and votes[COLOURS.index("blue")] == 0
     assert region_name(10, 10, 300, 300) == "top left" and region_name(150, 150, 300, 300) == "center"
     assert region_name(290, 150, 300, 300) == "middle right" and region_name(150, 290, 300, 300) == "bottom center"
-
-
-@pytest.mark.parametrize("question,kind,fields", [
-    ("How many objects are visible now?", "count_now", {}),
-    ("How many objects were in view at t=12.5?", "count_at", {"t": 12.5}),
-    ("how many objects could be seen at 1:05.5?", "count_at", {"t": 65.5}),
-    ("How many objects were there 10 seconds ago?", "count_at", {"t": 90.0}),
-    ("How many distinct objects have been seen so far?", "count_distinct", {}),
-    ("How many red objects have you seen in total?", "count_distinct", {"colour": "red"}),
-    ("When did track #12 first appear?", "first_seen", {"track_id": 12}),
-    ("When was a green object first seen?", "first_seen", {"colour": "green"}),
-    ("When did object 3 leave?", "last_seen", {"track_id": 3}),
-    ("Where was object 3 at 45.2 s?", "where", {"track_id": 3, "t": 45.2}),
-    ("Where in 3D is object 2 now?", "where", {"track_id": 2, "three_d": True}),
-    ("What colour is object 4?", "colour", {"track_id": 4}),
-    ("How big is object 9?", "size", {"track_id": 9}),
-    ("What happened between 10 s and 20 s?", "between", {"t1": 10.0, "t2": 20.0}),
-    ("For how long was track 5 in view?", "duration", {"track_id": 5}),
-    ("What objects are visible?", "visible_list", {}),
-])
-def test_parse_question(question, kind, fields):
-    q = parse_question(question, now=100.0)
-    assert q is not None and q.kind == kind
-    for k, v in fields.items():
-        assert getattr(q, k) == pytest.approx(v) if isinstance(v, float) else getattr(q, k) == v
-
-
-def test_parse_question_gives_up_on_other_questions():
-    assert parse_question("Is the weather nice?", now=1.0) is None
 
 
 def test_answers_about_unknown_or_future_things_are_clear():

@@ -2,6 +2,5 @@
 
 from perception.memory.answer.base import Answer, AnswerBackend, AnswerChunk, Citation, collect
 from perception.memory.answer.grounded import GroundedAnswerer
-from perception.memory.answer.parse import Query, parse_question
 
-__all__ = ["Answer", "AnswerBackend", "AnswerChunk", "Citation", "GroundedAnswerer", "Query", "collect", "parse_question"]
+__all__ = ["Answer", "AnswerBackend", "AnswerChunk", "Citation", "GroundedAnswerer", "collect"]
