@@ -217,3 +217,16 @@ def test_a_coasting_track_reads_as_unseen():
         looks = {k: (s.identity, s.colour) for k, s in snap.tracks.items()}
         runs.append((snap.distinct_identities, snap.present_ids, looks, _value(mem, "How many different people so far?")))
     assert runs[0] == runs[1]
+
+
+def test_someone_there_from_the_start_who_walks_out_soon_has_left():
+    """A (id 1) is in view from the first frame and walks out across the right border after 0.6 s; B (id 2) stands
+    mid-image throughout. A left, though seen for under a second (a fragment would be one that came and went)."""
+    mem = VideoMemory()
+    for i in range(40):
+        boxes = [(2, (150.0, 60.0, 180.0, 130.0))]
+        if i < 6:
+            boxes.append((1, (270.0 + 8.0 * i, 80.0, min(300.0 + 8.0 * i, 320.0), 150.0)))
+        mem.update(_frame(i, boxes))
+    assert _value(mem, "How many people left the view in the last 4 seconds?") == 1
+    assert _value(mem, "How many people are in view right now?") == 1

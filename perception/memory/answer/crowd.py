@@ -279,8 +279,11 @@ class Crowd:
 
     def departed(self, p: Person, now: float) -> bool:
         """Whether ``p`` has left the view by ``now``: gone at the image border, inside it away from everyone else
-        and not seen for ``HIDDEN_HOLD_S``, or not seen for longer than ``MERGE_GAP_S``; never a fragment seen under ``MIN_VISIT_S``."""
-        if p.present or p.last_t >= now or p.last_t - p.first_t < MIN_VISIT_S:
+        and not seen for ``HIDDEN_HOLD_S``, or not seen for longer than ``MERGE_GAP_S``; never a fragment seen under ``MIN_VISIT_S``
+        (someone there from the first frames who walks out across the border soon is no fragment)."""
+        if p.present or p.last_t >= now:
+            return False
+        if p.last_t - p.first_t < MIN_VISIT_S and (self.newcomer(p) or not self.at_edge(p, p.last_t)):
             return False
         if self.at_edge(p, p.last_t) or now - p.last_t > MERGE_GAP_S:  # lost for longer than any merge: gone somewhere
             return True
