@@ -511,7 +511,32 @@ DRAWN_FROM_SETS = [
     ("last sighting of a van between 8:00 and 16:00", "when_last", {"class": "truck"}),
     ("time first motorbike came off the ramp", "when_first", {"class": "motorcycle"}),
     ("what's happening on the ramp", "describe", {}),
+    # set 69: a ski resort's base and car park: snowboarders, instructors, gritters, snowploughs, 'four by fours',
+    # the drop-off loop, 'the 4x4 marked 25'
+    ("how many snowboarders top right of the screen", "count_now", {"class": "person", "region": "top"}),
+    ("any ski patrol in view", "presence", {"class": "person"}),
+    ("is there a gritter out", "presence", {"class": "truck"}),
+    ("how many different four by fours in the last half hour", "count_distinct", {"class": "car", "window_s": 1800}),
+    ("how many 4 by 4s came in since 12:00", "count_entered", {"class": "car", "since_s": 720}),
+    ("how many vans have driven away in the last hour and a half", "count_left", {"class": "truck", "window_s": 5400}),
+    ("how many skiers have come down to the base so far", "count_entered", {"class": "person"}),
+    ("Is there a 4x4 blocking the drop-off loop?", "presence", {"class": "car"}),
+    ("what happened at the drop off loop since 12:00", "summary", {"since_s": 720}),
+    ("is there a bag left on the bench outside the cafe", "presence", {"class": "bag"}),
+    ("Is the car park fuller now than it was 20 minutes ago?", "compare", {"class": "car", "window_s": 1200}),
+    ("What happened in the car park in the last 10 minutes?", "summary", {"window_s": 600}),
+    ("is the lift queue shorter than it was an hour ago", "compare", {"window_s": 3600}),
 ]
+
+
+def test_a_fewer_comparison_reads_its_direction_from_shorter():
+    assert read_question("is the lift queue shorter than it was an hour ago").compare_op == "fewer"
+    assert read_question("Is the queue of cars longer than at 2:00?").compare_op == "more"
+    assert read_question("Is car 4 no longer visible?").intent != "compare"
+
+
+def test_a_track_marked_with_a_number_is_that_track():
+    assert read_question("Where in the frame is the 4x4 marked 25?").track_id == 25
 
 
 @pytest.mark.parametrize("question,intent,slots", CONSTRUCTIONS + SLIPS + CONTEXT + COLLOQUIAL + DRAWN_FROM_SETS)

@@ -54,6 +54,8 @@ _GOING_ON_NOW = re.compile(r"\b(?:happening|going on|shows|showing|what is on (?
 _WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")
 _AT_A_MOMENT = ("compare", "describe", "count_now", "presence")
 _BEFORE_SPAN = re.compile(r"\bbefore \d+(?:\.\d+)? ?(?:seconds?|secs?|s|minutes?|mins?)\b(?! (?:into|in|mark)\b)")
+_CAR_PARK = re.compile(r"\b(?:car ?park|parking (?:lot|area|garage|deck)|car lot)s?\b")
+_HOW_FULL = ("count_now", "compare", "presence")
 _ATTRIBUTES = (("color", re.compile(r"\bcolou?r|wearing|dressed\b")), ("size", re.compile(r"\bsize|how (?:big|large|small)\b")))
 
 
@@ -254,6 +256,8 @@ def read_question(text: str) -> Reading:
             time, reference = None, time if time.is_moment else TimeSpec("ago", time.a) if time.kind == "last" else TimeSpec("at", time.a)
         if reference is None:
             reference = TimeSpec("ago", 10.0)
+    if label is None and word is None and intent in _HOW_FULL and _CAR_PARK.search(q):
+        label = "car"  # 'is the car park fuller than at 2:00': a car park fills with cars
     attribute = next((name for name, rx in _ATTRIBUTES if rx.search(q)), None)
     ordinal = find_ordinal(q)
     if word in PLURAL_PERSON and ordinal is None and intent in ("when_first", "when_last"):

@@ -33,6 +33,8 @@ _PHRASES = (
     (r"\bthree[- ]quarters? of an? hour\b", "45 minutes"),
     (r"\b(?:a )?quarter of an? hour\b", "15 minutes"),
     (r"\b(?:a )?quarter[- ]hour\b", "15 minutes"),
+    (r"\b(?:an? |one )?hour and a half\b", "90 minutes"),
+    (r"\b(?:4|four)[- ]by[- ](?:4|four)(s?)\b", r"4x4\1"),
     (r"\bhalf (?:an? )?hour\b", "30 minutes"),
     (r"\b(?:an|one) hour\b", "60 minutes"), (r"\b(last|past|previous) hour\b", r"\1 60 minutes"),
     (r"\bany1\b", "anyone"), (r"\bsome1\b", "someone"), (r"\bno1\b", "no one"),
@@ -124,7 +126,9 @@ _EVERYDAY_PEOPLE = (
     "trespassers", "vandal", "vandals", "witnesses", "victim", "victims", "beggar", "beggars", "queuer", "queuers", "reveller", "revellers", "reveler", "revelers",
     "clubber", "clubbers", "partygoer", "partygoers", "party-goer", "party-goers", "drinker", "drinkers", "smoker",
     "smokers", "pastor", "pastors", "birder", "birders", "birdwatcher", "birdwatchers", "bird-watcher", "bird-watchers",
-    "twitcher", "twitchers", "photographer", "photographers", "naturalist", "naturalists",
+    "twitcher", "twitchers", "photographer", "photographers", "naturalist", "naturalists", "snowboarder", "snowboarders",
+    "boarder", "boarders", "instructor", "instructors", "patroller", "patrollers", "ski patrol", "ski school", "skater",
+    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers",
 )
 # what dog owners call dogs: pet names and breeds; class words, but no source of typing slips ('pugs' no 'plugs')
 _DOG_NAMES = (
@@ -168,7 +172,8 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
               "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers",
-              "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors"),  # as COCO detectors label them
+              "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "snowplough", "snowploughs",
+              "snowplow", "snowplows", "gritter", "gritters"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
     "cat": ("cat", "cats"),
     "bird": ("bird", "birds", "pigeon", "pigeons", "gull", "gulls", "seagull", "seagulls", "goose", "geese", "swan", "swans",
