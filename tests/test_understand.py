@@ -526,7 +526,29 @@ DRAWN_FROM_SETS = [
     ("Is the car park fuller now than it was 20 minutes ago?", "compare", {"class": "car", "window_s": 1200}),
     ("What happened in the car park in the last 10 minutes?", "summary", {"window_s": 600}),
     ("is the lift queue shorter than it was an hour ago", "compare", {"window_s": 3600}),
+    # set 71: a family's bird-feeder camera: bird names, flying in and off, 'Dad, how many ...', sneaking cats
+    ("How many blue tits can you see at the moment?", "count_now", {"class": "bird"}),
+    ("Dad how many different wood pigeons have we had since 1:00:00", "count_distinct", {"class": "bird", "since_s": 3600}),
+    ("how many birds have landed in the garden in the last 5 minutes", "count_entered", {"class": "bird", "window_s": 300}),
+    ("how many pigeons flew in between 1:00 and 2:30", "count_entered", {"class": "bird"}),
+    ("how many cats have sneaked in", "count_entered", {"class": "cat"}),
+    ("how many cats jumped over the fence into the garden", "count_entered", {"class": "cat"}),
+    ("Could you tell me how many people have come through the gate since the recording began?", "count_entered",
+     {"class": "person"}),
+    ("How many pigeons have flown off in the past 5 minutes?", "count_left", {"class": "bird", "window_s": 300}),
+    ("how many birds got scared off when the sparrowhawk came, like between 7:20 and 7:40", "count_left", {"class": "bird"}),
+    ("How many dogs went back inside?", "count_left", {"class": "dog"}),
+    ("Has someone left a bag by the door?", "presence", {}),
+    ("How many people left the garden?", "count_left", {"class": "person"}),
+    ("What time did the sparrowhawk first appear?", "when_first", {"class": "bird"}),
+    ("how long did robin number 14 stay", "duration", {"class": "bird"}),
+    ("what happened when the sparrowhawk came, like from 7:00 to 8:00", "summary", {}),
 ]
+
+
+def test_a_species_colour_is_no_colour_asked_about():
+    assert read_question("how many blue tits on the feeder now").colour is None
+    assert read_question("how many blue cars now").colour == "blue"
 
 
 def test_a_fewer_comparison_reads_its_direction_from_shorter():

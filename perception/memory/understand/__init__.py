@@ -37,7 +37,7 @@ from perception.memory.understand.slots import (
     find_colour,
     find_ordinal,
 )
-from perception.memory.understand.words import PLURAL_PERSON, find_class, normalise
+from perception.memory.understand.words import COLOURED_NAMES, PLURAL_PERSON, find_class, normalise
 from perception.memory.understand.wrappers import unwrap
 
 __all__ = ["CONFIDENT", "INTENTS", "Reading", "Region", "TimeSpec", "read_question"]
@@ -264,7 +264,7 @@ def read_question(text: str) -> Reading:
         ordinal = 1 if intent == "when_first" else -1
     about = _about(q, intent)
     return Reading(text=text, intent=intent, confidence=round(conf, 3), label=label, label_word=word, time=time,
-                   reference=reference, region=region, depth=depth, ordinal=ordinal, colour=find_colour(q),
+                   reference=reference, region=region, depth=depth, ordinal=ordinal, colour=find_colour(COLOURED_NAMES.sub(" ", q)),
                    track_id=track_id, instance_id=instance_id, yes_no=yes_no and intent not in ("when_first", "when_last", "duration"),
                    ago=has(AGO, q) and intent in ("when_first", "when_last"), compare_op=op, attribute=attribute,
                    about=about, three_d=three_d, negated=intent == "presence" and bool(_ABSENCE.search(q)), source=source)

@@ -14,13 +14,15 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 
 _RIDE = r"(?:drove|driven|drives?|driving|rode|ridden|rides?|riding|roll(?:ed|s|ing)?)"  # moving in or out on wheels
 # off a ferry, bus or train and into the camera's view; on board is out of it
+_FLY = r"(?:fl(?:ew|own|y|ies|ying)|flutter(?:ed|s|ing)?|swoop(?:ed|s|ing)?|hop(?:ped|s|ping)?|sne(?:ak(?:ed|s|ing)?|uck)|snuck)"
 _OFF_BOARD = (r"(?:c[oa]m(?:e|es|ing)|(?:got|gets|get|getting)) (?:off|down) (?:the |a )?(?:ramp|boat|ferry|ship|vessel|bus|coach|train|"
               r"plane|gangway)|(?:got|gets|get|getting) off\b|disembark\w*|alight(?:s|ed|ing)?\b")
 _ON_BOARD = r"(?<!to )board(?:ed|s|ing)?\b(?! (?:the )?(?:camera|screen))|(?:gone|went|go|goes|going|got|get|gets|getting) (?:on )?(?:board|aboard)\b|embark(?:ed|s|ing)?\b"
 # arrivals that say the thing moved in (an arrival even beside 'so far', which alone asks for a distinct count)
 _MOVED_IN = (r"turn(?:s|ed|ing)? (?:in|into)", r"c[oa]m(?:e|es|ing) up (?:the|to)", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site",
              r"c[oa]m(?:e|es|ing) onto", r"rock(?:s|ed|ing)? up", r"(?:got|gets|get|getting) here",
-             r"join(?:s|ed|ing)? (?:the )?(?:queue|line)", r"c[oa]m(?:e|es|ing) down (?:to|into)", _OFF_BOARD)
+             r"join(?:s|ed|ing)? (?:the )?(?:queue|line)", r"c[oa]m(?:e|es|ing) down (?:to|into)", r"c[oa]m(?:e|es|ing) through",
+             rf"{_FLY} (?:in|into|onto|down)\b", r"land(?:ed|s|ing)?\b", _OFF_BOARD)
 COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)",
             r"total(?= (?!(?:[a-z-]+ )?(?:time|duration|length|amount)\b|number of (?:seconds|minutes))[a-z]+)", r"enumerate",
             r"how much (?=(?:persons|people|pedestrians|folks|humans|cars|bikes|vehicles)\b)", r"crowd size", r"occupancy",
@@ -36,8 +38,10 @@ ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|cross
             r"(?:surg|charg|rush|burst|sweep|swept|rac|barrel|spill)(?:e|es|ed|ing|s)? (?:in|into)\b", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
             r"got (?:in|into)", r"added", _OFF_BOARD, r"(?<=^)[a-z-]+s in(?= ?(?:[,-]|$))", r"ingress", r"inbound",
             r"(?:made|make|makes|found|find|finds) (?:their|his|her|its) way (?:in|into|onto)", r"(?:made|make|makes) (?:their|his|her|its|an|a) entrance",
-            r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen)")
-LEAVE = _rx(r"left(?! (?:unattended|behind|lying|alone|on (?:the|a))\b)", _ON_BOARD, r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
+            r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen|garden|yard|driveway|grounds)")
+LEAVE = _rx(r"left(?! (?:unattended|behind|lying|alone|on (?:the|a)|an?|some|his|her|their|its)\b)", _ON_BOARD,
+            rf"{_FLY} (?:away|off|out)\b", r"(?:scared|chased|frightened) (?:off|away)\b",
+            r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
             r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
             r"(?:head|trot|amble|stroll|saunter|jog|run|ran|toddle|potter|trundle)\w* (?:off|away|out|home)\b", r"(?:gone|went|go|goes|going) home\b",
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
@@ -139,6 +143,8 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
     if re.match(r"(?:the )?(?:very )?first\b", q) and not (yes_no or has(COUNT, q) or has(SUMMARY, q) or has(WHERE, q)
                                                           or has(DESCRIBE_ASK, q)):
         return "when_first", 0.75  # 'first bike?', 'first car after 2:00?'
+    if re.match(r"what (?:happened|went on|was going on|was happening) when\b", q) and not yes_no:
+        return "summary", 0.85  # 'what happened when the sparrowhawk came': a conjunction, not a question about time
     if re.match(r"(?:please )?(?:describe|give (?:me )?a description)\b", q) and not has(SUMMARY, q):  # 'describe the scene as it appeared at 0:45'
         return ("track", 0.85) if track else ("describe", 0.85)
     if track and has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):  # 'report on #4', not 'report #4's duration'

@@ -130,6 +130,19 @@ _EVERYDAY_PEOPLE = (
     "boarder", "boarders", "instructor", "instructors", "patroller", "patrollers", "ski patrol", "ski school", "skater",
     "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers",
 )
+# birds by name: a general lexicon of common garden, town and shore birds (no source of slips: 'crows' no 'cows')
+_BIRDS = (
+    "birdie", "birdies", "blue tit", "blue tits", "great tit", "great tits", "coal tit", "coal tits", "robin", "robins",
+    "blackbird", "blackbirds", "wood pigeon", "wood pigeons", "woodpigeon", "woodpigeons", "crow", "crows",
+    "raven", "ravens", "rook", "rooks", "jackdaw", "jackdaws", "sparrow", "sparrows", "sparrowhawk",
+    "sparrowhawks", "hawk", "hawks", "kestrel", "kestrels", "buzzard", "buzzards", "red kite", "red kites", "owl", "owls",
+    "finch", "finches", "goldfinch", "goldfinches", "greenfinch", "greenfinches", "chaffinch", "chaffinches", "starling",
+    "starlings", "thrush", "thrushes", "wren", "wrens", "woodpecker", "woodpeckers", "nuthatch", "nuthatches",
+    "ducks", "mallard", "mallards", "moorhen", "moorhens", "coot", "coots", "cormorant", "cormorants", "parrot", "parrots",
+    "parakeet", "parakeets", "budgie", "budgies", "chicken", "chickens", "cockerel", "cockerels",
+)
+# class names that hold a colour word: the colour names the species, not the colour asked about
+COLOURED_NAMES = re.compile(r"\b(?:blue tits?|red kites?|black cabs?|blackbirds?|greenfinch(?:es)?|goldfinch(?:es)?)\b")
 # what dog owners call dogs: pet names and breeds; class words, but no source of typing slips ('pugs' no 'plugs')
 _DOG_NAMES = (
     "pup", "pups", "pooch", "pooches", "doggo", "doggos", "doggy", "doggie", "doggies", "pupper", "puppers", "hound",
@@ -177,7 +190,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
     "cat": ("cat", "cats"),
     "bird": ("bird", "birds", "pigeon", "pigeons", "gull", "gulls", "seagull", "seagulls", "goose", "geese", "swan", "swans",
-             "heron", "herons", "magpie", "magpies"),
+             "heron", "herons", "magpie", "magpies") + _BIRDS,
     "bag": ("bag", "bags", "backpack", "backpacks", "suitcase", "suitcases", "handbag", "handbags"),
     "object": ("object", "objects", "thing", "things", "track", "tracks", "box", "boxes", "item", "items",
                "anything", "something", "entity", "entities", "target", "targets"),
@@ -223,7 +236,7 @@ def _slips(word: str) -> set[str]:
 def _slip_table() -> dict[str, str]:
     """Slip -> the word meant, for slips of one word only that are not words themselves."""
     meant: dict[str, set[str]] = {}
-    for word in _VOCABULARY - set(_ROLES) - set(_EVERYDAY_PEOPLE) - set(_DOG_NAMES):
+    for word in _VOCABULARY - set(_ROLES) - set(_EVERYDAY_PEOPLE) - set(_DOG_NAMES) - set(_BIRDS):
         if len(word) >= 5 or (len(word) == 4 and word in _DOMAIN_WORDS):
             for slip in _slips(word):
                 meant.setdefault(slip, set()).add(word)
@@ -300,7 +313,9 @@ _RELATIONS = "|".join(sorted((w for w in _EVERYDAY_PEOPLE + _ROLES if " " not in
 _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s| is| has| was)? (?:asking|asks|asked|wants|wanted|"
                       rf"reckons|reckoned|says|said|thinks|thought|wonders|wondered|keeps asking|would like|needs|told me)\b"
                       rf"|^\s*(?:my|our) (?:{_RELATIONS}) ?,"
-                      rf"|^\s*(?:the )?[a-z]+ to (?:the )?[a-z]+(?: [a-z]+)? ?:")  # radio: 'marshal to office:'
+                      rf"|^\s*(?:the )?[a-z]+ to (?:the )?[a-z]+(?: [a-z]+)? ?:"  # radio: 'marshal to office:'
+                      r"|^\s*(?:mum|mom|mummy|mommy|dad|daddy|grandma|grandpa|granny|grandad|nan|nana|gran) ?,? "
+                      r"(?=(?:how|what|when|where|which|who|is|are|was|were|can|could|did|do|does|has|have)\b)")  # 'dad, how many ...'
 
 
 _ON_A_BIKE = re.compile(r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?:bikes?|bicycles?|e-bikes?)\b")
