@@ -543,6 +543,15 @@ DRAWN_FROM_SETS = [
     ("What time did the sparrowhawk first appear?", "when_first", {"class": "bird"}),
     ("how long did robin number 14 stay", "duration", {"class": "bird"}),
     ("what happened when the sparrowhawk came, like from 7:00 to 8:00", "summary", {}),
+    # set 74: misspelt on a phone: words no dictionary knows, abbreviations, words run together
+    ("hw many carrs parkd on the left", "count_now", {"class": "car", "region": "left"}),
+    ("how many diff motorbiks in past 15 minits", "count_distinct", {"class": "motorcycle", "window_s": 900}),
+    ("how many bikes enterd view in the last minit", "count_entered", {"class": "bicycle", "window_s": 60}),
+    ("r there morecats now than at 2:00", "compare", {"class": "cat"}),
+    ("whendid a truck first come intoview", "when_first", {"class": "truck"}),
+    ("quick sumry of the past 5 minits", "summary", {"window_s": 300}),
+    ("how many vanss hav gone so far", "count_left", {"class": "truck"}),
+    ("is ther a bagg left on the bench by itslef", "presence", {"class": "bag"}),
 ]
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from perception.memory.understand import grammar
+from perception.memory.understand.spelling import Speller
+
 _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
           "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
@@ -18,6 +21,11 @@ _SPAN = (r"(?:the |this |that |today's )?(?:(?:whole|entire) )?(?:video|stream|c
 # 'after minute 2', 'between second 20 and second 40': the unit before its number
 _UNIT_NUMBER = r"\b(since|after|from|at|by|until|before|between|and|to|till) (?:the )?(second|sec|minute|min) (\d+(?:\.\d+)?)\b(?!:)"
 _PHRASES = (
+    # chat abbreviations and phonetic spellings, first: later phrases read the words they stand for
+    (r"\b(?:hwo|hoe|hiw|hoow) (?=many|much|long)", "how "), (r"\bmny\b", "many"), (r"\blft\b", "left"), (r"\blst\b", "last"),
+    (r"\bmor\b", "more"), (r"\bles\b", "less"), (r"\bteh\b", "the"), (r"\bwot\b", "what"), (r"\bhav\b", "have"),
+    (r"\bdiff\b", "different"), (r"\bwats\b", "what is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
+    (r"\b(flew|flown|drove|driven|rode|ridden|ran|went|took|pulled|walked|headed) of\b(?! (?:the|a|an|them|it|those|these)\b)", r"\1 off"),
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
@@ -163,7 +171,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "individual", "individuals", "ppl", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
                "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "lady", "ladies",
-               "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "peeps", "new faces", "faces", "arrival", "arrivals", "leaver", "leavers",
+               "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "peeps", "new faces", "faces", "face", "arrival", "arrivals", "leaver", "leavers",
                "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
                "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
                "passengers", "jogger", "joggers", "runner", "runners", "resident", "residents", "worker", "workers",
@@ -218,37 +226,23 @@ _DOMAIN_WORDS = frozenset("""
     looks like corner side edge away gone disappeared vanished newcomer newcomers crowd crowded compared change changed
     this that those these then than with your about after ever also each every into onto only over some such them
     very will would could should does done tell give please currently altogether overall anyone someone somebody
-    anybody nobody everyone camera video clip stream footage shot image area region part bottom above below""".split())
-# English words one slip away from a question word: left as written
-_NOT_SLIPS = frozenset("bids blow cold crow dose exist fame fist form fort head leaves lever lowe moore pleas shoot somme steam "
-                       "sven tack thin though ting tree trough tuck waking".split())
+    anybody nobody everyone camera video clip stream footage shot image area region part bottom above below diff wats
+    between since until within ago hour hours quarter start beginning whole entire later earlier mark""".split())
 _VOCABULARY = _DOMAIN_WORDS | {w for ws in CLASS_WORDS.values() for w in ws if " " not in w} | set(_UNITS) | set(_TENS)
 
 
-def _slips(word: str) -> set[str]:
-    """Typing slips of ``word`` past its first letter: two neighbouring letters swapped, one dropped, one doubled."""
-    swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(1, len(word) - 1)}
-    drops = {word[:i] + word[i + 1:] for i in range(1, len(word))}
-    doubles = {word[:i] + word[i] + word[i:] for i in range(1, len(word))}
-    return (swaps | drops | doubles) - {word}
-
-
-def _slip_table() -> dict[str, str]:
-    """Slip -> the word meant, for slips of one word only that are not words themselves."""
-    meant: dict[str, set[str]] = {}
-    for word in _VOCABULARY - set(_ROLES) - set(_EVERYDAY_PEOPLE) - set(_DOG_NAMES) - set(_BIRDS):
-        if len(word) >= 5 or (len(word) == 4 and word in _DOMAIN_WORDS):
-            for slip in _slips(word):
-                meant.setdefault(slip, set()).add(word)
-    return {slip: next(iter(ws)) for slip, ws in meant.items() if len(ws) == 1 and slip not in _VOCABULARY | _NOT_SLIPS and len(slip) >= 4}
-
-
-_SLIPS = _slip_table()
+# the question words a misspelling is corrected to; class words (one edit away) only the common ones, not roles,
+# pet names or bird species; every word the reader's patterns match is kept as typed
+_SPELL_CLASS_WORDS = {w for ws in CLASS_WORDS.values() for w in ws if " " not in w} - set(_ROLES) - set(_EVERYDAY_PEOPLE) \
+    - set(_DOG_NAMES) - set(_BIRDS)
+_SPELLER = Speller(_DOMAIN_WORDS | set(_UNITS) | set(_TENS), _SPELL_CLASS_WORDS,
+                   keep=_VOCABULARY | {w for p, _ in _PHRASES for w in re.findall(r"[a-z]{4,}", p)}
+                   | {w for v in vars(grammar).values() if isinstance(v, re.Pattern) for w in re.findall(r"[a-z]{4,}", v.pattern)})
 
 
 def fix_slips(text: str) -> str:
-    """``text`` with typing slips of the question words corrected ('mnay peple' -> 'many people')."""
-    return re.sub(r"[a-z]{4,}", lambda m: _SLIPS.get(m.group(0), m.group(0)), text)
+    """``text`` with misspelt words corrected ('mnay peple' -> 'many people', 'minits' -> 'minutes')."""
+    return _SPELLER.correct(text)
 
 
 # '1m30s', '1 min 30 s', '2m', '1h' (a bare 'm' is minutes only beside a time word: '2m tall' stays metres)
