@@ -552,6 +552,18 @@ DRAWN_FROM_SETS = [
     ("quick sumry of the past 5 minits", "summary", {"window_s": 300}),
     ("how many vanss hav gone so far", "count_left", {"class": "truck"}),
     ("is ther a bagg left on the bench by itslef", "presence", {"class": "bag"}),
+    # set 76: a theme park and zoo entrance: peacocks, school groups, radio calls, 'admitted', 'vehicles out'
+    ("Number of peacocks in the plaza at present:", "count_now", {"class": "bird"}),
+    ("What time did the first school group arrive", "when_first", {"class": "person"}),
+    ("Gate supervisor to control, how many guests admitted in the last five minutes, over", "count_entered",
+     {"class": "person", "window_s": 300}),
+    ("Control to car park, how many vehicles out in the last quarter hour, over", "count_left", {"class": "car", "window_s": 900}),
+    ("how many dogs out on the prom", "count_now", {"class": "dog"}),
+    ("first car to disembark, when?", "when_first", {"class": "car"}),
+    ("How many mascots have come out onto the plaza?", "count_entered", {}),
+    ("When did the first bag get left at the lockers", "when_first", {"class": "bag"}),
+    ("Is the queue longer now than 5 minutes ago?", "compare", {"window_s": 300}),
+    ("Give me a picture of what's happening at guest services", "describe", {}),
 ]
 
 
@@ -561,6 +573,7 @@ def test_a_species_colour_is_no_colour_asked_about():
 
 
 def test_a_fewer_comparison_reads_its_direction_from_shorter():
+    assert read_question("Is the queue longer now than 5 minutes ago?").compare_op == "more"
     assert read_question("is the lift queue shorter than it was an hour ago").compare_op == "fewer"
     assert read_question("Is the queue of cars longer than at 2:00?").compare_op == "more"
     assert read_question("Is car 4 no longer visible?").intent != "compare"

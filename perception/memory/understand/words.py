@@ -136,7 +136,8 @@ _EVERYDAY_PEOPLE = (
     "smokers", "pastor", "pastors", "birder", "birders", "birdwatcher", "birdwatchers", "bird-watcher", "bird-watchers",
     "twitcher", "twitchers", "photographer", "photographers", "naturalist", "naturalists", "snowboarder", "snowboarders",
     "boarder", "boarders", "instructor", "instructors", "patroller", "patrollers", "ski patrol", "ski school", "skater",
-    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers",
+    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers", "school group", "school groups",
+    "tour group", "tour groups", "school party", "school parties", "coach party", "coach parties",
 )
 # birds by name: a general lexicon of common garden, town and shore birds (no source of slips: 'crows' no 'cows')
 _BIRDS = (
@@ -147,7 +148,8 @@ _BIRDS = (
     "finch", "finches", "goldfinch", "goldfinches", "greenfinch", "greenfinches", "chaffinch", "chaffinches", "starling",
     "starlings", "thrush", "thrushes", "wren", "wrens", "woodpecker", "woodpeckers", "nuthatch", "nuthatches",
     "ducks", "mallard", "mallards", "moorhen", "moorhens", "coot", "coots", "cormorant", "cormorants", "parrot", "parrots",
-    "parakeet", "parakeets", "budgie", "budgies", "chicken", "chickens", "cockerel", "cockerels",
+    "parakeet", "parakeets", "budgie", "budgies", "chicken", "chickens", "cockerel", "cockerels", "peacock", "peacocks",
+    "peahen", "peahens", "peafowl", "pheasant", "pheasants", "partridge", "partridges", "grouse", "kite", "kites",
 )
 # class names that hold a colour word: the colour names the species, not the colour asked about
 COLOURED_NAMES = re.compile(r"\b(?:blue tits?|red kites?|black cabs?|blackbirds?|greenfinch(?:es)?|goldfinch(?:es)?)\b")
@@ -307,7 +309,8 @@ _RELATIONS = "|".join(sorted((w for w in _EVERYDAY_PEOPLE + _ROLES if " " not in
 _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s| is| has| was)? (?:asking|asks|asked|wants|wanted|"
                       rf"reckons|reckoned|says|said|thinks|thought|wonders|wondered|keeps asking|would like|needs|told me)\b"
                       rf"|^\s*(?:my|our) (?:{_RELATIONS}) ?,"
-                      rf"|^\s*(?:the )?[a-z]+ to (?:the )?[a-z]+(?: [a-z]+)? ?:"  # radio: 'marshal to office:'
+                      rf"|^\s*(?:the )?[a-z]+(?: [a-z]+)? to (?:the )?(?:[a-z]+(?: [a-z]+)? ?:|(?:control|base|office|ops|security|"
+                      rf"reception|dispatch|all units|everyone|team|car park|gate) ?,)"  # radio: 'marshal to office:', 'gate to control,'
                       r"|^\s*(?:mum|mom|mummy|mommy|dad|daddy|grandma|grandpa|granny|grandad|nan|nana|gran) ?,? "
                       r"(?=(?:how|what|when|where|which|who|is|are|was|were|can|could|did|do|does|has|have)\b)")  # 'dad, how many ...'
 
