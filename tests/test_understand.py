@@ -564,6 +564,20 @@ DRAWN_FROM_SETS = [
     ("When did the first bag get left at the lockers", "when_first", {"class": "bag"}),
     ("Is the queue longer now than 5 minutes ago?", "compare", {"window_s": 300}),
     ("Give me a picture of what's happening at guest services", "describe", {}),
+    # set 78: a hotel's front of house: limousines, luggage, couriers, check-ins, the rank, the porte-cochère
+    ("How many limousines are waiting out front?", "count_now", {"class": "car"}),
+    ("How many pieces of luggage on the bell trolley now?", "count_now", {"class": "bag"}),
+    ("How many different motorbike couriers have called in the last 30 minutes?", "count_distinct",
+     {"class": "motorcycle", "window_s": 1800}),
+    ("How many cycle couriers have turned up?", "count_entered", {"class": "bicycle"}),
+    ("How many taxis have pulled onto the rank in the last 15 minutes?", "count_entered", {"class": "car", "window_s": 900}),
+    ("Check-ins in the past half hour, how many, please?", "count_entered", {"class": "person", "window_s": 1800}),
+    ("Concierge to door: number of guests in through the doors in the last five minutes? Over.", "count_entered",
+     {"class": "person", "window_s": 300}),
+    ("How many suitcases have been brought in through the entrance?", "count_entered", {"class": "bag"}),
+    ("How many minutes since a car last pulled up?", "when_last", {"class": "car"}),
+    ("What's happening out front this moment?", "describe", {}),
+    ("How long did the luggage trolley sit outside?", "duration", {}),
 ]
 
 

@@ -48,7 +48,7 @@ _ABSENCE = re.compile(r"\b(?:empty|emptied|deserted|vacant|nobody|no one|no peop
 _OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without a break|(?:had|has|have) (?:somebody|someone|anyone|anybody|people|persons?) in it|"
                        r"(?:has|have) (?:there been|someone|somebody|anyone|anybody|people) been (?:visible|in view|around|there|present))\b")
 _GOING_ON_NOW = re.compile(r"\b(?:happening|going on|shows|showing|what is on (?:screen|camera))\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
-                           r"at this (?:moment|point|instant)|on (?:screen|camera)|in (?:the )?(?:frame|shot|picture|view))\b"
+                           r"(?:at )?this (?:moment|point|instant)|on (?:screen|camera)|in (?:the )?(?:frame|shot|picture|view))\b"
                            # 'what's happening on the ramp': at a place, in the present tense
                            r"|(?:^|\bof )what(?:'s| is| are) (?:happening|going on) (?:on|at|in|by|near|over|outside) (?:the |my |our )?[a-z-]+(?: [a-z-]+)? ?\??$")
 _WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")

@@ -32,7 +32,7 @@ COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcoun
 ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|crossing|camera|cam|sign|signals?|lights?|building|"
             r"car park|shop|store|bay|stand|gate|entrance|bridge|square|site)\b)", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
             r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|up)",
-            r"walk(?:ed|s|ing)? up\b", *_MOVED_IN, r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b))", r"pull(?:ed|s|ing)? (?:up|in|into)\b",
+            r"walk(?:ed|s|ing)? up\b", *_MOVED_IN, r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b))", r"pull(?:ed|s|ing)? (?:up|in|into|onto)\b", r"in through\b", r"check-ins?\b", r"(?:brought|carried|wheeled) in\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b",
@@ -40,7 +40,7 @@ ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|cross
             r"got (?:in|into)", r"added", _OFF_BOARD, r"(?<=^)[a-z-]+s in(?= ?(?:[,-]|$))", r"ingress", r"inbound",
             r"(?:made|make|makes|found|find|finds) (?:their|his|her|its) way (?:in|into|onto)", r"(?:made|make|makes) (?:their|his|her|its|an|a) entrance",
             r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen|garden|yard|driveway|grounds)")
-LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behind|lying|alone|on (?:the|a)|an?|some|his|her|their|its)\b)", _ON_BOARD,
+LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behind|lying|alone|on (?:the|a)|an?|some|his|her|their|its)\b)", _ON_BOARD, r"check-outs?\b",
             rf"{_FLY} (?:away|off|out)\b", r"(?:scared|chased|frightened) (?:off|away)\b",
             r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?<=how many )[a-z-]+ out\b(?! (?:of|there|here|now|on|and|at|by)\b)(?! in (?!the (?:last|past|previous)\b))", r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
             r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
@@ -71,11 +71,11 @@ FEWER = _rx(r"fewer", r"less", r"diminish\w*", r"reduc\w*", r"quieter", r"emptie
             r"smaller", r"thinn?ed", r"thinner", r"shorter")
 SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
-WHEN = _rx(r"when", r"what time", r"^time (?:(?:the|that|of the) )?(?:first|last|latest|newest|most recent)\b", r"(?<=[-,] )time(?= ?\??$)", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
+WHEN = _rx(r"when", r"what time", r"how (?:many|much) (?:seconds|minutes|time) since", r"^time (?:(?:the|that|of the) )?(?:first|last|latest|newest|most recent)\b", r"(?<=[-,] )time(?= ?\??$)", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time", r"(?:start|birth) time",
            r"(?:earliest|latest|first|last|initial) (?:time|moment)", r"time at which", r"the (?:time|moment|instant) (?:the|an?|that|when)", r"first (?:seen|sighting|spotted|appearance)", r"(?<!to )(?:last|latest|most recent) (?:sighting|appearance)",
            r"since when", r"how long since", r"time since", r"how long after (?:the )?(?:start|beginning|it (?:started|began))", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure|sighting) time", r"since [^?]* (?:has|have) (?:gone by|passed|elapsed)", r"timecode", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
-AGO = _rx(r"how long ago", r"(?:has )?passed since", r"(?:has )?gone by since", r"since [^?]* (?:has|have) gone by", r"elapsed since", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
+AGO = _rx(r"how long ago", r"how (?:many|much) (?:seconds|minutes|time) since", r"(?:has )?passed since", r"(?:has )?gone by since", r"since [^?]* (?:has|have) gone by", r"elapsed since", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
           r"time since",
           r"how long has it been", r"ago")
 HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|minutes)", r"how much time",
@@ -132,7 +132,7 @@ def has(rx: re.Pattern[str], q: str) -> bool:
 
 TALLY = re.compile(r"(?:number of |count of |total |cumulative )?(?:(?P<distinct>unique|distinct|different|separate)\b|"
                    r"(?:(?!(?:last|latest|recent|final|newest|first)\b)[a-z]+ )?"  # 'dog exits since start'
-                   r"(?:(?P<came>arrivals|entries|entrances|newcomers)|(?P<went>exits|departures|leavers))\b)")  # telegraphic counts
+                   r"(?:(?P<came>arrivals|entries|entrances|newcomers|check-ins)|(?P<went>exits|departures|leavers|check-outs))\b)")  # telegraphic counts
 
 
 def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, float]:

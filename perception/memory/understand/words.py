@@ -173,7 +173,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "individual", "individuals", "ppl", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
                "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "lady", "ladies",
-               "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "peeps", "new faces", "faces", "face", "arrival", "arrivals", "leaver", "leavers",
+               "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "peeps", "new faces", "faces", "face", "arrival", "arrivals", "leaver", "leavers", "check-ins", "check-outs",
                "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
                "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
                "passengers", "jogger", "joggers", "runner", "runners", "resident", "residents", "worker", "workers",
@@ -184,12 +184,12 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "punters", "steward", "stewards", "marshal", "marshals", "participant", "participants",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
                "exit", "exits", "subject", "subjects", "ped", "peds", "pax") + _ROLES + _EVERYDAY_PEOPLE,
-    "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs", "4x4", "4x4s",
+    "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs", "limousine", "limousines", "limo", "limos", "4x4", "4x4s",
             "four-by-four", "four-by-fours", "jeep", "jeeps", "land rover", "land rovers", "range rover", "range rovers",
             "off-roader", "off-roaders",
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
-                "e-bikes", "ebike", "ebikes"),
+                "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters", "motorcyclist",
                    "motorcyclists", "moped", "mopeds"),
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses"),
@@ -201,11 +201,13 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "cat": ("cat", "cats"),
     "bird": ("bird", "birds", "pigeon", "pigeons", "gull", "gulls", "seagull", "seagulls", "goose", "geese", "swan", "swans",
              "heron", "herons", "magpie", "magpies") + _BIRDS,
-    "bag": ("bag", "bags", "backpack", "backpacks", "suitcase", "suitcases", "handbag", "handbags"),
+    "bag": ("bag", "bags", "backpack", "backpacks", "suitcase", "suitcases", "handbag", "handbags", "luggage", "baggage",
+            "holdall", "holdalls", "rucksack", "rucksacks", "knapsack", "knapsacks", "duffel", "duffels", "duffle", "duffles",
+            "carry-on", "carry-ons"),
     "object": ("object", "objects", "thing", "things", "track", "tracks", "box", "boxes", "item", "items",
                "anything", "something", "entity", "entities", "target", "targets"),
 }
-_PLACE = re.compile(r" (?:stops?|station|lanes?|shelter|park|parking|racks?|path|wash|shop|repair|route|depot|garage|decks?)\b")
+_PLACE = re.compile(r" (?:stops?|station|lanes?|shelter|park|parking|racks?|path|wash|shop|repair|route|depot|garage|decks?|trolleys?)\b")
 _WORD_CLASS = {w: c for c, ws in CLASS_WORDS.items() for w in ws}
 _CLASS_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WORD_CLASS), key=len, reverse=True)) + r")\b")
 # plural nouns: questions naming these want a count or a list of several
@@ -299,7 +301,7 @@ def normalise(text: str) -> str:
 _PRONOUNS = frozenset(("who", "anyone", "anybody", "someone", "somebody", "everyone", "everybody", "no one", "nobody"))
 # words that name a class only when no other class word does: 'arrivals of trucks', 'track count for persons'
 _WEAK_CLASS_WORDS = frozenset(CLASS_WORDS["object"]) | frozenset((
-    "arrival", "arrivals", "leaver", "leavers", "departure", "departures", "entrant", "entrants", "entry", "entries",
+    "arrival", "arrivals", "leaver", "leavers", "check-in", "check-ins", "check-out", "check-outs", "departure", "departures", "entrant", "entrants", "entry", "entries",
     "exit", "exits", "newcomer", "newcomers", "crowd", "crowded", "packed", "headcount", "head count",
     "figure", "figures"))  # 'the freight figure'
 
@@ -335,6 +337,8 @@ def _class_words(text: str) -> Iterator[tuple[str, str]]:
         after = _CLASS_RE.match(text, m.end() + gap)
         if (after and _WORD_CLASS[after.group(1)] not in ("object", _WORD_CLASS[word])
                 and after.group(1) not in _WEAK_CLASS_WORDS | _PRONOUNS):  # 'police dogs', 'dog walkers': the last noun names it
+            if _WORD_CLASS[word] in ("bicycle", "motorcycle") and _WORD_CLASS[after.group(1)] == "person":
+                yield _WORD_CLASS[word], word  # 'motorbike couriers', 'bike cops': counted as what they ride
             continue
         if _PLACE.match(text, m.end()):  # 'the bus stop', 'the bike lane': a place, not the class
             continue
