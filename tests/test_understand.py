@@ -578,6 +578,22 @@ DRAWN_FROM_SETS = [
     ("How many minutes since a car last pulled up?", "when_last", {"class": "car"}),
     ("What's happening out front this moment?", "describe", {}),
     ("How long did the luggage trolley sit outside?", "duration", {}),
+    # set 79: lifeguards and a seafront warden: bathers, quad bikes, 'Warden:', 'dog on the beach?'
+    ("How many bathers in the centre of the frame?", "count_now", {"class": "person", "region": "centre"}),
+    ("is there a quad bike on the sand", "presence", {"class": "motorcycle"}),
+    ("Warden: how many different dogs have been on the sand in the last half hour?", "count_distinct",
+     {"class": "dog", "window_s": 1800}),
+    ("how many people have come down the slipway so far", "count_entered", {"class": "person"}),
+    ("how many motorbikes have come along the front so far", "count_entered", {"class": "motorcycle"}),
+    ("how many vehicles have driven onto the slipway since 0:45", "count_entered", {"class": "car", "since_s": 45}),
+    ("dog on the beach?", "presence", {"class": "dog"}),
+    ("ice cream van here yet?", "presence", {"class": "truck"}),
+    ("last sighting of the black lab", "when_last", {"class": "dog"}),
+    ("what could you see ten minutes back", "describe", {"at_s": 600}),
+    ("Warden: can you describe the beach right now?", "describe", {}),
+    ("How many people in the top right of the shot?", "count_now", {"class": "person", "region": "top"}),
+    ("Fewer cars on the forecourt than 15 minutes ago?", "compare", {"class": "car", "window_s": 900}),
+    ("Headcount in the frame right now?", "count_now", {"class": "person"}),
 ]
 
 

@@ -37,7 +37,7 @@ from perception.memory.understand.slots import (
     find_colour,
     find_ordinal,
 )
-from perception.memory.understand.words import COLOURED_NAMES, PLURAL_PERSON, find_class, normalise
+from perception.memory.understand.words import COLOURED_NAMES, PLURAL_PERSON, WEAK_CLASS_WORDS, find_class, normalise
 from perception.memory.understand.wrappers import unwrap
 
 __all__ = ["CONFIDENT", "INTENTS", "Reading", "Region", "TimeSpec", "read_question"]
@@ -151,6 +151,9 @@ def _intent(q: str, full: str, track: bool, times: list[TimeSpec], yes_no: bool)
 _BARE = re.compile(r"(?:(?:is|are) there )?(?:any|a|an|some)? ?[a-z-]+(?: (?:present|visible|there|in view))?(?: (?:in|on|at)(?: the)?)? ?\??")
 # a class and 'now', or a number word and a class, alone ('cars now', 'n buses'): how many
 _TERSE_COUNT = re.compile(r"(?:(?:n|number|count|total|no\.?)(?: of)? )?(?P<word>[a-z-]+)(?: (?:now|currently|at present|right now|at the moment))? ?\??")
+# a class and a place, asked: 'dog on the beach?', 'bus at the stop now?', 'ice cream van here yet?'
+_BARE_PLACE = (r"(?:any |an? |the )?(?:(?!(?:how|many|much|count|number|of|more|fewer|less|what|which|who|current|total|unique|distinct|different|separate)\b)[a-z-]+ ){{0,2}}"
+               r"{word} (?:(?:on|at|in|by|near|outside) (?:the |my |our )?[a-z-]+(?: (?!than\b)[a-z-]+)?|here)(?: (?:now|yet|still|again))? ?\?")
 _STATEMENT = re.compile(r"\b(?:i|we|you|he|she|they|it|there|this|that|is|are|was|were|am|has|have|had|do|does|did|looks?|seems?)\b")
 # where the player is, said beside the question ('it's 1:30 now', 'the video's at 1:45'): not a time asked about
 # ('when the video is at 0:45' is one)
@@ -231,6 +234,9 @@ def read_question(text: str) -> Reading:
     yes_no = bool(YES_NO.search(q))
     if region is not None and _BARE.fullmatch(q):  # 'bike in right third?': is there one
         intent, conf, source, yes_no = "presence", 0.7, "grammar", True
+    elif word is not None and word not in WEAK_CLASS_WORDS and re.fullmatch(_BARE_PLACE.format(word=re.escape(word)), q):
+        # 'dog on the beach?', 'ice cream van here yet?': is there one
+        intent, conf, source, yes_no = "presence", 0.65, "grammar", True
     elif label is not None and (terse := _TERSE_COUNT.fullmatch(q)) and terse.group("word") == word != q.strip(" ?") \
             and not (yes_no or TALLY.search(q)):  # not 'count arrivals': an event
         intent, conf, source = "count_now", 0.7, "grammar"

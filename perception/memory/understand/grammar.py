@@ -21,7 +21,7 @@ _ON_BOARD = r"(?<!to )board(?:ed|s|ing)?\b(?! (?:the )?(?:camera|screen))|(?:gon
 # arrivals that say the thing moved in (an arrival even beside 'so far', which alone asks for a distinct count)
 _MOVED_IN = (r"turn(?:s|ed|ing)? (?:in|into)", r"c[oa]m(?:e|es|ing) up (?:the|to)", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site",
              r"c[oa]m(?:e|es|ing) onto", r"rock(?:s|ed|ing)? up", r"(?:got|gets|get|getting) here",
-             r"join(?:s|ed|ing)? (?:the )?(?:queue|line)", r"c[oa]m(?:e|es|ing) down (?:to|into)", r"c[oa]m(?:e|es|ing) through",
+             r"join(?:s|ed|ing)? (?:the )?(?:queue|line)", r"c[oa]m(?:e|es|ing) down (?:to|into|the)\b", r"c[oa]m(?:e|es|ing) along\b", r"c[oa]m(?:e|es|ing) through",
              rf"{_FLY} (?:in|into|onto|down)\b", r"land(?:ed|s|ing)?\b", r"admit(?:ted|s)?\b", r"c[oa]m(?:e|es|ing) out (?:onto|into)\b",
              _OFF_BOARD)
 COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)",
@@ -31,7 +31,7 @@ COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcoun
             r"how (?:big|large) (?:is|was) the crowd", r"what number")
 ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|crossing|camera|cam|sign|signals?|lights?|building|"
             r"car park|shop|store|bay|stand|gate|entrance|bridge|square|site)\b)", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
-            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|up)",
+            r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|onto|up)",
             r"walk(?:ed|s|ing)? up\b", *_MOVED_IN, r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b))", r"pull(?:ed|s|ing)? (?:up|in|into|onto)\b", r"in through\b", r"check-ins?\b", r"(?:brought|carried|wheeled) in\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
@@ -91,7 +91,7 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"(?:the|a) story\b", r"what wen
               r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"develop\w*",
               r"what took place", r"took place", r"transpir\w*", r"what went down", r"(?:a|the) r[eé]sum[eé]", r"what (?:did |has )?pass(?:ed)?(?! (?:by|through))\b", r"update me", r"give me an update", r"report", r"what went on", r"what was on(?! (?:screen|camera|view|display|the|a|an)\b)",
               r"what did (?:the |those |these )?\w+ do", r"what (?:were|was|are|is|have) (?:the |those |these )?\w+ (?:been )?doing", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
-DESCRIBE = _rx(r"what do you see", r"what can you see", r"describe", r"description", r"depict\w*", r"characteri[sz]\w*",
+DESCRIBE = _rx(r"what do you see", r"what (?:can|could) you see", r"describe", r"description", r"depict\w*", r"characteri[sz]\w*",
                r"what (?:is|was|were|are) (?:(?:the|this|that|our|my) )?(?:[a-z]+ ){0,2}?(?:[a-z]+) like\b",
                r"what (?:did|does|do|is|was) (?:the )?(?:frame|picture|image|camera|screen|video|footage|scene|shot|view|feed) show(?:ing)?",
                r"what (?:is|was) (?:the )?(?:view|picture|scene|frame|shot|image)\b(?! (?:of|for|from)\b)",
@@ -146,7 +146,8 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         return "when_first", 0.75  # 'first bike?', 'first car after 2:00?'
     if re.match(r"what (?:happened|went on|was going on|was happening) when\b", q) and not yes_no:
         return "summary", 0.85  # 'what happened when the sparrowhawk came': a conjunction, not a question about time
-    if re.match(r"(?:please )?(?:describe|give (?:me )?a description)\b", q) and not has(SUMMARY, q):  # 'describe the scene as it appeared at 0:45'
+    if re.match(r"(?:[a-z]+ ?: )?(?:please |(?:can|could|would) you (?:please )?)?(?:describe|give (?:me )?a description)\b", q) \
+            and not has(SUMMARY, q):  # 'warden: can you describe ...'  # 'describe the scene as it appeared at 0:45'
         return ("track", 0.85) if track else ("describe", 0.85)
     if track and has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):  # 'report on #4', not 'report #4's duration'
         return "track", 0.8

@@ -136,7 +136,8 @@ _EVERYDAY_PEOPLE = (
     "smokers", "pastor", "pastors", "birder", "birders", "birdwatcher", "birdwatchers", "bird-watcher", "bird-watchers",
     "twitcher", "twitchers", "photographer", "photographers", "naturalist", "naturalists", "snowboarder", "snowboarders",
     "boarder", "boarders", "instructor", "instructors", "patroller", "patrollers", "ski patrol", "ski school", "skater",
-    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers", "school group", "school groups",
+    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers", "school group", "school groups", "bather", "bathers", "paddler", "paddlers", "bodyboarder",
+    "bodyboarders", "paddleboarder", "paddleboarders", "kayaker", "kayakers",
     "tour group", "tour groups", "school party", "school parties", "coach party", "coach parties",
 )
 # birds by name: a general lexicon of common garden, town and shore birds (no source of slips: 'crows' no 'cows')
@@ -155,7 +156,7 @@ _BIRDS = (
 COLOURED_NAMES = re.compile(r"\b(?:blue tits?|red kites?|black cabs?|blackbirds?|greenfinch(?:es)?|goldfinch(?:es)?)\b")
 # what dog owners call dogs: pet names and breeds; class words, but no source of typing slips ('pugs' no 'plugs')
 _DOG_NAMES = (
-    "pup", "pups", "pooch", "pooches", "doggo", "doggos", "doggy", "doggie", "doggies", "pupper", "puppers", "hound",
+    "lab", "pup", "pups", "pooch", "pooches", "doggo", "doggos", "doggy", "doggie", "doggies", "pupper", "puppers", "hound",
     "hounds", "mutt", "mutts", "furry friend", "furry friends", "four-legged friend", "four-legged friends",
     "four legged friend", "four legged friends", "labrador", "labradors", "labs", "retriever", "retrievers", "spaniel",
     "spaniels", "collie", "collies", "terrier", "terriers", "poodle", "poodles", "beagle", "beagles", "dachshund",
@@ -191,7 +192,8 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
                 "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters", "motorcyclist",
-                   "motorcyclists", "moped", "mopeds"),
+                   "motorcyclists", "moped", "mopeds", "quad", "quads", "quad bike", "quad bikes",
+                   "quad-bike", "quad-bikes"),
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
               "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers",
@@ -300,7 +302,7 @@ def normalise(text: str) -> str:
 
 _PRONOUNS = frozenset(("who", "anyone", "anybody", "someone", "somebody", "everyone", "everybody", "no one", "nobody"))
 # words that name a class only when no other class word does: 'arrivals of trucks', 'track count for persons'
-_WEAK_CLASS_WORDS = frozenset(CLASS_WORDS["object"]) | frozenset((
+WEAK_CLASS_WORDS = frozenset(CLASS_WORDS["object"]) | frozenset((
     "arrival", "arrivals", "leaver", "leavers", "check-in", "check-ins", "check-out", "check-outs", "departure", "departures", "entrant", "entrants", "entry", "entries",
     "exit", "exits", "newcomer", "newcomers", "crowd", "crowded", "packed", "headcount", "head count",
     "figure", "figures"))  # 'the freight figure'
@@ -308,11 +310,14 @@ _WEAK_CLASS_WORDS = frozenset(CLASS_WORDS["object"]) | frozenset((
 
 # who passes the question on ('my son wants to know', 'mum is asking', 'my brother, ...'): not who it is about
 _RELATIONS = "|".join(sorted((w for w in _EVERYDAY_PEOPLE + _ROLES if " " not in w), key=len, reverse=True))
+_RELATIONS_ONE = "|".join(sorted((w for w in CLASS_WORDS["person"] if " " not in w and not w.endswith("s")
+                                  and w not in PLURAL_PERSON and w not in _PRONOUNS), key=len, reverse=True))
 _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s| is| has| was)? (?:asking|asks|asked|wants|wanted|"
                       rf"reckons|reckoned|says|said|thinks|thought|wonders|wondered|keeps asking|would like|needs|told me)\b"
                       rf"|^\s*(?:my|our) (?:{_RELATIONS}) ?,"
                       rf"|^\s*(?:the )?[a-z]+(?: [a-z]+)? to (?:the )?(?:[a-z]+(?: [a-z]+)? ?:|(?:control|base|office|ops|security|"
                       rf"reception|dispatch|all units|everyone|team|car park|gate) ?,)"  # radio: 'marshal to office:', 'gate to control,'
+                      rf"|^\s*(?:the )?(?:{_RELATIONS_ONE}) ?:"  # 'Warden: how many ...': who asks
                       r"|^\s*(?:mum|mom|mummy|mommy|dad|daddy|grandma|grandpa|granny|grandad|nan|nana|gran) ?,? "
                       r"(?=(?:how|what|when|where|which|who|is|are|was|were|can|could|did|do|does|has|have)\b)")  # 'dad, how many ...'
 
@@ -322,9 +327,9 @@ _ON_A_BIKE = re.compile(r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?:b
 
 def find_class(text: str) -> tuple[str | None, str | None]:
     """(canonical class, the word used) of the first class word in normalised ``text``, a word of
-    ``_WEAK_CLASS_WORDS`` only when no other is there, none of who passes the question on; (None, None) if none."""
+    ``WEAK_CLASS_WORDS`` only when no other is there, none of who passes the question on; (None, None) if none."""
     found = list(_class_words(_SPEAKER.sub(" ", text)))
-    return next((f for f in found if f[1] not in _WEAK_CLASS_WORDS), found[0] if found else (None, None))
+    return next((f for f in found if f[1] not in WEAK_CLASS_WORDS), found[0] if found else (None, None))
 
 
 def _class_words(text: str) -> Iterator[tuple[str, str]]:
@@ -336,7 +341,7 @@ def _class_words(text: str) -> Iterator[tuple[str, str]]:
         gap = next((len(g) for g in ("'s ", "' ", " ") if text.startswith(g, m.end())), 1)  # "a kid's bike"
         after = _CLASS_RE.match(text, m.end() + gap)
         if (after and _WORD_CLASS[after.group(1)] not in ("object", _WORD_CLASS[word])
-                and after.group(1) not in _WEAK_CLASS_WORDS | _PRONOUNS):  # 'police dogs', 'dog walkers': the last noun names it
+                and after.group(1) not in WEAK_CLASS_WORDS | _PRONOUNS):  # 'police dogs', 'dog walkers': the last noun names it
             if _WORD_CLASS[word] in ("bicycle", "motorcycle") and _WORD_CLASS[after.group(1)] == "person":
                 yield _WORD_CLASS[word], word  # 'motorbike couriers', 'bike cops': counted as what they ride
             continue
