@@ -594,6 +594,18 @@ DRAWN_FROM_SETS = [
     ("How many people in the top right of the shot?", "count_now", {"class": "person", "region": "top"}),
     ("Fewer cars on the forecourt than 15 minutes ago?", "compare", {"class": "car", "window_s": 900}),
     ("Headcount in the frame right now?", "count_now", {"class": "person"}),
+    # set 81: Australians and New Zealanders: utes, pushies, 4WDs, surfies, ibis, moggies, 'shot through', 'nicked off'
+    ("How many utes are parked up right now?", "count_now", {"class": "truck"}),
+    ("how many 4WDs can ya see right now", "count_now", {"class": "car"}),
+    ("Heaps of surfies out there - how many exactly, mate?", "count_now", {"class": "person"}),
+    ("how many moggies on the fence rn", "count_now", {"class": "cat"}),
+    ("Since 7:50, how many ibis have landed?", "count_entered", {"class": "bird", "since_s": 470}),
+    ("How many cars have shot through in the last 5 minutes?", "count_left", {"class": "car", "window_s": 300}),
+    ("how many utes nicked off since 2:00", "count_left", {"class": "truck", "since_s": 120}),
+    ("How many individuals walked into shot from 0:05 through 0:35?", "count_entered", {"class": "person"}),
+    ("When was the first kid on a pushie?", "when_first", {"class": "bicycle"}),
+    ("What's the earliest a dog was on camera?", "when_first", {"class": "dog"}),
+    ("Give us a rundown of what's in shot", "describe", {}),
 ]
 
 

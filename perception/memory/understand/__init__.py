@@ -50,6 +50,7 @@ _OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without
 _GOING_ON_NOW = re.compile(r"\b(?:happening|going on|shows|showing|what is on (?:screen|camera))\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
                            r"(?:at )?this (?:moment|point|instant)|on (?:screen|camera)|in (?:the )?(?:frame|shot|picture|view))\b"
                            # 'what's happening on the ramp': at a place, in the present tense
+                           r"|\bwhat is in (?:shot|view|frame|the frame|the picture)\b ?\??$"  # 'a rundown of what's in shot'
                            r"|(?:^|\bof )what(?:'s| is| are) (?:happening|going on) (?:on|at|in|by|near|over|outside) (?:the |my |our )?[a-z-]+(?: [a-z-]+)? ?\??$")
 _WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")
 _AT_A_MOMENT = ("compare", "describe", "count_now", "presence")

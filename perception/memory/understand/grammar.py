@@ -41,7 +41,8 @@ ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|cross
             r"(?:made|make|makes|found|find|finds) (?:their|his|her|its) way (?:in|into|onto)", r"(?:made|make|makes) (?:their|his|her|its|an|a) entrance",
             r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen|garden|yard|driveway|grounds)")
 LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behind|lying|alone|on (?:the|a)|an?|some|his|her|their|its)\b)", _ON_BOARD, r"check-outs?\b",
-            rf"{_FLY} (?:away|off|out)\b", r"(?:scared|chased|frightened) (?:off|away)\b",
+            rf"{_FLY} (?:away|off|out)\b", r"(?<!into )(?<!in )(?<!the )(?<!of )shot through\b", r"(?:nick|bugger|clear|push|piss)(?:ed|s|ing)? off\b", r"bolt(?:ed|s)?\b",
+            r"scarper(?:ed|s)?\b", r"legged it\b", r"(?:scared|chased|frightened) (?:off|away)\b",
             r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?<=how many )[a-z-]+ out\b(?! (?:of|there|here|now|on|and|at|by)\b)(?! in (?!the (?:last|past|previous)\b))", r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
             r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
             r"(?:head|trot|amble|stroll|saunter|jog|run|ran|toddle|potter|trundle)\w* (?:off|away|out|home)\b", r"(?:gone|went|go|goes|going) home\b",
@@ -71,7 +72,7 @@ FEWER = _rx(r"fewer", r"less", r"diminish\w*", r"reduc\w*", r"quieter", r"emptie
             r"smaller", r"thinn?ed", r"thinner", r"shorter")
 SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
-WHEN = _rx(r"when", r"what time", r"how (?:many|much) (?:seconds|minutes|time) since", r"^time (?:(?:the|that|of the) )?(?:first|last|latest|newest|most recent)\b", r"(?<=[-,] )time(?= ?\??$)", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
+WHEN = _rx(r"when", r"what time", r"(?:the )?(?:earliest|latest) (?=(?:a|an|the|that|any)\b)", r"how (?:many|much) (?:seconds|minutes|time) since", r"^time (?:(?:the|that|of the) )?(?:first|last|latest|newest|most recent)\b", r"(?<=[-,] )time(?= ?\??$)", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time", r"(?:start|birth) time",
            r"(?:earliest|latest|first|last|initial) (?:time|moment)", r"time at which", r"the (?:time|moment|instant) (?:the|an?|that|when)", r"first (?:seen|sighting|spotted|appearance)", r"(?<!to )(?:last|latest|most recent) (?:sighting|appearance)",
            r"since when", r"how long since", r"time since", r"how long after (?:the )?(?:start|beginning|it (?:started|began))", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure|sighting) time", r"since [^?]* (?:has|have) (?:gone by|passed|elapsed)", r"timecode", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")

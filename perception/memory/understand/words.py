@@ -136,7 +136,7 @@ _EVERYDAY_PEOPLE = (
     "smokers", "pastor", "pastors", "birder", "birders", "birdwatcher", "birdwatchers", "bird-watcher", "bird-watchers",
     "twitcher", "twitchers", "photographer", "photographers", "naturalist", "naturalists", "snowboarder", "snowboarders",
     "boarder", "boarders", "instructor", "instructors", "patroller", "patrollers", "ski patrol", "ski school", "skater",
-    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers", "school group", "school groups", "bather", "bathers", "paddler", "paddlers", "bodyboarder",
+    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers", "school group", "school groups", "bather", "bathers", "paddler", "paddlers", "surfie", "surfies", "tradie", "tradies", "bodyboarder",
     "bodyboarders", "paddleboarder", "paddleboarders", "kayaker", "kayakers",
     "tour group", "tour groups", "school party", "school parties", "coach party", "coach parties",
 )
@@ -150,7 +150,7 @@ _BIRDS = (
     "starlings", "thrush", "thrushes", "wren", "wrens", "woodpecker", "woodpeckers", "nuthatch", "nuthatches",
     "ducks", "mallard", "mallards", "moorhen", "moorhens", "coot", "coots", "cormorant", "cormorants", "parrot", "parrots",
     "parakeet", "parakeets", "budgie", "budgies", "chicken", "chickens", "cockerel", "cockerels", "peacock", "peacocks",
-    "peahen", "peahens", "peafowl", "pheasant", "pheasants", "partridge", "partridges", "grouse", "kite", "kites",
+    "ibis", "ibises", "cockatoo", "cockatoos", "galah", "galahs", "kookaburra", "kookaburras", "peahen", "peahens", "peafowl", "pheasant", "pheasants", "partridge", "partridges", "grouse", "kite", "kites",
 )
 # class names that hold a colour word: the colour names the species, not the colour asked about
 COLOURED_NAMES = re.compile(r"\b(?:blue tits?|red kites?|black cabs?|blackbirds?|greenfinch(?:es)?|goldfinch(?:es)?)\b")
@@ -185,22 +185,23 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "punters", "steward", "stewards", "marshal", "marshals", "participant", "participants",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
                "exit", "exits", "subject", "subjects", "ped", "peds", "pax") + _ROLES + _EVERYDAY_PEOPLE,
-    "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs", "limousine", "limousines", "limo", "limos", "4x4", "4x4s",
+    "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs", "4wd", "4wds", "four-wheel drive", "four-wheel drives", "limousine", "limousines", "limo", "limos", "4x4", "4x4s",
             "four-by-four", "four-by-fours", "jeep", "jeeps", "land rover", "land rovers", "range rover", "range rovers",
             "off-roader", "off-roaders",
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
-                "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers"),
+                "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers", "pushie", "pushies",
+                "pushbike", "pushbikes"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters", "motorcyclist",
                    "motorcyclists", "moped", "mopeds", "quad", "quads", "quad bike", "quad bikes",
                    "quad-bike", "quad-bikes"),
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
               "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers",
-              "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "snowplough", "snowploughs",
+              "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "snowplough", "snowploughs",
               "snowplow", "snowplows", "gritter", "gritters"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
-    "cat": ("cat", "cats"),
+    "cat": ("cat", "cats", "moggy", "moggie", "moggies", "kitty", "kitties", "kitten", "kittens"),
     "bird": ("bird", "birds", "pigeon", "pigeons", "gull", "gulls", "seagull", "seagulls", "goose", "geese", "swan", "swans",
              "heron", "herons", "magpie", "magpies") + _BIRDS,
     "bag": ("bag", "bags", "backpack", "backpacks", "suitcase", "suitcases", "handbag", "handbags", "luggage", "baggage",
@@ -322,7 +323,7 @@ _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s
                       r"(?=(?:how|what|when|where|which|who|is|are|was|were|can|could|did|do|does|has|have)\b)")  # 'dad, how many ...'
 
 
-_ON_A_BIKE = re.compile(r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?:bikes?|bicycles?|e-bikes?)\b")
+_ON_A_BIKE = re.compile(r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?:bikes?|bicycles?|e-bikes?|pushies|pushie|pushbikes?)\b")
 
 
 def find_class(text: str) -> tuple[str | None, str | None]:
