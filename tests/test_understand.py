@@ -606,6 +606,17 @@ DRAWN_FROM_SETS = [
     ("When was the first kid on a pushie?", "when_first", {"class": "bicycle"}),
     ("What's the earliest a dog was on camera?", "when_first", {"class": "dog"}),
     ("Give us a rundown of what's in shot", "describe", {}),
+    # set 83: an Indian housing society's gate: two-wheelers, four-wheelers, cycles, scooties, tempos, maids, 'what all'
+    ("How many two-wheelers are parked near the gate right now?", "count_now", {"class": "motorcycle"}),
+    ("Kindly tell how many four-wheelers are visible in parking currently.", "count_now", {"class": "car"}),
+    ("how many unique cycles in last 15 min", "count_distinct", {"class": "bicycle", "window_s": 900}),
+    ("How many scooties came inside since 5:30?", "count_entered", {"class": "motorcycle", "since_s": 330}),
+    ("How many tempos entered the society in the past 2 hours", "count_entered", {"class": "truck", "window_s": 7200}),
+    ("How many maids have gone out in the last 20 minutes?", "count_left", {"class": "person", "window_s": 1200}),
+    ("Watchman ji, how many cars are there in the top half of the camera?", "count_now", {"class": "car", "region": "top"}),
+    ("Total how many maids are standing outside the gate at this moment?", "count_now", {"class": "person"}),
+    ("What all is there at the gate at this moment?", "describe", {}),
+    ("How many bikes are on the cycle path now?", "count_now", {"class": "bicycle"}),
 ]
 
 

@@ -120,7 +120,7 @@ SEEN_NOW = _rx(r"appears?", r"(?:is|are) appearing")  # present tense: what is v
 TRACK_WORDS = _rx(r"the thing")  # what a track id becomes after slot removal
 
 
-CURRENT = re.compile(r"\b(?:now|currently|current|at the moment|right now|at present|presently)\b")  # 'total cars visible now'
+CURRENT = re.compile(r"\b(?:now|currently|current|at the moment|right now|at present|presently|at this (?:moment|instant))\b")  # 'total cars visible now'
 
 
 _LATEST_EVENT = re.compile(r"(?:the )?(?:last|latest|most recent|newest|final) (?:[a-z]+ )?(?:arrival|newcomer|entry|entrant|departure|exit)\b")

@@ -24,7 +24,7 @@ _PHRASES = (
     # chat abbreviations and phonetic spellings, first: later phrases read the words they stand for
     (r"\b(?:hwo|hoe|hiw|hoow) (?=many|much|long)", "how "), (r"\bmny\b", "many"), (r"\blft\b", "left"), (r"\blst\b", "last"),
     (r"\bmor\b", "more"), (r"\bles\b", "less"), (r"\bteh\b", "the"), (r"\bwot\b", "what"), (r"\bhav\b", "have"),
-    (r"\bdiff\b", "different"), (r"\bwats\b", "what is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
+    (r"\bwhat all\b", "what"), (r"\bdiff\b", "different"), (r"\bwats\b", "what is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
     (r"\b(flew|flown|drove|driven|rode|ridden|ran|went|took|pulled|walked|headed) of\b(?! (?:the|a|an|them|it|those|these)\b)", r"\1 off"),
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
@@ -136,7 +136,7 @@ _EVERYDAY_PEOPLE = (
     "smokers", "pastor", "pastors", "birder", "birders", "birdwatcher", "birdwatchers", "bird-watcher", "bird-watchers",
     "twitcher", "twitchers", "photographer", "photographers", "naturalist", "naturalists", "snowboarder", "snowboarders",
     "boarder", "boarders", "instructor", "instructors", "patroller", "patrollers", "ski patrol", "ski school", "skater",
-    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers", "school group", "school groups", "bather", "bathers", "paddler", "paddlers", "surfie", "surfies", "tradie", "tradies", "bodyboarder",
+    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers", "school group", "school groups", "bather", "bathers", "paddler", "paddlers", "surfie", "surfies", "tradie", "tradies", "maid", "maids", "watchman", "watchmen", "bodyboarder",
     "bodyboarders", "paddleboarder", "paddleboarders", "kayaker", "kayakers",
     "tour group", "tour groups", "school party", "school parties", "coach party", "coach parties",
 )
@@ -185,20 +185,21 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "punters", "steward", "stewards", "marshal", "marshals", "participant", "participants",
                "entrant", "entrants", "commuter", "student", "tourist", "spectator", "spectators", "entry", "entries",
                "exit", "exits", "subject", "subjects", "ped", "peds", "pax") + _ROLES + _EVERYDAY_PEOPLE,
-    "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs", "4wd", "4wds", "four-wheel drive", "four-wheel drives", "limousine", "limousines", "limo", "limos", "4x4", "4x4s",
+    "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs", "4-wheeler", "4-wheelers", "4 wheeler", "4 wheelers", "4wd", "4wds", "four-wheel drive", "four-wheel drives", "limousine", "limousines", "limo", "limos", "4x4", "4x4s",
             "four-by-four", "four-by-fours", "jeep", "jeeps", "land rover", "land rovers", "range rover", "range rovers",
             "off-roader", "off-roaders",
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
-                "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers", "pushie", "pushies",
+                "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers", "pushie", "pushies", "cycle", "cycles",
                 "pushbike", "pushbikes"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters", "motorcyclist",
-                   "motorcyclists", "moped", "mopeds", "quad", "quads", "quad bike", "quad bikes",
+                   "motorcyclists", "moped", "mopeds", "2-wheeler", "2-wheelers", "2 wheeler",
+                   "2 wheelers", "scooty", "scooties", "quad", "quads", "quad bike", "quad bikes",
                    "quad-bike", "quad-bikes"),
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
               "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers",
-              "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "snowplough", "snowploughs",
+              "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "tempo", "tempos", "snowplough", "snowploughs",
               "snowplow", "snowplows", "gritter", "gritters"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
     "cat": ("cat", "cats", "moggy", "moggie", "moggies", "kitty", "kitties", "kitten", "kittens"),
@@ -319,6 +320,8 @@ _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s
                       rf"|^\s*(?:the )?[a-z]+(?: [a-z]+)? to (?:the )?(?:[a-z]+(?: [a-z]+)? ?:|(?:control|base|office|ops|security|"
                       rf"reception|dispatch|all units|everyone|team|car park|gate) ?,)"  # radio: 'marshal to office:', 'gate to control,'
                       rf"|^\s*(?:the )?(?:{_RELATIONS_ONE}) ?:"  # 'Warden: how many ...': who asks
+                      rf"|^\s*(?:{_RELATIONS_ONE})(?: (?:ji|sir|madam|mate|bhai|boss))? ?,(?= (?:how|what|when|where|which|who|is|are|was|"
+                      r"were|can|could|did|do|does|has|have|kindly|please)\b)"  # 'watchman ji, how many cars ...': who is asked
                       r"|^\s*(?:mum|mom|mummy|mommy|dad|daddy|grandma|grandpa|granny|grandad|nan|nana|gran) ?,? "
                       r"(?=(?:how|what|when|where|which|who|is|are|was|were|can|could|did|do|does|has|have)\b)")  # 'dad, how many ...'
 
