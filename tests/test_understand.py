@@ -617,6 +617,12 @@ DRAWN_FROM_SETS = [
     ("Total how many maids are standing outside the gate at this moment?", "count_now", {"class": "person"}),
     ("What all is there at the gate at this moment?", "describe", {}),
     ("How many bikes are on the cycle path now?", "count_now", {"class": "bicycle"}),
+    # set 86: a café and the shop next door: regulars, vans pulling up, motorbikes zooming off
+    ("How many different regulars d'you reckon we've seen since 30:00?", "count_distinct", {"class": "person", "since_s": 1800}),
+    ("How many vans have pulled up so far?", "count_entered", {"class": "truck"}),
+    ("How many cars have rolled up in total?", "count_entered", {"class": "car"}),
+    ("how many motorbikes zoomed off since 12:10", "count_left", {"class": "motorcycle", "since_s": 730}),
+    ("How long into the video till the first car?", "when_first", {"class": "car"}),
 ]
 
 

@@ -21,7 +21,7 @@ _ON_BOARD = r"(?<!to )board(?:ed|s|ing)?\b(?! (?:the )?(?:camera|screen))|(?:gon
 # arrivals that say the thing moved in (an arrival even beside 'so far', which alone asks for a distinct count)
 _MOVED_IN = (r"turn(?:s|ed|ing)? (?:in|into)", r"c[oa]m(?:e|es|ing) up (?:the|to)", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site",
              r"c[oa]m(?:e|es|ing) onto", r"rock(?:s|ed|ing)? up", r"(?:got|gets|get|getting) here",
-             r"join(?:s|ed|ing)? (?:the )?(?:queue|line)", r"c[oa]m(?:e|es|ing) down (?:to|into|the)\b", r"c[oa]m(?:e|es|ing) along\b", r"c[oa]m(?:e|es|ing) through",
+             r"join(?:s|ed|ing)? (?:the )?(?:queue|line)", r"c[oa]m(?:e|es|ing) down (?:to|into|the)\b", r"c[oa]m(?:e|es|ing) along\b", r"pull(?:ed|s|ing)? up\b", rf"{_RIDE} up\b", r"c[oa]m(?:e|es|ing) through",
              rf"{_FLY} (?:in|into|onto|down)\b", r"land(?:ed|s|ing)?\b", r"admit(?:ted|s)?\b", r"c[oa]m(?:e|es|ing) out (?:onto|into)\b",
              _OFF_BOARD)
 COUNT = _rx(r"how many", r"number of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)",
@@ -42,7 +42,8 @@ ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|cross
             r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen|garden|yard|driveway|grounds)")
 LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behind|lying|alone|on (?:the|a)|an?|some|his|her|their|its)\b)", _ON_BOARD, r"check-outs?\b",
             rf"{_FLY} (?:away|off|out)\b", r"(?<!into )(?<!in )(?<!the )(?<!of )shot through\b", r"(?:nick|bugger|clear|push|piss)(?:ed|s|ing)? off\b", r"bolt(?:ed|s)?\b",
-            r"scarper(?:ed|s)?\b", r"legged it\b", r"(?:scared|chased|frightened) (?:off|away)\b",
+            r"scarper(?:ed|s)?\b", r"legged it\b",
+            r"(?:zoom|speed|race|roar|whizz|whiz|tear|shoot)(?:s|ed|ing)? (?:off|away)\b", r"(?:sped|tore) (?:off|away)\b", r"(?:scared|chased|frightened) (?:off|away)\b",
             r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?<=how many )[a-z-]+ out\b(?! (?:of|there|here|now|on|and|at|by)\b)(?! in (?!the (?:last|past|previous)\b))", r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
             r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
             r"(?:head|trot|amble|stroll|saunter|jog|run|ran|toddle|potter|trundle)\w* (?:off|away|out|home)\b", r"(?:gone|went|go|goes|going) home\b",
@@ -72,7 +73,7 @@ FEWER = _rx(r"fewer", r"less", r"diminish\w*", r"reduc\w*", r"quieter", r"emptie
             r"smaller", r"thinn?ed", r"thinner", r"shorter")
 SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
-WHEN = _rx(r"when", r"what time", r"(?:the )?(?:earliest|latest) (?=(?:a|an|the|that|any)\b)", r"how (?:many|much) (?:seconds|minutes|time) since", r"^time (?:(?:the|that|of the) )?(?:first|last|latest|newest|most recent)\b", r"(?<=[-,] )time(?= ?\??$)", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
+WHEN = _rx(r"when", r"what time", r"how long into (?:the )?(?:video|stream|clip|recording|footage)", r"(?:the )?(?:earliest|latest) (?=(?:a|an|the|that|any)\b)", r"how (?:many|much) (?:seconds|minutes|time) since", r"^time (?:(?:the|that|of the) )?(?:first|last|latest|newest|most recent)\b", r"(?<=[-,] )time(?= ?\??$)", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time", r"(?:start|birth) time",
            r"(?:earliest|latest|first|last|initial) (?:time|moment)", r"time at which", r"the (?:time|moment|instant) (?:the|an?|that|when)", r"first (?:seen|sighting|spotted|appearance)", r"(?<!to )(?:last|latest|most recent) (?:sighting|appearance)",
            r"since when", r"how long since", r"time since", r"how long after (?:the )?(?:start|beginning|it (?:started|began))", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure|sighting) time", r"since [^?]* (?:has|have) (?:gone by|passed|elapsed)", r"timecode", r"how far into", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")

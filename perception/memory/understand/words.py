@@ -136,7 +136,7 @@ _EVERYDAY_PEOPLE = (
     "smokers", "pastor", "pastors", "birder", "birders", "birdwatcher", "birdwatchers", "bird-watcher", "bird-watchers",
     "twitcher", "twitchers", "photographer", "photographers", "naturalist", "naturalists", "snowboarder", "snowboarders",
     "boarder", "boarders", "instructor", "instructors", "patroller", "patrollers", "ski patrol", "ski school", "skater",
-    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers", "school group", "school groups", "bather", "bathers", "paddler", "paddlers", "surfie", "surfies", "tradie", "tradies", "maid", "maids", "watchman", "watchmen", "bodyboarder",
+    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers", "school group", "school groups", "bather", "bathers", "paddler", "paddlers", "surfie", "surfies", "tradie", "tradies", "maid", "maids", "watchman", "watchmen", "regular", "regulars", "bodyboarder",
     "bodyboarders", "paddleboarder", "paddleboarders", "kayaker", "kayakers",
     "tour group", "tour groups", "school party", "school parties", "coach party", "coach parties",
 )
