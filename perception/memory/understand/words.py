@@ -24,7 +24,7 @@ _PHRASES = (
     # chat abbreviations and phonetic spellings, first: later phrases read the words they stand for
     (r"\b(?:hwo|hoe|hiw|hoow) (?=many|much|long)", "how "), (r"\bmny\b", "many"), (r"\blft\b", "left"), (r"\blst\b", "last"),
     (r"\bmor\b", "more"), (r"\bles\b", "less"), (r"\bteh\b", "the"), (r"\bwot\b", "what"), (r"\bhav\b", "have"),
-    (r"\bwhat all\b", "what"), (r"\bdiff\b", "different"), (r"\bwats\b", "what is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
+    (r"\bwhat all\b", "what"), (r"\bdiff\b", "different"), (r"\bwh?ats\b", "what is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
     (r"\b(flew|flown|drove|driven|rode|ridden|ran|went|took|pulled|walked|headed) of\b(?! (?:the|a|an|them|it|those|these)\b)", r"\1 off"),
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
@@ -82,7 +82,6 @@ _PHRASES = (
     (rf"\bhow (?:is|has|have) ({_SPAN})(?: \w+)? (?:gone|been going)\b", r"summarize \1"),
     (rf"\bhow did ({_SPAN})(?: \w+)? go\b", r"summarize \1"),
     (rf"\bhow ({_SPAN})(?:'s| has) (?:gone|been going)\b", r"summarize \1"),  # 'tell me how the morning's gone'
-    (r"\bwhats\b", "what is"),
 )
 
 # roles operators name the people they watch by: class words, but no source of typing slips ('office' is no slip
@@ -107,50 +106,53 @@ _ROLES = (
     "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
     "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
 )
-# people by family, age and everyday role: a general lexicon (not drawn from a phrasing set), no source of slips
+# people by family, age, everyday role and pastime: a general lexicon, no source of slips
 _EVERYDAY_PEOPLE = (
     "mum", "mums", "mom", "moms", "mother", "mothers", "dad", "dads", "father", "fathers", "son", "sons", "daughter",
     "daughters", "brother", "brothers", "sister", "sisters", "grandma", "grandmas", "grandpa", "grandpas", "granny",
-    "grannies", "grandad", "grandads", "grandmother", "grandmothers", "grandfather", "grandfathers", "uncle", "uncles",
-    "aunt", "aunts", "auntie", "aunties", "cousin", "cousins", "baby", "babies", "youngster", "youngsters", "kiddo",
-    "kiddos", "tot", "tots", "family", "families", "friend", "friends", "neighbour",
-    "neighbours", "neighbor", "neighbors", "flatmate", "flatmates", "roommate", "roommates", "housemate", "housemates",
-    "colleague", "colleagues", "coworker", "coworkers", "co-worker", "co-workers", "boss", "manager", "managers",
-    "supervisor", "supervisors", "intern", "interns", "latecomer", "latecomers", "seniors", "grown-up", "grown-ups",
-    "grownup", "grownups", "chef", "chefs", "waiter", "waiters", "waitress", "waitresses", "barista",
-    "baristas", "cashier", "cashiers", "clerk", "clerks", "receptionist", "receptionists", "concierge", "doorman",
-    "doormen", "bouncer", "bouncers", "valet", "valets", "janitor", "janitors", "caretaker", "caretakers", "gardener",
-    "gardeners", "mechanic", "mechanics", "plumber", "plumbers", "electrician", "electricians", "technician",
-    "technicians", "engineer", "engineers", "officer", "officers", "constable", "constables", "detective", "detectives",
-    "firefighter", "firefighters", "fireman", "firemen", "medic", "medics", "soldier", "soldiers", "sailor", "sailors",
-    "ranger", "rangers", "warden", "wardens", "lifeguard", "lifeguards", "vendor", "vendors", "seller", "sellers",
-    "trader", "traders", "stallholder", "stallholders", "busker", "buskers", "singer", "singers", "swimmer", "swimmers",
-    "surfer", "surfers", "skier", "skiers", "climber", "climbers", "camper", "campers", "picnicker", "picnickers",
-    "sunbather", "sunbathers", "beachgoer", "beachgoers", "sightseer", "sightseers", "holidaymaker", "holidaymakers",
-    "backpacker", "backpackers", "pilgrim", "pilgrims", "worshipper", "worshippers", "priest", "priests", "vicar",
-    "nun", "nuns", "monk", "monks", "bride", "brides", "groom", "grooms", "member", "members",
-    "delivery man", "delivery men", "delivery person", "delivery people", "milkman", "binman", "binmen", "loiterer",
-    "loiterers", "suspects", "thief", "thieves", "burglar", "burglars", "shoplifter", "shoplifters", "trespasser",
-    "trespassers", "vandal", "vandals", "witnesses", "victim", "victims", "beggar", "beggars", "queuer", "queuers", "reveller", "revellers", "reveler", "revelers",
-    "clubber", "clubbers", "partygoer", "partygoers", "party-goer", "party-goers", "drinker", "drinkers", "smoker",
-    "smokers", "pastor", "pastors", "birder", "birders", "birdwatcher", "birdwatchers", "bird-watcher", "bird-watchers",
-    "twitcher", "twitchers", "photographer", "photographers", "naturalist", "naturalists", "snowboarder", "snowboarders",
-    "boarder", "boarders", "instructor", "instructors", "patroller", "patrollers", "ski patrol", "ski school", "skater",
-    "skaters", "skateboarder", "skateboarders", "hiker", "hikers", "golfer", "golfers", "school group", "school groups", "bather", "bathers", "paddler", "paddlers", "surfie", "surfies", "tradie", "tradies", "maid", "maids", "watchman", "watchmen", "regular", "regulars", "bodyboarder",
-    "bodyboarders", "paddleboarder", "paddleboarders", "kayaker", "kayakers",
+    "grannies", "grandad", "grandads", "grandmother", "grandmothers", "grandfather", "grandfathers", "uncle",
+    "uncles", "aunt", "aunts", "auntie", "aunties", "cousin", "cousins", "baby", "babies", "youngster", "youngsters",
+    "kiddo", "kiddos", "tot", "tots", "family", "families", "friend", "friends", "neighbour", "neighbours",
+    "neighbor", "neighbors", "flatmate", "flatmates", "roommate", "roommates", "housemate", "housemates", "colleague",
+    "colleagues", "coworker", "coworkers", "co-worker", "co-workers", "boss", "manager", "managers", "supervisor",
+    "supervisors", "intern", "interns", "latecomer", "latecomers", "seniors", "grown-up", "grown-ups", "grownup",
+    "grownups", "chef", "chefs", "waiter", "waiters", "waitress", "waitresses", "barista", "baristas", "cashier",
+    "cashiers", "clerk", "clerks", "receptionist", "receptionists", "concierge", "doorman", "doormen", "bouncer",
+    "bouncers", "valet", "valets", "janitor", "janitors", "caretaker", "caretakers", "gardener", "gardeners",
+    "mechanic", "mechanics", "plumber", "plumbers", "electrician", "electricians", "technician", "technicians",
+    "engineer", "engineers", "officer", "officers", "constable", "constables", "detective", "detectives",
+    "firefighter", "firefighters", "fireman", "firemen", "medic", "medics", "soldier", "soldiers", "sailor",
+    "sailors", "ranger", "rangers", "warden", "wardens", "lifeguard", "lifeguards", "vendor", "vendors", "seller",
+    "sellers", "trader", "traders", "stallholder", "stallholders", "busker", "buskers", "singer", "singers",
+    "swimmer", "swimmers", "surfer", "surfers", "skier", "skiers", "climber", "climbers", "camper", "campers",
+    "picnicker", "picnickers", "sunbather", "sunbathers", "beachgoer", "beachgoers", "sightseer", "sightseers",
+    "holidaymaker", "holidaymakers", "backpacker", "backpackers", "pilgrim", "pilgrims", "worshipper", "worshippers",
+    "priest", "priests", "vicar", "nun", "nuns", "monk", "monks", "bride", "brides", "groom", "grooms", "member",
+    "members", "delivery man", "delivery men", "delivery person", "delivery people", "milkman", "binman", "binmen",
+    "loiterer", "loiterers", "suspects", "thief", "thieves", "burglar", "burglars", "shoplifter", "shoplifters",
+    "trespasser", "trespassers", "vandal", "vandals", "witnesses", "victim", "victims", "beggar", "beggars", "queuer",
+    "queuers", "reveller", "revellers", "reveler", "revelers", "clubber", "clubbers", "partygoer", "partygoers",
+    "party-goer", "party-goers", "drinker", "drinkers", "smoker", "smokers", "pastor", "pastors", "birder", "birders",
+    "birdwatcher", "birdwatchers", "bird-watcher", "bird-watchers", "twitcher", "twitchers", "photographer",
+    "photographers", "naturalist", "naturalists", "snowboarder", "snowboarders", "boarder", "boarders", "instructor",
+    "instructors", "patroller", "patrollers", "ski patrol", "ski school", "skater", "skaters", "skateboarder",
+    "skateboarders", "hiker", "hikers", "golfer", "golfers", "school group", "school groups", "bather", "bathers",
+    "paddler", "paddlers", "surfie", "surfies", "tradie", "tradies", "maid", "maids", "watchman", "watchmen",
+    "regular", "regulars", "bodyboarder", "bodyboarders", "paddleboarder", "paddleboarders", "kayaker", "kayakers",
     "tour group", "tour groups", "school party", "school parties", "coach party", "coach parties",
 )
 # birds by name: a general lexicon of common garden, town and shore birds (no source of slips: 'crows' no 'cows')
 _BIRDS = (
-    "birdie", "birdies", "blue tit", "blue tits", "great tit", "great tits", "coal tit", "coal tits", "robin", "robins",
-    "blackbird", "blackbirds", "wood pigeon", "wood pigeons", "woodpigeon", "woodpigeons", "crow", "crows",
-    "raven", "ravens", "rook", "rooks", "jackdaw", "jackdaws", "sparrow", "sparrows", "sparrowhawk",
-    "sparrowhawks", "hawk", "hawks", "kestrel", "kestrels", "buzzard", "buzzards", "red kite", "red kites", "owl", "owls",
-    "finch", "finches", "goldfinch", "goldfinches", "greenfinch", "greenfinches", "chaffinch", "chaffinches", "starling",
+    "birdie", "birdies", "blue tit", "blue tits", "great tit", "great tits", "coal tit", "coal tits", "robin",
+    "robins", "blackbird", "blackbirds", "wood pigeon", "wood pigeons", "woodpigeon", "woodpigeons", "crow", "crows",
+    "raven", "ravens", "rook", "rooks", "jackdaw", "jackdaws", "sparrow", "sparrows", "sparrowhawk", "sparrowhawks",
+    "hawk", "hawks", "kestrel", "kestrels", "buzzard", "buzzards", "red kite", "red kites", "owl", "owls", "finch",
+    "finches", "goldfinch", "goldfinches", "greenfinch", "greenfinches", "chaffinch", "chaffinches", "starling",
     "starlings", "thrush", "thrushes", "wren", "wrens", "woodpecker", "woodpeckers", "nuthatch", "nuthatches",
-    "ducks", "mallard", "mallards", "moorhen", "moorhens", "coot", "coots", "cormorant", "cormorants", "parrot", "parrots",
-    "parakeet", "parakeets", "budgie", "budgies", "chicken", "chickens", "cockerel", "cockerels", "peacock", "peacocks",
-    "ibis", "ibises", "cockatoo", "cockatoos", "galah", "galahs", "kookaburra", "kookaburras", "peahen", "peahens", "peafowl", "pheasant", "pheasants", "partridge", "partridges", "grouse", "kite", "kites",
+    "ducks", "mallard", "mallards", "moorhen", "moorhens", "coot", "coots", "cormorant", "cormorants", "parrot",
+    "parrots", "parakeet", "parakeets", "budgie", "budgies", "chicken", "chickens", "cockerel", "cockerels",
+    "peacock", "peacocks", "ibis", "ibises", "cockatoo", "cockatoos", "galah", "galahs", "kookaburra", "kookaburras",
+    "peahen", "peahens", "peafowl", "pheasant", "pheasants", "partridge", "partridges", "grouse", "kite", "kites",
 )
 # class names that hold a colour word: the colour names the species, not the colour asked about
 COLOURED_NAMES = re.compile(r"\b(?:blue tits?|red kites?|black cabs?|blackbirds?|greenfinch(?:es)?|goldfinch(?:es)?)\b")
@@ -234,9 +236,14 @@ _DOMAIN_WORDS = frozenset("""
     looks like corner side edge away gone disappeared vanished newcomer newcomers crowd crowded compared change changed
     this that those these then than with your about after ever also each every into onto only over some such them
     very will would could should does done tell give please currently altogether overall anyone someone somebody
-    anybody nobody everyone camera video clip stream footage shot image area region part bottom above below diff wats
+    anybody nobody everyone camera video clip stream footage shot image area region part bottom above below
     between since until within ago hour hours quarter start beginning whole entire later earlier mark""".split())
 _VOCABULARY = _DOMAIN_WORDS | {w for ws in CLASS_WORDS.values() for w in ws if " " not in w} | set(_UNITS) | set(_TENS)
+
+
+def _pattern_words(patterns: list[str]) -> set[str]:
+    """The words of four letters or more that regular expressions spell out (escapes such as \\b are no letters)."""
+    return {w for p in patterns for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", p))}
 
 
 # the question words a misspelling is corrected to; class words (one edit away) only the common ones, not roles,
@@ -244,8 +251,8 @@ _VOCABULARY = _DOMAIN_WORDS | {w for ws in CLASS_WORDS.values() for w in ws if "
 _SPELL_CLASS_WORDS = {w for ws in CLASS_WORDS.values() for w in ws if " " not in w} - set(_ROLES) - set(_EVERYDAY_PEOPLE) \
     - set(_DOG_NAMES) - set(_BIRDS)
 _SPELLER = Speller(_DOMAIN_WORDS | set(_UNITS) | set(_TENS), _SPELL_CLASS_WORDS,
-                   keep=_VOCABULARY | {w for p, _ in _PHRASES for w in re.findall(r"[a-z]{4,}", p)}
-                   | {w for v in vars(grammar).values() if isinstance(v, re.Pattern) for w in re.findall(r"[a-z]{4,}", v.pattern)})
+                   keep=_VOCABULARY | _pattern_words([p for p, _ in _PHRASES]
+                                                     + [v.pattern for v in vars(grammar).values() if isinstance(v, re.Pattern)]))
 
 
 def fix_slips(text: str) -> str:
