@@ -37,7 +37,7 @@ ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|cross
             r"step(?:ped|s)? (?:in|into)", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b",
             r"(?:surg|charg|rush|burst|sweep|swept|rac|barrel|spill)(?:e|es|ed|ing|s)? (?:in|into)\b", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
-            r"got (?:in|into)", r"added", _OFF_BOARD, r"(?<=^)[a-z-]+s in(?= ?(?:[,-]|$))", r"ingress", r"inbound",
+            r"got (?:in|into)", r"added", r"(?<=^)[a-z-]+s in(?= ?(?:[,-]|$))", r"ingress", r"inbound",
             r"(?:made|make|makes|found|find|finds) (?:their|his|her|its) way (?:in|into|onto)", r"(?:made|make|makes) (?:their|his|her|its|an|a) entrance",
             r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen|garden|yard|driveway|grounds)")
 LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behind|lying|alone|on (?:the|a)|an?|some|his|her|their|its)\b)", _ON_BOARD, r"check-outs?\b",
@@ -149,7 +149,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
     if re.match(r"what (?:happened|went on|was going on|was happening) when\b", q) and not yes_no:
         return "summary", 0.85  # 'what happened when the sparrowhawk came': a conjunction, not a question about time
     if re.match(r"(?:[a-z]+ ?: )?(?:please |(?:can|could|would) you (?:please )?)?(?:describe|give (?:me )?a description)\b", q) \
-            and not has(SUMMARY, q):  # 'warden: can you describe ...'  # 'describe the scene as it appeared at 0:45'
+            and not has(SUMMARY, q):  # 'describe the scene as it appeared at 0:45', 'warden: can you describe ...'
         return ("track", 0.85) if track else ("describe", 0.85)
     if track and has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):  # 'report on #4', not 'report #4's duration'
         return "track", 0.8
