@@ -623,6 +623,18 @@ DRAWN_FROM_SETS = [
     ("How many cars have rolled up in total?", "count_entered", {"class": "car"}),
     ("how many motorbikes zoomed off since 12:10", "count_left", {"class": "motorcycle", "since_s": 730}),
     ("How long into the video till the first car?", "when_first", {"class": "car"}),
+    # set 88: spoken through dictation at a front door: minutes and seconds said in full, homophones
+    ("how many different cars since 1 minute 20 seconds", "count_distinct", {"class": "car", "since_s": 80}),
+    ("how many different buses have there been since 4 minutes 30", "count_distinct", {"class": "bus", "since_s": 270}),
+    ("are there more people at the door than there were at 1 minute 30", "compare", {"class": "person", "at_s": 90}),
+    ("how many individual birds have been seen in the passed minute", "count_distinct", {"class": "bird", "window_s": 60}),
+    ("how many bags were brought to the door in the last 10 minutes", "count_entered", {"class": "bag", "window_s": 600}),
+    ("how many bags were taken away in the last quarter of an hour", "count_left", {"class": "bag", "window_s": 900}),
+    ("is the bus at the stop yet", "presence", {"class": "bus"}),
+    ("what was outside 5 minutes ago", "describe", {"at_s": 300}),
+    ("what could the camera see at 6 minutes 15", "describe", {"at_s": 375}),
+    ("describe what's happening outside", "describe", {}),
+    ("tell me what's going on out there", "describe", {}),
 ]
 
 

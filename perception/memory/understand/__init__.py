@@ -51,7 +51,8 @@ _GOING_ON_NOW = re.compile(r"\b(?:happening|going on|shows|showing|what is on (?
                            r"(?:at )?this (?:moment|point|instant)|on (?:screen|camera)|in (?:the )?(?:frame|shot|picture|view))\b"
                            # 'what's happening on the ramp': at a place, in the present tense
                            r"|\bwhat is in (?:shot|view|frame|the frame|the picture)\b ?\??$"  # 'a rundown of what's in shot'
-                           r"|(?:^|\bof )what(?:'s| is| are) (?:happening|going on) (?:on|at|in|by|near|over|outside) (?:the |my |our )?[a-z-]+(?: [a-z-]+)? ?\??$")
+                           r"|(?:^|\bof |\bdescribe |\btell me )what(?:'s| is| are) (?:happening|going on)(?: (?:on|at|in|by|near|over|outside) (?:the |my |our )?[a-z-]+(?: [a-z-]+)?"
+                           r"| (?:outside|out there|out front|out the front|here|there))? ?\??$")
 _WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")
 _AT_A_MOMENT = ("compare", "describe", "count_now", "presence")
 _BEFORE_SPAN = re.compile(r"\bbefore \d+(?:\.\d+)? ?(?:seconds?|secs?|s|minutes?|mins?)\b(?! (?:into|in|mark)\b)")
@@ -154,7 +155,7 @@ _BARE = re.compile(r"(?:(?:is|are) there )?(?:any|a|an|some)? ?[a-z-]+(?: (?:pre
 _TERSE_COUNT = re.compile(r"(?:(?:n|number|count|total|no\.?)(?: of)? )?(?P<word>[a-z-]+)(?: (?:now|currently|at present|right now|at the moment))? ?\??")
 # a class and a place, asked: 'dog on the beach?', 'bus at the stop now?', 'ice cream van here yet?'
 _BARE_PLACE = (r"(?:any |an? |the )?(?:(?!(?:how|many|much|count|number|of|more|fewer|less|what|which|who|current|total|unique|distinct|different|separate)\b)[a-z-]+ ){{0,2}}"
-               r"{word} (?:(?:on|at|in|by|near|outside) (?:the |my |our )?[a-z-]+(?: (?!than\b)[a-z-]+)?|here)(?: (?:now|yet|still|again))? ?\?")
+               r"{word} (?:(?:on|at|in|by|near|outside) (?:the |my |our )?[a-z-]+(?: (?!than\b)[a-z-]+)?|here)(?: (?:now|yet|still|again))?(?: ?\?| yet)")
 _STATEMENT = re.compile(r"\b(?:i|we|you|he|she|they|it|there|this|that|is|are|was|were|am|has|have|had|do|does|did|looks?|seems?)\b")
 # where the player is, said beside the question ('it's 1:30 now', 'the video's at 1:45'): not a time asked about
 # ('when the video is at 0:45' is one)

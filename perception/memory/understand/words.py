@@ -27,6 +27,7 @@ _PHRASES = (
     (r"\bwhat all\b", "what"), (r"\bdiff\b", "different"), (r"\bwh?ats\b", "what is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
     (r"\b(flew|flown|drove|driven|rode|ridden|ran|went|took|pulled|walked|headed) of\b(?! (?:the|a|an|them|it|those|these)\b)", r"\1 off"),
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
+    (r"\b(?:the|in|over) passed\b(?= (?:\d|few|couple|several|half|quarter|hour|minute|second|min)\w*)", "the past"),  # dictated 'past'
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
     (r"\b(?:pull|bring) up\b(?= (?:an?|the|when|where|what|how|whether|if)\b)", "show"),  # 'pull up where #4 was'
@@ -260,9 +261,11 @@ def fix_slips(text: str) -> str:
     return _SPELLER.correct(text)
 
 
-# '1m30s', '1 min 30 s', '2m', '1h' (a bare 'm' is minutes only beside a time word: '2m tall' stays metres)
+# '1m30s', '1 min 30 s', '4 minutes and 30 seconds', '4 minutes 30' closing the question, '2m', '1h' (a bare 'm' is
+# minutes only beside a time word: '2m tall' stays metres)
 _COMPACT_DURATION = re.compile(
-    r"\b(?:(?P<h>\d+)\s*h(?:rs?)?\s*)?(?P<m>\d+)\s*m(?:ins?)?\s*(?P<s>\d+(?:\.\d+)?)\s*s(?:ecs?)?\b"
+    r"\b(?:(?P<h>\d+)\s*h(?:rs?)?\s*)?(?P<m>\d+)\s*m(?:in(?:ute)?s?)?\s*(?:and\s+)?(?P<s>[0-5]?\d(?:\.\d+)?)\s*s(?:ec(?:ond)?s?)?\b"
+    r"|\b(?P<m_s>\d+) (?:minutes?|mins?) (?P<s_end>[0-5]?\d)(?= ?(?:[?.,!]|$))"
     r"|\b(?P<m_only>\d+(?:\.\d+)?)m\b(?=\s+(?:ago|back|earlier|before|in|into)\b|\s*\??$)"
     r"|(?P<pre>\b(?:last|past|since|after|from|at|until|till|before|within|over|between|and|to) )(?P<m_after>\d+(?:\.\d+)?)m\b"
     r"|\b(?P<h_only>\d+(?:\.\d+)?)\s*(?:h|hrs?|hours?)\b")
@@ -271,6 +274,8 @@ _COMPACT_DURATION = re.compile(
 def _compact_seconds(m: re.Match[str]) -> str:
     if m.group("m") is not None:
         return f"{3600 * int(m.group('h') or 0) + 60 * int(m.group('m')) + float(m.group('s')):g} seconds"
+    if m.group("m_s") is not None:
+        return f"{60 * int(m.group('m_s')) + int(m.group('s_end'))} seconds"
     if m.group("h_only") is not None:
         return f"{60 * float(m.group('h_only')):g} minutes"
     return f"{m.group('pre') or ''}{m.group('m_only') or m.group('m_after')} minutes"
