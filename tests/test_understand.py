@@ -635,6 +635,14 @@ DRAWN_FROM_SETS = [
     ("what could the camera see at 6 minutes 15", "describe", {"at_s": 375}),
     ("describe what's happening outside", "describe", {}),
     ("tell me what's going on out there", "describe", {}),
+    # set 90: a park's playing fields and skate park: BMXs, youth teams, thresholds, events counted as times
+    ("how many BMXs rolled in since 2:20", "count_entered", {"class": "bicycle", "since_s": 140}),
+    ("how many different BMXers have been at the skate park so far", "count_distinct", {"class": "bicycle"}),
+    ("how many of the u10s are out on the pitch right now?", "count_now", {"class": "person"}),
+    ("Did more than 20 people turn up in the last 15 mins?", "count_entered", {"class": "person", "window_s": 900}),
+    ("Have more than 3 dogs left in the last 10 mins?", "count_left", {"class": "dog", "window_s": 600}),
+    ("how many times has an ice cream van turned up so far", "count_entered", {"class": "truck"}),
+    ("Is the queue longer now than 5 minutes ago?", "compare", {"class": "person", "window_s": 300}),
 ]
 
 

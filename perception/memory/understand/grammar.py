@@ -137,6 +137,10 @@ TALLY = re.compile(r"(?:number of |count of |total |cumulative )?(?:(?P<distinct
                    r"(?:(?P<came>arrivals|entries|entrances|newcomers|check-ins)|(?P<went>exits|departures|leavers|check-outs))\b)")  # telegraphic counts
 
 
+# a number of things, not a time, to compare a count with: 'more than 20 people', 'at least 3 dogs'
+_THRESHOLD = re.compile(r"\b(?:(?:more|fewer|less) than|at least|over) \d+\b(?! ?(?:s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|%)\b)")
+
+
 def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, float]:
     """(intent, confidence) for a normalised question with its slots removed; ``times`` are its time specs."""
     window = any(not t.is_moment for t in times)
@@ -173,7 +177,8 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         if has(ENTER, q) and not appear_now:
             moved_in = (r"\bnew(?:ly)?\b|newcomer|arriv|enter|\b(?:" + "|".join(_MOVED_IN) + r")\b|\bc[oa]me in(?:to)?\b(?! (?:this|the) (?:video|clip|stream|recording|footage))|\binto (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|screen))\b|"
                         rf"\b(?:walk(?:ed|s|ing)?|step(?:ped|s)?|pull(?:ed|s|ing)?|{_RIDE}) in(?:to)?\b(?! (?:total|all)\b)")
-            if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(moved_in, q)):
+            if has(SEPARATE, q) or (has(DISTINCT, q) and not window and not re.search(moved_in, q)
+                                    and not re.search(r"\bhow many times\b", q)):  # 'how many times has a van turned up': events
                 return "count_distinct", 0.85
             return "count_entered", 0.9
         if has(DISTINCT, re.sub(r"\btotal\b", " ", q) if CURRENT.search(q) else q) or (has(SEEN_PAST, q) and not times):
@@ -183,6 +188,8 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         if has(MORE, q) and has(CHANGE, q):
             return "compare", 0.6
         return "count_now", 0.9 if (has(NOW, q) or times) else 0.8
+    if _THRESHOLD.search(q) and (has(LEAVE, q) or has(ENTER, q)):  # 'did more than 20 people turn up in the last 15 min'
+        return ("count_left" if has(LEAVE, q) else "count_entered"), 0.8
     if (has(MORE, q) or has(FEWER, q)) and (times or re.search(r"\bcompar|\bthan\b|\bbefore\b|\bearlier\b", q)) \
             and not has(WHEN, q) and not has(HOW_LONG, q):
         return "compare", 0.85

@@ -27,6 +27,7 @@ _PHRASES = (
     (r"\bwhat all\b", "what"), (r"\bdiff\b", "different"), (r"\bwh?ats\b", "what is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
     (r"\b(flew|flown|drove|driven|rode|ridden|ran|went|took|pulled|walked|headed) of\b(?! (?:the|a|an|them|it|those|these)\b)", r"\1 off"),
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
+    (r"\bu-?\d{1,2}s\b|\bunder-\d{1,2}s\b", "players"),  # youth teams: 'the u10s', 'the under-12s'
     (r"\b(?:the|in|over) passed\b(?= (?:\d|few|couple|several|half|quarter|hour|minute|second|min)\w*)", "the past"),  # dictated 'past'
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
@@ -176,7 +177,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
                "individual", "individuals", "ppl", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
-               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "lady", "ladies",
+               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "lady", "ladies",
                "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "peeps", "new faces", "faces", "face", "arrival", "arrivals", "leaver", "leavers", "check-ins", "check-outs",
                "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
                "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
@@ -194,7 +195,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
                 "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers", "pushie", "pushies", "cycle", "cycles",
-                "pushbike", "pushbikes"),
+                "pushbike", "pushbikes", "bmx", "bmxs", "bmxes", "bmx bike", "bmx bikes", "bmxer", "bmxers"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters", "motorcyclist",
                    "motorcyclists", "moped", "mopeds", "2-wheeler", "2-wheelers", "2 wheeler",
                    "2 wheelers", "scooty", "scooties", "quad", "quads", "quad bike", "quad bikes",
@@ -318,7 +319,7 @@ _PRONOUNS = frozenset(("who", "anyone", "anybody", "someone", "somebody", "every
 # words that name a class only when no other class word does: 'arrivals of trucks', 'track count for persons'
 WEAK_CLASS_WORDS = frozenset(CLASS_WORDS["object"]) | frozenset((
     "arrival", "arrivals", "leaver", "leavers", "check-in", "check-ins", "check-out", "check-outs", "departure", "departures", "entrant", "entrants", "entry", "entries",
-    "exit", "exits", "newcomer", "newcomers", "crowd", "crowded", "packed", "headcount", "head count",
+    "exit", "exits", "newcomer", "newcomers", "crowd", "crowded", "queue", "queues", "packed", "headcount", "head count",
     "figure", "figures"))  # 'the freight figure'
 
 
