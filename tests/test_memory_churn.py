@@ -230,3 +230,13 @@ def test_someone_there_from_the_start_who_walks_out_soon_has_left():
         mem.update(_frame(i, boxes))
     assert _value(mem, "How many people left the view in the last 4 seconds?") == 1
     assert _value(mem, "How many people are in view right now?") == 1
+
+
+def test_a_count_asked_against_a_number_answers_yes_or_no_against_it():
+    mem = _scene(51)  # three people in view, one came in over the last 3 s
+    assert _value(mem, "Are there more than 2 people in view now?") is True
+    assert _value(mem, "Are there at least 4 people in view now?") is False
+    assert _value(mem, "Did more than 1 person come into view in the last 3 seconds?") is False
+    assert _value(mem, "Did fewer than 2 people come in over the last 3 seconds?") is True
+    (chunk,) = list(GroundedAnswerer().answer(mem.snapshot(), "Did more than 1 person come in over the last 3 seconds?"))
+    assert chunk.text.startswith("No (more than 1 asked): 1 person came into view")

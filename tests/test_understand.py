@@ -770,3 +770,12 @@ def test_a_unit_after_the_second_number_of_a_window_applies_to_both():
     assert read_question("How many people left between 1 and 2 minutes?").time == TimeSpec("between", 60.0, 120.0)
     assert read_question("what happened from 30 to 45 seconds").time == TimeSpec("between", 30.0, 45.0)
     assert read_question("what happened between 0:30 and 2 minutes").time == TimeSpec("between", 30.0, 120.0)
+
+
+def test_a_count_asked_against_a_number_keeps_the_number():
+    assert read_question("Did more than 20 people turn up in the last 15 mins?").threshold == (">", 20)
+    assert read_question("Are there at least three people visible right now?").threshold == (">=", 3)
+    assert read_question("did fewer than ten cars leave since 2:00").threshold == ("<", 10)
+    assert read_question("Is there at least one car in the picture now?").intent == "presence"
+    assert read_question("How many people are visible? Options: 0, 1-2, more than 2.").threshold is None
+    assert read_question("Describe the scene in under 50 words.").intent == "describe"

@@ -38,6 +38,19 @@ def _looks(s: TrackSummary | Person) -> str:
     return ", ".join(x for x in (label, s.colour, s.size) if x)
 
 
+def _counted(n: int, r: Reading, text: str) -> tuple[str, object]:
+    """The text and value of a count: the number, or for a yes-or-no question whether there are any at all or as
+    many as asked ('did more than 20 people come in': ``r.threshold``)."""
+    if not r.yes_no:
+        return text, n
+    if r.threshold is None:
+        return ("Yes: " if n else "No: ") + text, n > 0
+    op, k = r.threshold
+    yes = n >= k if op == ">=" else n < k if op == "<" else n > k
+    asked = "at least" if op == ">=" else "fewer than" if op == "<" else "more than"
+    return f"{'Yes' if yes else 'No'} ({asked} {k} asked): {text}", yes
+
+
 def _ids(people: list[Person], k: int = 10) -> str:
     return ", ".join(f"#{p.shown_id}" for p in people[:k]) + (f" and {len(people) - k} more" if len(people) > k else "")
 
@@ -163,9 +176,7 @@ class GroundedAnswerer:
         when = f"now ({_fmt(t)})" if r.time is None else r.time.describe(snap.time)
         listing = "; ".join(f"#{p.shown_id} ({', '.join(x for x in (_looks(p), self._region(crowd, p, t)) if x)})" for p in who[:8])
         text = f"{_plural(n, r.noun(n))} visible{self._where_words(r)} {when}{self._note(crowd)}" + (f": {listing}." if listing else ".")
-        value: object = n > 0 if r.yes_no else n
-        if r.yes_no:
-            text = ("Yes: " if n else "No: ") + text
+        text, value = _counted(n, r, text)
         return text, value, [Citation(t, tuple(p.shown_id for p in who[:20]), frame_index=snap.frame_index if r.time is None else None)]
 
     @staticmethod
@@ -185,7 +196,8 @@ class GroundedAnswerer:
         note = f" (plus up to {snap.forgotten_objects} compacted old objects)" if whole and crowd.filtered and snap.forgotten_objects else ""
         text = f"{_plural(n, 'different ' + r.noun(n))} seen{self._where_words(r)} {when}{note}{self._note(crowd)}"
         text += f": {_ids(people)}." if people else "."
-        return text, (n > 0 if r.yes_no else n), [Citation(p.first_t, (p.shown_id,)) for p in people[:20]] or [Citation(t2)]
+        text, value = _counted(n, r, text)
+        return text, value, [Citation(p.first_t, (p.shown_id,)) for p in people[:20]] or [Citation(t2)]
 
     def _count_entered(self, snap: MemorySnapshot, r: Reading) -> Reply:
         crowd = Crowd(snap, r)
@@ -205,9 +217,8 @@ class GroundedAnswerer:
                      f" {len(came)} seen walking in" + (f": {detail})." if came else ")."))
         else:
             text += f": {detail}." if came else "."
-        if r.yes_no:
-            text = ("Yes: " if n else "No: ") + text
-        return text, (n > 0 if r.yes_no else n), [Citation(p.first_t, (p.shown_id,)) for p in came[:20]] or [Citation(t2)]
+        text, value = _counted(n, r, text)
+        return text, value, [Citation(p.first_t, (p.shown_id,)) for p in came[:20]] or [Citation(t2)]
 
     def _count_left(self, snap: MemorySnapshot, r: Reading) -> Reply:
         crowd = Crowd(snap, r)
@@ -227,9 +238,8 @@ class GroundedAnswerer:
                      f" {len(went)} tracks ended: {detail}).")
         else:
             text += f": {detail}." if went else "."
-        if r.yes_no:
-            text = ("Yes: " if n else "No: ") + text
-        return text, (n > 0 if r.yes_no else n), [Citation(p.last_t, (p.shown_id,)) for p in went[:20]] or [Citation(t2)]
+        text, value = _counted(n, r, text)
+        return text, value, [Citation(p.last_t, (p.shown_id,)) for p in went[:20]] or [Citation(t2)]
 
     def _presence(self, snap: MemorySnapshot, r: Reading) -> Reply:
         crowd = Crowd(snap, r)

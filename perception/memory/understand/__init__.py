@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from perception.memory.understand.embed import IntentMatcher
 from perception.memory.understand.grammar import (
     AGO,
+    COUNT,
     CURRENT,
     ENTER,
     FEWER,
@@ -23,6 +24,7 @@ from perception.memory.understand.grammar import (
     NEW,
     SAME,
     TALLY,
+    THRESHOLD,
     YES_NO,
     classify,
     has,
@@ -67,7 +69,7 @@ class Reading:
 
     ``label`` is the canonical class asked about (None: anything tracked); ``time`` the window or moment
     the question is about and ``reference`` a second one to compare with; ``yes_no`` when the answer is
-    a yes or no; ``ago`` when a time is wanted as 'how long ago'; ``compare_op`` 'more', 'fewer',
+    a yes or no; ``threshold`` what a yes-or-no count is checked against ('>', 20 for 'more than 20'); ``ago`` when a time is wanted as 'how long ago'; ``compare_op`` 'more', 'fewer',
     'same' or 'change'; ``attribute`` 'color' or 'size' for describe/track questions; ``about`` narrows who a when, where or
     duration question means: 'arrival' (the newest newcomer), 'departure' (who left) or 'occupied' (anyone at all).
     """
@@ -86,6 +88,7 @@ class Reading:
     track_id: int | None = None
     instance_id: int | None = None
     yes_no: bool = False
+    threshold: tuple[str, int] | None = None
     ago: bool = False
     compare_op: str | None = None
     attribute: str | None = None
@@ -114,6 +117,9 @@ class Reading:
             when = {"last": f" in the last {self.time.a:g} s", "since": f" since {self.time.a:g} s",
                     "until": f" before {self.time.a:g} s", "at": f" at {self.time.a:g} s", "ago": f" {self.time.a:g} s ago",
                     "between": f" between {self.time.a:g} s and {self.time.b or 0:g} s"}[self.time.kind]
+        if self.threshold is not None:
+            op, n = self.threshold
+            what = f"{what} ({'at least' if op == '>=' else 'fewer than' if op == '<' else 'more than'} {n}?)"
         return {
             "count_now": f"number of {what}{where}{when or ' now'}",
             "count_distinct": f"number of distinct {what}{where}{when or ' so far'}",
@@ -271,8 +277,13 @@ def read_question(text: str) -> Reading:
     if word in PLURAL_PERSON and ordinal is None and intent in ("when_first", "when_last"):
         ordinal = 1 if intent == "when_first" else -1
     about = _about(q, intent)
+    threshold = None
+    if intent.startswith("count") and not has(COUNT, q0) and (checked := THRESHOLD.search(q)):  # not 'how many: more than 5?'
+        word, yes_no = checked.group("op"), True
+        threshold = ({"at least": ">="}.get(word) or ("<" if word in ("fewer than", "less than", "under") else ">"), int(checked.group("n")))
     return Reading(text=text, intent=intent, confidence=round(conf, 3), label=label, label_word=word, time=time,
                    reference=reference, region=region, depth=depth, ordinal=ordinal, colour=find_colour(COLOURED_NAMES.sub(" ", q)),
                    track_id=track_id, instance_id=instance_id, yes_no=yes_no and intent not in ("when_first", "when_last", "duration"),
+                   threshold=threshold,
                    ago=has(AGO, q) and intent in ("when_first", "when_last"), compare_op=op, attribute=attribute,
                    about=about, three_d=three_d, negated=intent == "presence" and bool(_ABSENCE.search(q)), source=source)

@@ -137,8 +137,10 @@ TALLY = re.compile(r"(?:number of |count of |total |cumulative )?(?:(?P<distinct
                    r"(?:(?P<came>arrivals|entries|entrances|newcomers|check-ins)|(?P<went>exits|departures|leavers|check-outs))\b)")  # telegraphic counts
 
 
-# a number of things, not a time, to compare a count with: 'more than 20 people', 'at least 3 dogs'
-_THRESHOLD = re.compile(r"\b(?:(?:more|fewer|less) than|at least|over) \d+\b(?! ?(?:s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|%)\b)")
+# a number of things, not a time or a length of answer, to check a count against: 'more than 20 people', 'at least 3
+# dogs' ('at least one' asks whether there is any: presence)
+THRESHOLD = re.compile(r"\b(?P<op>(?:more|fewer|less) than|at least|over|under) (?P<n>\d+)\b(?<!at least 1)(?<!more than 0)"
+                       r"(?! ?(?:s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|%|words?|characters?|sentences?|lines?)\b)")
 
 
 def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, float]:
@@ -157,6 +159,13 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         return ("track", 0.85) if track else ("describe", 0.85)
     if track and has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):  # 'report on #4', not 'report #4's duration'
         return "track", 0.8
+    if THRESHOLD.search(q) and len(re.findall(r"\bthan\b", q)) <= 1 and not (has(COUNT, q) or has(WHEN, q) or has(HOW_LONG, q)):
+        # 'did more than 20 people turn up in the last 15 min', 'are there at least 3 dogs now': a count, checked
+        if has(LEAVE, q):
+            return "count_left", 0.8
+        if has(ENTER, q):
+            return "count_entered", 0.8
+        return ("count_distinct" if has(SEPARATE, q) or has(DISTINCT, q) or window else "count_now"), 0.8
     if has(COUNT, q):
         if (has(MORE, q) or has(FEWER, q)) and (yes_no or re.search(r"\b(?:than|vs|versus|exceed(?:s|ed)?)\b", q)):
             return "compare", 0.9
@@ -188,8 +197,6 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         if has(MORE, q) and has(CHANGE, q):
             return "compare", 0.6
         return "count_now", 0.9 if (has(NOW, q) or times) else 0.8
-    if _THRESHOLD.search(q) and (has(LEAVE, q) or has(ENTER, q)):  # 'did more than 20 people turn up in the last 15 min'
-        return ("count_left" if has(LEAVE, q) else "count_entered"), 0.8
     if (has(MORE, q) or has(FEWER, q)) and (times or re.search(r"\bcompar|\bthan\b|\bbefore\b|\bearlier\b", q)) \
             and not has(WHEN, q) and not has(HOW_LONG, q):
         return "compare", 0.85
