@@ -643,6 +643,20 @@ DRAWN_FROM_SETS = [
     ("Have more than 3 dogs left in the last 10 mins?", "count_left", {"class": "dog", "window_s": 600}),
     ("how many times has an ice cream van turned up so far", "count_entered", {"class": "truck"}),
     ("Is the queue longer now than 5 minutes ago?", "compare", {"class": "person", "window_s": 300}),
+    # set 91: a US highway work zone: semis, rigs, 18 wheelers, flaggers, personnel, radio calls
+    ("hw many 18 wheelers visible now", "count_now", {"class": "truck"}),
+    ("how many rigs we got in view right now", "count_now", {"class": "truck"}),
+    ("Current count of personnel in the top left of the camera view?", "count_now", {"class": "person"}),
+    ("how many flaggers walked off camera since 0:45", "count_left", {"class": "person", "since_s": 45}),
+    ("Flagger to foreman, how many cars came into view in the last 90 seconds, over", "count_entered", {"class": "car", "window_s": 90}),
+    ("earliest sighting of an SUV on the feed?", "when_first", {"class": "car"}),
+    ("most recent semi arrival, what time", "when_last", {"class": "truck"}),
+    ("first car to disembark, when?", "when_first", {"class": "car"}),
+    # set 94: a museum's entrance hall and steps
+    ("How many coaches are pulled up in the left of the picture just now?", "count_now", {"class": "bus", "region": "left"}),
+    ("how many taxis pulled up since 5:30", "count_entered", {"class": "car", "since_s": 330}),
+    ("How many scooter riders have arrived in the last 10 minutes?", "count_entered", {"class": "motorcycle", "window_s": 600}),
+    ("anyone on the steps? bottom of the shot", "presence", {"class": "person", "region": "bottom"}),
 ]
 
 

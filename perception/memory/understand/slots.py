@@ -143,8 +143,8 @@ _SIDE_WORDS = {"left": "left", "right": "right", "top": "top", "upper": "top", "
                "center": "center", "middle": "center"}
 _REGION_RE = re.compile(
     r"\b(?:(?P<v>top|upper|bottom|lower)[\s-]+(?P<h>left|right)|(?P<side>left|right|top|upper|bottom|lower|center|middle))"
-    r"(?:[\s-]+(?:hand\s+)?(?P<part>half|third|side|part|portion|edge|corner|area|section|quarter|of the (?:image|picture|frame|screen|view|scene)))?"
-    r"(?:\s+of (?:the )?(?:image|picture|frame|screen|view|scene|shot))?\b")  # 'the left side of frame'
+    r"(?:[\s-]+(?:hand\s+)?(?P<part>half|third|side|part|portion|edge|corner|area|section|quarter|of the (?:image|picture|frame|screen|view|scene|shot|feed|footage)))?"
+    r"(?:\s+of (?:the )?(?:image|picture|frame|screen|view|scene|shot|feed|footage))?\b")  # 'the left side of frame'
 # 'on the left', 'to my right' (the asker's or the robot's left is the picture's: the camera looks where they look)
 _REGION_CONTEXT = re.compile(r"\b(?:on|in|at|to|towards|near|along|from|into|of)\s+(?:the\s+|my\s+|our\s+|your\s+|its\s+)?"
                              r"(?:very\s+|far\s+)?$")

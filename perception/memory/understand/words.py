@@ -33,7 +33,7 @@ _PHRASES = (
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
     (r"\b(?:pull|bring) up\b(?= (?:an?|the|when|where|what|how|whether|if)\b)", "show"),  # 'pull up where #4 was'
     (r"\bfigure out\b", "find out"),
-    (r"\b(?:have|do) (we|you|i) got\b", r"do \1 see"), (r"\b(we|you|i) have got\b", r"\1 see"),  # 'how many have we got in shot'
+    (r"\b(?:have|do) (we|you|i) got\b", r"do \1 see"), (r"\b(we|you|i) have got\b", r"\1 see"), (r"\b(we|you|i) got\b(?= (?:in|on) (?:view|frame|shot|screen|camera|the (?:frame|shot|screen|feed|picture))\b)", r"\1 see"),  # 'how many have we got in shot'
 
     (r"\b(?:lowest|lowermost|bottommost)(?= (?:third|half|part|quarter|portion|section)\b)", "bottom"),
     (r"\b(?:highest|uppermost|topmost)(?= (?:third|half|part|quarter|portion|section)\b)", "top"),
@@ -177,7 +177,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
                "individual", "individuals", "ppl", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
-               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "lady", "ladies",
+               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "personnel", "flagger", "flaggers", "flagman", "flagmen", "lady", "ladies",
                "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "peeps", "new faces", "faces", "face", "arrival", "arrivals", "leaver", "leavers", "check-ins", "check-outs",
                "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
                "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
@@ -202,7 +202,9 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                    "quad-bike", "quad-bikes"),
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses"),
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
-              "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers",
+              "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers", "18 wheeler", "18 wheelers",
+              "semi", "semis", "semi-truck", "semi-trucks", "semi truck", "semi trucks", "rig", "rigs", "big rig", "big rigs",
+              "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers",
               "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "tempo", "tempos", "snowplough", "snowploughs",
               "snowplow", "snowplows", "gritter", "gritters"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
@@ -332,6 +334,7 @@ _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s
                       rf"|^\s*(?:my|our) (?:{_RELATIONS}) ?,"
                       rf"|^\s*(?:the )?[a-z]+(?: [a-z]+)? to (?:the )?(?:[a-z]+(?: [a-z]+)? ?:|(?:control|base|office|ops|security|"
                       rf"reception|dispatch|all units|everyone|team|car park|gate) ?,)"  # radio: 'marshal to office:', 'gate to control,'
+                      rf"|^\s*(?:the )?(?:{_RELATIONS_ONE}) to (?:the )?[a-z]+ ?,(?= (?:how|what|when|where|which|who|is|are|was|were|any|did|do|does|has|have)\b)"  # 'flagger to foreman, how ...'
                       rf"|^\s*(?:the )?(?:{_RELATIONS_ONE}) ?:"  # 'Warden: how many ...': who asks
                       rf"|^\s*(?:{_RELATIONS_ONE})(?: (?:ji|sir|madam|mate|bhai|boss))? ?,(?= (?:how|what|when|where|which|who|is|are|was|"
                       r"were|can|could|did|do|does|has|have|kindly|please)\b)"  # 'watchman ji, how many cars ...': who is asked
@@ -359,8 +362,9 @@ def _class_words(text: str) -> Iterator[tuple[str, str]]:
         after = _CLASS_RE.match(text, m.end() + gap)
         if (after and _WORD_CLASS[after.group(1)] not in ("object", _WORD_CLASS[word])
                 and after.group(1) not in WEAK_CLASS_WORDS | _PRONOUNS):  # 'police dogs', 'dog walkers': the last noun names it
-            if _WORD_CLASS[word] in ("bicycle", "motorcycle") and _WORD_CLASS[after.group(1)] == "person":
-                yield _WORD_CLASS[word], word  # 'motorbike couriers', 'bike cops': counted as what they ride
+            if _WORD_CLASS[word] in ("bicycle", "motorcycle") and (_WORD_CLASS[after.group(1)] == "person"
+                                                                   or after.group(1) in ("rider", "riders")):
+                yield _WORD_CLASS[word], word  # 'motorbike couriers', 'scooter riders': counted as what they ride
             continue
         if _PLACE.match(text, m.end()):  # 'the bus stop', 'the bike lane': a place, not the class
             continue
