@@ -240,3 +240,9 @@ def test_a_count_asked_against_a_number_answers_yes_or_no_against_it():
     assert _value(mem, "Did fewer than 2 people come in over the last 3 seconds?") is True
     (chunk,) = list(GroundedAnswerer().answer(mem.snapshot(), "Did more than 1 person come in over the last 3 seconds?"))
     assert chunk.text.startswith("No (more than 1 asked): 1 person came into view")
+
+
+def test_a_track_asked_against_a_length_of_time_answers_yes_or_no():
+    mem = _scene(51)  # track 1 (A) in view from 1.0 s to 4.9 s
+    assert _value(mem, "Has person 1 been in view for more than 3 seconds?") is True
+    assert _value(mem, "Was person 1 visible for at least 10 seconds?") is False

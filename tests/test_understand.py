@@ -43,8 +43,8 @@ def _group_errors(group) -> list[str]:
     return errors
 
 
-# Groups read fully right today: 37 of 37. This floor catches regressions.
-MIN_GROUPS_RIGHT = 38
+# Groups read fully right today: all 37. This floor catches regressions.
+MIN_GROUPS_RIGHT = 37
 
 
 def test_paraphrase_groups_read_to_one_intent_and_slots():
@@ -657,6 +657,25 @@ DRAWN_FROM_SETS = [
     ("how many taxis pulled up since 5:30", "count_entered", {"class": "car", "since_s": 330}),
     ("How many scooter riders have arrived in the last 10 minutes?", "count_entered", {"class": "motorcycle", "window_s": 600}),
     ("anyone on the steps? bottom of the shot", "presence", {"class": "person", "region": "bottom"}),
+    # set 96: questions passed on by call-centre agents ('the customer wants to know ...')
+    ("The customer wants to know how many taxis have pulled up in the last hour", "count_entered", {"class": "car", "window_s": 3600}),
+    ("customer asks if there are any bicycles in the bike rack right now", "presence", {"class": "bicycle"}),
+    ("the hotel manager wants to know how many different suitcases have been seen in reception so far", "count_distinct", {"class": "bag"}),
+    ("she's asking is her cat on the camera", "presence", {"class": "cat"}),
+    ("She wants to know if there's a bag left on the bench, it's lost property", "presence", {"class": "bag"}),
+    ("note: cust wants no. of people in centre of view currently", "count_now", {"class": "person", "region": "centre"}),
+    ("cust asking what the camera showed 10 minutes ago", "describe", {"at_s": 600}),
+    ("the gentleman's asking what the camera saw 5 minutes ago", "describe", {"at_s": 300}),
+    # set 98: a place of worship's gate on a festival day
+    ("a stray dog came in, how many dogs can you see now?", "count_now", {"class": "dog"}),
+    ("Number of different devotees seen since 1:30 please", "count_distinct", {"class": "person", "since_s": 90}),
+    ("Has any minibus come in last 10 minutes?", "count_entered", {"class": "bus", "window_s": 600}),
+    ("did any van come since 2:30?", "count_entered", {"class": "truck", "since_s": 150}),
+    ("How many cars come in past 3 min, please?", "count_entered", {"class": "car", "window_s": 180}),
+    ("has car 25 been there more than 10 minutes?", "duration", {"class": "car"}),
+    ("what was at the gate 2 minutes ago", "describe", {"at_s": 120}),
+    ("What could be seen 30 seconds ago?", "describe", {"at_s": 30}),
+    ("The most recent person to walk in, when did that happen?", "when_last", {"class": "person"}),
 ]
 
 
@@ -793,3 +812,8 @@ def test_a_count_asked_against_a_number_keeps_the_number():
     assert read_question("Is there at least one car in the picture now?").intent == "presence"
     assert read_question("How many people are visible? Options: 0, 1-2, more than 2.").threshold is None
     assert read_question("Describe the scene in under 50 words.").intent == "describe"
+
+
+def test_a_tracked_object_asked_against_a_length_of_time_keeps_the_length():
+    r = read_question("has car 25 been there more than 10 minutes?")
+    assert (r.intent, r.track_id, r.threshold, r.yes_no, r.time) == ("duration", 25, (">", 600.0), True, None)

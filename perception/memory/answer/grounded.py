@@ -45,10 +45,19 @@ def _counted(n: int, r: Reading, text: str) -> tuple[str, object]:
         return text, n
     if r.threshold is None:
         return ("Yes: " if n else "No: ") + text, n > 0
-    op, k = r.threshold
-    yes = n >= k if op == ">=" else n < k if op == "<" else n > k
-    asked = "at least" if op == ">=" else "fewer than" if op == "<" else "more than"
-    return f"{'Yes' if yes else 'No'} ({asked} {k} asked): {text}", yes
+    yes = _meets(n, r.threshold)
+    return f"{'Yes' if yes else 'No'} ({_asked(r.threshold)} {r.threshold[1]:g} asked): {text}", yes
+
+
+def _meets(x: float, threshold: tuple[str, float]) -> bool:
+    """Whether ``x`` passes a question's check ('>', 20: more than 20)."""
+    op, k = threshold
+    return x >= k if op == ">=" else x < k if op == "<" else x > k
+
+
+def _asked(threshold: tuple[str, float]) -> str:
+    """The words of a question's check: 'more than', 'at least', 'fewer than'."""
+    return {">=": "at least", "<": "fewer than"}.get(threshold[0], "more than")
 
 
 def _ids(people: list[Person], k: int = 10) -> str:
@@ -376,8 +385,13 @@ class GroundedAnswerer:
             d = s.visible_duration
             spans = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in s.intervals[:8])
             still = " and is still visible" if s.visible_now else ""
-            return (f"Object #{s.id} ({_looks(s)}) was visible for {d:.1f} s in {len(s.intervals)} stretch"
-                    f"{'es' if len(s.intervals) != 1 else ''} ({spans}){still}.", d, [Citation(a, (s.id,)) for a, _ in s.intervals[:8]])
+            text = (f"Object #{s.id} ({_looks(s)}) was visible for {d:.1f} s in {len(s.intervals)} stretch"
+                    f"{'es' if len(s.intervals) != 1 else ''} ({spans}){still}.")
+            value: object = d
+            if r.threshold is not None:  # 'has car 25 been there more than 10 minutes?'
+                yes = _meets(d, r.threshold)
+                value, text = yes, f"{'Yes' if yes else 'No'} ({_asked(r.threshold)} {r.threshold[1]:g} s asked): {text}"
+            return text, value, [Citation(a, (s.id,)) for a, _ in s.intervals[:8]]
         crowd = Crowd(snap, r)
         if r.about == "occupied":
             return self._occupied(snap, r, crowd)

@@ -23,6 +23,7 @@ from perception.memory.understand.grammar import (
     MORE,
     NEW,
     SAME,
+    STAY_CHECK,
     TALLY,
     THRESHOLD,
     YES_NO,
@@ -55,6 +56,8 @@ _GOING_ON_NOW = re.compile(r"\b(?:happening|going on|shows|showing|what is on (?
                            r"|\bwhat is in (?:shot|view|frame|the frame|the picture)\b ?\??$"  # 'a rundown of what's in shot'
                            r"|(?:^|\bof |\bdescribe |\btell me )what(?:'s| is| are) (?:happening|going on)(?: (?:on|at|in|by|near|over|outside) (?:the |my |our )?[a-z-]+(?: [a-z-]+)?"
                            r"| (?:outside|out there|out front|out the front|here|there))? ?\??$")
+_OPS = {"more than": ">", "longer than": ">", "over": ">", "at least": ">=", "fewer than": "<", "less than": "<", "shorter than": "<",
+        "under": "<"}
 _WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")
 _AT_A_MOMENT = ("compare", "describe", "count_now", "presence")
 _BEFORE_SPAN = re.compile(r"\bbefore \d+(?:\.\d+)? ?(?:seconds?|secs?|s|minutes?|mins?)\b(?! (?:into|in|mark)\b)")
@@ -69,7 +72,8 @@ class Reading:
 
     ``label`` is the canonical class asked about (None: anything tracked); ``time`` the window or moment
     the question is about and ``reference`` a second one to compare with; ``yes_no`` when the answer is
-    a yes or no; ``threshold`` what a yes-or-no count is checked against ('>', 20 for 'more than 20'); ``ago`` when a time is wanted as 'how long ago'; ``compare_op`` 'more', 'fewer',
+    a yes or no; ``threshold`` what a yes-or-no count or a tracked object's seconds in view are checked against ('>', 20
+    for 'more than 20'); ``ago`` when a time is wanted as 'how long ago'; ``compare_op`` 'more', 'fewer',
     'same' or 'change'; ``attribute`` 'color' or 'size' for describe/track questions; ``about`` narrows who a when, where or
     duration question means: 'arrival' (the newest newcomer), 'departure' (who left) or 'occupied' (anyone at all).
     """
@@ -88,7 +92,7 @@ class Reading:
     track_id: int | None = None
     instance_id: int | None = None
     yes_no: bool = False
-    threshold: tuple[str, int] | None = None
+    threshold: tuple[str, float] | None = None
     ago: bool = False
     compare_op: str | None = None
     attribute: str | None = None
@@ -119,7 +123,7 @@ class Reading:
                     "between": f" between {self.time.a:g} s and {self.time.b or 0:g} s"}[self.time.kind]
         if self.threshold is not None:
             op, n = self.threshold
-            what = f"{what} ({'at least' if op == '>=' else 'fewer than' if op == '<' else 'more than'} {n}?)"
+            what = f"{what} ({'at least' if op == '>=' else 'fewer than' if op == '<' else 'more than'} {n:g}{' s' if self.intent == 'duration' else ''}?)"
         return {
             "count_now": f"number of {what}{where}{when or ' now'}",
             "count_distinct": f"number of distinct {what}{where}{when or ' so far'}",
@@ -172,8 +176,13 @@ _ASKED_MOMENT = re.compile(r"\b(?:when|while|once|after|before|until|till|by the
 _SET_ASIDE = re.compile(r"\b(?:ignoring|ignore|never ?mind|forget(?:ting)?(?: about)?|leaving aside|setting aside|not counting|excluding)"
                         r" [^,?]*,")
 # where a sentence ends; a tag question ('the bus left, right?') ends a remark
-_SENTENCE_END = re.compile(r"[.!;]\s+|, (?:right|yeah|yes|no|ok|okay|eh|innit|correct) \?\s+")
+_SENTENCE_END = re.compile(r"(?<!\bno)(?<!\bvs)[.!;]\s+|, (?:right|yeah|yes|no|ok|okay|eh|innit|correct) \?\s+")
 # a remark, then the question after ', but' / ', anyway' / ', so' ('i saw a bus earlier, but how many cars ...')
+# something that happened, told before the question without a 'but' ('a stray dog came in, how many dogs now?')
+_EVENT_REMARK = re.compile(r"^(?!(?:how|what|when|where|which|who|is|are|was|were|did|do|does|has|have|can|could|any)\b)"
+                           r"(?![^?,]*\b(?:who|that|which)\b)[^?,]*?, "  # not a topic with its clause: 'people who came in, how many'
+
+                           r"(?=(?:how|what|when|where|which|is|are|was|were|did|do|does|has|have|can|could)\b)")
 _REMARK = re.compile(r"^[^?]*?, (?:but|anyway|so) (?=(?:how|is|are|was|were|when|where|what|which|did|do|does|has|have|can|could)\b)")
 
 
@@ -203,6 +212,10 @@ def _asking_clause(q: str) -> tuple[str, str]:
     remark = _REMARK.match(asked)
     if remark and _STATEMENT.search(remark.group(0)) and words(asked[remark.end():]) >= 3:
         asked = asked[remark.end():]
+    elif (event := _EVENT_REMARK.match(asked)) and (has(ENTER, event.group(0)) or has(LEAVE, event.group(0))) \
+            and words(asked[event.end():]) >= 3 and find_class(asked[event.end():])[0] is not None:
+        # 'a stray dog came in, how many dogs can you see now?' (not 'the last car to arrive, when was that?')
+        asked = asked[event.end():]
     i = q.rfind(asked)
     return asked, " ".join((q[:i] + " " + q[i + len(asked):]).split())
 
@@ -259,7 +272,7 @@ def read_question(text: str) -> Reading:
             (time is not None and not time.is_moment) or _WHOLE_STREAM.search(q)):  # 'describe the last minute'
         intent = "summary"
     elif intent == "summary" and track_id is None and (
-            (time is not None and time.is_moment and re.search(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b", q))
+            (time is not None and time.is_moment and re.search(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat could be seen\b", q))
             # 'describe what happened at 1:00', 'what was going on at the 50-second mark': the scene at that moment
             or (time is None and _GOING_ON_NOW.search(q))):  # 'what is happening right now'
         intent = "describe"
@@ -279,11 +292,12 @@ def read_question(text: str) -> Reading:
     about = _about(q, intent)
     threshold = None
     if intent.startswith("count") and not has(COUNT, q0) and (checked := THRESHOLD.search(q)):  # not 'how many: more than 5?'
-        word, yes_no = checked.group("op"), True
-        threshold = ({"at least": ">="}.get(word) or ("<" if word in ("fewer than", "less than", "under") else ">"), int(checked.group("n")))
+        threshold, yes_no = (_OPS[checked.group("op")], int(checked.group("n"))), True
+    elif intent == "duration" and track_id is not None and time is not None and (checked := STAY_CHECK.search(q)):
+        threshold, yes_no, time = (_OPS[checked.group("op")], time.a), True, None  # seconds in view, asked about
     return Reading(text=text, intent=intent, confidence=round(conf, 3), label=label, label_word=word, time=time,
                    reference=reference, region=region, depth=depth, ordinal=ordinal, colour=find_colour(COLOURED_NAMES.sub(" ", q)),
-                   track_id=track_id, instance_id=instance_id, yes_no=yes_no and intent not in ("when_first", "when_last", "duration"),
+                   track_id=track_id, instance_id=instance_id, yes_no=yes_no and (intent not in ("when_first", "when_last", "duration") or threshold is not None),
                    threshold=threshold,
                    ago=has(AGO, q) and intent in ("when_first", "when_last"), compare_op=op, attribute=attribute,
                    about=about, three_d=three_d, negated=intent == "presence" and bool(_ABSENCE.search(q)), source=source)

@@ -128,7 +128,7 @@ _EVERYDAY_PEOPLE = (
     "sellers", "trader", "traders", "stallholder", "stallholders", "busker", "buskers", "singer", "singers",
     "swimmer", "swimmers", "surfer", "surfers", "skier", "skiers", "climber", "climbers", "camper", "campers",
     "picnicker", "picnickers", "sunbather", "sunbathers", "beachgoer", "beachgoers", "sightseer", "sightseers",
-    "holidaymaker", "holidaymakers", "backpacker", "backpackers", "pilgrim", "pilgrims", "worshipper", "worshippers",
+    "holidaymaker", "holidaymakers", "backpacker", "backpackers", "pilgrim", "pilgrims", "devotee", "devotees", "sangat", "congregation", "worshipper", "worshippers",
     "priest", "priests", "vicar", "nun", "nuns", "monk", "monks", "bride", "brides", "groom", "grooms", "member",
     "members", "delivery man", "delivery men", "delivery person", "delivery people", "milkman", "binman", "binmen",
     "loiterer", "loiterers", "suspects", "thief", "thieves", "burglar", "burglars", "shoplifter", "shoplifters",

@@ -1,7 +1,8 @@
-"""The question inside what a benchmark, a script or an agent wraps around it: answer-format instructions ('Answer
-with a single number.', 'Respond yes or no.'), multiple-choice options, 'Question:' / 'System:' labels, markdown
-headings, a persona line ('You are watching a street camera.'), and tool-call or JSON syntax
-('count_exits(class="person", since="0:25")'), whose names and values become plain words."""
+"""The question inside what a benchmark, a script, an agent or a relaying person wraps around it: answer-format
+instructions ('Answer with a single number.', 'Respond yes or no.'), multiple-choice options, 'Question:' / 'System:'
+labels, markdown headings, a persona line ('You are watching a street camera.'), who passes the question on ('the
+customer wants to know'), and tool-call or JSON syntax ('count_exits(class="person", since="0:25")'), whose names and
+values become plain words."""
 
 from __future__ import annotations
 
@@ -50,6 +51,13 @@ _PERSONA = re.compile(r"^(?:(?:you are|you're|imagine you are|pretend you are) (
 _SIGNATURE = re.compile(r"^(?!(?:is|are|was|were|how|what|when|where|who|which|any|anyone|anybody|someone|somebody|did|do|"
                         r"does|has|have|can|could|will|would|should)\b)(?:[\w.'’]+ ){0,3}here\s*(?:[-–—:,!.]+\s*|$)",
                         re.IGNORECASE)
+# who the question is passed on from, before it: 'The customer wants to know how many ...', 'caller asks if ...',
+# "she's asking is her cat ...", 'note: cust wants no. of ...' (an 'if' or 'whether' stays: it marks a yes-or-no question)
+_RELAYED = re.compile(r"^\s*(?:note\s*:\s*)?(?:(?:the|my|our|a|this|that|your) )?(?:customer|cust|caller|client|user|lady|gentleman|"
+                      r"gent|man|woman|guy|person|resident|visitor|member of the public|she|he|they|(?:[a-z]+ )?(?:manager|owner|boss|"
+                      r"supervisor|officer|guard|colleague|director|teacher|parent|neighbou?r))(?:['’]s| is| was| has)?"
+                      r"(?: (?:on the (?:line|phone)|here|now|again|also))? (?:asking|asks|asked|wants|wanted|would like|needs|"
+                      r"wondering|wonders|wondered)(?: (?:to know|to find out|to check))?(?: (?:about|me|us))?\s*[:,]?\s+", re.IGNORECASE)
 # multiple-choice options from the first of at least two: '(A) 0 (B) 1', 'A) none B) one', 'Options: ...'
 _OPTIONS = re.compile(r"(?:\b(?:options|choices)\s*:.*$)|(?:(?:^|\s)\(?[A-Da-d]\)\s.*\(?[B-Db-d]\)\s.*$)|"
                       r"(?:(?:^|\s)[A-D][.:]\s.*\s[B-D][.:]\s.*$)", re.DOTALL)
@@ -154,7 +162,7 @@ def unwrap(text: str) -> str:
     sentences = []
     for s in _SENTENCE.split(q):
         s = _PREFACE.sub("", _LABEL.sub("", s.strip()))
-        s = _SIGNATURE.sub("", _TRAILING_SLOT.sub("", s).strip()).strip()
+        s = _RELAYED.sub("", _SIGNATURE.sub("", _TRAILING_SLOT.sub("", s).strip()).strip())
         if not s or _SYSTEM_TURN.match(s) or _PERSONA.match(s) or _FORMAT_ONLY.match(s):
             continue
         sentences.append(s)
