@@ -676,6 +676,19 @@ DRAWN_FROM_SETS = [
     ("what was at the gate 2 minutes ago", "describe", {"at_s": 120}),
     ("What could be seen 30 seconds ago?", "describe", {"at_s": 30}),
     ("The most recent person to walk in, when did that happen?", "when_last", {"class": "person"}),
+    # set 100: real words a phone's autocorrect put for time words
+    ("how many crows landed in the yard in the passed minuet", "count_entered", {"class": "bird", "window_s": 60}),
+    ("hoe many motorbikes have rocked up in lest hour", "count_entered", {"class": "motorcycle", "window_s": 3600}),
+    ("how many crows flue off in the passed 30 secs", "count_left", {"class": "bird", "window_s": 30}),
+    ("how many walkers out front just know", "count_now", {"class": "person"}),
+    # set 101: a UK building site's gate: wagons, dumpers, drivers, 'at the mo'
+    ("How many concrete wagons currently in view?", "count_now", {"class": "truck"}),
+    ("When did we first get a dumper in shot?", "when_first", {"class": "truck"}),
+    ("Banksman - how many tippers pulled in the last half hour?", "count_entered", {"class": "truck", "window_s": 1800}),
+    ("How many delivery drivers walked back out in the last 45 seconds?", "count_left", {"class": "person", "window_s": 45}),
+    ("Is there a bag left by the gatehouse?", "presence", {"class": "bag"}),
+    ("What's going on at the gate at the mo?", "describe", {}),
+    ("How many station wagons are parked now?", "count_now", {"class": "car"}),
 ]
 
 
@@ -817,3 +830,7 @@ def test_a_count_asked_against_a_number_keeps_the_number():
 def test_a_tracked_object_asked_against_a_length_of_time_keeps_the_length():
     r = read_question("has car 25 been there more than 10 minutes?")
     assert (r.intent, r.track_id, r.threshold, r.yes_no, r.time) == ("duration", 25, (">", 600.0), True, None)
+
+
+def test_a_driver_named_by_number_is_that_track():
+    assert read_question("Where is driver 33 stood?").track_id == 33

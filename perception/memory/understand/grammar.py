@@ -34,7 +34,7 @@ ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|cross
             r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|onto|up)",
             r"walk(?:ed|s|ing)? up\b", *_MOVED_IN, r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b))", r"(?:pull(?:s|ing)?|(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )pulled) (?:up|in|into|onto)\b", r"in through\b", r"check-ins?\b", r"(?:brought|carried|wheeled) (?:in|into|to|up to|over to)\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
-            r"step(?:ped|s)? (?:in|into)", r"(?:come|came|comes)(?= ?(?:,|\?|$|since\b|please\b))", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
+            r"step(?:ped|s)? (?:in|into)", r"(?:come|came|comes|pulled)(?= ?(?:,|\?|$|since\b|please\b))", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b",
             r"(?:surg|charg|rush|burst|sweep|swept|rac|barrel|spill)(?:e|es|ed|ing|s)? (?:in|into)\b", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
             r"got (?:in|into)", r"added", r"(?<=^)[a-z-]+s in(?= ?(?:[,-]|$))", r"ingress", r"inbound",
@@ -44,7 +44,7 @@ LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behin
             rf"{_FLY} (?:away|off|out)\b", r"(?<!into )(?<!in )(?<!the )(?<!of )shot through\b", r"(?:nick|bugger|clear|push|piss)(?:ed|s|ing)? off\b", r"bolt(?:ed|s)?\b",
             r"scarper(?:ed|s)?\b", r"legged it\b",
             r"(?:zoom|speed|race|roar|whizz|whiz|tear|shoot)(?:s|ed|ing)? (?:off|away)\b", r"(?:sped|tore) (?:off|away)\b", r"(?:scared|chased|frightened) (?:off|away)\b", r"(?:taken|took|takes?|taking|carried|wheeled|carted) away\b",
-            r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?<=how many )[a-z-]+ out\b(?! (?:of|there|here|now|on|and|at|by)\b)(?! in (?!the (?:last|past|previous)\b))", r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
+            r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?:went|walked|ran|headed|drove) back out\b", r"(?<=how many )[a-z-]+ out\b(?! (?:of|there|here|now|on|and|at|by|front)\b)(?! in (?!the (?:last|past|previous)\b))", r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
             r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
             r"(?:head|trot|amble|stroll|saunter|jog|run|ran|toddle|potter|trundle)\w* (?:off|away|out|home)\b", r"(?:gone|went|go|goes|going) home\b",
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
@@ -149,6 +149,9 @@ THRESHOLD = re.compile(r"\b(?P<op>(?:more|fewer|less) than|at least|over|under) 
 STAY_CHECK = re.compile(r"\b(?P<op>(?:more|longer|less|shorter) than|at least|over|under) ?\??$")
 
 
+_LEFT_THERE = re.compile(r"\b(?:is|are|was|were) there (?:an?|any|some)? ?[a-z-]+(?: [a-z-]+)? left\b")
+
+
 def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, float]:
     """(intent, confidence) for a normalised question with its slots removed; ``times`` are its time specs."""
     window = any(not t.is_moment for t in times)
@@ -238,7 +241,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
     if yes_no:
         if has(MORE, q) or has(FEWER, q) or (has(CHANGE, q) and (times or re.search(r"\bbefore|earlier|than\b", q))):
             return "compare", 0.9
-        if has(LEAVE, q):
+        if has(LEAVE, q) and not _LEFT_THERE.search(q):  # 'is there a bag left by the gatehouse': still there
             return "count_left", 0.8
         if has(ENTER, q) and (window or not has(NOW, q)):
             return "count_entered", 0.8

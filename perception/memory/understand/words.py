@@ -29,6 +29,12 @@ _PHRASES = (
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\bu-?\d{1,2}s\b|\bunder-\d{1,2}s\b", "players"),  # youth teams: 'the u10s', 'the under-12s'
     (r"\b(?:the|in|over) passed\b(?= (?:\d|few|couple|several|half|quarter|hour|minute|second|min)\w*)", "the past"),  # dictated 'past'
+    # real words a phone's autocorrect puts for time words, read back where only the time word fits
+    (r"\bat the mo\b", "at the moment"),
+    (r"\bminuet(s?)\b", r"minute\1"), (r"\blest\b(?= (?:\d|few|couple|half|quarter|hour|minute|second|min))", "last"),
+    (r"\bsense\b(?= (?:\d|the (?:start|beginning)))", "since"), (r"\bfist\b", "first"), (r"\bflue\b", "flew"),
+    (r"(?<!\byou )(?<!\bi )(?<!\bwe )(?<!\bto )(?<!\bthey )\bknow(?= ?\??$)", "now"),
+    (r"\b(is|are|was|were|in|over|get|got|came|come|still) hear\b", r"\1 here"),
     (r"\b(?:from |going )?left to right\b|\b(?:from |going )?right to left\b", " "),  # 'middle third (left to right)'
     (r"\bfollowing\b(?= (?:t ?=|the|\d|[a-z]+ seconds?))", "after"),
     (r"\b(?:pull|bring) up\b(?= (?:an?|the|when|where|what|how|whether|if)\b)", "show"),  # 'pull up where #4 was'
@@ -177,7 +183,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
                "individual", "individuals", "ppl", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
-               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "personnel", "flagger", "flaggers", "flagman", "flagmen", "lady", "ladies",
+               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "personnel", "flagger", "flaggers", "flagman", "flagmen", "driver", "drivers", "lady", "ladies",
                "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "peeps", "new faces", "faces", "face", "arrival", "arrivals", "leaver", "leavers", "check-ins", "check-outs",
                "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
                "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
@@ -192,7 +198,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs", "4-wheeler", "4-wheelers", "4 wheeler", "4 wheelers", "4wd", "4wds", "four-wheel drive", "four-wheel drives", "limousine", "limousines", "limo", "limos", "4x4", "4x4s",
             "four-by-four", "four-by-fours", "jeep", "jeeps", "land rover", "land rovers", "range rover", "range rovers",
             "off-roader", "off-roaders",
-            "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks"),
+            "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks", "station wagon", "station wagons", "estate car", "estate cars"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
                 "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers", "pushie", "pushies", "cycle", "cycles",
                 "pushbike", "pushbikes", "bmx", "bmxs", "bmxes", "bmx bike", "bmx bikes", "bmxer", "bmxers"),
@@ -204,7 +210,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
               "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers", "18 wheeler", "18 wheelers",
               "semi", "semis", "semi-truck", "semi-trucks", "semi truck", "semi trucks", "rig", "rigs", "big rig", "big rigs",
-              "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers",
+              "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers", "wagon", "wagons", "dumper", "dumpers",
               "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "tempo", "tempos", "snowplough", "snowploughs",
               "snowplow", "snowplows", "gritter", "gritters"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
