@@ -689,6 +689,13 @@ DRAWN_FROM_SETS = [
     ("Is there a bag left by the gatehouse?", "presence", {"class": "bag"}),
     ("What's going on at the gate at the mo?", "describe", {}),
     ("How many station wagons are parked now?", "count_now", {"class": "car"}),
+    # set 104: Americans talking to a voice assistant about a porch camera
+    ("how many kids rode up on their bikes in the last ten minutes", "count_entered", {"class": "bicycle", "window_s": 600}),
+    ("how many cars backed out between minute two and minute six", "count_left", {"class": "car"}),
+    ("how many people headed on down the road between the one minute mark and the four minute mark", "count_left", {"class": "person"}),
+    ("I heard the dog barking a bit ago, is somebody out there right now", "presence", {"class": "person"}),
+    ("are there more people out there now than there were at the one minute thirty mark", "compare", {"class": "person", "at_s": 90}),
+    ("how many people walking on the bike path now", "count_now", {"class": "person"}),
 ]
 
 
@@ -834,3 +841,5 @@ def test_a_tracked_object_asked_against_a_length_of_time_keeps_the_length():
 
 def test_a_driver_named_by_number_is_that_track():
     assert read_question("Where is driver 33 stood?").track_id == 33
+    assert read_question("where is person one hundred five").track_id == 105
+    assert read_question("how long was person two hundred and twelve on camera").track_id == 212

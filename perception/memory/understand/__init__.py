@@ -212,9 +212,11 @@ def _asking_clause(q: str) -> tuple[str, str]:
     remark = _REMARK.match(asked)
     if remark and _STATEMENT.search(remark.group(0)) and words(asked[remark.end():]) >= 3:
         asked = asked[remark.end():]
-    elif (event := _EVENT_REMARK.match(asked)) and (has(ENTER, event.group(0)) or has(LEAVE, event.group(0))) \
+    elif (event := _EVENT_REMARK.match(asked)) \
+            and (has(ENTER, event.group(0)) or has(LEAVE, event.group(0)) or re.match(r"(?:i|we) [a-z]+", event.group(0))) \
             and words(asked[event.end():]) >= 3 and find_class(asked[event.end():])[0] is not None:
-        # 'a stray dog came in, how many dogs can you see now?' (not 'the last car to arrive, when was that?')
+        # 'a stray dog came in, how many dogs can you see now?', 'i heard the dog a bit ago, is somebody out there now?'
+        # (not 'the last car to arrive, when was that?')
         asked = asked[event.end():]
     i = q.rfind(asked)
     return asked, " ".join((q[:i] + " " + q[i + len(asked):]).split())

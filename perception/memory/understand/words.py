@@ -274,7 +274,7 @@ def fix_slips(text: str) -> str:
 # minutes only beside a time word: '2m tall' stays metres)
 _COMPACT_DURATION = re.compile(
     r"\b(?:(?P<h>\d+)\s*h(?:rs?)?\s*)?(?P<m>\d+)\s*m(?:in(?:ute)?s?)?\s*(?:and\s+)?(?P<s>[0-5]?\d(?:\.\d+)?)\s*s(?:ec(?:ond)?s?)?\b"
-    r"|\b(?P<m_s>\d+) (?:minutes?|mins?) (?P<s_end>[0-5]?\d)(?= ?(?:[?.,!]|$))"
+    r"|\b(?P<m_s>\d+) (?:minutes?|mins?) (?P<s_end>[0-5]?\d)(?= ?(?:[?.,!]|$|mark\b|into\b))"
     r"|\b(?P<m_only>\d+(?:\.\d+)?)m\b(?=\s+(?:ago|back|earlier|before|in|into)\b|\s*\??$)"
     r"|(?P<pre>\b(?:last|past|since|after|from|at|until|till|before|within|over|between|and|to) )(?P<m_after>\d+(?:\.\d+)?)m\b"
     r"|\b(?P<h_only>\d+(?:\.\d+)?)\s*(?:h|hrs?|hours?)\b")
@@ -314,6 +314,8 @@ def normalise(text: str) -> str:
         q = re.sub(pat, rep, q)
     q = re.sub(r"(?<=\d),(?=\d{3}\b)", "", q)
     q = _NUMBER_WORD.sub(_number, q)
+    q = re.sub(r"\b([1-9]) hundred\b", lambda m: str(100 * int(m.group(1))), q)  # 'two hundred'
+    q = re.sub(r"\b([1-9]00) (?:and )?([1-9]\d?)\b", lambda m: str(int(m.group(1)) + int(m.group(2))), q)  # 'one hundred (and) five'
     q = re.sub(_UNIT_NUMBER, r"\1 \3 \2s", q)  # 'between minute two and minute six', once the numbers are digits
     q = _FRACTION.sub(_fraction, q)  # 'two and a half minutes', once the number is a digit
     q = re.sub(r"\b(\d+) (?:point|dot) (\d+)\b", r"\1.\2", q)
@@ -348,7 +350,9 @@ _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s
                       r"(?=(?:how|what|when|where|which|who|is|are|was|were|can|could|did|do|does|has|have)\b)")  # 'dad, how many ...'
 
 
-_ON_A_BIKE = re.compile(r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?:bikes?|bicycles?|e-bikes?|pushies|pushie|pushbikes?)\b")
+_ON_A_BIKE = re.compile(r"(?: (?:rode|ride|rides|riding|came|come|went|go|zoomed|raced|pedal(?:led|ed|ling|ing)?)(?: (?:up|in|off|out|away|by|past))?)?"
+                        r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?:bikes?|bicycles?|e-bikes?|pushies|pushie|pushbikes?)\b"
+                        r"(?! (?:path|lane|rack|shed|stand|bay|park|track|route)s?\b)")  # 'kids rode up on their bikes'; not the bike path
 
 
 def find_class(text: str) -> tuple[str | None, str | None]:
