@@ -696,6 +696,25 @@ DRAWN_FROM_SETS = [
     ("I heard the dog barking a bit ago, is somebody out there right now", "presence", {"class": "person"}),
     ("are there more people out there now than there were at the one minute thirty mark", "compare", {"class": "person", "at_s": 90}),
     ("how many people walking on the bike path now", "count_now", {"class": "person"}),
+    # set 106: older people dictating, with hesitations and slips put right in passing
+    ("Let me think... how many vans, no, cars are parked on the left just now?", "count_now", {"class": "car", "region": "left"}),
+    ("How many people are on the right, no, the left third of the picture right now?", "count_now", {"class": "person", "region": "left"}),
+    ("How many different cats, or, no, dogs, have been on the camera?", "count_distinct", {"class": "dog"}),
+    ("How many cars, um, no, lorries, left in the last hour?", "count_left", {"class": "truck", "window_s": 3600}),
+    ("How many people left between ten and fifteen, no, twenty minutes in?", "count_left", {"class": "person"}),
+    ("How many bicycles went off, um, in the last five minutes, I mean ten minutes?", "count_left", {"class": "bicycle", "window_s": 600}),
+    ("When did the dog, no, the cat first show up?", "when_first", {"class": "cat"}),
+    ("What's happening on the drive, erm, right this minute?", "describe", {}),
+    ("What was on the camera, um, a minute ago?", "describe", {"at_s": 60}),
+    # set 107: a council CCTV control room on a Friday night
+    ("how many bods stood on the left of shot right now", "count_now", {"class": "person", "region": "left"}),
+    ("count of PHVs in frame pls", "count_now", {"class": "car"}),
+    ("how many delivery lads on mopeds in shot", "count_now", {"class": "motorcycle"}),
+    ("how many individual delivery riders on mopeds seen since 5:00", "count_distinct", {"class": "motorcycle", "since_s": 300}),
+    ("first police carrier on scene - what time?", "when_first", {"class": "truck"}),
+    ("what have we had on this camera so far", "summary", {}),
+    ("talk me through what's on screen", "describe", {}),
+    ("what was on cam 5 mins ago", "describe", {"at_s": 300}),
 ]
 
 
@@ -837,6 +856,14 @@ def test_a_count_asked_against_a_number_keeps_the_number():
 def test_a_tracked_object_asked_against_a_length_of_time_keeps_the_length():
     r = read_question("has car 25 been there more than 10 minutes?")
     assert (r.intent, r.track_id, r.threshold, r.yes_no, r.time) == ("duration", 25, (">", 600.0), True, None)
+
+
+def test_a_slip_put_right_in_passing_reads_as_the_correction():
+    assert read_question("How long was person three, no, thirteen, in the picture?").track_id == 13
+    assert read_question("How long was the van, number three, no, number five, there?").track_id == 5
+    assert read_question("Where is car twenty, no, twenty-two, now?").track_id == 22
+    assert read_question("how many cars, sorry, now?").label == "car"  # an apology, not a correction
+    assert normalise("Answer yes, no, or maybe: is there a dog?").startswith("answer yes, no, or maybe")
 
 
 def test_a_driver_named_by_number_is_that_track():

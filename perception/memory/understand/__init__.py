@@ -51,9 +51,9 @@ _ABSENCE = re.compile(r"\b(?:empty|emptied|deserted|vacant|nobody|no one|no peop
 _OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without a break|(?:had|has|have) (?:somebody|someone|anyone|anybody|people|persons?) in it|"
                        r"(?:has|have) (?:there been|someone|somebody|anyone|anybody|people) been (?:visible|in view|around|there|present))\b")
 _GOING_ON_NOW = re.compile(r"\b(?:happening|going on|shows|showing|what is on (?:screen|camera))\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
-                           r"(?:at )?this (?:moment|point|instant)|on (?:screen|camera)|in (?:the )?(?:frame|shot|picture|view))\b"
+                           r"(?:at )?this (?:moment|point|instant|minute)|on (?:screen|camera)|in (?:the )?(?:frame|shot|picture|view))\b"
                            # 'what's happening on the ramp': at a place, in the present tense
-                           r"|\bwhat is in (?:shot|view|frame|the frame|the picture)\b ?\??$"  # 'a rundown of what's in shot'
+                           r"|\bwhat is (?:in (?:shot|view|frame|the frame|the picture)|on (?:screen|camera|cam))\b ?\??$"  # 'a rundown of what's in shot'
                            r"|(?:^|\bof |\bdescribe |\btell me )what(?:'s| is| are) (?:happening|going on)(?: (?:on|at|in|by|near|over|outside) (?:the |my |our )?[a-z-]+(?: [a-z-]+)?"
                            r"| (?:outside|out there|out front|out the front|here|there))? ?\??$")
 _OPS = {"more than": ">", "longer than": ">", "over": ">", "at least": ">=", "fewer than": "<", "less than": "<", "shorter than": "<",
@@ -274,7 +274,7 @@ def read_question(text: str) -> Reading:
             (time is not None and not time.is_moment) or _WHOLE_STREAM.search(q)):  # 'describe the last minute'
         intent = "summary"
     elif intent == "summary" and track_id is None and (
-            (time is not None and time.is_moment and re.search(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat could be seen\b", q))
+            (time is not None and time.is_moment and re.search(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat could be seen\b|\bwhat (?:was|were) on (?:the )?(?:camera|cam|screen|feed)\b", q))
             # 'describe what happened at 1:00', 'what was going on at the 50-second mark': the scene at that moment
             or (time is None and _GOING_ON_NOW.search(q))):  # 'what is happening right now'
         intent = "describe"

@@ -183,7 +183,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
                "individual", "individuals", "ppl", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
-               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "personnel", "flagger", "flaggers", "flagman", "flagmen", "driver", "drivers", "lady", "ladies",
+               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "personnel", "flagger", "flaggers", "flagman", "flagmen", "driver", "drivers", "bod", "bods", "lady", "ladies",
                "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "peeps", "new faces", "faces", "face", "arrival", "arrivals", "leaver", "leavers", "check-ins", "check-outs",
                "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
                "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
@@ -198,7 +198,8 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs", "4-wheeler", "4-wheelers", "4 wheeler", "4 wheelers", "4wd", "4wds", "four-wheel drive", "four-wheel drives", "limousine", "limousines", "limo", "limos", "4x4", "4x4s",
             "four-by-four", "four-by-fours", "jeep", "jeeps", "land rover", "land rovers", "range rover", "range rovers",
             "off-roader", "off-roaders",
-            "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks", "station wagon", "station wagons", "estate car", "estate cars"),
+            "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks", "station wagon", "station wagons", "estate car", "estate cars", "phv", "phvs",
+            "private hire car", "private hire cars", "private-hire car", "private-hire cars", "minicab", "minicabs"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
                 "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers", "pushie", "pushies", "cycle", "cycles",
                 "pushbike", "pushbikes", "bmx", "bmxs", "bmxes", "bmx bike", "bmx bikes", "bmxer", "bmxers"),
@@ -210,7 +211,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
               "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers", "18 wheeler", "18 wheelers",
               "semi", "semis", "semi-truck", "semi-trucks", "semi truck", "semi trucks", "rig", "rigs", "big rig", "big rigs",
-              "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers", "wagon", "wagons", "dumper", "dumpers",
+              "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers", "wagon", "wagons", "dumper", "dumpers", "police carrier", "police carriers",
               "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "tempo", "tempos", "snowplough", "snowploughs",
               "snowplow", "snowplows", "gritter", "gritters"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
@@ -306,6 +307,55 @@ def _number(m: re.Match[str]) -> str:
     return str(_TENS[m.group("tens")] + (_UNITS[m.group("unit")] if m.group("unit") else 0))
 
 
+# hesitations ('erm', 'um', 'let me think'), with the commas or dots around them
+_FILLER = re.compile(r",?\s*\b(?:u+m+|e+r+m+|u+h+|hmm+|let me (?:think|see))\b\s*(?:\.{2,}|,)?(?! ?(?:no|sorry|i mean)\b)")
+# a slip put right in passing: 'how many vans, no, cars', 'person 12, sorry, person 11', 'the last 5, no, 10 minutes'
+_CORRECTION = re.compile(r", (?:no|sorry|i mean|or rather|rather|or,? no|wait|correction)[,.]? ")
+_REGION_WORDS = frozenset(("left", "right", "top", "bottom", "center", "middle", "upper", "lower"))
+_ARTICLES = frozenset(("a", "an", "the"))
+_NOT_SLIPS = frozenset(("yes", "no", "or", "and", "but", "not", "i", "it", "that", "this"))  # 'answer yes, no, or maybe'
+
+
+def _kind(word: str) -> str:
+    """What a word of a corrected slip is: a number, a class, a side of the picture or anything else."""
+    word = word.strip(",.")
+    return "number" if word.replace(".", "").isdigit() else "class" if word in _WORD_CLASS else (
+        "side" if word in _REGION_WORDS else "word")
+
+
+def _head(words: list[str]) -> int:
+    """How many leading words name what a correction puts in: an article and a word, a number with its unit, a class
+    or 'number' with its id."""
+    k = 1 if words and words[0] in _ARTICLES else 0
+    if k >= len(words):
+        return 0
+    nxt = words[k + 1].strip(",.") if k + 1 < len(words) else ""
+    if _kind(words[k]) == "number" and re.fullmatch(r"(?:seconds?|secs?|minutes?|mins?|hours?)", nxt):
+        return k + 2
+    if (_kind(words[k]) == "class" or words[k] in ("number", "track", "id", "#")) and _kind(nxt) == "number":
+        return k + 2
+    return k + 1
+
+
+def _correct_slips(q: str) -> str:
+    """``q`` with each slip its asker put right replaced by the correction, where both are the same kind of word."""
+    for _ in range(3):
+        m = _CORRECTION.search(q)
+        if m is None:
+            break
+        before, after = q[: m.start()].split(), q[m.end():].split()
+        n = 1 if before and after and _kind(before[-1]) == _kind(after[0]) == "number" else _head(after)  # '5, no, 10 minutes'
+        if n == 0 or len(before) < n or {before[-1], after[0]} & _NOT_SLIPS:
+            break
+        new = [w for w in after[:n] if w not in _ARTICLES]
+        old = [w for w in before[-n:] if w not in _ARTICLES][-len(new):]
+        if len(old) != len(new) or [_kind(w) for w in old] != [_kind(w) for w in new]:
+            break
+        keep = before[:-n] if before[-n] in _ARTICLES or len(old) == n else before[: len(before) - len(old)]
+        q = " " + " ".join(keep + after) + " "
+    return q
+
+
 def normalise(text: str) -> str:
     """Lower case, typing slips fixed, one spelling (US), contractions expanded, numbers written in words turned into
     digits."""
@@ -318,6 +368,7 @@ def normalise(text: str) -> str:
     q = re.sub(r"\b([1-9]00) (?:and )?([1-9]\d?)\b", lambda m: str(int(m.group(1)) + int(m.group(2))), q)  # 'one hundred (and) five'
     q = re.sub(_UNIT_NUMBER, r"\1 \3 \2s", q)  # 'between minute two and minute six', once the numbers are digits
     q = _FRACTION.sub(_fraction, q)  # 'two and a half minutes', once the number is a digit
+    q = _correct_slips(_FILLER.sub(" ", q))
     q = re.sub(r"\b(\d+) (?:point|dot) (\d+)\b", r"\1.\2", q)
     q = re.sub(r"(\d)-(seconds?|secs?|minutes?|mins?)\b", r"\1 \2", q)  # 'the 10-second mark'
     q = _COMPACT_DURATION.sub(_compact_seconds, q)
@@ -329,7 +380,7 @@ _PRONOUNS = frozenset(("who", "anyone", "anybody", "someone", "somebody", "every
 # words that name a class only when no other class word does: 'arrivals of trucks', 'track count for persons'
 WEAK_CLASS_WORDS = frozenset(CLASS_WORDS["object"]) | frozenset((
     "arrival", "arrivals", "leaver", "leavers", "check-in", "check-ins", "check-out", "check-outs", "departure", "departures", "entrant", "entrants", "entry", "entries",
-    "exit", "exits", "newcomer", "newcomers", "crowd", "crowded", "queue", "queues", "packed", "headcount", "head count",
+    "exit", "exits", "newcomer", "newcomers", "crowd", "crowded", "queue", "queues", "individual", "packed", "headcount", "head count",
     "figure", "figures"))  # 'the freight figure'
 
 
@@ -351,7 +402,8 @@ _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s
 
 
 _ON_A_BIKE = re.compile(r"(?: (?:rode|ride|rides|riding|came|come|went|go|zoomed|raced|pedal(?:led|ed|ling|ing)?)(?: (?:up|in|off|out|away|by|past))?)?"
-                        r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?:bikes?|bicycles?|e-bikes?|pushies|pushie|pushbikes?)\b"
+                        r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?P<ride>bikes?|bicycles?|e-bikes?|pushies|pushie|pushbikes?|"
+                        r"mopeds?|motorbikes?|motorcycles?)\b"
                         r"(?! (?:path|lane|rack|shed|stand|bay|park|track|route)s?\b)")  # 'kids rode up on their bikes'; not the bike path
 
 
@@ -378,7 +430,7 @@ def _class_words(text: str) -> Iterator[tuple[str, str]]:
             continue
         if _PLACE.match(text, m.end()):  # 'the bus stop', 'the bike lane': a place, not the class
             continue
-        if _WORD_CLASS[word] == "person" and _ON_A_BIKE.match(text, m.end()):  # 'couriers on bikes' are counted as bikes
-            yield "bicycle", word
+        if (_WORD_CLASS[word] == "person" or word in ("rider", "riders")) and (ride := _ON_A_BIKE.match(text, m.end())):
+            yield _WORD_CLASS[ride.group("ride")], word  # 'couriers on bikes', 'delivery lads on mopeds': counted as what they ride
             continue
         yield _WORD_CLASS[word], word
