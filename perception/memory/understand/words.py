@@ -22,6 +22,12 @@ _SPAN = (r"(?:the |this |that |today's )?(?:(?:whole|entire) )?(?:video|stream|c
 _UNIT_NUMBER = r"\b(since|after|from|at|by|until|before|between|and|to|till) (?:the )?(second|sec|minute|min) (\d+(?:\.\d+)?)\b(?!:)"
 _PHRASES = (
     # chat abbreviations and phonetic spellings, first: later phrases read the words they stand for
+    (r"(?<=\s)#\s+(?=[a-z])", "number of "), (r"\s@\s?", " at "), (r"\bm/bike(s?)\b", r"motorbike\1"),  # note-taking symbols
+    (r"\s?(?:→|⇒)\s?", " to "), (r"\s?↓\s?", " fewer "), (r"\s?↑\s?", " more "),
+    (r"\bbtm\b", "bottom"), (r"\bpic\b", "picture"), (r"\bthru\b", "through"), (r"\bhr(s?)\b", r"hour\1"), (r"\b1st\b", "first"),
+    (r"\b(top|bottom|upper|lower) l\b", r"\1 left"), (r"\b(top|bottom|upper|lower) r\b", r"\1 right"),
+    (r"\bl(?= (?:side|third|half|corner|edge|of (?:the )?(?:frame|picture|screen|shot))\b)", "left"),
+    (r"\br(?= (?:side|third|half|corner|edge|of (?:the )?(?:frame|picture|screen|shot))\b)", "right"),
     (r"\b(?:hwo|hoe|hiw|hoow) (?=many|much|long)", "how "), (r"\bmny\b", "many"), (r"\blft\b", "left"), (r"\blst\b", "last"),
     (r"\bmor\b", "more"), (r"\bles\b", "less"), (r"\bteh\b", "the"), (r"\bwot\b", "what"), (r"\bhav\b", "have"),
     (r"\bwhat all\b", "what"), (r"\bdiff\b", "different"), (r"\bwh?ats\b", "what is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
@@ -31,6 +37,7 @@ _PHRASES = (
     (r"\b(?:the|in|over) passed\b(?= (?:\d|few|couple|several|half|quarter|hour|minute|second|min)\w*)", "the past"),  # dictated 'past'
     # real words a phone's autocorrect puts for time words, read back where only the time word fits
     (r"\bat the mo\b", "at the moment"),
+    (r"\b(?:frame|camera|screen) (left|right)\b(?! (?:now|away|here|there|then|after|before|at)\b)", r"on the \1 of the frame"),  # 'camera left'
     (r"\bminuet(s?)\b", r"minute\1"), (r"\blest\b(?= (?:\d|few|couple|half|quarter|hour|minute|second|min))", "last"),
     (r"\bsense\b(?= (?:\d|the (?:start|beginning)))", "since"), (r"\bfist\b", "first"), (r"\bflue\b", "flew"),
     (r"(?<!\byou )(?<!\bi )(?<!\bwe )(?<!\bto )(?<!\bthey )\bknow(?= ?\??$)", "now"),
@@ -183,7 +190,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
                "individual", "individuals", "ppl", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
-               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "personnel", "flagger", "flaggers", "flagman", "flagmen", "driver", "drivers", "bod", "bods", "lady", "ladies",
+               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "personnel", "flagger", "flaggers", "flagman", "flagmen", "driver", "drivers", "bod", "bods", "sa", "sas", "extras", "supporting artist", "supporting artists", "talent", "lady", "ladies",
                "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "peeps", "new faces", "faces", "face", "arrival", "arrivals", "leaver", "leavers", "check-ins", "check-outs",
                "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
                "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
@@ -211,7 +218,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
               "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers", "18 wheeler", "18 wheelers",
               "semi", "semis", "semi-truck", "semi-trucks", "semi truck", "semi trucks", "rig", "rigs", "big rig", "big rigs",
-              "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers", "wagon", "wagons", "dumper", "dumpers", "police carrier", "police carriers",
+              "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers", "wagon", "wagons", "dumper", "dumpers", "trailer", "trailers", "honeywagon", "honeywagons", "police carrier", "police carriers",
               "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "tempo", "tempos", "snowplough", "snowploughs",
               "snowplow", "snowplows", "gritter", "gritters"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,

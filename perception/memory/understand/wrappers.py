@@ -36,7 +36,7 @@ _LABEL = re.compile(r"^\s*(?:#+\s*)?(?:[a-z]+\s+)?(?:question|query|q|user|human
                     r"\s*(?:\d+\s*)?[:.)-]\s*",
                     re.IGNORECASE)
 # who speaks and from what the answer should come: 'agent>', 'Based on the video so far,'
-_PREFACE = re.compile(r"^\s*(?:\w+\s*>+\s*)?(?:(?:based on|according to|from|given|looking at|using|judging (?:from|by)) "
+_PREFACE = re.compile(r"^\s*(?:\w+\s*>+(?!\s*\d)\s*)?(?:(?:based on|according to|from|given|looking at|using|judging (?:from|by)) "
                       r"(?:the|this|what) (?:video|footage|clip|stream|recording|frames?|feed|you (?:have seen|see|saw))"
                       r"(?: (?:so far|up to now|until now|thus far|you have seen|you see|provided|shown))?\s*,\s*)?", re.IGNORECASE)
 _TAGS = re.compile(r"\[/?(?:inst|question|query)\]|</?(?:question|query|s|user|human)>|<<\w+>>", re.IGNORECASE)
