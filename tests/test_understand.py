@@ -744,6 +744,24 @@ DRAWN_FROM_SETS = [
     ("anyone camera right?", "presence", {"class": "person", "region": "right"}),
     ("what's happening on base right this second", "describe", {}),
     ("what's on camera right now?", "describe", {}),
+    # set 114: Scottish English through a speech recogniser: numbers written as other words, times read out
+    ("how many different weans between won and tree minutes", "count_distinct", {"class": "person"}),
+    ("how many cars came into view since won thirty", "count_entered", {"class": "car", "since_s": 90}),
+    ("how many folk turned up for the wee bus in the last fore minutes", "count_entered", {"class": "person", "window_s": 240}),
+    ("how many ramblers have left in the last quarter of an our", "count_left", {"class": "person", "window_s": 900}),
+    ("are there more bikes now than at nought forty fife", "compare", {"class": "bicycle", "at_s": 45}),
+    ("how many people came into the picture in the first to minutes", "count_entered", {"class": "person"}),
+    ("how long was number twenty won in view", "duration", {}),
+    ("wheres tractor tree", "where", {"class": "truck"}),
+    ("whats happening at the bus stop the noo", "describe", {}),
+    ("From thirty to fifty seconds, how many vehicles came into the frame?", "count_entered", {"class": "car"}),
+    # set 116: talking to the camera as if it were a person or a pet
+    ("how many teslas have you got in view atm, buddy?", "count_now", {"class": "car"}),
+    ("good boy, how many cars you got on the bays at the moment?", "count_now", {"class": "car"}),
+    ("is the lorry park fuller for you now than an hour ago", "compare", {"class": "truck", "window_s": 3600}),
+    ("tell me what you saw", "summary", {}),
+    ("what did you catch at 45 seconds in", "describe", {"at_s": 45}),
+    ("what was in your view at 1:45", "describe", {"at_s": 105}),
 ]
 
 
@@ -893,6 +911,11 @@ def test_a_slip_put_right_in_passing_reads_as_the_correction():
     assert read_question("Where is car twenty, no, twenty-two, now?").track_id == 22
     assert read_question("how many cars, sorry, now?").label == "car"  # an apology, not a correction
     assert normalise("Answer yes, no, or maybe: is there a dog?").startswith("answer yes, no, or maybe")
+
+
+def test_a_time_read_out_as_two_numbers_is_a_clock_time():
+    assert read_question("how many cars since one thirty").time == TimeSpec("since", 90.0)
+    assert read_question("how many individuals, a rough number for the report?").track_id is None
 
 
 def test_a_driver_named_by_number_is_that_track():

@@ -61,7 +61,7 @@ _OPS = {"more than": ">", "longer than": ">", "over": ">", "at least": ">=", "fe
 _WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")
 _AT_A_MOMENT = ("compare", "describe", "count_now", "presence")
 _BEFORE_SPAN = re.compile(r"\bbefore \d+(?:\.\d+)? ?(?:seconds?|secs?|s|minutes?|mins?)\b(?! (?:into|in|mark)\b)")
-_CAR_PARK = re.compile(r"\b(?:car ?park|parking (?:lot|area|garage|deck)|car lot)s?\b")
+_CAR_PARK = re.compile(r"\b(?:car ?park|(?:lorry|truck|hgv) park|parking (?:lot|area|garage|deck)|car lot)s?\b")
 _HOW_FULL = ("count_now", "compare", "presence")
 _ATTRIBUTES = (("color", re.compile(r"\bcolou?r|wearing|dressed\b")), ("size", re.compile(r"\bsize|how (?:big|large|small)\b")))
 
@@ -277,7 +277,7 @@ def read_question(text: str) -> Reading:
             (time is not None and not time.is_moment) or _WHOLE_STREAM.search(q)):  # 'describe the last minute'
         intent = "summary"
     elif intent == "summary" and track_id is None and (
-            (time is not None and time.is_moment and re.search(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat could be seen\b|\bwhat (?:was|were) on (?:the )?(?:camera|cam|screen|feed)\b", q))
+            (time is not None and time.is_moment and re.search(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat could be seen\b|\bwhat (?:was|were) on (?:the )?(?:camera|cam|screen|feed)\b|\bwhat (?:did )?(?:you|the camera) (?:saw|see|catch|caught)\b", q))
             # 'describe what happened at 1:00', 'what was going on at the 50-second mark': the scene at that moment
             or (time is None and _GOING_ON_NOW.search(q))):  # 'what is happening right now'
         intent = "describe"
@@ -288,8 +288,8 @@ def read_question(text: str) -> Reading:
             time, reference = None, time if time.is_moment else TimeSpec("ago", time.a) if time.kind == "last" else TimeSpec("at", time.a)
         if reference is None:
             reference = TimeSpec("ago", 10.0)
-    if label is None and word is None and intent in _HOW_FULL and _CAR_PARK.search(q):
-        label = "car"  # 'is the car park fuller than at 2:00': a car park fills with cars
+    if label is None and word is None and intent in _HOW_FULL and (park := _CAR_PARK.search(q)):
+        label = "truck" if park.group(0).split()[0] in ("lorry", "truck", "hgv") else "car"  # a car park fills with cars
     attribute = next((name for name, rx in _ATTRIBUTES if rx.search(q)), None)
     ordinal = find_ordinal(q)
     if word in PLURAL_PERSON and ordinal is None and intent in ("when_first", "when_last"):

@@ -86,7 +86,7 @@ HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|
                r"(?:on-?screen|screen|viewing) time", r"visible (?:for|secs?|seconds|time)\b", r"total visible", r"lingered", r"lifetime", r"life ?span", r"remain(?:ed)? (?:in view|visible)?")
 WHERE = _rx(r"where", r"which (?:part|side|region|area|corner|half|third|direction|way|edge|border)", r"what (?:part|side|region|area|position|location|direction)",
             r"location", r"position", r"whereabouts", r"located", r"which way", r"heading", r"head(?:ed|ing)? (?:to|towards)")
-SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"what (?:have|has) (?:we|you|it|the camera) (?:had|got|seen)\b", r"(?:the|a) story\b", r"what went on", r"what (?:has |had |is )?gone on", r"(?:talk|walk|run) me through", r"what could be seen",
+SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"(?:everything|what) (?:you|the camera) (?:saw|have seen|caught)\b", r"what did you catch\b", r"what (?:have|has) (?:we|you|it|the camera) (?:had|got|seen)\b", r"(?:the|a) story\b", r"what went on", r"what (?:has |had |is )?gone on", r"(?:talk|walk|run) me through", r"what could be seen",
               r"(?:what is|what has been|what was|what were) (?:been )?going on",
               r"going on", r"happen\w*", r"summar\w*", r"recap\w*", r"overview", r"events?", r"anything (?:interesting|new|notable|unusual|happen\w*)",
               r"what (?:has )?changed", r"catch me up", r"fill me in", r"brief me", r"activity", r"rundown", r"run-down",
@@ -98,7 +98,7 @@ DESCRIBE = _rx(r"what do you see", r"what (?:can|could) you see", r"describe", r
                r"what (?:did|does|do|is|was) (?:the )?(?:frame|picture|image|camera|screen|video|footage|scene|shot|view|feed) show(?:ing)?",
                r"what (?:is|was) (?:the )?(?:view|picture|scene|frame|shot|image)\b(?! (?:of|for|from)\b)",
                r"what (?:is|was|are|were) (?:at|by|near|outside) (?:the|my|our) [a-z]+(?: [a-z]+)? ?\??$",
-               r"what (?:is|was|are|were) (?:visible|(?:out )?there|outside|out front|in front|in view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
+               r"what (?:is|was|are|were) (?:visible|(?:out )?there|outside|out front|in front|in view|in your view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
                r"what (?:is|was) showing\b", r"what (?:is|was|are|were) (?:the )?(?:camera|cam|feed|sensor)s? (?:picking up|seeing|capturing|showing)\b", r"what (?:is|was) on (?:camera|cam|screen|the screen|display|the camera|the cam|the feed)\b",
                r"what (?:did|does|do|can|could) (?:the |your )?(?:camera|cam|robot|sensor|you|it) see", r"how(?: is|'s) it looking\b", r"what (?:the |your )?(?:camera|cam|feed|video|footage|screen|picture) (?:showed|shows|saw|sees|captured|picked up)",
                r"what can be seen",

@@ -20,6 +20,14 @@ _SPAN = (r"(?:the |this |that |today's )?(?:(?:whole|entire) )?(?:video|stream|c
          r"|morning|afternoon|evening|night|walk)|it|things|everything")
 # 'after minute 2', 'between second 20 and second 40': the unit before its number
 _UNIT_NUMBER = r"\b(since|after|from|at|by|until|before|between|and|to|till) (?:the )?(second|sec|minute|min) (\d+(?:\.\d+)?)\b(?!:)"
+_HOMOPHONES = {"won": "one", "to": "two", "too": "two", "for": "four", "fore": "four", "tree": "three", "fife": "five", "sicks": "six",
+               "ate": "eight"}
+
+
+def _homophone_number(m: re.Match[str]) -> str:
+    return _HOMOPHONES[m.group(0)]
+
+
 _PHRASES = (
     # chat abbreviations and phonetic spellings, first: later phrases read the words they stand for
     (r"(?<=\s)#\s+(?=[a-z])", "number of "), (r"\s@\s?", " at "), (r"\bm/bike(s?)\b", r"motorbike\1"),  # note-taking symbols
@@ -30,13 +38,21 @@ _PHRASES = (
     (r"\br(?= (?:side|third|half|corner|edge|of (?:the )?(?:frame|picture|screen|shot))\b)", "right"),
     (r"\b(?:hwo|hoe|hiw|hoow) (?=many|much|long)", "how "), (r"\bmny\b", "many"), (r"\blft\b", "left"), (r"\blst\b", "last"),
     (r"\bmor\b", "more"), (r"\bles\b", "less"), (r"\bteh\b", "the"), (r"\bwot\b", "what"), (r"\bhav\b", "have"),
-    (r"\bwhat all\b", "what"), (r"\bdiff\b", "different"), (r"\bwh?ats\b", "what is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
+    (r"\bwhat all\b", "what"), (r"\bdiff\b", "different"), (r"\bwh?ats\b", "what is"), (r"\bwheres\b", "where is"), (r"\bhows\b", "how is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
     (r"\b(flew|flown|drove|driven|rode|ridden|ran|went|took|pulled|walked|headed) of\b(?! (?:the|a|an|them|it|those|these)\b)", r"\1 off"),
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\bu-?\d{1,2}s\b|\bunder-\d{1,2}s\b", "players"),  # youth teams: 'the u10s', 'the under-12s'
     (r"\b(?:the|in|over) passed\b(?= (?:\d|few|couple|several|half|quarter|hour|minute|second|min)\w*)", "the past"),  # dictated 'past'
     # real words a phone's autocorrect puts for time words, read back where only the time word fits
-    (r"\bat the mo\b", "at the moment"),
+    (r"\bthe no[wo]\b(?= ?(?:\?|$|,))|\bthe noo\b", "now"), (r"\baboot\b", "about"), (r"\bnought\b", "zero"),  # Scottish English
+    # numbers a speech recogniser wrote as other words, read back beside a unit, another number or 'number'
+    (r"(?:\b(?:won|for|fore|tree|fife|sicks|ate)\b|(?:(?<=\bsince )|(?<=\bat )|(?<=\bafter )|(?<=\bbefore )|(?<=\buntil )|(?<=\bbetween )"
+     r"|(?<=\bfrom )|(?<=\blast )|(?<=\bfirst )|(?<=\bpast )|(?<=\band ))(?:to|too)\b)"  # 'the last to minutes', not 'thirty to fifty'
+     r"(?= (?:seconds?|secs?|minutes?|mins?|hours?|minute mark|and (?:a half|won|to|too|for|fore|tree|fife|sicks|ate|\w+ minutes?))\b"
+     r"|(?= (?:ten|fifteen|twenty|thirty|forty|fifty)\b))|(?<=\bnumber )(?:won|too|tree|fife|sicks|ate|fore)\b"
+     r"|(?:(?<=\btwenty )|(?<=\bthirty )|(?<=\bforty )|(?<=\bfifty ))(?:won|too|tree|fife|sicks|ate|fore)\b", _homophone_number),
+    (r"\b(?:an|half an|half|last|the last|of an|per) our\b", lambda m: m.group(0)[:-3] + "hour"),
+    (r"\bat the mo\b", "at the moment"), (r"\bthan when (?:you|i|we) (?:last )?(?:looked|checked|asked)\b", "than"),
     (r"\b(?:frame|camera|screen) (left|right)\b(?! (?:now|away|here|there|then|after|before|at)\b)", r"on the \1 of the frame"),  # 'camera left'
     (r"\bminuet(s?)\b", r"minute\1"), (r"\blest\b(?= (?:\d|few|couple|half|quarter|hour|minute|second|min))", "last"),
     (r"\bsense\b(?= (?:\d|the (?:start|beginning)))", "since"), (r"\bfist\b", "first"), (r"\bflue\b", "flew"),
@@ -190,7 +206,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
                "individual", "individuals", "ppl", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
-               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "personnel", "flagger", "flaggers", "flagman", "flagmen", "driver", "drivers", "bod", "bods", "sa", "sas", "extras", "supporting artist", "supporting artists", "talent", "lady", "ladies",
+               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "personnel", "flagger", "flaggers", "flagman", "flagmen", "driver", "drivers", "bod", "bods", "sa", "sas", "extras", "supporting artist", "supporting artists", "talent", "wean", "weans", "bairn", "bairns", "lady", "ladies",
                "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "peeps", "new faces", "faces", "face", "arrival", "arrivals", "leaver", "leavers", "check-ins", "check-outs",
                "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
                "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
@@ -205,7 +221,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "car": ("car", "cars", "veh", "vehs", "whips", "vehicle", "vehicles", "automobile", "automobiles", "auto", "autos", "taxi", "taxis", "cab", "cabs", "4-wheeler", "4-wheelers", "4 wheeler", "4 wheelers", "4wd", "4wds", "four-wheel drive", "four-wheel drives", "limousine", "limousines", "limo", "limos", "4x4", "4x4s",
             "four-by-four", "four-by-fours", "jeep", "jeeps", "land rover", "land rovers", "range rover", "range rovers",
             "off-roader", "off-roaders",
-            "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks", "station wagon", "station wagons", "estate car", "estate cars", "phv", "phvs",
+            "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks", "station wagon", "station wagons", "estate car", "estate cars", "phv", "phvs", "tesla", "teslas",
             "private hire car", "private hire cars", "private-hire car", "private-hire cars", "minicab", "minicabs"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
                 "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers", "pushie", "pushies", "cycle", "cycles",
@@ -221,7 +237,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
               "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers", "wagon", "wagons", "dumper", "dumpers", "trailer", "trailers", "honeywagon", "honeywagons", "police carrier", "police carriers",
               "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "tempo", "tempos", "snowplough", "snowploughs",
               "snowplow", "snowplows", "gritter", "gritters"),  # as COCO detectors label them
-    "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines") + _DOG_NAMES,
+    "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines", "dugs", "sheep dug", "sheep dugs") + _DOG_NAMES,
     "cat": ("cat", "cats", "moggy", "moggie", "moggies", "kitty", "kitties", "kitten", "kittens"),
     "bird": ("bird", "birds", "pigeon", "pigeons", "gull", "gulls", "seagull", "seagulls", "goose", "geese", "swan", "swans",
              "heron", "herons", "magpie", "magpies") + _BIRDS,
@@ -363,6 +379,11 @@ def _correct_slips(q: str) -> str:
     return q
 
 
+# a time read out as two numbers after a time word: 'since one thirty', 'at two fifteen', 'between nought thirty and one'
+_SPOKEN_CLOCK = re.compile(r"\b(since|after|at|from|before|until|till|between|and|by|to|around) (\d{1,2}) ([1-5]\d)\b"
+                           r"(?= ?(?:[?.,!]|$|(?:and|to|until|till|on|in|into|mark|the|now|or|onwards|what|when|how|who|where|is|are|was|were|did)\b))")
+
+
 def normalise(text: str) -> str:
     """Lower case, typing slips fixed, one spelling (US), contractions expanded, numbers written in words turned into
     digits."""
@@ -374,6 +395,7 @@ def normalise(text: str) -> str:
     q = re.sub(r"\b([1-9]) hundred\b", lambda m: str(100 * int(m.group(1))), q)  # 'two hundred'
     q = re.sub(r"\b([1-9]00) (?:and )?([1-9]\d?)\b", lambda m: str(int(m.group(1)) + int(m.group(2))), q)  # 'one hundred (and) five'
     q = re.sub(_UNIT_NUMBER, r"\1 \3 \2s", q)  # 'between minute two and minute six', once the numbers are digits
+    q = _SPOKEN_CLOCK.sub(r"\1 \2:\3", q)  # 'since one thirty': 1:30
     q = _FRACTION.sub(_fraction, q)  # 'two and a half minutes', once the number is a digit
     q = _correct_slips(_FILLER.sub(" ", q))
     q = re.sub(r"\b(\d+) (?:point|dot) (\d+)\b", r"\1.\2", q)
@@ -402,7 +424,7 @@ _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s
                       rf"reception|dispatch|all units|everyone|team|car park|gate) ?,)"  # radio: 'marshal to office:', 'gate to control,'
                       rf"|^\s*(?:the )?(?:{_RELATIONS_ONE}) to (?:the )?[a-z]+ ?,(?= (?:how|what|when|where|which|who|is|are|was|were|any|did|do|does|has|have)\b)"  # 'flagger to foreman, how ...'
                       rf"|^\s*(?:the )?(?:{_RELATIONS_ONE}) ?:"  # 'Warden: how many ...': who asks
-                      rf"|^\s*(?:{_RELATIONS_ONE})(?: (?:ji|sir|madam|mate|bhai|boss))? ?,(?= (?:how|what|when|where|which|who|is|are|was|"
+                      rf"|^\s*(?:(?:good|little|old|clever|dear) )?(?:{_RELATIONS_ONE})(?: (?:ji|sir|madam|mate|bhai|boss))? ?,(?= (?:how|what|when|where|which|who|is|are|was|"
                       r"were|can|could|did|do|does|has|have|kindly|please)\b)"  # 'watchman ji, how many cars ...': who is asked
                       r"|^\s*(?:mum|mom|mummy|mommy|dad|daddy|grandma|grandpa|granny|grandad|nan|nana|gran) ?,? "
                       r"(?=(?:how|what|when|where|which|who|is|are|was|were|can|could|did|do|does|has|have)\b)")  # 'dad, how many ...'
