@@ -762,6 +762,15 @@ DRAWN_FROM_SETS = [
     ("tell me what you saw", "summary", {}),
     ("what did you catch at 45 seconds in", "describe", {"at_s": 45}),
     ("what was in your view at 1:45", "describe", {"at_s": 105}),
+    # set 118: learners of English whose first language is Chinese, Japanese, Korean or Vietnamese
+    ("first 1 minute how many car total?", "count_distinct", {"class": "car"}),
+    ("in first 1 minute of video how many people enter?", "count_entered", {"class": "person"}),
+    ("top of screen is there car now?", "presence", {"class": "car", "region": "top"}),
+    ("now someone is in the video or not?", "presence", {"class": "person"}),
+    ("car last time see how many second ago?", "when_last", {"class": "car"}),
+    ("bicycle 7 stay how many second?", "duration", {"class": "bicycle"}),
+    ("what happen now?", "describe", {}),
+    ("at 2:50 picture show what?", "describe", {"at_s": 170}),
 ]
 
 
@@ -911,6 +920,11 @@ def test_a_slip_put_right_in_passing_reads_as_the_correction():
     assert read_question("Where is car twenty, no, twenty-two, now?").track_id == 22
     assert read_question("how many cars, sorry, now?").label == "car"  # an apology, not a correction
     assert normalise("Answer yes, no, or maybe: is there a dog?").startswith("answer yes, no, or maybe")
+
+
+def test_the_first_minutes_and_from_the_start_are_windows_from_zero():
+    assert read_question("first 2 minute how many people go out?").time == TimeSpec("between", 0.0, 120.0)
+    assert read_question("from start to 1:00, how many people leave?").time == TimeSpec("between", 0.0, 60.0)
 
 
 def test_a_time_read_out_as_two_numbers_is_a_clock_time():

@@ -50,7 +50,7 @@ _GRAMMAR_SURE = CONFIDENT  # at or above this the embedding matcher is not consu
 _ABSENCE = re.compile(r"\b(?:empty|emptied|deserted|vacant|nobody|no one|no people|no persons|clear of|free of|unoccupied)\b")
 _OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without a break|(?:had|has|have) (?:somebody|someone|anyone|anybody|people|persons?) in it|"
                        r"(?:has|have) (?:there been|someone|somebody|anyone|anybody|people) been (?:visible|in view|around|there|present))\b")
-_GOING_ON_NOW = re.compile(r"\b(?:happening|going on|shows|showing|what is on (?:screen|camera))\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
+_GOING_ON_NOW = re.compile(r"\b(?:happening|happens?|going on|shows|showing|what is on (?:screen|camera))\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
                            r"(?:at )?this (?:moment|point|instant|minute|second)|on (?:screen|camera)|in (?:the )?(?:frame|shot|picture|view))\b"
                            # 'what's happening on the ramp': at a place, in the present tense
                            r"|\bwhat is (?:in (?:shot|view|frame|the frame|the picture)|on (?:screen|camera|cam))\b ?\??$"  # 'a rundown of what's in shot'

@@ -77,7 +77,8 @@ _WINDOW_PATTERNS: tuple[tuple[str, str], ...] = (
     (rf"\b{_NUM.replace('(?P<', '(?P<a_')}\s*[-\u2013]\s*{_NUM.replace('(?P<', '(?P<b_')}\s*{_UNIT.replace('(?P<', '(?P<b_')}\b", "between"),  # '20-40s'
     (rf"\b(?:(?:in|over|during|within|for|across|throughout)\s+)?(?:the\s+)?(?:last|past|previous|preceding|recent)\s+{_NUM}\s*{_UNIT}\b", "last"),
     (r"\b(?:(?:in|over|during|within|for)\s+)?(?:the\s+)?(?:last|past|previous|preceding)\s+(?P<u>second|minute|min)\b", "last1"),
-    (rf"\b(?:in|during|over|within)\s+the\s+(?:first|opening|initial)\s+{_NUM}\s*{_UNIT}\b", "first"),
+    (rf"\b(?:(?:in|during|over|within)\s+(?:the\s+)?|^\s*)(?:first|opening|initial)\s+{_NUM}\s*{_UNIT}\b", "first"),  # 'first 1 minute how many'
+    (rf"\bfrom (?:the )?(?:very )?(?:start|beginning)(?: of the (?:video|clip|recording|stream))? (?:to|until|till) {_AT}", "first"),
     (rf"\bsince\s+{_NUM}\s*{_UNIT}\s+(?:ago|back|earlier)\b", "last"),  # 'since 30 s ago': the last 30 s
     (rf"\b(?:since|after|from)\s+(?:the\s+)?(?:time\s+)?{_AT}(?![\d:]|\.\d)(?!\s*{_UNIT_WORD}?\s*(?:ago|back|earlier)\b)"
      r"(?:\s+on(?:wards)?)?", "since"),  # 'from 10 s ago' is a moment, 'ago' reads it
@@ -144,7 +145,7 @@ _SIDE_WORDS = {"left": "left", "right": "right", "top": "top", "upper": "top", "
 _REGION_RE = re.compile(
     r"\b(?:(?P<v>top|upper|bottom|lower)[\s-]+(?P<h>left|right)|(?P<side>left|right|top|upper|bottom|lower|center|middle))"
     r"(?:[\s-]+(?:hand\s+)?(?P<part>half|third|side|part|portion|edge|corner|area|section|quarter|of the (?:image|picture|frame|screen|view|scene|shot|feed|footage)))?"
-    r"(?:\s+of (?:the )?(?:image|picture|frame|screen|view|scene|shot|feed|footage))?\b")  # 'the left side of frame'
+    r"(?P<of>\s+of (?:the )?(?:image|picture|frame|screen|view|scene|shot|feed|footage))?\b")  # 'the left side of frame'
 # 'on the left', 'to my right' (the asker's or the robot's left is the picture's: the camera looks where they look)
 _REGION_CONTEXT = re.compile(r"\b(?:on|in|at|to|towards|near|along|from|into|of)\s+(?:the\s+|my\s+|our\s+|your\s+|its\s+)?"
                              r"(?:very\s+|far\s+)?$")
@@ -156,7 +157,7 @@ def extract_region(q: str) -> tuple[Region | None, str]:
     'left' counts as a region only as a place ('on the left', 'left half', 'left side'), never as 'who left'."""
     for m in _REGION_RE.finditer(q):
         part = m.group("part") or ""
-        placed = (bool(_REGION_CONTEXT.search(q[: m.start()])) or bool(part) or m.group("v") is not None
+        placed = (bool(_REGION_CONTEXT.search(q[: m.start()])) or bool(part or m.group("of")) or m.group("v") is not None
                   or m.group("side") in ("center", "middle"))  # never a verb, unlike a bare left
         side = m.group("side")
         if not placed:

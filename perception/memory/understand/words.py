@@ -52,7 +52,8 @@ _PHRASES = (
      r"|(?= (?:ten|fifteen|twenty|thirty|forty|fifty)\b))|(?<=\bnumber )(?:won|too|tree|fife|sicks|ate|fore)\b"
      r"|(?:(?<=\btwenty )|(?<=\bthirty )|(?<=\bforty )|(?<=\bfifty ))(?:won|too|tree|fife|sicks|ate|fore)\b", _homophone_number),
     (r"\b(?:an|half an|half|last|the last|of an|per) our\b", lambda m: m.group(0)[:-3] + "hour"),
-    (r"\bat the mo\b", "at the moment"), (r"\bthan when (?:you|i|we) (?:last )?(?:looked|checked|asked)\b", "than"),
+    (r"\bat the mo\b", "at the moment"), (r"\bhow many (second|minute)\b", r"how many \1s"),
+    (r"\bthan when (?:you|i|we) (?:last )?(?:looked|checked|asked)\b", "than"),
     (r"\b(?:frame|camera|screen) (left|right)\b(?! (?:now|away|here|there|then|after|before|at)\b)", r"on the \1 of the frame"),  # 'camera left'
     (r"\bminuet(s?)\b", r"minute\1"), (r"\blest\b(?= (?:\d|few|couple|half|quarter|hour|minute|second|min))", "last"),
     (r"\bsense\b(?= (?:\d|the (?:start|beginning)))", "since"), (r"\bfist\b", "first"), (r"\bflue\b", "flew"),
