@@ -771,6 +771,11 @@ DRAWN_FROM_SETS = [
     ("bicycle 7 stay how many second?", "duration", {"class": "bicycle"}),
     ("what happen now?", "describe", {}),
     ("at 2:50 picture show what?", "describe", {"at_s": 170}),
+    # set 122: Irish English at a GAA club's car park and pitch gate
+    ("How many young ones are out on the pitch now?", "count_now", {"class": "person"}),
+    ("How many mammies are after coming in to collect the young ones in the last five minutes?", "count_entered", {"class": "person", "window_s": 300}),
+    ("How many lads have gone home since half two on the video?", "count_left", {"class": "person", "since_s": 150}),
+    ("Are there more people at the gate now than at half two on the video?", "compare", {"class": "person", "at_s": 150}),
 ]
 
 

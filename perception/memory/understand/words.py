@@ -25,6 +25,7 @@ _HOMOPHONES = {"won": "one", "to": "two", "too": "two", "for": "four", "fore": "
 
 
 def _homophone_number(m: re.Match[str]) -> str:
+    """The number word a speech recogniser's homophone stands for ('fife': 'five')."""
     return _HOMOPHONES[m.group(0)]
 
 
@@ -43,7 +44,6 @@ _PHRASES = (
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\bu-?\d{1,2}s\b|\bunder-\d{1,2}s\b", "players"),  # youth teams: 'the u10s', 'the under-12s'
     (r"\b(?:the|in|over) passed\b(?= (?:\d|few|couple|several|half|quarter|hour|minute|second|min)\w*)", "the past"),  # dictated 'past'
-    # real words a phone's autocorrect puts for time words, read back where only the time word fits
     (r"\bthe no[wo]\b(?= ?(?:\?|$|,))|\bthe noo\b", "now"), (r"\baboot\b", "about"), (r"\bnought\b", "zero"),  # Scottish English
     # numbers a speech recogniser wrote as other words, read back beside a unit, another number or 'number'
     (r"(?:\b(?:won|for|fore|tree|fife|sicks|ate)\b|(?:(?<=\bsince )|(?<=\bat )|(?<=\bafter )|(?<=\bbefore )|(?<=\buntil )|(?<=\bbetween )"
@@ -55,6 +55,7 @@ _PHRASES = (
     (r"\bat the mo\b", "at the moment"), (r"\bhow many (second|minute)\b", r"how many \1s"),
     (r"\bthan when (?:you|i|we) (?:last )?(?:looked|checked|asked)\b", "than"),
     (r"\b(?:frame|camera|screen) (left|right)\b(?! (?:now|away|here|there|then|after|before|at)\b)", r"on the \1 of the frame"),  # 'camera left'
+    # real words a phone's autocorrect puts for time words, read back where only the time word fits
     (r"\bminuet(s?)\b", r"minute\1"), (r"\blest\b(?= (?:\d|few|couple|half|quarter|hour|minute|second|min))", "last"),
     (r"\bsense\b(?= (?:\d|the (?:start|beginning)))", "since"), (r"\bfist\b", "first"), (r"\bflue\b", "flew"),
     (r"(?<!\byou )(?<!\bi )(?<!\bwe )(?<!\bto )(?<!\bthey )\bknow(?= ?\??$)", "now"),
@@ -207,7 +208,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                "everyone", "everybody", "no one", "nobody", "folks", "folk", "newcomer", "newcomers",
                "individual", "individuals", "ppl", "human", "humans", "man", "men", "woman", "women", "guy", "guys", "walker", "walkers",
                "visitor", "visitors", "passerby", "passer-by", "passersby", "passers-by", "child", "children", "kid",
-               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "personnel", "flagger", "flaggers", "flagman", "flagmen", "driver", "drivers", "bod", "bods", "sa", "sas", "extras", "supporting artist", "supporting artists", "talent", "wean", "weans", "bairn", "bairns", "lady", "ladies",
+               "kids", "who", "adult", "adults", "figure", "figures", "crowd", "crowded", "queue", "queues", "personnel", "flagger", "flaggers", "flagman", "flagmen", "driver", "drivers", "bod", "bods", "sa", "sas", "extras", "supporting artist", "supporting artists", "talent", "wean", "weans", "bairn", "bairns", "young ones", "mammy", "mammies", "lady", "ladies",
                "gentleman", "gentlemen", "boy", "boys", "girl", "girls", "peeps", "new faces", "faces", "face", "arrival", "arrivals", "leaver", "leavers", "check-ins", "check-outs",
                "headcount", "head count", "heads", "bodies", "occupants", "commuters", "tourists", "shoppers",
                "students", "peoples", "customer", "customers", "client", "clients", "patron", "patrons", "passenger",
@@ -397,6 +398,7 @@ def normalise(text: str) -> str:
     q = re.sub(r"\b([1-9]00) (?:and )?([1-9]\d?)\b", lambda m: str(int(m.group(1)) + int(m.group(2))), q)  # 'one hundred (and) five'
     q = re.sub(_UNIT_NUMBER, r"\1 \3 \2s", q)  # 'between minute two and minute six', once the numbers are digits
     q = _SPOKEN_CLOCK.sub(r"\1 \2:\3", q)  # 'since one thirty': 1:30
+    q = re.sub(r"\bhalf ([1-9]|1[0-2])\b(?! ?(?:[:.\d]|minutes?|mins?|hours?|hrs?|seconds?|secs?|s\b|m\b|h\b|of\b|an?\b))", r"\1:30", q)  # 'half two': 2:30
     q = _FRACTION.sub(_fraction, q)  # 'two and a half minutes', once the number is a digit
     q = _correct_slips(_FILLER.sub(" ", q))
     q = re.sub(r"\b(\d+) (?:point|dot) (\d+)\b", r"\1.\2", q)
