@@ -776,6 +776,16 @@ DRAWN_FROM_SETS = [
     ("How many mammies are after coming in to collect the young ones in the last five minutes?", "count_entered", {"class": "person", "window_s": 300}),
     ("How many lads have gone home since half two on the video?", "count_left", {"class": "person", "since_s": 150}),
     ("Are there more people at the gate now than at half two on the video?", "compare", {"class": "person", "at_s": 150}),
+    # set 124: students texting in Gen-Z slang
+    ("how many bikes got taken out the bike store in the last 30 mins", "count_left", {"class": "bicycle", "window_s": 1800}),
+    ("lowkey need a summary of the past 15 mins", "summary", {"window_s": 900}),
+    ("what did the cam show 30 secs ago", "describe", {"at_s": 30}),
+    # set 126: engineers' notation
+    ("distinct N(car) over t ∈ [0, 300]", "count_distinct", {"class": "car"}),
+    ("How many distinct class=dog tracks for t > 45 s?", "count_distinct", {"class": "dog", "since_s": 45}),
+    ("N(dog) currently visible, ROI: left", "count_now", {"class": "dog", "region": "left"}),
+    ("N entries, class=car, in [60, 120] s", "count_entered", {"class": "car"}),
+    ("t_first for class=person?", "when_first", {"class": "person"}),
 ]
 
 
@@ -930,6 +940,11 @@ def test_a_slip_put_right_in_passing_reads_as_the_correction():
 def test_the_first_minutes_and_from_the_start_are_windows_from_zero():
     assert read_question("first 2 minute how many people go out?").time == TimeSpec("between", 0.0, 120.0)
     assert read_question("from start to 1:00, how many people leave?").time == TimeSpec("between", 0.0, 60.0)
+
+
+def test_interval_notation_is_a_window():
+    assert read_question("unique count where class == bus in [60, 120] s").time == TimeSpec("between", 60.0, 120.0)
+    assert read_question("entries where class == bus, t ∈ [600, 1200]").time == TimeSpec("between", 600.0, 1200.0)
 
 
 def test_a_time_read_out_as_two_numbers_is_a_clock_time():

@@ -31,7 +31,12 @@ def _homophone_number(m: re.Match[str]) -> str:
 
 _PHRASES = (
     # chat abbreviations and phonetic spellings, first: later phrases read the words they stand for
-    (r"(?<=\s)#\s+(?=[a-z])", "number of "), (r"\s@\s?", " at "), (r"\bm/bike(s?)\b", r"motorbike\1"),  # note-taking symbols
+    # engineers' notation: 't ∈ [60, 120]', 'over (5:00, 6:00)', 't > 45 s', 'N(car)', 'class == bus', 'ROI: left', 't_first'
+    (r"(?:\bt\s*∈\s*|\b(?:in|over|during)(?: the window)?\s*)?[\[(]\s*(\d[\d:.]*)\s*,\s*(\d[\d:.]*)\s*[\])]", r" between \1 and \2 "),
+    (r"\b(?:for |with |where )?t\s*(?:>=?|≥)\s*", " since "), (r"\bn_in\((\w+)\)", r"number of \1 arrivals"), (r"\bn_out\((\w+)\)", r"number of \1 departures"),
+    (r"\bn\((\w+)\)", r"number of \1"), (r"\bclass\s*==?\s*", " "), (r"\broi\s*:\s*", " in the "),
+    (r"\bt_first\b|\bmin\(?t\)?(?= where| such)", "first time"), (r"\bt_last\b|\bmax\(?t\)?(?= where| such)", "last time"),
+ (r"\s@\s?", " at "), (r"\bm/bike(s?)\b", r"motorbike\1"),  # note-taking symbols
     (r"\s?(?:→|⇒)\s?", " to "), (r"\s?↓\s?", " fewer "), (r"\s?↑\s?", " more "),
     (r"\bbtm\b", "bottom"), (r"\bpic\b", "picture"), (r"\bthru\b", "through"), (r"\bhr(s?)\b", r"hour\1"), (r"\b1st\b", "first"),
     (r"\b(top|bottom|upper|lower) l\b", r"\1 left"), (r"\b(top|bottom|upper|lower) r\b", r"\1 right"),
@@ -52,6 +57,7 @@ _PHRASES = (
      r"|(?= (?:ten|fifteen|twenty|thirty|forty|fifty)\b))|(?<=\bnumber )(?:won|too|tree|fife|sicks|ate|fore)\b"
      r"|(?:(?<=\btwenty )|(?<=\bthirty )|(?<=\bforty )|(?<=\bfifty ))(?:won|too|tree|fife|sicks|ate|fore)\b", _homophone_number),
     (r"\b(?:an|half an|half|last|the last|of an|per) our\b", lambda m: m.group(0)[:-3] + "hour"),
+    (r"\b(?:lowkey|highkey|ngl|no cap|tbh|deadass|bruh)\b", " "),  # chat fillers ('lowkey' is no 'low')
     (r"\bat the mo\b", "at the moment"), (r"\bhow many (second|minute)\b", r"how many \1s"),
     (r"\bthan when (?:you|i|we) (?:last )?(?:looked|checked|asked)\b", "than"),
     (r"\b(?:frame|camera|screen) (left|right)\b(?! (?:now|away|here|there|then|after|before|at)\b)", r"on the \1 of the frame"),  # 'camera left'
