@@ -786,6 +786,11 @@ DRAWN_FROM_SETS = [
     ("N(dog) currently visible, ROI: left", "count_now", {"class": "dog", "region": "left"}),
     ("N entries, class=car, in [60, 120] s", "count_entered", {"class": "car"}),
     ("t_first for class=person?", "when_first", {"class": "person"}),
+    # set 128: follow-ups that still say what they ask ('same question for ...')
+    ("Same question for cyclists: how many different ones since 5:00?", "count_distinct", {"class": "bicycle", "since_s": 300}),
+    ("And how many cyclists came in over the same last five minutes?", "count_entered", {"class": "bicycle", "window_s": 300}),
+    ("OK, and how many ambulances came in during the last half hour?", "count_entered", {"class": "truck", "window_s": 1800}),
+    ("And is there a wheelchair user out front right now?", "presence", {"class": "person"}),
 ]
 
 
