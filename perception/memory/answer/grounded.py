@@ -45,19 +45,12 @@ def _counted(n: int, r: Reading, text: str) -> tuple[str, object]:
         return text, n
     if r.threshold is None:
         return ("Yes: " if n else "No: ") + text, n > 0
-    yes = _meets(n, r.threshold)
-    return f"{'Yes' if yes else 'No'} ({_asked(r.threshold)} {r.threshold[1]:g} asked): {text}", yes
+    return _checked(r, r.passes(n), text)
 
 
-def _meets(x: float, threshold: tuple[str, float]) -> bool:
-    """Whether ``x`` passes a question's check ('>', 20: more than 20)."""
-    op, k = threshold
-    return x >= k if op == ">=" else x < k if op == "<" else x > k
-
-
-def _asked(threshold: tuple[str, float]) -> str:
-    """The words of a question's check: 'more than', 'at least', 'fewer than'."""
-    return {">=": "at least", "<": "fewer than"}.get(threshold[0], "more than")
+def _checked(r: Reading, yes: bool, text: str) -> tuple[str, bool]:
+    """An answer to a question asked against a number: 'No (more than 20 asked): 14 people came into view ...'."""
+    return f"{'Yes' if yes else 'No'} ({r.check_words} asked): {text}", yes
 
 
 def _ids(people: list[Person], k: int = 10) -> str:
@@ -389,8 +382,7 @@ class GroundedAnswerer:
                     f"{'es' if len(s.intervals) != 1 else ''} ({spans}){still}.")
             value: object = d
             if r.threshold is not None:  # 'has car 25 been there more than 10 minutes?'
-                yes = _meets(d, r.threshold)
-                value, text = yes, f"{'Yes' if yes else 'No'} ({_asked(r.threshold)} {r.threshold[1]:g} s asked): {text}"
+                text, value = _checked(r, r.passes(d), text)
             return text, value, [Citation(a, (s.id,)) for a, _ in s.intervals[:8]]
         crowd = Crowd(snap, r)
         if r.about == "occupied":

@@ -58,6 +58,11 @@ _GOING_ON_NOW = re.compile(r"\b(?:happening|happens?|going on|shows|showing|what
                            r"| (?:outside|out there|out front|out the front|here|there))? ?\??$")
 _OPS = {"more than": ">", "longer than": ">", "over": ">", "at least": ">=", "fewer than": "<", "less than": "<", "shorter than": "<",
         "under": "<"}
+_OP_WORDS = {">": "more than", ">=": "at least", "<": "fewer than"}
+# a summary's words that, asked at a moment, want the scene then: 'describe what happened at 1:00', 'what was going on at
+# the 50-second mark', 'what could be seen / what was on cam / what did you catch 30 s ago'
+_SCENE_AT_A_MOMENT = re.compile(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat could be seen\b"
+                                r"|\bwhat (?:was|were) on (?:the )?(?:camera|cam|screen|feed)\b|\bwhat (?:did )?(?:you|the camera) (?:saw|see|catch|caught)\b")
 _WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")
 _AT_A_MOMENT = ("compare", "describe", "count_now", "presence")
 _BEFORE_SPAN = re.compile(r"\bbefore \d+(?:\.\d+)? ?(?:seconds?|secs?|s|minutes?|mins?)\b(?! (?:into|in|mark)\b)")
@@ -108,6 +113,20 @@ class Reading:
         word = {"person": ("person", "people"), "bus": ("bus", "buses")}.get(base, (base, base + "s"))[plural]
         return f"{self.colour} {word}" if self.colour else word
 
+    def passes(self, x: float) -> bool:
+        """Whether a count or a stay of ``x`` meets the question's ``threshold`` ('more than 20': x > 20)."""
+        assert self.threshold is not None
+        op, k = self.threshold
+        return x >= k if op == ">=" else x < k if op == "<" else x > k
+
+    @property
+    def check_words(self) -> str:
+        """The question's ``threshold`` in words: 'more than 20', 'at least 600 s'."""
+        assert self.threshold is not None
+        op, k = self.threshold
+        unit = " s" if self.intent == "duration" else ""
+        return f"{_OP_WORDS[op]} {k:g}{unit}"
+
     @property
     def phrase(self) -> str:
         """A short description of the reading, e.g. 'number of people now'."""
@@ -122,8 +141,7 @@ class Reading:
                     "until": f" before {self.time.a:g} s", "at": f" at {self.time.a:g} s", "ago": f" {self.time.a:g} s ago",
                     "between": f" between {self.time.a:g} s and {self.time.b or 0:g} s"}[self.time.kind]
         if self.threshold is not None:
-            op, n = self.threshold
-            what = f"{what} ({'at least' if op == '>=' else 'fewer than' if op == '<' else 'more than'} {n:g}{' s' if self.intent == 'duration' else ''}?)"
+            what = f"{what} ({self.check_words}?)"
         return {
             "count_now": f"number of {what}{where}{when or ' now'}",
             "count_distinct": f"number of distinct {what}{where}{when or ' so far'}",
@@ -180,12 +198,11 @@ _SET_ASIDE = re.compile(r"\b(?:ignoring|ignore|never ?mind|forget(?:ting)?(?: ab
                         r" [^,?]*,")
 # where a sentence ends; a tag question ('the bus left, right?') ends a remark
 _SENTENCE_END = re.compile(r"(?<!\bno)(?<!\bvs)[.!;]\s+|, (?:right|yeah|yes|no|ok|okay|eh|innit|correct) \?\s+")
-# a remark, then the question after ', but' / ', anyway' / ', so' ('i saw a bus earlier, but how many cars ...')
 # something that happened, told before the question without a 'but' ('a stray dog came in, how many dogs now?')
 _EVENT_REMARK = re.compile(r"^(?!(?:how|what|when|where|which|who|is|are|was|were|did|do|does|has|have|can|could|any)\b)"
                            r"(?![^?,]*\b(?:who|that|which)\b)[^?,]*?, "  # not a topic with its clause: 'people who came in, how many'
-
                            r"(?=(?:how|what|when|where|which|is|are|was|were|did|do|does|has|have|can|could)\b)")
+# a remark, then the question after ', but' / ', anyway' / ', so' ('i saw a bus earlier, but how many cars ...')
 _REMARK = re.compile(r"^[^?]*?, (?:but|anyway|so) (?=(?:how|is|are|was|were|when|where|what|which|did|do|does|has|have|can|could)\b)")
 
 
@@ -277,7 +294,7 @@ def read_question(text: str) -> Reading:
             (time is not None and not time.is_moment) or _WHOLE_STREAM.search(q)):  # 'describe the last minute'
         intent = "summary"
     elif intent == "summary" and track_id is None and (
-            (time is not None and time.is_moment and re.search(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat could be seen\b|\bwhat (?:was|were) on (?:the )?(?:camera|cam|screen|feed)\b|\bwhat (?:did )?(?:you|the camera) (?:saw|see|catch|caught)\b", q))
+            (time is not None and time.is_moment and _SCENE_AT_A_MOMENT.search(q))
             # 'describe what happened at 1:00', 'what was going on at the 50-second mark': the scene at that moment
             or (time is None and _GOING_ON_NOW.search(q))):  # 'what is happening right now'
         intent = "describe"
