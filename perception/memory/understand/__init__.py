@@ -40,7 +40,14 @@ from perception.memory.understand.slots import (
     find_colour,
     find_ordinal,
 )
-from perception.memory.understand.words import COLOURED_NAMES, PLURAL_PERSON, WEAK_CLASS_WORDS, find_class, normalise
+from perception.memory.understand.words import (
+    COLOURED_NAMES,
+    PLURAL_PERSON,
+    WEAK_CLASS_WORDS,
+    find_class,
+    normalise,
+    read_notation,
+)
 from perception.memory.understand.wrappers import unwrap
 
 __all__ = ["CONFIDENT", "INTENTS", "Reading", "Region", "TimeSpec", "read_question"]
@@ -257,7 +264,7 @@ def _about(q: str, intent: str) -> str | None:
 
 def read_question(text: str) -> Reading:
     """The intent and slots of a question about the video, however it is phrased."""
-    q0 = _SET_ASIDE.sub(" ", _without_player_time(normalise(unwrap(text))))
+    q0 = _SET_ASIDE.sub(" ", _without_player_time(normalise(unwrap(read_notation(text)))))
     asked, context = _asking_clause(q0)  # a statement beside the question: slots are looked for there last
     track_id, instance_id, q = extract_ids(asked)
     if track_id is None and instance_id is None and context:

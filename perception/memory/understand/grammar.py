@@ -75,7 +75,7 @@ SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
 WHEN = _rx(r"when", r"what time", r"how long into (?:the )?(?:video|stream|clip|recording|footage)", r"(?:the )?(?:earliest|latest) (?=(?:a|an|the|that|any)\b)", r"how (?:many|much) (?:seconds|minutes|time) since", r"^time (?:(?:the|that|of the) )?(?:first|last|latest|newest|most recent)\b", r"(?<=[-,] )time(?= ?\??$)", r"at what (?:time|point|moment|second)", r"which (?:time|moment|second|point)",
            r"how long ago", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"timestamp", r"at which time", r"(?:start|birth) time",
-           r"(?:earliest|latest|first|last|initial) (?:time|moment)", r"time at which", r"the (?:time|moment|instant) (?:the|an?|that|when)", r"(?:first|earliest) (?:seen|sighting|spotted|appearance)", r"(?<!to )(?:last|latest|most recent) (?:sighting|appearance)",
+           r"(?:earliest|latest|first|last|initial) (?:time|moment)", r"time at which", r"the (?:time|moment|instant) (?:the|an?|that|when)", r"(?:first|earliest) (?:seen|sighting|spotted|appearance|detection|occurrence)", r"(?<!to )(?:last|latest|most recent) (?:sighting|appearance|detection)",
            r"since when", r"how long since", r"time since", r"how long after (?:the )?(?:start|beginning|it (?:started|began))", r"(?<!dwell )time of", r"(?:appearance|arrival|entry|exit|departure|sighting) time", r"since [^?]* (?:has|have) (?:gone by|passed|elapsed)", r"timecode", r"how far in(?:to)?\b", r"how long has it been since", r"(?:has )?passed since", r"elapsed since")
 AGO = _rx(r"how long ago", r"how (?:many|much) (?:seconds|minutes|time) since", r"(?:has )?passed since", r"(?:has )?gone by since", r"since [^?]* (?:has|have) gone by", r"elapsed since", r"how (?:many|much) (?:seconds|time|minutes) ago", r"how recently", r"how long since",
           r"time since",
@@ -158,7 +158,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
     tally = TALLY.match(q)
     if tally and not yes_no:  # 'unique people so far', 'exits last 15 s': a count with no counting word
         return ("count_distinct" if tally.group("distinct") else "count_entered" if tally.group("came") else "count_left"), 0.75
-    if re.match(r"(?:the )?(?:very )?first\b", q) and not (yes_no or has(COUNT, q) or has(SUMMARY, q) or has(WHERE, q)
+    if re.match(r"(?:the )?(?:very )?(?:first|earliest)\b", q) and not (yes_no or has(COUNT, q) or has(SUMMARY, q) or has(WHERE, q)
                                                           or has(DESCRIBE_ASK, q)):
         return "when_first", 0.75  # 'first bike?', 'first car after 2:00?'
     if re.match(r"what (?:happened|went on|was going on|was happening) when\b", q) and not yes_no:

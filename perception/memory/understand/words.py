@@ -29,14 +29,36 @@ def _homophone_number(m: re.Match[str]) -> str:
     return _HOMOPHONES[m.group(0)]
 
 
-_PHRASES = (
-    # chat abbreviations and phonetic spellings, first: later phrases read the words they stand for
-    # engineers' notation: 't ∈ [60, 120]', 'over (5:00, 6:00)', 't > 45 s', 'N(car)', 'class == bus', 'ROI: left', 't_first'
+# engineers' notation: 't ∈ [60, 120]', 'over (5:00, 6:00)', 't > 45 s', 'N(car)', 'N_in(bus)', 'class == bus',
+# 'ROI: left', 't_first', 'Δt since', 'inflow'
+_NOTATION = tuple((re.compile(pat, re.IGNORECASE), rep) for pat, rep in (
     (r"(?:\bt\s*∈\s*|\b(?:in|over|during)(?: the window)?\s*)?[\[(]\s*(\d[\d:.]*)\s*,\s*(\d[\d:.]*)\s*[\])]", r" between \1 and \2 "),
     (r"\b(?:for |with |where )?t\s*(?:>=?|≥)\s*", " since "), (r"\bn_in\((\w+)\)", r"number of \1 arrivals"), (r"\bn_out\((\w+)\)", r"number of \1 departures"),
+    (r"\bn\((\w+)\)\s*(?:>\s*0|(?:≥|>=)\s*1|(?:!=|≠)\s*0)|\bn\((\w+)\) (?:is )?nonzero\b", lambda m: f"any {m.group(1) or m.group(2)}"),
     (r"\bn\((\w+)\)", r"number of \1"), (r"\bclass\s*==?\s*", " "), (r"\broi\s*:\s*", " in the "),
-    (r"\bt_first\b|\bmin\(?t\)?(?= where| such)", "first time"), (r"\bt_last\b|\bmax\(?t\)?(?= where| such)", "last time"),
- (r"\s@\s?", " at "), (r"\bm/bike(s?)\b", r"motorbike\1"),  # note-taking symbols
+    (r"\bt_(first|last)\b(?:\((\w+)\))?", lambda m: f"{m.group(1)} time" + (f" of {m.group(2)}" if m.group(2) else "")),
+    (r"\b(?:min|earliest|first)\s*\(?\s*t\s*\)?(?= where| such| with)", "first time"),
+    (r"\b(?:max|latest|last)\s*\(?\s*t\s*\)?(?= where| such| with)", "last time"), (r"\bt_exit\s*[−-]\s*t_entry\b", "duration"),
+    (r"(?<!['’])\b(?:t|δt)(?= (?:of|since|between)\b)", "time"), (r"\btime-in-(view|frame|shot)\b", r"time in \1"),
+    (r"\bcardinality of\b", "number of"), (r"\b(?:entry|arrival) events\b", "number of arrivals"),
+    (r"\b(?:exit|departure) events\b", "number of departures"), (r"^\s*presence check\b:?", "is there any"),
+    (r"\binflows?\b", "arrivals"), (r"\boutflows?\b", "departures"),
+))
+
+
+def read_notation(text: str) -> str:
+    """``text`` with engineers' notation in words, before anything reads ``f(x)`` as a call or splits ``n_in``."""
+    for rx, rep in _NOTATION:
+        text = rx.sub(rep, text)
+    return text
+
+
+_PHRASES = (
+    # chat abbreviations and phonetic spellings, first: later phrases read the words they stand for
+    (r"\s@\s?", " at "), (r"\bm/bike(s?)\b", r"motorbike\1"),  # note-taking symbols
+    (r"\btime between (?:the |its |their )?first and last (?:detections?|sightings?|appearances?|frames?)\b", "duration"),
+    (r"\b(below|under|above|over) (?:its|the|their) (?:value|level|count|number)\b",
+     lambda m: "fewer than" if m.group(1) in ("below", "under") else "more than"),  # 'is N(dog) now below its value at 7:00'
     (r"\s?(?:→|⇒)\s?", " to "), (r"\s?↓\s?", " fewer "), (r"\s?↑\s?", " more "),
     (r"\bbtm\b", "bottom"), (r"\bpic\b", "picture"), (r"\bthru\b", "through"), (r"\bhr(s?)\b", r"hour\1"), (r"\b1st\b", "first"),
     (r"\b(top|bottom|upper|lower) l\b", r"\1 left"), (r"\b(top|bottom|upper|lower) r\b", r"\1 right"),
