@@ -794,6 +794,17 @@ DRAWN_FROM_SETS = [
     ("Δt since the most recent bus detection", "when_last", {"class": "bus"}),
     ("time-in-view for car 12", "duration", {"class": "car"}),
     ("Is N(person) now below its value at t = 2:00?", "compare", {"class": "person", "at_s": 120}),
+    # set 129: a distribution warehouse's goods-in yard
+    ("How many curtain-siders have come in since 0h45m?", "count_entered", {"class": "truck", "since_s": 2700}),
+    ("Where was rigid 9 at 1h10m?", "where", {"class": "truck", "at_s": 4200}),
+    ("is the shunter about", "presence", {"class": "truck"}),
+    # set 131: Nigerian English at a Lagos motor park
+    ("how many danfo dey the park now", "count_now", {"class": "bus"}),
+    ("How many okada riders don comot in the last 5 minutes?", "count_left", {"class": "motorcycle", "window_s": 300}),
+    ("Molue dey the left side now?", "presence", {"class": "bus", "region": "left"}),
+    ("Na how many motor don enter since 2:00?", "count_entered", {"class": "car", "since_s": 120}),
+    ("Okada dey plenty pass how e be 3 minutes ago?", "compare", {"class": "motorcycle", "window_s": 180}),
+    ("Wetin dey the picture now?", "describe", {}),
     # set 128: follow-ups that still say what they ask ('same question for ...')
     ("Same question for cyclists: how many different ones since 5:00?", "count_distinct", {"class": "bicycle", "since_s": 300}),
     ("And how many cyclists came in over the same last five minutes?", "count_entered", {"class": "bicycle", "window_s": 300}),

@@ -49,7 +49,7 @@ LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behin
             r"(?:head|trot|amble|stroll|saunter|jog|run|ran|toddle|potter|trundle)\w* (?:off|away|out|home)\b", r"(?:gone|went|go|goes|going) home\b",
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
             r"drop(?:ped)? out", r"step(?:ped|s)? out", r"cleared (?:the|out|off)", r"no longer (?:visible|there|in view)", r"lost(?! (?:property|and found)\b)",
-            r"last (?:seen|spotted|visible|noticed|detected)", r"moved out", r"outgoing", r"outbound", r"egress", r"exits?",
+            r"last (?:seen|spotted|visible|noticed|detected)", r"mov(?:e|es|ed|ing) out", r"outgoing", r"outbound", r"egress", r"exits?",
             r"quit(?:s|ted)?", r"(?:filter|trickl|flow|stream|pour)(?:s|ed|ing|e|es)? out\b", r"dispers\w*", r"abandon(?:s|ed)?", r"dipped", r"bounced", r"peaced out", r"off(?:-| )screen",
             r"beyond (?:the )?(?:camera's )?(?:reach|view|frame|edge)")
 DISTINCT = _rx(r"unique", r"distinct", r"different", r"individual", r"so far", r"in total", r"total", r"overall",
@@ -100,13 +100,13 @@ DESCRIBE = _rx(r"what do you see", r"what (?:can|could) you see", r"describe", r
                r"what (?:is|was|are|were) (?:at|by|near|outside) (?:the|my|our) [a-z]+(?: [a-z]+)? ?\??$",
                r"what (?:is|was|are|were) (?:visible|(?:out )?there|outside|out front|in front|in view|in your view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
                r"what (?:is|was) showing\b", r"what (?:is|was|are|were) (?:the )?(?:camera|cam|feed|sensor)s? (?:picking up|seeing|capturing|showing)\b", r"what (?:is|was) on (?:camera|cam|screen|the screen|display|the camera|the cam|the feed)\b",
-               r"what (?:did|does|do|can|could) (?:the |your )?(?:camera|cam|robot|sensor|you|it) see", r"(?:video|picture|camera|screen|image|frame) shows? what\b", r"how(?: is|'s) it looking\b", r"what (?:the |your )?(?:camera|cam|feed|video|footage|screen|picture) (?:showed|shows|saw|sees|captured|picked up)",
+               r"what (?:did|does|do|can|could) (?:the |your )?(?:camera|cam|robot|sensor|you|it) see", r"(?:video|picture|camera|screen|image|frame) shows? what\b", r"how(?: is|'s) it looking\b", r"what (?:the |your )?(?:camera|cam|feed|video|footage|screen|picture) (?:showed|shows|show|saw|sees|captured|picked up)",
                r"what can be seen",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",
                r"what is in", r"appearance", r"how big", r"how large", r"how small", r"color", r"show me", r"identify",
                r"which (?:people|persons|objects|ones)", r"who", r"what (?:is|are) (?:the )?(?:person|people|object|objects)",
-               r"what is the scene", r"the scene", r"how (?:do|does|did) (?:\w+ ){1,3}look\b")
+               r"what is the scene", r"the scene", r"how (?:do|does|did) (?:\w+ ){1,3}look\b", r"^how (?:the|this|that) [a-z]+ look(?:s|ed)?\b")
 DESCRIBE_ASK = _rx(r"describe", r"look(?:s|ed)? like", r"wearing", r"colou?r", r"what (?:kind|type|sort)")
 YES_NO = re.compile(r"\bor not\b|(?:(?:^|, )(?:(?:and|so|ok|okay|hey|tell me|please|say),?\s+)?(?:is|are|was|were|did|do|does|has|have|had|"
                     r"(?:can|could|will|would)(?! you (?:please )?(?:describe|tell|give|show|list|summari[sz]e|count|say|explain|recap))|"

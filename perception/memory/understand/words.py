@@ -71,6 +71,16 @@ _PHRASES = (
     (r"\bhalf[- ](?:an? )?(minute|min)\b", "30 seconds"),
     (r"\bu-?\d{1,2}s\b|\bunder-\d{1,2}s\b", "players"),  # youth teams: 'the u10s', 'the under-12s'
     (r"\b(?:the|in|over) passed\b(?= (?:\d|few|couple|several|half|quarter|hour|minute|second|min)\w*)", "the past"),  # dictated 'past'
+    # Nigerian Pidgin: 'how many danfo dey the park', 'don comot', 'japa', 'wetin', 'plenty pass how e be'
+    (r"^(?:e )?don reach (?=how long)|\bna (?=how|wetin|when|where|which|who)\b", " "), (r"\babeg\b", "please"),
+    (r"\bwetin dey\b", "what is in"), (r"\bwetin\b", "what"), (r"\b(?:waka )?(?:comot|commot)\b|\bjapa\b", "leave"),
+    (r"\bdon go\b", "have gone"), (r"(?<!['’])\bdon\b(?!['’])", "have"),
+    (r"^\s*([a-z-]+) dey (?:(?=here\b|there\b)|(?:for |at |inside |around )?(?=the\b))(?!.*\b(?:more|less|fewer|plenty|than|pass)\b)",
+     r"is there any \1 in "),  # 'motor dey the right side now?': is there one
+    (r"\bdey (?=the |inside\b|around\b)", "are in "), (r"\bdey\b", "are"), (r"\bon ground\b", "here"),
+    (r"\b(show|are|stay|spend|park) for\b(?! (?:the )?(?:last|past|first|next|\d|how|long)\b)", r"\1 in"),
+    (r"\bplenty pass how e be\b", "more than"), (r"\b(quiet|busy|full|empty) (now )?pass how e be\b", r"\1er \2than"),
+    (r"\bpass how (?:e|it) (?:be|was)\b", "than"),
     (r"\bthe no[wo]\b(?= ?(?:\?|$|,))|\bthe noo\b", "now"), (r"\baboot\b", "about"), (r"\bnought\b", "zero"),  # Scottish English
     # numbers a speech recogniser wrote as other words, read back beside a unit, another number or 'number'
     (r"(?:\b(?:won|for|fore|tree|fife|sicks|ate)\b|(?:(?<=\bsince )|(?<=\bat )|(?<=\bafter )|(?<=\bbefore )|(?<=\buntil )|(?<=\bbetween )"
@@ -167,6 +177,7 @@ _ROLES = (
     "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands", "player", "players",
     "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
     "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
+    "agbero", "agberos", "tout", "touts",
 )
 # people by family, age, everyday role and pastime: a general lexicon, no source of slips
 _EVERYDAY_PEOPLE = (
@@ -253,21 +264,25 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
             "four-by-four", "four-by-fours", "jeep", "jeeps", "land rover", "land rovers", "range rover", "range rovers",
             "off-roader", "off-roaders",
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks", "station wagon", "station wagons", "estate car", "estate cars", "phv", "phvs", "tesla", "teslas",
-            "private hire car", "private hire cars", "private-hire car", "private-hire cars", "minicab", "minicabs"),
+            "private hire car", "private hire cars", "private-hire car", "private-hire cars", "minicab", "minicabs",
+            "motor", "motors"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
                 "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers", "pushie", "pushies", "cycle", "cycles",
                 "pushbike", "pushbikes", "bmx", "bmxs", "bmxes", "bmx bike", "bmx bikes", "bmxer", "bmxers"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters", "motorcyclist",
                    "motorcyclists", "moped", "mopeds", "2-wheeler", "2-wheelers", "2 wheeler",
                    "2 wheelers", "scooty", "scooties", "quad", "quads", "quad bike", "quad bikes",
-                   "quad-bike", "quad-bikes"),
-    "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses"),
+                   "quad-bike", "quad-bikes", "okada", "okadas", "okada rider", "okada riders", "okada man",
+                   "okada men", "motor bike", "motor bikes", "motor cycle", "motor cycles"),
+    "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses",
+            "danfo", "danfos", "molue", "molues"),  # Lagos minibuses and buses
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
               "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers", "18 wheeler", "18 wheelers",
               "semi", "semis", "semi-truck", "semi-trucks", "semi truck", "semi trucks", "rig", "rigs", "big rig", "big rigs",
               "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers", "wagon", "wagons", "dumper", "dumpers", "trailer", "trailers", "honeywagon", "honeywagons", "police carrier", "police carriers", "ambulance", "ambulances",
               "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "tempo", "tempos", "snowplough", "snowploughs",
-              "snowplow", "snowplows", "gritter", "gritters"),  # as COCO detectors label them
+              "snowplow", "snowplows", "gritter", "gritters", "curtain-sider", "curtain-siders", "curtainsider", "curtainsiders", "curtain sider",
+              "curtain siders", "rigid", "rigids", "tractor unit", "tractor units", "shunter", "shunters"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines", "dugs", "sheep dug", "sheep dugs") + _DOG_NAMES,
     "cat": ("cat", "cats", "moggy", "moggie", "moggies", "kitty", "kitties", "kitten", "kittens"),
     "bird": ("bird", "birds", "pigeon", "pigeons", "gull", "gulls", "seagull", "seagulls", "goose", "geese", "swan", "swans",
@@ -312,11 +327,13 @@ def _pattern_words(patterns: list[str]) -> set[str]:
 
 
 # the question words a misspelling is corrected to; class words (one edit away) only the common ones, not roles,
-# pet names or bird species; every word the reader's patterns match is kept as typed
+# pet names or bird species; every word the reader's patterns match, or a class word of two is made of, is kept as
+# typed ('curtain-sider')
 _SPELL_CLASS_WORDS = {w for ws in CLASS_WORDS.values() for w in ws if " " not in w} - set(_ROLES) - set(_EVERYDAY_PEOPLE) \
     - set(_DOG_NAMES) - set(_BIRDS)
+_CLASS_WORD_PARTS = {p for ws in CLASS_WORDS.values() for w in ws for p in re.split(r"[- ]", w) if " " in w or "-" in w}
 _SPELLER = Speller(_DOMAIN_WORDS | set(_UNITS) | set(_TENS), _SPELL_CLASS_WORDS,
-                   keep=_VOCABULARY | _pattern_words([p for p, _ in _PHRASES]
+                   keep=_VOCABULARY | _CLASS_WORD_PARTS | _pattern_words([p for p, _ in _PHRASES]
                                                      + [v.pattern for v in vars(grammar).values() if isinstance(v, re.Pattern)]))
 
 
@@ -325,10 +342,11 @@ def fix_slips(text: str) -> str:
     return _SPELLER.correct(text)
 
 
-# '1m30s', '1 min 30 s', '4 minutes and 30 seconds', '4 minutes 30' closing the question, '2m', '1h' (a bare 'm' is
+# '1m30s', '1 min 30 s', '4 minutes and 30 seconds', '4 minutes 30' closing the question, '2m', '1h', '1h02m' (a bare 'm' is
 # minutes only beside a time word: '2m tall' stays metres)
 _COMPACT_DURATION = re.compile(
     r"\b(?:(?P<h>\d+)\s*h(?:rs?)?\s*)?(?P<m>\d+)\s*m(?:in(?:ute)?s?)?\s*(?:and\s+)?(?P<s>[0-5]?\d(?:\.\d+)?)\s*s(?:ec(?:ond)?s?)?\b"
+    r"|\b(?P<hm_h>\d+)h(?P<hm_m>[0-5]?\d)m?\b"  # '1h02m', '0h30m'
     r"|\b(?P<m_s>\d+) (?:minutes?|mins?) (?P<s_end>[0-5]?\d)(?= ?(?:[?.,!]|$|mark\b|into\b))"
     r"|\b(?P<m_only>\d+(?:\.\d+)?)m\b(?=\s+(?:ago|back|earlier|before|in|into)\b|\s*\??$)"
     r"|(?P<pre>\b(?:last|past|since|after|from|at|until|till|before|within|over|between|and|to) )(?P<m_after>\d+(?:\.\d+)?)m\b"
@@ -338,6 +356,8 @@ _COMPACT_DURATION = re.compile(
 def _compact_seconds(m: re.Match[str]) -> str:
     if m.group("m") is not None:
         return f"{3600 * int(m.group('h') or 0) + 60 * int(m.group('m')) + float(m.group('s')):g} seconds"
+    if m.group("hm_h") is not None:
+        return f"{3600 * int(m.group('hm_h')) + 60 * int(m.group('hm_m'))} seconds"
     if m.group("m_s") is not None:
         return f"{60 * int(m.group('m_s')) + int(m.group('s_end'))} seconds"
     if m.group("h_only") is not None:
