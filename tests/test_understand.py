@@ -805,6 +805,19 @@ DRAWN_FROM_SETS = [
     ("Na how many motor don enter since 2:00?", "count_entered", {"class": "car", "since_s": 120}),
     ("Okada dey plenty pass how e be 3 minutes ago?", "compare", {"class": "motorcycle", "window_s": 180}),
     ("Wetin dey the picture now?", "describe", {}),
+    # set 134: a drive-thru's crew in a lunch rush
+    ("how many cars bailed out of the lane since 2:00", "count_left", {"class": "car", "since_s": 120}),
+    ("how deep is the stack now", "count_now", {"class": "car"}),
+    ("fewer walk-ups than at timecode 04:30?", "compare", {"class": "person", "at_s": 270}),
+    ("how many couriers sitting on mopeds right now", "count_now", {"class": "motorcycle"}),
+    ("how many walk-ups left between 1:00 and 3:00 on the clip", "count_left", {"class": "person"}),
+    # set 136: Mandarin speakers who learned English as adults
+    ("from 1:00:00 to 1:10:00 how many car come in", "count_entered", {"class": "car"}),
+    ("how long already no see dog", "when_last", {"class": "dog"}),
+    ("left side have bicycle or not", "presence", {"class": "bicycle", "region": "left"}),
+    ("now got motorbike in bottom left?", "presence", {"class": "motorcycle", "region": "bottom"}),
+    ("before 2 minute picture is what", "describe", {"at_s": 120}),
+    ("at 30:00 what happening", "describe", {"at_s": 1800}),
     # set 128: follow-ups that still say what they ask ('same question for ...')
     ("Same question for cyclists: how many different ones since 5:00?", "count_distinct", {"class": "bicycle", "since_s": 300}),
     ("And how many cyclists came in over the same last five minutes?", "count_entered", {"class": "bicycle", "window_s": 300}),
@@ -823,6 +836,13 @@ def test_a_fewer_comparison_reads_its_direction_from_shorter():
     assert read_question("is the lift queue shorter than it was an hour ago").compare_op == "fewer"
     assert read_question("Is the queue of cars longer than at 2:00?").compare_op == "more"
     assert read_question("Is car 4 no longer visible?").intent != "compare"
+
+
+def test_a_range_of_hour_timecodes_keeps_its_hours():
+    for q in ("from 1:00:00 to 1:10:00 how many car come in", "how many cars left from 1:00:00 to 1:30:00"):
+        t = read_question(q).time
+        assert (t.kind, t.a) == ("between", 3600.0), q
+    assert read_question("cars 1:00-2:00").time.b == 120.0
 
 
 def test_a_track_marked_with_a_number_is_that_track():

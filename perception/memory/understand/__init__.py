@@ -68,12 +68,13 @@ _OPS = {"more than": ">", "longer than": ">", "over": ">", "at least": ">=", "fe
 _OP_WORDS = {">": "more than", ">=": "at least", "<": "fewer than"}
 # a summary's words that, asked at a moment, want the scene then: 'describe what happened at 1:00', 'what was going on at
 # the 50-second mark', 'what could be seen / what was on cam / what did you catch 30 s ago'
-_SCENE_AT_A_MOMENT = re.compile(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat could be seen\b"
+_SCENE_AT_A_MOMENT = re.compile(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat happening\b|\bwhat could be seen\b"
                                 r"|\bwhat (?:was|were) on (?:the )?(?:camera|cam|screen|feed)\b|\bwhat (?:did )?(?:you|the camera) (?:saw|see|catch|caught)\b")
 _WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")
 _AT_A_MOMENT = ("compare", "describe", "count_now", "presence")
 _BEFORE_SPAN = re.compile(r"\bbefore \d+(?:\.\d+)? ?(?:seconds?|secs?|s|minutes?|mins?)\b(?! (?:into|in|mark)\b)")
-_CAR_PARK = re.compile(r"\b(?:car ?park|(?:lorry|truck|hgv) park|parking (?:lot|area|garage|deck)|car lot)s?\b")
+_CAR_PARK = re.compile(r"\b(?:car ?park|(?:lorry|truck|hgv) park|parking (?:lot|area|garage|deck)|car lot|drive[- ]?th(?:ru|rough)"
+                       r"(?: lane| queue)?|the stack)s?\b")  # 'the stack': a drive-thru's queue of cars
 _HOW_FULL = ("count_now", "compare", "presence")
 _ATTRIBUTES = (("color", re.compile(r"\bcolou?r|wearing|dressed\b")), ("size", re.compile(r"\bsize|how (?:big|large|small)\b")))
 

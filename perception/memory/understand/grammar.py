@@ -28,7 +28,7 @@ COUNT = _rx(r"how many", r"number of", r"no\.? of", r"count(?:ed|ing)?", r"tally
             r"total(?= (?!(?:[a-z-]+ )?(?:time|duration|length|amount)\b|number of (?:seconds|minutes))[a-z]+)", r"enumerate",
             r"how much (?=(?:persons|people|pedestrians|folks|humans|cars|bikes|vehicles)\b)", r"crowd size", r"occupancy",
             r"size of the crowd",
-            r"how (?:big|large) (?:is|was) the crowd", r"what number")
+            r"how (?:big|large) (?:is|was) the crowd", r"what number", r"how deep (?:is|was) the (?:stack|queue|line)")
 ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|crossing|camera|cam|sign|signals?|lights?|building|"
             r"car park|shop|store|bay|stand|gate|entrance|bridge|square|site)\b)", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
             r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|onto|up)",
@@ -40,7 +40,7 @@ ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|cross
             r"got (?:in|into)", r"added", r"(?<=^)[a-z-]+s in(?= ?(?:[,-]|$))", r"ingress", r"inbound",
             r"(?:made|make|makes|found|find|finds) (?:their|his|her|its) way (?:in|into|onto)", r"(?:made|make|makes) (?:their|his|her|its|an|a) entrance",
             r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen|garden|yard|driveway|grounds)")
-LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behind|lying|alone|on (?:the|a)|an?|some|his|her|their|its)\b)", _ON_BOARD, r"check-outs?\b",
+LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behind|lying|alone|on (?:the|a)(?! (?:clip|video|footage|recording|stream|tape|feed)\b)|an?|some|his|her|their|its)\b)", _ON_BOARD, r"check-outs?\b",
             rf"{_FLY} (?:away|off|out)\b", r"(?<!into )(?<!in )(?<!the )(?<!of )shot through\b", r"(?:nick|bugger|clear|push|piss)(?:ed|s|ing)? off\b", r"bolt(?:ed|s)?\b",
             r"scarper(?:ed|s)?\b", r"legged it\b",
             r"(?:zoom|speed|race|roar|whizz|whiz|tear|shoot)(?:s|ed|ing)? (?:off|away)\b", r"(?:sped|tore) (?:off|away)\b", r"(?:scared|chased|frightened) (?:off|away)\b", r"(?:taken|took|takes?|taking|carried|wheeled|carted) away\b", r"(?:taken|carried|wheeled|carted) (?:out|off)\b",
@@ -50,7 +50,7 @@ LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behin
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
             r"drop(?:ped)? out", r"step(?:ped|s)? out", r"cleared (?:the|out|off)", r"no longer (?:visible|there|in view)", r"lost(?! (?:property|and found)\b)",
             r"last (?:seen|spotted|visible|noticed|detected)", r"mov(?:e|es|ed|ing) out", r"outgoing", r"outbound", r"egress", r"exits?",
-            r"quit(?:s|ted)?", r"(?:filter|trickl|flow|stream|pour)(?:s|ed|ing|e|es)? out\b", r"dispers\w*", r"abandon(?:s|ed)?", r"dipped", r"bounced", r"peaced out", r"off(?:-| )screen",
+            r"quit(?:s|ted)?", r"(?:filter|trickl|flow|stream|pour)(?:s|ed|ing|e|es)? out\b", r"dispers\w*", r"abandon(?:s|ed)?", r"dipped", r"bounced", r"bail(?:ed|s)(?: out)?", r"peaced out", r"off(?:-| )screen",
             r"beyond (?:the )?(?:camera's )?(?:reach|view|frame|edge)")
 DISTINCT = _rx(r"unique", r"distinct", r"different", r"individual", r"so far", r"in total", r"total", r"overall",
                r"altogether", r"all together", r"ever", r"in all", r"since the (?:start|beginning)", r"from the (?:start|beginning)",
@@ -93,14 +93,14 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"(?:everything|what) (?:you|the
               r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"develop\w*",
               r"what took place", r"took place", r"transpir\w*", r"what went down", r"(?:a|the) r[eé]sum[eé]", r"what (?:did |has )?pass(?:ed)?(?! (?:by|through))\b", r"update me", r"give me an update", r"report", r"what went on", r"what was on(?! (?:screen|camera|view|display|the|a|an)\b)",
               r"what did (?:the |those |these )?\w+ do", r"what (?:were|was|are|is|have) (?:the |those |these )?\w+ (?:been )?doing", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
-DESCRIBE = _rx(r"what do you see", r"what (?:can|could) you see", r"describe", r"description", r"depict\w*", r"characteri[sz]\w*",
+DESCRIBE = _rx(r"what do you see", r"what (?:can|could) (?:you )?see", r"describe", r"description", r"depict\w*", r"characteri[sz]\w*",
                r"what (?:is|was|were|are) (?:(?:the|this|that|our|my) )?(?:[a-z]+ ){0,2}?(?:[a-z]+) like\b",
                r"what (?:did|does|do|is|was) (?:the )?(?:frame|picture|image|camera|cam|screen|video|footage|scene|shot|view|feed) show(?:ing)?",
                r"what (?:is|was) (?:the )?(?:view|picture|scene|frame|shot|image)\b(?! (?:of|for|from)\b)",
                r"what (?:is|was|are|were) (?:at|by|near|outside) (?:the|my|our) [a-z]+(?: [a-z]+)? ?\??$",
                r"what (?:is|was|are|were) (?:visible|(?:out )?there|outside|out front|in front|in view|in your view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
                r"what (?:is|was) showing\b", r"what (?:is|was|are|were) (?:the )?(?:camera|cam|feed|sensor)s? (?:picking up|seeing|capturing|showing)\b", r"what (?:is|was) on (?:camera|cam|screen|the screen|display|the camera|the cam|the feed)\b",
-               r"what (?:did|does|do|can|could) (?:the |your )?(?:camera|cam|robot|sensor|you|it) see", r"(?:video|picture|camera|screen|image|frame) shows? what\b", r"how(?: is|'s) it looking\b", r"what (?:the |your )?(?:camera|cam|feed|video|footage|screen|picture) (?:showed|shows|show|saw|sees|captured|picked up)",
+               r"what (?:did|does|do|can|could) (?:the |your )?(?:camera|cam|robot|sensor|you|it) see", r"(?:video|picture|camera|screen|image|frame)(?: is| was| shows?| showed)? what\b", r"what in (?:the )?(?:picture|frame|video|screen|image|shot|view)\b", r"how(?: is|'s) it looking\b", r"what (?:the |your )?(?:camera|cam|feed|video|footage|screen|picture) (?:showed|shows|show|saw|sees|captured|picked up)",
                r"what can be seen",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",

@@ -91,6 +91,9 @@ _PHRASES = (
     (r"\b(?:an|half an|half|last|the last|of an|per) our\b", lambda m: m.group(0)[:-3] + "hour"),
     (r"\b(?:lowkey|highkey|ngl|no cap|tbh|deadass|bruh)\b", " "),  # chat fillers ('lowkey' is no 'low')
     (r"^\s*(?:(?:and|ok|okay|right),? )?(?:the )?same (?:question |thing |again |one )?for\b", " "), (r"\bthe same (?=last|past)", "the "),  # follow-ups
+    (r"\b(?:at )?(?:the )?timecode (?=\d)", "at "),
+    (r"\bhow long already no (?:see )?", "how long since the last "),  # learners: 'how long already no see cat'
+    (r"^\s*(?:now )?(?:have|got) (?=(?:an? |any )?[a-z-]+ (?:in|at|on|near)\b)|\b(?:got|have) (?=[a-z-]+ or not\b)", "is there any "),  # 'more cars than at timecode 08:45'
     (r"\bat the mo\b", "at the moment"), (r"\bhow many (second|minute)\b", r"how many \1s"),
     (r"\bthan when (?:you|i|we) (?:last )?(?:looked|checked|asked)\b", "than"),
     (r"\b(?:frame|camera|screen) (left|right)\b(?! (?:now|away|here|there|then|after|before|at)\b)", r"on the \1 of the frame"),  # 'camera left'
@@ -134,7 +137,7 @@ _PHRASES = (
     (r"\ba (second|sec) ago\b", r"1 \1 ago"),
     (r"\bfov\b", "view"), (r"\broi\b", "part"), (r"\bts\b", "timestamp"),  # operators' shorthand
     (r"(?<=\s)#\s*(?:of\s+)?(?=[a-z])|\bnum(?:ber)?\.? of\b|(?<=^ )(?:num|n)\.? (?=unique|distinct|different)", "number of "),
-    (r"\b(?:from |between )?(\d+:\d\d)\s*(?:-|–|to)\s*(\d+:\d\d)\b", r"between \1 and \2"),  # '1:00-2:00'
+    (r"(?<![\d:])\b(?:from |between )?((?:\d+:)?\d+:\d\d)\s*(?:-|–|to)\s*((?:\d+:)?\d+:\d\d)\b", r"between \1 and \2"),  # '1:00-2:00'
     (r"\bpos\b", "position"), (r"\btl;? ?dr\b", "summary"),
     (r"\bcolour", "color"), (r"\bgrey\b", "gray"), (r"\bcentre\b", "center"), (r"\bcentral\b", "center"),
     (r"\bsummaris", "summariz"), (r"\bpeople's\b", "people"),
@@ -177,7 +180,7 @@ _ROLES = (
     "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands", "player", "players",
     "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
     "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
-    "agbero", "agberos", "tout", "touts",
+    "agbero", "agberos", "tout", "touts", "walk-up", "walk-ups", "walk-up customer", "walk-up customers",
 )
 # people by family, age, everyday role and pastime: a general lexicon, no source of slips
 _EVERYDAY_PEOPLE = (
@@ -482,7 +485,7 @@ _SPEAKER = re.compile(rf"(?:^\s*|[.!?,;:] )(?:(?:my|our) )?(?:{_RELATIONS})(?:'s
                       r"(?=(?:how|what|when|where|which|who|is|are|was|were|can|could|did|do|does|has|have)\b)")  # 'dad, how many ...'
 
 
-_ON_A_BIKE = re.compile(r"(?: (?:rode|ride|rides|riding|came|come|went|go|zoomed|raced|pedal(?:led|ed|ling|ing)?)(?: (?:up|in|off|out|away|by|past))?)?"
+_ON_A_BIKE = re.compile(r"(?: (?:rode|ride|rides|riding|came|come|went|go|zoomed|raced|waiting|sitting|pedal(?:led|ed|ling|ing)?)(?: (?:up|in|off|out|away|by|past))?)?"
                         r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?P<ride>bikes?|bicycles?|e-bikes?|pushies|pushie|pushbikes?|"
                         r"mopeds?|motorbikes?|motorcycles?)\b"
                         r"(?! (?:path|lane|rack|shed|stand|bay|park|track|route)s?\b)")  # 'kids rode up on their bikes'; not the bike path
