@@ -818,6 +818,16 @@ DRAWN_FROM_SETS = [
     ("now got motorbike in bottom left?", "presence", {"class": "motorcycle", "region": "bottom"}),
     ("before 2 minute picture is what", "describe", {"at_s": 120}),
     ("at 30:00 what happening", "describe", {"at_s": 1800}),
+    # set 137: a harbour-side fish market at dawn
+    ("how many fishermen on the quay now", "count_now", {"class": "person"}),
+    ("when did the last reefer pull in", "when_last", {"class": "truck"}),
+    ("how many porters knocked off since 5:00", "count_left", {"class": "person", "since_s": 300}),
+    ("how many reefers backed in since 10:00", "count_entered", {"class": "truck", "since_s": 600}),
+    ("Many buyers about at the minute?", "count_now", {"class": "person"}),
+    ("How many trucks are backed into the bays now?", "count_now", {"class": "truck"}),
+    # set 139: South African English at a strip mall's parking lot
+    ("how many bakkies pulled in since 1:00", "count_entered", {"class": "truck", "since_s": 60}),
+    ("any okes hanging around the cars now?", "presence", {"class": "person"}),
     # set 128: follow-ups that still say what they ask ('same question for ...')
     ("Same question for cyclists: how many different ones since 5:00?", "count_distinct", {"class": "bicycle", "since_s": 300}),
     ("And how many cyclists came in over the same last five minutes?", "count_entered", {"class": "bicycle", "window_s": 300}),

@@ -21,7 +21,8 @@ _ON_BOARD = r"(?<!to )board(?:ed|s|ing)?\b(?! (?:the )?(?:camera|screen))|(?:gon
 # arrivals that say the thing moved in (an arrival even beside 'so far', which alone asks for a distinct count)
 _MOVED_IN = (r"turn(?:s|ed|ing)? (?:in|into)", r"c[oa]m(?:e|es|ing) up (?:the|to)", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site",
              r"c[oa]m(?:e|es|ing) onto", r"rock(?:s|ed|ing)? up", r"(?:got|gets|get|getting) here",
-             r"join(?:s|ed|ing)? (?:the )?(?:queue|line)", r"c[oa]m(?:e|es|ing) down (?:to|into|the)\b", r"c[oa]m(?:e|es|ing) along\b", r"(?:pull(?:s|ing)?|(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )pulled) up\b", rf"{_RIDE} up\b", r"c[oa]m(?:e|es|ing) through",
+             r"join(?:s|ed|ing)? (?:the )?(?:queue|line)", r"c[oa]m(?:e|es|ing) down (?:to|into|the)\b", r"c[oa]m(?:e|es|ing) on(?= (?:shift|duty)\b| ?\??$)",
+             r"(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )back(?:ed|s|ing)? (?:in|into|onto)\b", r"c[oa]m(?:e|es|ing) along\b", r"(?:pull(?:s|ing)?|(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )pulled) up\b", rf"{_RIDE} up\b", r"c[oa]m(?:e|es|ing) through",
              rf"{_FLY} (?:in|into|onto|down)\b", r"land(?:ed|s|ing)?\b", r"admit(?:ted|s)?\b", r"c[oa]m(?:e|es|ing) out (?:onto|into)\b",
              _OFF_BOARD)
 COUNT = _rx(r"how many", r"number of", r"no\.? of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)",
@@ -42,7 +43,7 @@ ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|cross
             r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen|garden|yard|driveway|grounds)")
 LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behind|lying|alone|on (?:the|a)(?! (?:clip|video|footage|recording|stream|tape|feed)\b)|an?|some|his|her|their|its)\b)", _ON_BOARD, r"check-outs?\b",
             rf"{_FLY} (?:away|off|out)\b", r"(?<!into )(?<!in )(?<!the )(?<!of )shot through\b", r"(?:nick|bugger|clear|push|piss)(?:ed|s|ing)? off\b", r"bolt(?:ed|s)?\b",
-            r"scarper(?:ed|s)?\b", r"legged it\b",
+            r"scarper(?:ed|s)?\b", r"legged it\b", r"knock(?:ed|s|ing)? off\b",
             r"(?:zoom|speed|race|roar|whizz|whiz|tear|shoot)(?:s|ed|ing)? (?:off|away)\b", r"(?:sped|tore) (?:off|away)\b", r"(?:scared|chased|frightened) (?:off|away)\b", r"(?:taken|took|takes?|taking|carried|wheeled|carted) away\b", r"(?:taken|carried|wheeled|carted) (?:out|off)\b",
             r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?:went|walked|ran|headed|drove) back out\b", r"tow(?:ed|s|ing)? (?:out|off|away)\b", r"(?:back|revers)(?:ed|es|s|ing)? out\b", r"head(?:ed|s|ing)? (?:on )?(?:down|up) the (?:road|street|lane|hill|drive)\b", r"(?<=how many )[a-z-]+ out\b(?! (?:of|there|here|now|on|and|at|by|front)\b)(?! in (?!the (?:last|past|previous)\b))", r"(?<=number of )[a-z-]+ (?:out(?: of)?|off)\b(?! (?:view|there|here|now|front|back)\b)", r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
             r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",

@@ -92,7 +92,8 @@ _PHRASES = (
     (r"\b(?:lowkey|highkey|ngl|no cap|tbh|deadass|bruh)\b", " "),  # chat fillers ('lowkey' is no 'low')
     (r"^\s*(?:(?:and|ok|okay|right),? )?(?:the )?same (?:question |thing |again |one )?for\b", " "), (r"\bthe same (?=last|past)", "the "),  # follow-ups
     (r"\b(?:at )?(?:the )?timecode (?=\d)", "at "),
-    (r"\bhow long already no (?:see )?", "how long since the last "),  # learners: 'how long already no see cat'
+    (r"\bhow long already no (?:see )?", "how long since the last "),
+    (r"^\s*many (?=[a-z-]+ (?:about|around|here|there|in|on|at|out)\b)", "how many "),  # 'many buyers about at the minute?'  # learners: 'how long already no see cat'
     (r"^\s*(?:now )?(?:have|got) (?=(?:an? |any )?[a-z-]+ (?:in|at|on|near)\b)|\b(?:got|have) (?=[a-z-]+ or not\b)", "is there any "),  # 'more cars than at timecode 08:45'
     (r"\bat the mo\b", "at the moment"), (r"\bhow many (second|minute)\b", r"how many \1s"),
     (r"\bthan when (?:you|i|we) (?:last )?(?:looked|checked|asked)\b", "than"),
@@ -180,7 +181,7 @@ _ROLES = (
     "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands", "player", "players",
     "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
     "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
-    "agbero", "agberos", "tout", "touts", "walk-up", "walk-ups", "walk-up customer", "walk-up customers",
+    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "walk-up", "walk-ups", "walk-up customer", "walk-up customers",
 )
 # people by family, age, everyday role and pastime: a general lexicon, no source of slips
 _EVERYDAY_PEOPLE = (
@@ -285,7 +286,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
               "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers", "wagon", "wagons", "dumper", "dumpers", "trailer", "trailers", "honeywagon", "honeywagons", "police carrier", "police carriers", "ambulance", "ambulances",
               "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "tempo", "tempos", "snowplough", "snowploughs",
               "snowplow", "snowplows", "gritter", "gritters", "curtain-sider", "curtain-siders", "curtainsider", "curtainsiders", "curtain sider",
-              "curtain siders", "rigid", "rigids", "tractor unit", "tractor units", "shunter", "shunters"),  # as COCO detectors label them
+              "curtain siders", "rigid", "rigids", "tractor unit", "tractor units", "shunter", "shunters", "bakkie", "bakkies", "reefer", "reefers"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines", "dugs", "sheep dug", "sheep dugs") + _DOG_NAMES,
     "cat": ("cat", "cats", "moggy", "moggie", "moggies", "kitty", "kitties", "kitten", "kittens"),
     "bird": ("bird", "birds", "pigeon", "pigeons", "gull", "gulls", "seagull", "seagulls", "goose", "geese", "swan", "swans",
