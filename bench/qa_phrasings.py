@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 from perception.memory.understand import Reading, read_question  # noqa: E402
 
 FOLDER = Path(__file__).parent / "qa_phrasings"
-UNTOUCHED = ("set7", "set9", "set11", "set13", "set17", "set18", "set20", "set23", "set25", "set27", "set28", "set30", "set32", "set35", "set37", "set39", "set40", "set44", "set45", "set46", "set50", "set52", "set54", "set57", "set58", "set59", "set61", "set63", "set64", "set66", "set67", "set70", "set72", "set73", "set75", "set77", "set80", "set82", "set84", "set85", "set87", "set89", "set92", "set93", "set95", "set97", "set99", "set102", "set103", "set105", "set108", "set109", "set112", "set113", "set115", "set117", "set119", "set120", "set121", "set123", "set125", "set127", "set130", "set132", "set133", "set135", "set138", "set140")  # no fix was drawn from these (see the README)
+UNTOUCHED = ("set7", "set9", "set11", "set13", "set17", "set18", "set20", "set23", "set25", "set27", "set28", "set30", "set32", "set35", "set37", "set39", "set40", "set44", "set45", "set46", "set50", "set52", "set54", "set57", "set58", "set59", "set61", "set63", "set64", "set66", "set67", "set70", "set72", "set73", "set75", "set77", "set80", "set82", "set84", "set85", "set87", "set89", "set92", "set93", "set95", "set97", "set99", "set102", "set103", "set105", "set108", "set109", "set112", "set113", "set115", "set117", "set119", "set120", "set121", "set123", "set125", "set127", "set130", "set132", "set133", "set135", "set138", "set140", "set142", "set144")  # no fix was drawn from these (see the README)
 NO_CLASS = ("summary", "describe", "where")
 WHOLE_STREAM = ("count_distinct", "count_entered", "count_left")  # no window here means since 0 s: the same answer
 

@@ -828,6 +828,20 @@ DRAWN_FROM_SETS = [
     # set 139: South African English at a strip mall's parking lot
     ("how many bakkies pulled in since 1:00", "count_entered", {"class": "truck", "since_s": 60}),
     ("any okes hanging around the cars now?", "presence", {"class": "person"}),
+    # set 141: Jamaican and Caribbean-British speakers on a high street
+    ("how much car deh pon di left side a di picture now", "count_now", {"class": "car", "region": "left"}),
+    ("wah time di first taxi reach", "when_first", {"class": "car"}),
+    ("how many cab draw up since 4:00", "count_entered", {"class": "car", "since_s": 240}),
+    ("di bus deh yah now?", "presence", {"class": "bus"}),
+    ("how much pickney tek off in di last 5 minute", "count_left", {"class": "person", "window_s": 300}),
+    ("how long van 3 stop fah", "duration", {"class": "truck"}),
+    ("what it did look like at 1:00", "describe", {"at_s": 60}),
+    # set 143: German, Dutch and Scandinavian engineers writing English
+    ("How many cars came into the picture in the last 2,5 minutes?", "count_entered", {"class": "car", "window_s": 150}),
+    ("Is at the moment a truck at the gate?", "presence", {"class": "truck"}),
+    ("How long is it ago that a bus was in the picture?", "when_last", {"class": "bus"}),
+    ("The car 4 stands since when there?", "duration", {"class": "car"}),
+    ("What was to see at 00:05:00?", "describe", {"at_s": 300}),
     # set 128: follow-ups that still say what they ask ('same question for ...')
     ("Same question for cyclists: how many different ones since 5:00?", "count_distinct", {"class": "bicycle", "since_s": 300}),
     ("And how many cyclists came in over the same last five minutes?", "count_entered", {"class": "bicycle", "window_s": 300}),

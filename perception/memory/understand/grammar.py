@@ -36,14 +36,14 @@ ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|cross
             r"walk(?:ed|s|ing)? up\b", *_MOVED_IN, r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b))", r"(?:pull(?:s|ing)?|(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )pulled) (?:up|in|into|onto)\b", r"in through\b", r"check-ins?\b", r"(?:brought|carried|wheeled) (?:in|into|to|up to|over to)\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"(?:came|come|comes) back\b(?! out)", r"(?<=number of )[a-z-]+ (?:onto|into|to)\b(?! (?:the )?(?:left|right|top|bottom)\b)", r"(?:come|came|comes|pulled)(?= ?(?:,|\?|$|since\b|please\b))", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
-            r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b",
+            r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b", r"dr[ae]w(?:s|ing)? up\b", r"(?<!to )reach(?:ed|es)?\b(?! (?:\d|over|out|up|the (?:end|limit|maximum|peak|top)|an? (?:peak|maximum|limit))\b)",
             r"(?:surg|charg|rush|burst|sweep|swept|rac|barrel|spill)(?:e|es|ed|ing|s)? (?:in|into)\b", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
             r"got (?:in|into)", r"added", r"(?<=^)[a-z-]+s in(?= ?(?:[,-]|$))", r"ingress", r"inbound",
             r"(?:made|make|makes|found|find|finds) (?:their|his|her|its) way (?:in|into|onto)", r"(?:made|make|makes) (?:their|his|her|its|an|a) entrance",
             r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen|garden|yard|driveway|grounds)")
 LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behind|lying|alone|on (?:the|a)(?! (?:clip|video|footage|recording|stream|tape|feed)\b)|an?|some|his|her|their|its)\b)", _ON_BOARD, r"check-outs?\b",
             rf"{_FLY} (?:away|off|out)\b", r"(?<!into )(?<!in )(?<!the )(?<!of )shot through\b", r"(?:nick|bugger|clear|push|piss)(?:ed|s|ing)? off\b", r"bolt(?:ed|s)?\b",
-            r"scarper(?:ed|s)?\b", r"legged it\b", r"knock(?:ed|s|ing)? off\b",
+            r"scarper(?:ed|s)?\b", r"legged it\b", r"knock(?:ed|s|ing)? off\b", r"step(?:ped|s|ping)? off\b",
             r"(?:zoom|speed|race|roar|whizz|whiz|tear|shoot)(?:s|ed|ing)? (?:off|away)\b", r"(?:sped|tore) (?:off|away)\b", r"(?:scared|chased|frightened) (?:off|away)\b", r"(?:taken|took|takes?|taking|carried|wheeled|carted) away\b", r"(?:taken|carried|wheeled|carted) (?:out|off)\b",
             r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?:went|walked|ran|headed|drove) back out\b", r"tow(?:ed|s|ing)? (?:out|off|away)\b", r"(?:back|revers)(?:ed|es|s|ing)? out\b", r"head(?:ed|s|ing)? (?:on )?(?:down|up) the (?:road|street|lane|hill|drive)\b", r"(?<=how many )[a-z-]+ out\b(?! (?:of|there|here|now|on|and|at|by|front)\b)(?! in (?!the (?:last|past|previous)\b))", r"(?<=number of )[a-z-]+ (?:out(?: of)?|off)\b(?! (?:view|there|here|now|front|back)\b)", r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
             r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
@@ -93,7 +93,7 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"(?:everything|what) (?:you|the
               r"what (?:has )?changed", r"catch me up", r"fill me in", r"brief me", r"activity", r"rundown", r"run-down",
               r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"develop\w*",
               r"what took place", r"took place", r"transpir\w*", r"what went down", r"(?:a|the) r[eé]sum[eé]", r"what (?:did |has )?pass(?:ed)?(?! (?:by|through))\b", r"update me", r"give me an update", r"report", r"what went on", r"what was on(?! (?:screen|camera|view|display|the|a|an)\b)",
-              r"what did (?:the |those |these )?\w+ do", r"what (?:were|was|are|is|have) (?:the |those |these )?\w+ (?:been )?doing", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
+              r"what did (?:the |those |these )?\w+ do", r"what (?:were|was|are|is|have) (?:the |those |these )?\w+ (?:been )?doing", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b(?! look)", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
 DESCRIBE = _rx(r"what do you see", r"what (?:can|could) (?:you )?see", r"describe", r"description", r"depict\w*", r"characteri[sz]\w*",
                r"what (?:is|was|were|are) (?:(?:the|this|that|our|my) )?(?:[a-z]+ ){0,2}?(?:[a-z]+) like\b",
                r"what (?:did|does|do|is|was) (?:the )?(?:frame|picture|image|camera|cam|screen|video|footage|scene|shot|view|feed) show(?:ing)?",
@@ -102,7 +102,7 @@ DESCRIBE = _rx(r"what do you see", r"what (?:can|could) (?:you )?see", r"describ
                r"what (?:is|was|are|were) (?:visible|(?:out )?there|outside|out front|in front|in view|in your view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
                r"what (?:is|was) showing\b", r"what (?:is|was|are|were) (?:the )?(?:camera|cam|feed|sensor)s? (?:picking up|seeing|capturing|showing)\b", r"what (?:is|was) on (?:camera|cam|screen|the screen|display|the camera|the cam|the feed)\b",
                r"what (?:did|does|do|can|could) (?:the |your )?(?:camera|cam|robot|sensor|you|it) see", r"(?:video|picture|camera|screen|image|frame)(?: is| was| shows?| showed)? what\b", r"what in (?:the )?(?:picture|frame|video|screen|image|shot|view)\b", r"how(?: is|'s) it looking\b", r"what (?:the |your )?(?:camera|cam|feed|video|footage|screen|picture) (?:showed|shows|show|saw|sees|captured|picked up)",
-               r"what can be seen",
+               r"what can be seen", r"what (?:is|was|were|are) (?:there )?to see\b",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",
                r"what is in", r"appearance", r"how big", r"how large", r"how small", r"color", r"show me", r"identify",

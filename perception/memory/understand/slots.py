@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from perception.memory.describe import COLOURS
-from perception.memory.understand.words import CLASS_WORDS
+from perception.memory.understand.words import CLASS_WORDS, PLACE
 
 _UNIT_WORD = r"(?:seconds?|secs?|s|minutes?|mins?)"
 _UNIT = rf"(?P<u>{_UNIT_WORD})"
@@ -254,5 +254,6 @@ def extract_ids(q: str) -> tuple[int | None, int | None, str]:
     inst = _INSTANCE.search(q)
     q2 = _INSTANCE.sub(" ", q)
     trk = _TRACK.search(q2)
-    q2 = _TRACK.sub(lambda m: f" {'' if _after_class_word(q2[: m.start()]) else 'the '}{m.group('who') or 'thing'} ", q2)
+    q2 = _TRACK.sub(lambda m: f" {'' if _after_class_word(q2[: m.start()]) else 'the '}{m.group('who') or 'thing'}"
+                          f"{' thing' if m.group('who') and PLACE.match(q2, m.end()) else ''} ", q2)  # 'bus 3 stop here': no bus stop
     return (int(trk.group("id")) if trk else None, int(inst.group("id")) if inst else None, " ".join(q2.split()))

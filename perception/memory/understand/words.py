@@ -81,6 +81,13 @@ _PHRASES = (
     (r"\b(show|are|stay|spend|park) for\b(?! (?:the )?(?:last|past|first|next|\d|how|long)\b)", r"\1 in"),
     (r"\bplenty pass how e be\b", "more than"), (r"\b(quiet|busy|full|empty) (now )?pass how e be\b", r"\1er \2than"),
     (r"\bpass how (?:e|it) (?:be|was)\b", "than"),
+    # Jamaican Patois: 'how much man deh pon di corner', 'wah time', 'inna di shot', 'tek off', 'wah gwaan'
+    (r"\b(side|top|bottom|middle|centre|center|corner|edge|front|back|part|end) a di\b", r"\1 of the"), (r"\bdi\b", "the"),
+    (r"\bwah gwaan\b", "what is going on"), (r"\bwah\b", "what"), (r"\bpon\b", "on"), (r"\binna\b", "into"),
+    (r"\bfi\b", "for"), (r"\blef\b", "left"), (r"\btek\b", "take"), (r"\bweh\b", "away"), (r"\byah\b", "here"),
+    (r"\bwhat deh\b", "what is"), (r"^\s*(?:the )?(?!(?:what|who|where|how|when|which)\b)([a-z-]+) deh\b(?!.*\b(?:more|less|fewer|than)\b)",
+     r"is there a \1"), (r"\bdeh\b", "there"), (r"\b(camera|cam|screen|picture) a show\b", r"\1 is showing"),
+    (r"\bbout\b", "about"), (r"\bpark(?:ed)? up\b", "parked"), (r"\bstay like\b", "look like"),
     (r"\bthe no[wo]\b(?= ?(?:\?|$|,))|\bthe noo\b", "now"), (r"\baboot\b", "about"), (r"\bnought\b", "zero"),  # Scottish English
     # numbers a speech recogniser wrote as other words, read back beside a unit, another number or 'number'
     (r"(?:\b(?:won|for|fore|tree|fife|sicks|ate)\b|(?:(?<=\bsince )|(?<=\bat )|(?<=\bafter )|(?<=\bbefore )|(?<=\buntil )|(?<=\bbetween )"
@@ -93,6 +100,10 @@ _PHRASES = (
     (r"^\s*(?:(?:and|ok|okay|right),? )?(?:the )?same (?:question |thing |again |one )?for\b", " "), (r"\bthe same (?=last|past)", "the "),  # follow-ups
     (r"\b(?:at )?(?:the )?timecode (?=\d)", "at "),
     (r"\bhow long already no (?:see )?", "how long since the last "),
+    (r"\b(\d+),(\d{1,2}) (?=(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b)", r"\1.\2 "),  # a decimal comma: '1,5 minutes'
+    (r"^\s*(is|are|was|were) (at the moment|now|currently|right now|at present) ((?:an?|any|some) [a-z-]+)", r"\1 there \3 \2"),
+    (r"\bhow long is it ago\b", "how long ago"), (r"\bmore quiet\b", "quieter"),
+    (r"\b(?:stands?|is standing|waits?|is waiting|is parked|is there) (?:there |here )?since when\b", "has been there how long"),
     (r"^\s*many (?=[a-z-]+ (?:about|around|here|there|in|on|at|out)\b)", "how many "),  # 'many buyers about at the minute?'  # learners: 'how long already no see cat'
     (r"^\s*(?:now )?(?:have|got) (?=(?:an? |any )?[a-z-]+ (?:in|at|on|near)\b)|\b(?:got|have) (?=[a-z-]+ or not\b)", "is there any "),  # 'more cars than at timecode 08:45'
     (r"\bat the mo\b", "at the moment"), (r"\bhow many (second|minute)\b", r"how many \1s"),
@@ -181,7 +192,7 @@ _ROLES = (
     "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands", "player", "players",
     "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
     "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
-    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "walk-up", "walk-ups", "walk-up customer", "walk-up customers",
+    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "pickney", "pickneys", "bredren", "walk-up", "walk-ups", "walk-up customer", "walk-up customers",
 )
 # people by family, age, everyday role and pastime: a general lexicon, no source of slips
 _EVERYDAY_PEOPLE = (
@@ -297,7 +308,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "object": ("object", "objects", "thing", "things", "track", "tracks", "box", "boxes", "item", "items",
                "anything", "something", "entity", "entities", "target", "targets"),
 }
-_PLACE = re.compile(r" (?:stops?|station|lanes?|shelter|park|parking|racks?|path|wash|shop|repair|route|depot|garage|decks?|trolleys?)\b")
+PLACE = re.compile(r" (?:stops?|station|lanes?|shelter|park|parking|racks?|path|wash|shop|repair|route|depot|garage|decks?|trolleys?)\b")
 _WORD_CLASS = {w: c for c, ws in CLASS_WORDS.items() for w in ws}
 _CLASS_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WORD_CLASS), key=len, reverse=True)) + r")\b")
 # plural nouns: questions naming these want a count or a list of several
@@ -439,6 +450,12 @@ _SPOKEN_CLOCK = re.compile(r"\b(since|after|at|from|before|until|till|between|an
                            r"(?= ?(?:[?.,!]|$|(?:and|to|until|till|on|in|into|mark|the|now|or|onwards|what|when|how|who|where|is|are|was|were|did)\b))")
 
 
+# 'how much car', 'how much different man': a count, as many Englishes say it
+_HOW_MUCH_OF_A_CLASS = re.compile(r"\bhow much (?=(?:(?:different|separate|unique|new) )?(?:" + "|".join(
+    sorted((re.escape(w) for ws in CLASS_WORDS.values() for w in ws if w not in ("time", "space", "room")), key=len, reverse=True))
+    + r")\b)")
+
+
 def normalise(text: str) -> str:
     """Lower case, typing slips fixed, one spelling (US), contractions expanded, numbers written in words turned into
     digits."""
@@ -446,6 +463,7 @@ def normalise(text: str) -> str:
     for pat, rep in _PHRASES:
         q = re.sub(pat, rep, q)
     q = re.sub(r"(?<=\d),(?=\d{3}\b)", "", q)
+    q = _HOW_MUCH_OF_A_CLASS.sub("how many ", q)
     q = _NUMBER_WORD.sub(_number, q)
     q = re.sub(r"\b([1-9]) hundred\b", lambda m: str(100 * int(m.group(1))), q)  # 'two hundred'
     q = re.sub(r"\b([1-9]00) (?:and )?([1-9]\d?)\b", lambda m: str(int(m.group(1)) + int(m.group(2))), q)  # 'one hundred (and) five'
@@ -513,7 +531,7 @@ def _class_words(text: str) -> Iterator[tuple[str, str]]:
                                                                    or after.group(1) in ("rider", "riders")):
                 yield _WORD_CLASS[word], word  # 'motorbike couriers', 'scooter riders': counted as what they ride
             continue
-        if _PLACE.match(text, m.end()):  # 'the bus stop', 'the bike lane': a place, not the class
+        if PLACE.match(text, m.end()):  # 'the bus stop', 'the bike lane': a place, not the class
             continue
         if (_WORD_CLASS[word] == "person" or word in ("rider", "riders")) and (ride := _ON_A_BIKE.match(text, m.end())):
             yield _WORD_CLASS[ride.group("ride")], word  # 'couriers on bikes', 'delivery lads on mopeds': counted as what they ride
