@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from perception.memory.understand import INTENTS, TimeSpec, read_question
-from perception.memory.understand.words import normalise
+from perception.memory.understand.words import fix_slips, normalise
 
 GROUPS = json.loads((Path(__file__).parent / "data" / "qa_paraphrases.json").read_text(encoding="utf-8"))["groups"]
 
@@ -842,6 +842,24 @@ DRAWN_FROM_SETS = [
     ("How long is it ago that a bus was in the picture?", "when_last", {"class": "bus"}),
     ("The car 4 stands since when there?", "duration", {"class": "car"}),
     ("What was to see at 00:05:00?", "describe", {"at_s": 300}),
+    # set 145: a canal towpath by a lock
+    ("How many anglers are on the left of the picture now?", "count_now", {"class": "person", "region": "left"}),
+    ("how long ago did we last see a duck", "when_last", {"class": "bird"}),
+    ("How many walkers in the last couple of minutes?", "count_distinct", {"class": "person", "window_s": 120}),
+    ("How many gongoozlers have drifted off since 5:00?", "count_left", {"class": "person", "since_s": 300}),
+    # set 147: a bike shop's staff typing fast
+    ("how many roadies set off in the last 10 mins", "count_left", {"class": "bicycle", "window_s": 600}),
+    ("how lng was person 3 in frame", "duration", {"class": "person"}),
+    # set 149: a cemetery and crematorium's gate
+    ("How many mourners came in since 2:00?", "count_entered", {"class": "person", "since_s": 120}),
+    ("When was the hearse last seen?", "when_last", {"class": "car"}),
+    ("How many crows have come down in the last minute?", "count_entered", {"class": "bird", "window_s": 60}),
+    ("Where is the visitor tracked as 23?", "where", {"class": "person"}),
+    # set 152: a retired man, new to computers, writing to the app
+    ("How many omnibuses have left since the half-hour mark?", "count_left", {"class": "bus", "since_s": 1800}),
+    ("Would you kindly describe what the camera is showing just now?", "describe", {}),
+    ("What was to be seen at the 45-minute mark?", "describe", {"at_s": 2700}),
+    ("Please tell me how many cats are in the picture at this moment. My late wife used to feed them.", "count_now", {"class": "cat"}),
     # set 128: follow-ups that still say what they ask ('same question for ...')
     ("Same question for cyclists: how many different ones since 5:00?", "count_distinct", {"class": "bicycle", "since_s": 300}),
     ("And how many cyclists came in over the same last five minutes?", "count_entered", {"class": "bicycle", "window_s": 300}),
@@ -862,6 +880,11 @@ def test_a_fewer_comparison_reads_its_direction_from_shorter():
     assert read_question("Is car 4 no longer visible?").intent != "compare"
 
 
+def test_a_suffix_typed_onto_a_word_is_no_word_of_its_own():
+    assert fix_slips("is it busyer now") != "is it busy er now"
+    assert "shop ers" not in fix_slips("how many differnt shopers so far")
+
+
 def test_a_range_of_hour_timecodes_keeps_its_hours():
     for q in ("from 1:00:00 to 1:10:00 how many car come in", "how many cars left from 1:00:00 to 1:30:00"):
         t = read_question(q).time
@@ -871,6 +894,7 @@ def test_a_range_of_hour_timecodes_keeps_its_hours():
 
 def test_a_track_marked_with_a_number_is_that_track():
     assert read_question("Where in the frame is the 4x4 marked 25?").track_id == 25
+    assert read_question("How long was the omnibus numbered 21 in the picture?").track_id == 21
 
 
 @pytest.mark.parametrize("question,intent,slots", CONSTRUCTIONS + SLIPS + CONTEXT + COLLOQUIAL + DRAWN_FROM_SETS)

@@ -232,6 +232,12 @@ def _asking_clause(q: str) -> tuple[str, str]:
 
     cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(q)), len(q)]
     sentences = [p for p in (q[a:b].strip() for a, b in zip(cuts, cuts[1:])) if p.strip(" ?")]
+    def asks(part: str) -> bool:
+        return part.endswith("?") or bool(_QUESTION_START.match(re.sub(r"^(?:please|kindly),? ", "", part)))
+
+    asking = [p for p in sentences if asks(p)]
+    if len(sentences) > 1 and asking and not asks(sentences[-1]):
+        sentences = sentences[: sentences.index(asking[-1]) + 1]  # a remark after the question ('my late wife fed them.')
     asked = sentences[-1] if len(sentences) > 1 and words(sentences[-1]) >= 3 else q
     parts = [p for p in re.split(r"\s+-+\s+|\s+\u2014\s+", asked) if p.strip(" ?")]
     if len(parts) > 1 and words(parts[-1]) >= 3 and _STATEMENT.search(" ".join(parts[:-1])) \

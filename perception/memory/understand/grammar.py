@@ -21,7 +21,7 @@ _ON_BOARD = r"(?<!to )board(?:ed|s|ing)?\b(?! (?:the )?(?:camera|screen))|(?:gon
 # arrivals that say the thing moved in (an arrival even beside 'so far', which alone asks for a distinct count)
 _MOVED_IN = (r"turn(?:s|ed|ing)? (?:in|into)", r"c[oa]m(?:e|es|ing) up (?:the|to)", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site",
              r"c[oa]m(?:e|es|ing) onto", r"rock(?:s|ed|ing)? up", r"(?:got|gets|get|getting) here",
-             r"join(?:s|ed|ing)? (?:the )?(?:queue|line)", r"c[oa]m(?:e|es|ing) down (?:to|into|the)\b", r"c[oa]m(?:e|es|ing) on(?= (?:shift|duty)\b| ?\??$)",
+             r"join(?:s|ed|ing)? (?:the )?(?:queue|line)", r"c[oa]m(?:e|es|ing) down (?:to|into|the)\b", r"(?<=\bhave )come down\b(?! (?:from|off)\b)", r"c[oa]m(?:e|es|ing) on(?= (?:shift|duty)\b| ?\??$)",
              r"(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )back(?:ed|s|ing)? (?:in|into|onto)\b", r"c[oa]m(?:e|es|ing) along\b", r"(?:pull(?:s|ing)?|(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )pulled) up\b", rf"{_RIDE} up\b", r"c[oa]m(?:e|es|ing) through",
              rf"{_FLY} (?:in|into|onto|down)\b", r"land(?:ed|s|ing)?\b", r"admit(?:ted|s)?\b", r"c[oa]m(?:e|es|ing) out (?:onto|into)\b",
              _OFF_BOARD)
@@ -33,7 +33,7 @@ COUNT = _rx(r"how many", r"number of", r"no\.? of", r"count(?:ed|ing)?", r"tally
 ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|crossing|camera|cam|sign|signals?|lights?|building|"
             r"car park|shop|store|bay|stand|gate|entrance|bridge|square|site)\b)", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
             r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|onto|up)",
-            r"walk(?:ed|s|ing)? up\b", *_MOVED_IN, r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b))", r"(?:pull(?:s|ing)?|(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )pulled) (?:up|in|into|onto)\b", r"in through\b", r"check-ins?\b", r"(?:brought|carried|wheeled) (?:in|into|to|up to|over to)\b",
+            r"walk(?:ed|s|ing)? up\b", *_MOVED_IN, r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b)|up\b)", r"(?:pull(?:s|ing)?|(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )pulled) (?:up|in|into|onto)\b", r"in through\b", r"check-ins?\b", r"(?:brought|carried|wheeled) (?:in|into|to|up to|over to)\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"(?:came|come|comes) back\b(?! out)", r"(?<=number of )[a-z-]+ (?:onto|into|to)\b(?! (?:the )?(?:left|right|top|bottom)\b)", r"(?:come|came|comes|pulled)(?= ?(?:,|\?|$|since\b|please\b))", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b", r"dr[ae]w(?:s|ing)? up\b", r"(?<!to )reach(?:ed|es)?\b(?! (?:\d|over|out|up|the (?:end|limit|maximum|peak|top)|an? (?:peak|maximum|limit))\b)",
@@ -43,9 +43,9 @@ ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|cross
             r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen|garden|yard|driveway|grounds)")
 LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behind|lying|alone|on (?:the|a)(?! (?:clip|video|footage|recording|stream|tape|feed)\b)|an?|some|his|her|their|its)\b)", _ON_BOARD, r"check-outs?\b",
             rf"{_FLY} (?:away|off|out)\b", r"(?<!into )(?<!in )(?<!the )(?<!of )shot through\b", r"(?:nick|bugger|clear|push|piss)(?:ed|s|ing)? off\b", r"bolt(?:ed|s)?\b",
-            r"scarper(?:ed|s)?\b", r"legged it\b", r"knock(?:ed|s|ing)? off\b", r"step(?:ped|s|ping)? off\b",
+            r"scarper(?:ed|s)?\b", r"legged it\b", r"knock(?:ed|s|ing)? off\b", r"set(?:s|ting)? (?:off|out)\b(?! (?:the|an?|his|her|their|its)\b)", r"drift(?:ed|s|ing)? (?:off|away)\b", r"step(?:ped|s|ping)? off\b",
             r"(?:zoom|speed|race|roar|whizz|whiz|tear|shoot)(?:s|ed|ing)? (?:off|away)\b", r"(?:sped|tore) (?:off|away)\b", r"(?:scared|chased|frightened) (?:off|away)\b", r"(?:taken|took|takes?|taking|carried|wheeled|carted) away\b", r"(?:taken|carried|wheeled|carted) (?:out|off)\b",
-            r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?:went|walked|ran|headed|drove) back out\b", r"tow(?:ed|s|ing)? (?:out|off|away)\b", r"(?:back|revers)(?:ed|es|s|ing)? out\b", r"head(?:ed|s|ing)? (?:on )?(?:down|up) the (?:road|street|lane|hill|drive)\b", r"(?<=how many )[a-z-]+ out\b(?! (?:of|there|here|now|on|and|at|by|front)\b)(?! in (?!the (?:last|past|previous)\b))", r"(?<=number of )[a-z-]+ (?:out(?: of)?|off)\b(?! (?:view|there|here|now|front|back)\b)", r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on))",
+            r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?:went|walked|ran|headed|drove) back out\b", r"tow(?:ed|s|ing)? (?:out|off|away)\b", r"(?:back|revers)(?:ed|es|s|ing)? out\b", r"head(?:ed|s|ing)? (?:on )?(?:down|up) the (?:road|street|lane|hill|drive)\b", r"(?<=how many )[a-z-]+ out\b(?! (?:of|there|here|now|on|and|at|by|front)\b)(?! in (?!the (?:last|past|previous)\b))", r"(?<=number of )[a-z-]+ (?:out(?: of)?|off)\b(?! (?:view|there|here|now|front|back)\b)", r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on|along))",
             r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
             r"(?:head|trot|amble|stroll|saunter|jog|run|ran|toddle|potter|trundle)\w* (?:off|away|out|home)\b", r"(?:gone|went|go|goes|going) home\b",
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
@@ -58,7 +58,7 @@ DISTINCT = _rx(r"unique", r"distinct", r"different", r"individual", r"so far", r
                r"whole (?:video|stream|clip|recording|time)", r"entire", r"until now", r"up to now", r"till now",
                r"cumulative\w*", r"all (?:the )?(?:time|along)", r"have you (?:seen|spotted|observed|counted)",
                r"did you (?:see|spot|observe|count)", r"have (?:been )?(?:seen|spotted|observed)", r"has (?:been )?(?:seen|spotted)",
-               r"passed (?:by|through)", r"pass(?:ed)? by", r"(?:went|gone) (?:by|past|through)", r"separate", r"to date",
+               r"passed (?:by|through)", r"pass(?:ed)? by", r"(?:went|gone) (?:by|past|through|along)", r"separate", r"to date",
                r"at (?:some|any) (?:point|time|stage)", r"since (?:the )?(?:video|stream|clip|recording|footage|it) (?:started|began|start)",
                r"every(?:one|body)? (?:person |people |pedestrian )?(?:who|that)",
                r"(?:has|have|had) (?:\w+ ){0,2}(?:seen|spotted|observed|counted|captured|recorded|noticed|detected|tracked|contained|featured|included)",
@@ -70,7 +70,7 @@ NOW = _rx(r"now", r"currently", r"current", r"at the moment", r"at present", r"p
 MORE = _rx(r"more", r"greater", r"exceed\w*", r"busier", r"fuller", r"more crowded", r"increas\w*", r"gr[eo]w\w*", r"went up", r"gone up", r"go up",
            r"rose", r"ris(?:e|es|en|ing)", r"pick(?:ed|s|ing)? up", r"higher", r"bigger", r"larger", r"climb\w*", r"(?<!no )longer(?= (?:now |today )?than)")
 FEWER = _rx(r"fewer", r"less", r"diminish\w*", r"reduc\w*", r"quieter", r"emptier", r"calmer", r"less crowded", r"decreas\w*", r"shr[iu]nk\w*", r"declin\w*",
-            r"(?<!what )went down", r"gone down", r"go(?:es)? down", r"drop(?:s|ped|ping)?(?! out|[- ]off)", r"fell", r"fall(?:s|en|ing)?", r"lower",
+            r"(?<!what )went down", r"gone down", r"(?:number|numbers|count|crowd|queue)s? (?:has |have )?come down", r"go(?:es)? down", r"drop(?:s|ped|ping)?(?! out|[- ]off)", r"fell", r"fall(?:s|en|ing)?", r"lower",
             r"smaller", r"thinn?ed", r"thinner", r"shorter")
 SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
@@ -87,7 +87,7 @@ HOW_LONG = _rx(r"how long", r"for how long", r"duration", r"how many (?:seconds|
                r"(?:on-?screen|screen|viewing) time", r"visible (?:for|secs?|seconds|time)\b", r"total visible", r"lingered", r"lifetime", r"life ?span", r"remain(?:ed)? (?:in view|visible)?")
 WHERE = _rx(r"where", r"which (?:part|side|region|area|corner|half|third|direction|way|edge|border)", r"what (?:part|side|region|area|position|location|direction)",
             r"location", r"position", r"whereabouts", r"located", r"which way", r"heading", r"head(?:ed|ing)? (?:to|towards)")
-SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"(?:everything|what) (?:you|the camera) (?:saw|have seen|caught)\b", r"what did you catch\b", r"what (?:have|has) (?:we|you|it|the camera) (?:had|got|seen)\b", r"(?:the|a) story\b", r"what went on", r"what (?:has |had |is )?gone on", r"(?:talk|walk|run) me through", r"what could be seen",
+SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"(?:everything|what) (?:you|the camera) (?:saw|have seen|caught)\b", r"what did you catch\b", r"what (?:have|has) (?:we|you|it|the camera) (?:had|got|seen)\b", r"(?:the|a) story\b", r"what went on", r"what (?:has |had |is )?gone on", r"all that (?:has |had )?(?:gone on|happened)", r"(?:talk|walk|run) me through", r"what could be seen",
               r"(?:what is|what has been|what was|what were) (?:been )?going on",
               r"going on", r"happen\w*", r"summar\w*", r"recap\w*", r"overview", r"events?", r"anything (?:interesting|new|notable|unusual|happen\w*)",
               r"what (?:has )?changed", r"catch me up", r"fill me in", r"brief me", r"activity", r"rundown", r"run-down",
@@ -102,7 +102,7 @@ DESCRIBE = _rx(r"what do you see", r"what (?:can|could) (?:you )?see", r"describ
                r"what (?:is|was|are|were) (?:visible|(?:out )?there|outside|out front|in front|in view|in your view|on screen|in (?:the )?(?:scene|frame|picture|image|view|shot))",
                r"what (?:is|was) showing\b", r"what (?:is|was|are|were) (?:the )?(?:camera|cam|feed|sensor)s? (?:picking up|seeing|capturing|showing)\b", r"what (?:is|was) on (?:camera|cam|screen|the screen|display|the camera|the cam|the feed)\b",
                r"what (?:did|does|do|can|could) (?:the |your )?(?:camera|cam|robot|sensor|you|it) see", r"(?:video|picture|camera|screen|image|frame)(?: is| was| shows?| showed)? what\b", r"what in (?:the )?(?:picture|frame|video|screen|image|shot|view)\b", r"how(?: is|'s) it looking\b", r"what (?:the |your )?(?:camera|cam|feed|video|footage|screen|picture) (?:showed|shows|show|saw|sees|captured|picked up)",
-               r"what can be seen", r"what (?:is|was|were|are) (?:there )?to see\b",
+               r"what can be seen", r"what (?:is|was|were|are) (?:there )?to (?:be )?seen?\b",
                r"what are (?:they|the people|people|the persons) (?:doing|wearing)", r"look(?:s|ed)? like", r"what (?:color|kind|type|size|sort)",
                r"which color", r"wearing", r"dressed", r"who is", r"who are", r"tell me about", r"what objects", r"list", r"what things",
                r"what is in", r"appearance", r"how big", r"how large", r"how small", r"color", r"show me", r"identify",
@@ -164,7 +164,7 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
         return "when_first", 0.75  # 'first bike?', 'first car after 2:00?'
     if re.match(r"what (?:happened|went on|was going on|was happening) when\b", q) and not yes_no:
         return "summary", 0.85  # 'what happened when the sparrowhawk came': a conjunction, not a question about time
-    if re.match(r"(?:[a-z]+ ?: )?(?:please |(?:can|could|would) you (?:please )?)?(?:describe|give (?:me )?a description)\b", q) \
+    if re.match(r"(?:[a-z]+ ?: )?(?:please |(?:can|could|would) you (?:please |kindly )?)?(?:describe|give (?:me )?a description)\b", q) \
             and not has(SUMMARY, q):  # 'describe the scene as it appeared at 0:45', 'warden: can you describe ...'
         return ("track", 0.85) if track else ("describe", 0.85)
     if track and has(SUMMARY, q) and not has(WHEN, q) and not has(HOW_LONG, q):  # 'report on #4', not 'report #4's duration'

@@ -232,7 +232,7 @@ _ONE_OF_A_CLASS = sorted((w for c, ws in CLASS_WORDS.items() if c != "object" fo
                          key=len, reverse=True)
 # 'track 4', '#4', 'obj 4', 'track_id=4', 'the dog with identifier 4', 'the man labelled 4', 'bus 4' (keeps its
 # class); not 'the bus 30 seconds ago', 'a car 1:30', 'cars 20-40 s' or '5 m'
-_TRACK = re.compile(r"(?:\b(?:object|obj|track|id|identifier|box|thing|(?:label(?:l)?ed|tagged|marked)(?: as)?"
+_TRACK = re.compile(r"(?:\b(?:object|obj|track|id|identifier|box|thing|(?:label(?:l)?ed|tagged|marked|tracked|numbered)(?: as)?"
                     r"|(?P<who>" + "|".join(map(re.escape, _ONE_OF_A_CLASS)) + r")"
                     r"|target|number|no\.?)(?:[\s_]*(?:id|number|no\.?)\b)?\s*[#=]?\s*|#)"
                     r"(?P<id>\d+)\b(?![:.]\d|\s*-\s*\d)"

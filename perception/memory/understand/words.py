@@ -64,7 +64,7 @@ _PHRASES = (
     (r"\b(top|bottom|upper|lower) l\b", r"\1 left"), (r"\b(top|bottom|upper|lower) r\b", r"\1 right"),
     (r"\bl(?= (?:side|third|half|corner|edge|of (?:the )?(?:frame|picture|screen|shot))\b)", "left"),
     (r"\br(?= (?:side|third|half|corner|edge|of (?:the )?(?:frame|picture|screen|shot))\b)", "right"),
-    (r"\b(?:hwo|hoe|hiw|hoow) (?=many|much|long)", "how "), (r"\bmny\b", "many"), (r"\blft\b", "left"), (r"\blst\b", "last"),
+    (r"\b(?:hwo|hoe|hiw|hoow) (?=many|much|long)", "how "), (r"\bmny\b", "many"), (r"\blng\b", "long"), (r"\blft\b", "left"), (r"\blst\b", "last"),
     (r"\bmor\b", "more"), (r"\bles\b", "less"), (r"\bteh\b", "the"), (r"\bwot\b", "what"), (r"\bhav\b", "have"),
     (r"\bwhat all\b", "what"), (r"\bdiff\b", "different"), (r"\bwh?ats\b", "what is"), (r"\bwheres\b", "where is"), (r"\bhows\b", "how is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
     (r"\b(flew|flown|drove|driven|rode|ridden|ran|went|took|pulled|walked|headed) of\b(?! (?:the|a|an|them|it|those|these)\b)", r"\1 off"),
@@ -102,6 +102,7 @@ _PHRASES = (
     (r"\bhow long already no (?:see )?", "how long since the last "),
     (r"\b(\d+),(\d{1,2}) (?=(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b)", r"\1.\2 "),  # a decimal comma: '1,5 minutes'
     (r"^\s*(is|are|was|were) (at the moment|now|currently|right now|at present) ((?:an?|any|some) [a-z-]+)", r"\1 there \3 \2"),
+    (r"\bhalf[- ]hour mark\b", "30 minute mark"), (r"\b(?:one|an?)[- ]hour mark\b", "60 minute mark"),
     (r"\bhow long is it ago\b", "how long ago"), (r"\bmore quiet\b", "quieter"),
     (r"\b(?:stands?|is standing|waits?|is waiting|is parked|is there) (?:there |here )?since when\b", "has been there how long"),
     (r"^\s*many (?=[a-z-]+ (?:about|around|here|there|in|on|at|out)\b)", "how many "),  # 'many buyers about at the minute?'  # learners: 'how long already no see cat'
@@ -142,7 +143,7 @@ _PHRASES = (
     (r"\b(?:an? |one )?(?:minute|min)[- ]and[- ]a[- ]quarter\b", "75 seconds"),
     (r"\bquarter of an? (minute|min)\b", "15 seconds"), (r"\b(?:an? )?quarter[- ](?:minute|min)\b", "15 seconds"),
     (r"\bhalf a dozen\b", "6"), (r"\ba dozen\b", "12"),
-    (r"\ba couple of\b", "2"),
+    (r"\ba couple of\b|(?<=\blast )couple of\b|(?<=\bpast )couple of\b", "2"),
     (r"\ba few seconds\b", "5 seconds"),
     (r"\b(?:a|one) (minute|min)\b", r"1 \1"),
     (r"\b(last|past|previous|within|for|in|over) (?:a|one) (second|sec)\b", r"\1 1 \2"),
@@ -192,7 +193,8 @@ _ROLES = (
     "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands", "player", "players",
     "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
     "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
-    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "pickney", "pickneys", "bredren", "walk-up", "walk-ups", "walk-up customer", "walk-up customers",
+    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "pickney", "pickneys", "bredren", "angler", "anglers", "boater", "boaters", "gongoozler", "gongoozlers", "mourner", "mourners", "funeral party",
+    "funeral parties", "walk-up", "walk-ups", "walk-up customer", "walk-up customers",
 )
 # people by family, age, everyday role and pastime: a general lexicon, no source of slips
 _EVERYDAY_PEOPLE = (
@@ -237,7 +239,7 @@ _BIRDS = (
     "hawk", "hawks", "kestrel", "kestrels", "buzzard", "buzzards", "red kite", "red kites", "owl", "owls", "finch",
     "finches", "goldfinch", "goldfinches", "greenfinch", "greenfinches", "chaffinch", "chaffinches", "starling",
     "starlings", "thrush", "thrushes", "wren", "wrens", "woodpecker", "woodpeckers", "nuthatch", "nuthatches",
-    "ducks", "mallard", "mallards", "moorhen", "moorhens", "coot", "coots", "cormorant", "cormorants", "parrot",
+    "duck", "ducks", "duckling", "ducklings", "mallard", "mallards", "moorhen", "moorhens", "coot", "coots", "cormorant", "cormorants", "parrot",
     "parrots", "parakeet", "parakeets", "budgie", "budgies", "chicken", "chickens", "cockerel", "cockerels",
     "peacock", "peacocks", "ibis", "ibises", "cockatoo", "cockatoos", "galah", "galahs", "kookaburra", "kookaburras",
     "peahen", "peahens", "peafowl", "pheasant", "pheasants", "partridge", "partridges", "grouse", "kite", "kites",
@@ -280,17 +282,18 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
             "off-roader", "off-roaders",
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks", "station wagon", "station wagons", "estate car", "estate cars", "phv", "phvs", "tesla", "teslas",
             "private hire car", "private hire cars", "private-hire car", "private-hire cars", "minicab", "minicabs",
-            "motor", "motors"),
+            "motor", "motors", "hearse", "hearses"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
                 "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers", "pushie", "pushies", "cycle", "cycles",
-                "pushbike", "pushbikes", "bmx", "bmxs", "bmxes", "bmx bike", "bmx bikes", "bmxer", "bmxers"),
+                "pushbike", "pushbikes", "bmx", "bmxs", "bmxes", "bmx bike", "bmx bikes", "bmxer", "bmxers", "roadie", "roadies", "mtb", "mtbs",
+                "mtber", "mtbers", "mountain biker", "mountain bikers"),
     "motorcycle": ("motorcycle", "motorcycles", "motorbike", "motorbikes", "scooter", "scooters", "motorcyclist",
                    "motorcyclists", "moped", "mopeds", "2-wheeler", "2-wheelers", "2 wheeler",
                    "2 wheelers", "scooty", "scooties", "quad", "quads", "quad bike", "quad bikes",
                    "quad-bike", "quad-bikes", "okada", "okadas", "okada rider", "okada riders", "okada man",
                    "okada men", "motor bike", "motor bikes", "motor cycle", "motor cycles"),
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses",
-            "danfo", "danfos", "molue", "molues"),  # Lagos minibuses and buses
+            "danfo", "danfos", "molue", "molues", "omnibus", "omnibuses"),  # Lagos minibuses and buses
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
               "artic", "artics", "tanker", "tankers", "cement mixer", "cement mixers", "18-wheeler", "18-wheelers", "18 wheeler", "18 wheelers",
               "semi", "semis", "semi-truck", "semi-trucks", "semi truck", "semi trucks", "rig", "rigs", "big rig", "big rigs",
@@ -346,7 +349,7 @@ def _pattern_words(patterns: list[str]) -> set[str]:
 # typed ('curtain-sider')
 _SPELL_CLASS_WORDS = {w for ws in CLASS_WORDS.values() for w in ws if " " not in w} - set(_ROLES) - set(_EVERYDAY_PEOPLE) \
     - set(_DOG_NAMES) - set(_BIRDS)
-_CLASS_WORD_PARTS = {p for ws in CLASS_WORDS.values() for w in ws for p in re.split(r"[- ]", w) if " " in w or "-" in w}
+_CLASS_WORD_PARTS = {p for ws in CLASS_WORDS.values() for w in ws if " " in w or "-" in w for p in re.split(r"[- ]", w) if len(p) >= 4}
 _SPELLER = Speller(_DOMAIN_WORDS | set(_UNITS) | set(_TENS), _SPELL_CLASS_WORDS,
                    keep=_VOCABULARY | _CLASS_WORD_PARTS | _pattern_words([p for p, _ in _PHRASES]
                                                      + [v.pattern for v in vars(grammar).values() if isinstance(v, re.Pattern)]))
