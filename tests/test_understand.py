@@ -860,6 +860,27 @@ DRAWN_FROM_SETS = [
     ("Would you kindly describe what the camera is showing just now?", "describe", {}),
     ("What was to be seen at the 45-minute mark?", "describe", {"at_s": 2700}),
     ("Please tell me how many cats are in the picture at this moment. My late wife used to feed them.", "count_now", {"class": "cat"}),
+    # set 154: search-box queries at a harbour car park
+    ("bikes now qty", "count_now", {"class": "bicycle"}),
+    ("dogs total last half hr", "count_distinct", {"class": "dog", "window_s": 1800}),
+    ("cars in last 5m", "count_entered", {"class": "car", "window_s": 300}),
+    ("4x4s out since 11:00", "count_left", {"class": "car", "since_s": 660}),
+    ("most recent van", "when_last", {"class": "truck"}),
+    ("4x4 last seen", "when_last", {"class": "car"}),
+    ("heron first after 1:15", "when_first", {"class": "bird", "since_s": 75}),
+    ("cormorant now?", "presence", {"class": "bird"}),
+    ("view at 8:30", "describe", {"at_s": 510}),
+    ("gulls down vs 1 min ago", "compare", {"class": "bird", "window_s": 60}),
+    # set 156: CCTV operators on a nightlife street
+    ("How many females exited the frame on the right in the last 90 secs?", "count_left", {"class": "person", "window_s": 90}),
+    # set 158: Singlish at a hawker centre
+    ("how many motorbike park there now", "count_now", {"class": "motorcycle"}),
+    ("right side got bicycle anot", "presence", {"class": "bicycle", "region": "right"}),
+    ("how many taxi go off last 3 min", "count_left", {"class": "car", "window_s": 180}),
+    ("how many pigeon fly in last 1 min", "count_entered", {"class": "bird", "window_s": 60}),
+    ("the lorry just now come at what time", "when_last", {"class": "truck"}),
+    ("left side now got what", "describe", {}),
+    ("10 min ago what going on", "describe", {"at_s": 600}),
     # set 128: follow-ups that still say what they ask ('same question for ...')
     ("Same question for cyclists: how many different ones since 5:00?", "count_distinct", {"class": "bicycle", "since_s": 300}),
     ("And how many cyclists came in over the same last five minutes?", "count_entered", {"class": "bicycle", "window_s": 300}),

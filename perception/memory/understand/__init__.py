@@ -41,6 +41,7 @@ from perception.memory.understand.slots import (
     find_ordinal,
 )
 from perception.memory.understand.words import (
+    CLASS_WORDS,
     COLOURED_NAMES,
     PLURAL_PERSON,
     WEAK_CLASS_WORDS,
@@ -57,7 +58,7 @@ _GRAMMAR_SURE = CONFIDENT  # at or above this the embedding matcher is not consu
 _ABSENCE = re.compile(r"\b(?:empty|emptied|deserted|vacant|nobody|no one|no people|no persons|clear of|free of|unoccupied)\b")
 _OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without a break|(?:had|has|have) (?:somebody|someone|anyone|anybody|people|persons?) in it|"
                        r"(?:has|have) (?:there been|someone|somebody|anyone|anybody|people) been (?:visible|in view|around|there|present))\b")
-_GOING_ON_NOW = re.compile(r"\b(?:happening|happens?|going on|shows|showing|what is on (?:screen|camera))\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
+_GOING_ON_NOW = re.compile(r"\bnow,? what (?:is )?(?:happening|going on)\b|\b(?:happening|happens?|going on|shows|showing|what is on (?:screen|camera))\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
                            r"(?:at )?this (?:moment|point|instant|minute|second)|on (?:screen|camera)|in (?:the )?(?:frame|shot|picture|view))\b"
                            # 'what's happening on the ramp': at a place, in the present tense
                            r"|\bwhat is (?:in (?:shot|view|frame|the frame|the picture)|on (?:screen|camera|cam))\b ?\??$"  # 'a rundown of what's in shot'
@@ -68,7 +69,7 @@ _OPS = {"more than": ">", "longer than": ">", "over": ">", "at least": ">=", "fe
 _OP_WORDS = {">": "more than", ">=": "at least", "<": "fewer than"}
 # a summary's words that, asked at a moment, want the scene then: 'describe what happened at 1:00', 'what was going on at
 # the 50-second mark', 'what could be seen / what was on cam / what did you catch 30 s ago'
-_SCENE_AT_A_MOMENT = re.compile(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat happening\b|\bwhat could be seen\b"
+_SCENE_AT_A_MOMENT = re.compile(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat (?:happening|going on)\b|\bwhat could be seen\b"
                                 r"|\bwhat (?:was|were) on (?:the )?(?:camera|cam|screen|feed)\b|\bwhat (?:did )?(?:you|the camera) (?:saw|see|catch|caught)\b")
 _WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")
 _AT_A_MOMENT = ("compare", "describe", "count_now", "presence")
@@ -187,10 +188,10 @@ def _intent(q: str, full: str, track: bool, times: list[TimeSpec], yes_no: bool)
 
 
 _BARE = re.compile(r"(?:(?:is|are) there )?(?:any|a|an|some)? ?[a-z-]+(?: (?:present|visible|there|in view))?(?: (?:in|on|at)(?: the)?)?"
-                   r"(?: (?:now|currently|right now|at the moment) ?\?| ?\??)")  # asked: 'taxis in the bottom third now?'; not 'dogs now bottom half'
+                   r"(?: (?:now|currently|right now|at the moment) ?\?| ?\??| y/n ?\??)")  # asked: 'taxis in the bottom third now?'; not 'dogs now bottom half'
 
 # a class and 'now', or a number word and a class, alone ('cars now', 'n buses'): how many
-_TERSE_COUNT = re.compile(r"(?:(?:n|number|count|total|no\.?)(?: of)? )?(?P<word>[a-z-]+)(?: (?:now|currently|at present|right now|at the moment))? ?\??")
+_TERSE_COUNT = re.compile(r"(?:(?:n|number|count|no\.?)(?: of)? )?(?P<word>[a-z-]+)(?: (?:now|currently|at present|right now|at the moment))? ?\??")
 # a class and a place, asked: 'dog on the beach?', 'bus at the stop now?', 'ice cream van here yet?'
 _BARE_PLACE = (r"(?:any |an? |the )?(?:(?!(?:how|many|much|count|number|of|more|fewer|less|what|which|who|when|where|first|last|current|total|unique|distinct|different|separate)\b)[a-z-]+ ){{0,2}}"
                r"{word} (?:(?:on|at|in|by|near|outside) (?:the |my |our )?[a-z-]+(?: (?!than\b|when\b|where\b|how\b)[a-z-]+)?|here|about|around|"
@@ -256,6 +257,14 @@ def _asking_clause(q: str) -> tuple[str, str]:
     return asked, " ".join((q[:i] + " " + q[i + len(asked):]).split())
 
 
+_CLASS_WORD_SET = frozenset(w for ws in CLASS_WORDS.values() for w in ws)
+
+
+def _is_singular(word: str) -> bool:
+    """Whether the class word ``word`` names one thing: its plural is a class word too ('cormorant', not 'staff')."""
+    return word not in PLURAL_PERSON and any(word + end in _CLASS_WORD_SET for end in ("s", "es")) or (word.endswith("y") and word[:-1] + "ies" in _CLASS_WORD_SET)
+
+
 def _about(q: str, intent: str) -> str | None:
     """Who a when / where / duration question is about: 'departure', 'arrival', 'occupied' or None."""
     if intent not in ("when_first", "when_last", "where", "duration"):
@@ -296,7 +305,10 @@ def read_question(text: str) -> Reading:
         intent, conf, source, yes_no = "presence", 0.65, "grammar", True
     elif label is not None and (terse := _TERSE_COUNT.fullmatch(q)) and terse.group("word") == word != q.strip(" ?") \
             and not (yes_no or TALLY.search(q)):  # not 'count arrivals': an event
-        intent, conf, source = "count_now", 0.7, "grammar"
+        if terse.group(0).startswith(word) and _is_singular(word):  # 'cormorant now?': is there one
+            intent, conf, source, yes_no = "presence", 0.65, "grammar", True
+        else:
+            intent, conf, source = "count_now", 0.7, "grammar"
     else:
         intent, conf, source = _intent(q, asked, track_id is not None or instance_id is not None, times, yes_no)
     if told and intent != "compare" and CURRENT.search(q):  # 'a truck at 0:40, anyway how many buses now?'

@@ -29,24 +29,25 @@ COUNT = _rx(r"how many", r"number of", r"no\.? of", r"count(?:ed|ing)?", r"tally
             r"total(?= (?!(?:[a-z-]+ )?(?:time|duration|length|amount)\b|number of (?:seconds|minutes))[a-z]+)", r"enumerate",
             r"how much (?=(?:persons|people|pedestrians|folks|humans|cars|bikes|vehicles)\b)", r"crowd size", r"occupancy",
             r"size of the crowd",
-            r"how (?:big|large) (?:is|was) the crowd", r"what number", r"how deep (?:is|was) the (?:stack|queue|line)")
+            r"how (?:big|large) (?:is|was) the crowd", r"what number", r"how deep (?:is|was) the (?:stack|queue|line)",
+            r"(?<=[a-z0-9]s )(?:total|unique|distinct|different|count)(?= ?\??$)")  # search-box terse: 'gulls total 5-10 min'
 ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|crossing|camera|cam|sign|signals?|lights?|building|"
             r"car park|shop|store|bay|stand|gate|entrance|bridge|square|site)\b)", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
             r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|onto|up)",
             r"walk(?:ed|s|ing)? up\b", *_MOVED_IN, r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b)|up\b)", r"(?:pull(?:s|ing)?|(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )pulled) (?:up|in|into|onto)\b", r"in through\b", r"check-ins?\b", r"(?:brought|carried|wheeled) (?:in|into|to|up to|over to)\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
-            r"step(?:ped|s)? (?:in|into)", r"(?:came|come|comes) back\b(?! out)", r"(?<=number of )[a-z-]+ (?:onto|into|to)\b(?! (?:the )?(?:left|right|top|bottom)\b)", r"(?:come|came|comes|pulled)(?= ?(?:,|\?|$|since\b|please\b))", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
+            r"step(?:ped|s)? (?:in|into)", r"(?:came|come|comes) back\b(?! out)", r"(?<=number of )[a-z-]+ (?:onto|into|to)\b(?! (?:the )?(?:left|right|top|bottom)\b)", r"(?:come|came|comes|pulled)(?= ?(?:,|\?|$|since\b|please\b|already\b))", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b", r"dr[ae]w(?:s|ing)? up\b", r"(?<!to )reach(?:ed|es)?\b(?! (?:\d|over|out|up|the (?:end|limit|maximum|peak|top)|an? (?:peak|maximum|limit))\b)",
             r"(?:surg|charg|rush|burst|sweep|swept|rac|barrel|spill)(?:e|es|ed|ing|s)? (?:in|into)\b", r"pop(?:s|ped|ping)? (?:up|in|into)", r"emerg\w*", r"came", r"first (?:seen|spotted|noticed|visible|detected)",
-            r"got (?:in|into)", r"added", r"(?<=^)[a-z-]+s in(?= ?(?:[,-]|$))", r"ingress", r"inbound",
+            r"got (?:in|into)", r"added", r"(?<=^)[a-z0-9-]+s in(?= ?(?:[,-]|$))", r"ingress", r"inbound",
             r"(?:made|make|makes|found|find|finds) (?:their|his|her|its) way (?:in|into|onto)", r"(?:made|make|makes) (?:their|his|her|its|an|a) entrance",
             r"[a-z]+ (?:into|onto) (?:the )?(?:camera's )?(?:view|sight|frame|picture|scene|shot|image|screen|garden|yard|driveway|grounds)")
 LEAVE = _rx(r"(?<!get )(?<!got )(?<!been )(?<!being )left(?! (?:unattended|behind|lying|alone|on (?:the|a)(?! (?:clip|video|footage|recording|stream|tape|feed)\b)|an?|some|his|her|their|its)\b)", _ON_BOARD, r"check-outs?\b",
             rf"{_FLY} (?:away|off|out)\b", r"(?<!into )(?<!in )(?<!the )(?<!of )shot through\b", r"(?:nick|bugger|clear|push|piss)(?:ed|s|ing)? off\b", r"bolt(?:ed|s)?\b",
             r"scarper(?:ed|s)?\b", r"legged it\b", r"knock(?:ed|s|ing)? off\b", r"set(?:s|ting)? (?:off|out)\b(?! (?:the|an?|his|her|their|its)\b)", r"drift(?:ed|s|ing)? (?:off|away)\b", r"step(?:ped|s|ping)? off\b",
             r"(?:zoom|speed|race|roar|whizz|whiz|tear|shoot)(?:s|ed|ing)? (?:off|away)\b", r"(?:sped|tore) (?:off|away)\b", r"(?:scared|chased|frightened) (?:off|away)\b", r"(?:taken|took|takes?|taking|carried|wheeled|carted) away\b", r"(?:taken|carried|wheeled|carted) (?:out|off)\b",
-            r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?:went|walked|ran|headed|drove) back out\b", r"tow(?:ed|s|ing)? (?:out|off|away)\b", r"(?:back|revers)(?:ed|es|s|ing)? out\b", r"head(?:ed|s|ing)? (?:on )?(?:down|up) the (?:road|street|lane|hill|drive)\b", r"(?<=how many )[a-z-]+ out\b(?! (?:of|there|here|now|on|and|at|by|front)\b)(?! in (?!the (?:last|past|previous)\b))", r"(?<=number of )[a-z-]+ (?:out(?: of)?|off)\b(?! (?:view|there|here|now|front|back)\b)", r"(?<=^)[a-z-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on|along))",
-            r"go(?:es)? away", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
+            r"(?:went|go|goes|gone|going|ran|run|runs|headed|walked) (?:back )?inside\b", r"(?:went|walked|ran|headed|drove) back out\b", r"tow(?:ed|s|ing)? (?:out|off|away)\b", r"(?:back|revers)(?:ed|es|s|ing)? out\b", r"head(?:ed|s|ing)? (?:on )?(?:down|up) the (?:road|street|lane|hill|drive)\b", r"(?<=how many )[a-z-]+ out\b(?! (?:of|there|here|now|on|and|at|by|front)\b)(?! in (?!the (?:last|past|previous)\b))", r"(?<=number of )[a-z-]+ (?:out(?: of)?|off)\b(?! (?:view|there|here|now|front|back)\b)", r"(?<=^)[a-z0-9-]+s out(?= ?(?:[,-]|$))", r"leav\w*", r"exit\w*", r"depart\w*", r"disappear\w*", r"vanish\w*", r"gone(?! (?:by|past|through|on|along))",
+            r"go(?:es)? (?:away|off)\b(?! (?:the|an?)\b)", r"went (?:away|out|off)", rf"{_RIDE} (?:off|away|out)", r"(?:took|takes?|taking) off", r"(?:go|goes|going|gone) out", r"wander(?:ed|s|ing)? (?:off|away|out)", r"pull(?:ed|s|ing)? (?:away|out|off)", r"walk(?:ed|s|ing)? (?:out|off|away)",
             r"(?:head|trot|amble|stroll|saunter|jog|run|ran|toddle|potter|trundle)\w* (?:off|away|out|home)\b", r"(?:gone|went|go|goes|going) home\b",
             r"out of (?:view|sight|(?:the )?(?:frame|picture|scene|shot|image|camera))", r"ended",
             r"drop(?:ped)? out", r"step(?:ped|s)? out", r"cleared (?:the|out|off)", r"no longer (?:visible|there|in view)", r"lost(?! (?:property|and found)\b)",
@@ -68,9 +69,9 @@ NOW = _rx(r"now", r"currently", r"current", r"at the moment", r"at present", r"p
           r"still", r"visible", r"in view", r"on screen", r"in (?:the )?(?:frame|picture|scene|shot|image|view)", r"right now",
           r"these days", r"there", r"can you see", r"do you see", r"in sight", r"present")
 MORE = _rx(r"more", r"greater", r"exceed\w*", r"busier", r"fuller", r"more crowded", r"increas\w*", r"gr[eo]w\w*", r"went up", r"gone up", r"go up",
-           r"rose", r"ris(?:e|es|en|ing)", r"pick(?:ed|s|ing)? up", r"higher", r"bigger", r"larger", r"climb\w*", r"(?<!no )longer(?= (?:now |today )?than)")
+           r"rose", r"ris(?:e|es|en|ing)", r"up(?= (?:vs|versus)\b)", r"pick(?:ed|s|ing)? up", r"higher", r"bigger", r"larger", r"climb\w*", r"(?<!no )longer(?= (?:now |today )?than)")
 FEWER = _rx(r"fewer", r"less", r"diminish\w*", r"reduc\w*", r"quieter", r"emptier", r"calmer", r"less crowded", r"decreas\w*", r"shr[iu]nk\w*", r"declin\w*",
-            r"(?<!what )went down", r"gone down", r"(?:number|numbers|count|crowd|queue)s? (?:has |have )?come down", r"go(?:es)? down", r"drop(?:s|ped|ping)?(?! out|[- ]off)", r"fell", r"fall(?:s|en|ing)?", r"lower",
+            r"(?<!what )went down", r"gone down", r"(?:number|numbers|count|crowd|queue)s? (?:has |have )?come down", r"go(?:es)? down", r"drop(?:s|ped|ping)?(?! out|[- ]off)", r"fell", r"fall(?:s|en|ing)?", r"lower", r"down(?= (?:vs|versus)\b)",
             r"smaller", r"thinn?ed", r"thinner", r"shorter")
 SAME = _rx(r"same", r"as many", r"unchanged", r"equal")
 CHANGE = _rx(r"chang\w*", r"differ\w*", r"same", r"as many", r"as crowded", r"as busy", r"compare\w*", r"than")
@@ -94,7 +95,7 @@ SUMMARY = _rx(r"what (?:has |have )?happen\w*", r"(?:everything|what) (?:you|the
               r"highlights?", r"what did i miss", r"sum up", r"what (?:has )?occurred", r"occurr\w*", r"develop\w*",
               r"what took place", r"took place", r"transpir\w*", r"what went down", r"(?:a|the) r[eé]sum[eé]", r"what (?:did |has )?pass(?:ed)?(?! (?:by|through))\b", r"update me", r"give me an update", r"report", r"what went on", r"what was on(?! (?:screen|camera|view|display|the|a|an)\b)",
               r"what did (?:the |those |these )?\w+ do", r"what (?:were|was|are|is|have) (?:the |those |these )?\w+ (?:been )?doing", r"what (?:the |those |these )?\w+ (?:did|were doing|have been doing)\b(?! look)", r"how did things (?:go|change)", r"describe what (?:\w+ )?did")
-DESCRIBE = _rx(r"what do you see", r"what (?:can|could) (?:you )?see", r"describe", r"description", r"depict\w*", r"characteri[sz]\w*",
+DESCRIBE = _rx(r"what do you see", r"what (?:can|could) (?:you )?see", r"what you see", r"describe", r"description", r"depict\w*", r"characteri[sz]\w*",
                r"what (?:is|was|were|are) (?:(?:the|this|that|our|my) )?(?:[a-z]+ ){0,2}?(?:[a-z]+) like\b",
                r"what (?:did|does|do|is|was) (?:the )?(?:frame|picture|image|camera|cam|screen|video|footage|scene|shot|view|feed) show(?:ing)?",
                r"what (?:is|was) (?:the )?(?:view|picture|scene|frame|shot|image)\b(?! (?:of|for|from)\b)",
@@ -150,6 +151,12 @@ THRESHOLD = re.compile(r"\b(?P<op>(?:more|fewer|less) than|at least|over|under) 
 STAY_CHECK = re.compile(r"\b(?P<op>(?:more|longer|less|shorter) than|at least|over|under) ?\??$")
 
 
+# a search-box query for a time: 'last van', 'most recent dog', '4x4 last seen', 'trailer most recent arrival', 'gull first'
+_TERSE_WHEN = re.compile(r"(?:(?:the )?(?:last|latest|most recent|newest) [a-z0-9-]+|[a-z0-9-]+(?: [a-z-]+)? "
+                         r"(?:(?:last|latest|most recent) (?:seen|spotted|sighting|sighted|arrival|entry|departure|exit)"
+                         r"|(?P<first>first)(?: (?:seen|spotted|sighting|sighted|arrival|appearance))?)) ?\??")
+
+
 _LEFT_THERE = re.compile(r"\b(?:is|are|was|were) there (?:an?|any|some)? ?[a-z-]+(?: [a-z-]+)? left\b")
 
 
@@ -159,6 +166,12 @@ def classify(q: str, *, track: bool, times: list, yes_no: bool) -> tuple[str, fl
     tally = TALLY.match(q)
     if tally and not yes_no:  # 'unique people so far', 'exits last 15 s': a count with no counting word
         return ("count_distinct" if tally.group("distinct") else "count_entered" if tally.group("came") else "count_left"), 0.75
+    if not yes_no and (terse := _TERSE_WHEN.fullmatch(q)) and not has(SUMMARY, q):  # search-box: 'last van', '4x4 last seen', 'gull first'
+        return ("when_first" if terse.group("first") else "when_last"), 0.7
+    if track and re.search(r"\b(?:time|duration) ?\??$", q) and len(q.split()) <= 4:  # 'car #5 time'
+        return "duration", 0.7
+    if re.fullmatch(r"(?:the )?(?:view|scene|picture|frame|shot|feed|camera|cam)(?: now)? ?\??", q):  # 'view at 8:30'
+        return "describe", 0.7
     if re.match(r"(?:the )?(?:very )?(?:first|earliest)\b", q) and not (yes_no or has(COUNT, q) or has(SUMMARY, q) or has(WHERE, q)
                                                           or has(DESCRIBE_ASK, q)):
         return "when_first", 0.75  # 'first bike?', 'first car after 2:00?'

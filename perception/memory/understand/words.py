@@ -64,7 +64,7 @@ _PHRASES = (
     (r"\b(top|bottom|upper|lower) l\b", r"\1 left"), (r"\b(top|bottom|upper|lower) r\b", r"\1 right"),
     (r"\bl(?= (?:side|third|half|corner|edge|of (?:the )?(?:frame|picture|screen|shot))\b)", "left"),
     (r"\br(?= (?:side|third|half|corner|edge|of (?:the )?(?:frame|picture|screen|shot))\b)", "right"),
-    (r"\b(?:hwo|hoe|hiw|hoow) (?=many|much|long)", "how "), (r"\bmny\b", "many"), (r"\blng\b", "long"), (r"\blft\b", "left"), (r"\blst\b", "last"),
+    (r"\b(?:hwo|hoe|hiw|hoow) (?=many|much|long)", "how "), (r"\bmny\b", "many"), (r"\bqty\b", "count"), (r"\blng\b", "long"), (r"\blft\b", "left"), (r"\blst\b", "last"),
     (r"\bmor\b", "more"), (r"\bles\b", "less"), (r"\bteh\b", "the"), (r"\bwot\b", "what"), (r"\bhav\b", "have"),
     (r"\bwhat all\b", "what"), (r"\bdiff\b", "different"), (r"\bwh?ats\b", "what is"), (r"\bwheres\b", "where is"), (r"\bhows\b", "how is"), (r"\bhaf\b", "half"), (r"\bvid\b", "video"), (r"\brite\b", "right"),
     (r"\b(flew|flown|drove|driven|rode|ridden|ran|went|took|pulled|walked|headed) of\b(?! (?:the|a|an|them|it|those|these)\b)", r"\1 off"),
@@ -103,7 +103,15 @@ _PHRASES = (
     (r"\b(\d+),(\d{1,2}) (?=(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b)", r"\1.\2 "),  # a decimal comma: '1,5 minutes'
     (r"^\s*(is|are|was|were) (at the moment|now|currently|right now|at present) ((?:an?|any|some) [a-z-]+)", r"\1 there \3 \2"),
     (r"\bhalf[- ]hour mark\b", "30 minute mark"), (r"\b(?:one|an?)[- ]hour mark\b", "60 minute mark"),
-    (r"\bhow long is it ago\b", "how long ago"), (r"\bmore quiet\b", "quieter"),
+    (r"\bhow long is it ago\b", "how long ago"),
+    # Singlish: 'motorbike park there', 'got bicycle anot', 'got what', 'just now come', 'walk in last 1 min'
+    (r"\banot\b", "or not"), (r"\bgot what\b", "what is there"),
+    (r"\b(motorbikes?|bicycles?|bikes?|vans?|lorry|lorries|trucks?|taxis?|buses|bus) park (?=there|here|outside|at|beside|along|near|by)\b",
+     r"\1 parked "),
+    (r"\bgot (?!how|what|when|where|which|who)(?=(?:an? |any )?[a-z-]+\b.*\bor not\b)", "is there any "),
+    (r"\bjust now (c[oa]me|arrived?|left|leave|go|went)\b", r"most recently \1"),
+    (r"\b(walk(?:ed)?|fl(?:y|ew)|c[oa]me|dr(?:ive|ove)|rode|ride) in (?=(?:the )?(?:last|past)\b)", r"\1 in within "),
+    (r"^\s*([a-z0-9-]+s|ppl|people|anyone|[a-z-]+ (?:owners|staff|riders|walkers|drivers)) in (?=(?:the )?(?:last|past|\d))", r"\1 came in "),  # 'dogs in last 5m' (r"\bmore quiet\b", "quieter"),
     (r"\b(?:stands?|is standing|waits?|is waiting|is parked|is there) (?:there |here )?since when\b", "has been there how long"),
     (r"^\s*many (?=[a-z-]+ (?:about|around|here|there|in|on|at|out)\b)", "how many "),  # 'many buyers about at the minute?'  # learners: 'how long already no see cat'
     (r"^\s*(?:now )?(?:have|got) (?=(?:an? |any )?[a-z-]+ (?:in|at|on|near)\b)|\b(?:got|have) (?=[a-z-]+ or not\b)", "is there any "),  # 'more cars than at timecode 08:45'
@@ -193,7 +201,7 @@ _ROLES = (
     "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands", "player", "players",
     "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
     "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
-    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "pickney", "pickneys", "bredren", "angler", "anglers", "boater", "boaters", "gongoozler", "gongoozlers", "mourner", "mourners", "funeral party",
+    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "pickney", "pickneys", "bredren", "angler", "anglers", "boater", "boaters", "gongoozler", "gongoozlers", "male", "males", "female", "females", "mourner", "mourners", "funeral party",
     "funeral parties", "walk-up", "walk-ups", "walk-up customer", "walk-up customers",
 )
 # people by family, age, everyday role and pastime: a general lexicon, no source of slips
@@ -201,7 +209,7 @@ _EVERYDAY_PEOPLE = (
     "mum", "mums", "mom", "moms", "mother", "mothers", "dad", "dads", "father", "fathers", "son", "sons", "daughter",
     "daughters", "brother", "brothers", "sister", "sisters", "grandma", "grandmas", "grandpa", "grandpas", "granny",
     "grannies", "grandad", "grandads", "grandmother", "grandmothers", "grandfather", "grandfathers", "uncle",
-    "uncles", "aunt", "aunts", "auntie", "aunties", "cousin", "cousins", "baby", "babies", "youngster", "youngsters",
+    "uncles", "aunt", "aunts", "auntie", "aunties", "aunty", "cousin", "cousins", "baby", "babies", "youngster", "youngsters",
     "kiddo", "kiddos", "tot", "tots", "family", "families", "friend", "friends", "neighbour", "neighbours",
     "neighbor", "neighbors", "flatmate", "flatmates", "roommate", "roommates", "housemate", "housemates", "colleague",
     "colleagues", "coworker", "coworkers", "co-worker", "co-workers", "boss", "manager", "managers", "supervisor",
