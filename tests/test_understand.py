@@ -881,6 +881,23 @@ DRAWN_FROM_SETS = [
     ("the lorry just now come at what time", "when_last", {"class": "truck"}),
     ("left side now got what", "describe", {}),
     ("10 min ago what going on", "describe", {"at_s": 600}),
+    # set 160: a police station's rear yard
+    ("How many pandas have driven out in the past hour?", "count_left", {"class": "car", "window_s": 3600}),
+    ("How many traffic bikes are in the yard now?", "count_now", {"class": "motorcycle"}),
+    ("How many officers have returned to station in the last 20 minutes?", "count_entered", {"class": "person", "window_s": 1200}),
+    ("How many IRVs have booked mobile since 2:20?", "count_left", {"class": "car", "since_s": 140}),
+    ("how many cars back in last 5 min", "count_entered", {"class": "car", "window_s": 300}),
+    # set 162: a Deaf family writing English with ASL grammar
+    ("van come how many since 3:15", "count_entered", {"class": "truck", "since_s": 195}),
+    ("dog last outside how long before", "when_last", {"class": "dog"}),
+    ("bird now have?", "presence", {"class": "bird"}),
+    ("at 0:45 what there", "describe", {"at_s": 45}),
+    ("5 min before what see", "describe", {"at_s": 300}),
+    # set 163: children at a zoo entrance
+    ("how many zookeepers went away", "count_left", {"class": "person"}),
+    ("how many doggys are there", "count_now", {"class": "dog"}),
+    # set 165: a wedding venue's coordinator and photographer
+    ("When were the doves last in shot?", "when_last", {"class": "bird"}),
     # set 128: follow-ups that still say what they ask ('same question for ...')
     ("Same question for cyclists: how many different ones since 5:00?", "count_distinct", {"class": "bicycle", "since_s": 300}),
     ("And how many cyclists came in over the same last five minutes?", "count_entered", {"class": "bicycle", "window_s": 300}),

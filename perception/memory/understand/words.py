@@ -104,13 +104,17 @@ _PHRASES = (
     (r"^\s*(is|are|was|were) (at the moment|now|currently|right now|at present) ((?:an?|any|some) [a-z-]+)", r"\1 there \3 \2"),
     (r"\bhalf[- ]hour mark\b", "30 minute mark"), (r"\b(?:one|an?)[- ]hour mark\b", "60 minute mark"),
     (r"\bhow long is it ago\b", "how long ago"),
+    # sign-language order, the question word last: 'van come how many since 3:15', 'dog last outside how long before'
+    (r"^\s*(?!how\b|first\b|last\b|for\b)([^?,.!;]+?) how many\b ?(?=(?:since|so far|last|past|in|between|from|until|till|today|now)\b|\?|\s*$)",
+     r" how many \1 "), (r"\bor no\b(?= ?\??\s*$)", "or not"),
+    (r"^\s*([a-z-]+) now have\b", r"is there a \1 now"),
     # Singlish: 'motorbike park there', 'got bicycle anot', 'got what', 'just now come', 'walk in last 1 min'
     (r"\banot\b", "or not"), (r"\bgot what\b", "what is there"),
     (r"\b(motorbikes?|bicycles?|bikes?|vans?|lorry|lorries|trucks?|taxis?|buses|bus) park (?=there|here|outside|at|beside|along|near|by)\b",
      r"\1 parked "),
     (r"\bgot (?!how|what|when|where|which|who)(?=(?:an? |any )?[a-z-]+\b.*\bor not\b)", "is there any "),
     (r"\bjust now (c[oa]me|arrived?|left|leave|go|went)\b", r"most recently \1"),
-    (r"\b(walk(?:ed)?|fl(?:y|ew)|c[oa]me|dr(?:ive|ove)|rode|ride) in (?=(?:the )?(?:last|past)\b)", r"\1 in within "),
+    (r"\b(walk(?:ed)?|fl(?:y|ew)|c[oa]me|dr(?:ive|ove)|rode|ride|back) in (?=(?:the )?(?:last|past)\b)", r"\1 in within "),
     (r"^\s*([a-z0-9-]+s|ppl|people|anyone|[a-z-]+ (?:owners|staff|riders|walkers|drivers)) in (?=(?:the )?(?:last|past|\d))", r"\1 came in "),  # 'dogs in last 5m' (r"\bmore quiet\b", "quieter"),
     (r"\b(?:stands?|is standing|waits?|is waiting|is parked|is there) (?:there |here )?since when\b", "has been there how long"),
     (r"^\s*many (?=[a-z-]+ (?:about|around|here|there|in|on|at|out)\b)", "how many "),  # 'many buyers about at the minute?'  # learners: 'how long already no see cat'
@@ -201,7 +205,8 @@ _ROLES = (
     "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands", "player", "players",
     "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
     "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
-    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "pickney", "pickneys", "bredren", "angler", "anglers", "boater", "boaters", "gongoozler", "gongoozlers", "male", "males", "female", "females", "mourner", "mourners", "funeral party",
+    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "pickney", "pickneys", "bredren", "angler", "anglers", "boater", "boaters", "gongoozler", "gongoozlers", "male", "males", "female", "females", "zookeeper", "zookeepers", "keeper", "keepers", "caterer", "caterers", "wedding party", "grown ups", "mummy", "mommy", "daddy",
+    "detainee", "detainees", "prisoner", "prisoners", "cop", "cops", "solicitor", "solicitors", "mourner", "mourners", "funeral party",
     "funeral parties", "walk-up", "walk-ups", "walk-up customer", "walk-up customers",
 )
 # people by family, age, everyday role and pastime: a general lexicon, no source of slips
@@ -247,7 +252,7 @@ _BIRDS = (
     "hawk", "hawks", "kestrel", "kestrels", "buzzard", "buzzards", "red kite", "red kites", "owl", "owls", "finch",
     "finches", "goldfinch", "goldfinches", "greenfinch", "greenfinches", "chaffinch", "chaffinches", "starling",
     "starlings", "thrush", "thrushes", "wren", "wrens", "woodpecker", "woodpeckers", "nuthatch", "nuthatches",
-    "duck", "ducks", "duckling", "ducklings", "mallard", "mallards", "moorhen", "moorhens", "coot", "coots", "cormorant", "cormorants", "parrot",
+    "duck", "ducks", "duckling", "ducklings", "dove", "doves", "mallard", "mallards", "moorhen", "moorhens", "coot", "coots", "cormorant", "cormorants", "parrot",
     "parrots", "parakeet", "parakeets", "budgie", "budgies", "chicken", "chickens", "cockerel", "cockerels",
     "peacock", "peacocks", "ibis", "ibises", "cockatoo", "cockatoos", "galah", "galahs", "kookaburra", "kookaburras",
     "peahen", "peahens", "peafowl", "pheasant", "pheasants", "partridge", "partridges", "grouse", "kite", "kites",
@@ -256,7 +261,7 @@ _BIRDS = (
 COLOURED_NAMES = re.compile(r"\b(?:blue tits?|red kites?|black cabs?|blackbirds?|greenfinch(?:es)?|goldfinch(?:es)?)\b")
 # what dog owners call dogs: pet names and breeds; class words, but no source of typing slips ('pugs' no 'plugs')
 _DOG_NAMES = (
-    "lab", "pup", "pups", "pooch", "pooches", "doggo", "doggos", "doggy", "doggie", "doggies", "pupper", "puppers", "hound",
+    "lab", "pup", "pups", "pooch", "pooches", "doggo", "doggos", "doggy", "doggys", "doggie", "doggies", "pupper", "puppers", "hound",
     "hounds", "mutt", "mutts", "furry friend", "furry friends", "four-legged friend", "four-legged friends",
     "four legged friend", "four legged friends", "labrador", "labradors", "labs", "retriever", "retrievers", "spaniel",
     "spaniels", "collie", "collies", "terrier", "terriers", "poodle", "poodles", "beagle", "beagles", "dachshund",
@@ -290,7 +295,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
             "off-roader", "off-roaders",
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks", "station wagon", "station wagons", "estate car", "estate cars", "phv", "phvs", "tesla", "teslas",
             "private hire car", "private hire cars", "private-hire car", "private-hire cars", "minicab", "minicabs",
-            "motor", "motors", "hearse", "hearses"),
+            "motor", "motors", "hearse", "hearses", "panda", "pandas", "panda car", "panda cars", "irv", "irvs", "arv", "arvs"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
                 "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers", "pushie", "pushies", "cycle", "cycles",
                 "pushbike", "pushbikes", "bmx", "bmxs", "bmxes", "bmx bike", "bmx bikes", "bmxer", "bmxers", "roadie", "roadies", "mtb", "mtbs",
@@ -299,7 +304,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
                    "motorcyclists", "moped", "mopeds", "2-wheeler", "2-wheelers", "2 wheeler",
                    "2 wheelers", "scooty", "scooties", "quad", "quads", "quad bike", "quad bikes",
                    "quad-bike", "quad-bikes", "okada", "okadas", "okada rider", "okada riders", "okada man",
-                   "okada men", "motor bike", "motor bikes", "motor cycle", "motor cycles"),
+                   "okada men", "motor bike", "motor bikes", "motor cycle", "motor cycles", "traffic bike", "traffic bikes"),
     "bus": ("bus", "buses", "busses", "coach", "coaches", "minibus", "minibuses", "double-decker", "double-deckers", "shuttle", "shuttles", "shuttle bus", "shuttle buses",
             "danfo", "danfos", "molue", "molues", "omnibus", "omnibuses"),  # Lagos minibuses and buses
     "truck": ("truck", "trucks", "lorry", "lorries", "van", "vans", "tipper", "tippers", "flatbed", "flatbeds", "hgv", "hgvs",
