@@ -233,6 +233,7 @@ def _asking_clause(q: str) -> tuple[str, str]:
 
     cuts = [0, *(m.end() for m in _SENTENCE_END.finditer(q)), len(q)]
     sentences = [p for p in (q[a:b].strip() for a, b in zip(cuts, cuts[1:])) if p.strip(" ?")]
+
     def asks(part: str) -> bool:
         return part.endswith("?") or bool(_QUESTION_START.match(re.sub(r"^(?:please|kindly),? ", "", part)))
 
@@ -262,7 +263,8 @@ _CLASS_WORD_SET = frozenset(w for ws in CLASS_WORDS.values() for w in ws)
 
 def _is_singular(word: str) -> bool:
     """Whether the class word ``word`` names one thing: its plural is a class word too ('cormorant', not 'staff')."""
-    return word not in PLURAL_PERSON and any(word + end in _CLASS_WORD_SET for end in ("s", "es")) or (word.endswith("y") and word[:-1] + "ies" in _CLASS_WORD_SET)
+    plurals = (word + "s", word + "es", word[:-1] + "ies" if word.endswith("y") else None)
+    return word not in PLURAL_PERSON and any(p in _CLASS_WORD_SET for p in plurals if p)
 
 
 def _about(q: str, intent: str) -> str | None:

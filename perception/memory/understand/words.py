@@ -98,8 +98,8 @@ _PHRASES = (
     (r"\b(?:an|half an|half|last|the last|of an|per) our\b", lambda m: m.group(0)[:-3] + "hour"),
     (r"\b(?:lowkey|highkey|ngl|no cap|tbh|deadass|bruh)\b", " "),  # chat fillers ('lowkey' is no 'low')
     (r"^\s*(?:(?:and|ok|okay|right),? )?(?:the )?same (?:question |thing |again |one )?for\b", " "), (r"\bthe same (?=last|past)", "the "),  # follow-ups
-    (r"\b(?:at )?(?:the )?timecode (?=\d)", "at "),
-    (r"\bhow long already no (?:see )?", "how long since the last "),
+    (r"\b(?:at )?(?:the )?timecode (?=\d)", "at "),  # 'more cars than at timecode 08:45'
+    (r"\bhow long already no (?:see )?", "how long since the last "),  # learners: 'how long already no see cat'
     (r"\b(\d+),(\d{1,2}) (?=(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b)", r"\1.\2 "),  # a decimal comma: '1,5 minutes'
     (r"^\s*(is|are|was|were) (at the moment|now|currently|right now|at present) ((?:an?|any|some) [a-z-]+)", r"\1 there \3 \2"),
     (r"\bhalf[- ]hour mark\b", "30 minute mark"), (r"\b(?:one|an?)[- ]hour mark\b", "60 minute mark"),
@@ -115,10 +115,11 @@ _PHRASES = (
     (r"\bgot (?!how|what|when|where|which|who)(?=(?:an? |any )?[a-z-]+\b.*\bor not\b)", "is there any "),
     (r"\bjust now (c[oa]me|arrived?|left|leave|go|went)\b", r"most recently \1"),
     (r"\b(walk(?:ed)?|fl(?:y|ew)|c[oa]me|dr(?:ive|ove)|rode|ride|back) in (?=(?:the )?(?:last|past)\b)", r"\1 in within "),
-    (r"^\s*([a-z0-9-]+s|ppl|people|anyone|[a-z-]+ (?:owners|staff|riders|walkers|drivers)) in (?=(?:the )?(?:last|past|\d))", r"\1 came in "),  # 'dogs in last 5m' (r"\bmore quiet\b", "quieter"),
+    (r"^\s*([a-z0-9-]+s|ppl|people|anyone|[a-z-]+ (?:owners|staff|riders|walkers|drivers)) in (?=(?:the )?(?:last|past|\d))", r"\1 came in "),  # 'dogs in last 5m'
+    (r"\bmore quiet\b", "quieter"),
     (r"\b(?:stands?|is standing|waits?|is waiting|is parked|is there) (?:there |here )?since when\b", "has been there how long"),
-    (r"^\s*many (?=[a-z-]+ (?:about|around|here|there|in|on|at|out)\b)", "how many "),  # 'many buyers about at the minute?'  # learners: 'how long already no see cat'
-    (r"^\s*(?:now )?(?:have|got) (?=(?:an? |any )?[a-z-]+ (?:in|at|on|near)\b)|\b(?:got|have) (?=[a-z-]+ or not\b)", "is there any "),  # 'more cars than at timecode 08:45'
+    (r"^\s*many (?=[a-z-]+ (?:about|around|here|there|in|on|at|out)\b)", "how many "),  # 'many buyers about at the minute?'
+    (r"^\s*(?:now )?(?:have|got) (?=(?:an? |any )?[a-z-]+ (?:in|at|on|near)\b)|\b(?:got|have) (?=[a-z-]+ or not\b)", "is there any "),  # learners: 'have bicycle or not', 'now got bicycle in top right?'
     (r"\bat the mo\b", "at the moment"), (r"\bhow many (second|minute)\b", r"how many \1s"),
     (r"\bthan when (?:you|i|we) (?:last )?(?:looked|checked|asked)\b", "than"),
     (r"\b(?:frame|camera|screen) (left|right)\b(?! (?:now|away|here|there|then|after|before|at)\b)", r"on the \1 of the frame"),  # 'camera left'
