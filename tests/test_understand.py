@@ -794,6 +794,11 @@ DRAWN_FROM_SETS = [
     ("Δt since the most recent bus detection", "when_last", {"class": "bus"}),
     ("time-in-view for car 12", "duration", {"class": "car"}),
     ("Is N(person) now below its value at t = 2:00?", "compare", {"class": "person", "at_s": 120}),
+    # set 128: follow-ups that still say what they ask ('same question for ...')
+    ("Same question for cyclists: how many different ones since 5:00?", "count_distinct", {"class": "bicycle", "since_s": 300}),
+    ("And how many cyclists came in over the same last five minutes?", "count_entered", {"class": "bicycle", "window_s": 300}),
+    ("OK, and how many ambulances came in during the last half hour?", "count_entered", {"class": "truck", "window_s": 1800}),
+    ("And is there a wheelchair user out front right now?", "presence", {"class": "person"}),
     # set 129: a distribution warehouse's goods-in yard
     ("How many curtain-siders have come in since 0h45m?", "count_entered", {"class": "truck", "since_s": 2700}),
     ("Where was rigid 9 at 1h10m?", "where", {"class": "truck", "at_s": 4200}),
@@ -898,11 +903,6 @@ DRAWN_FROM_SETS = [
     ("how many doggys are there", "count_now", {"class": "dog"}),
     # set 165: a wedding venue's coordinator and photographer
     ("When were the doves last in shot?", "when_last", {"class": "bird"}),
-    # set 128: follow-ups that still say what they ask ('same question for ...')
-    ("Same question for cyclists: how many different ones since 5:00?", "count_distinct", {"class": "bicycle", "since_s": 300}),
-    ("And how many cyclists came in over the same last five minutes?", "count_entered", {"class": "bicycle", "window_s": 300}),
-    ("OK, and how many ambulances came in during the last half hour?", "count_entered", {"class": "truck", "window_s": 1800}),
-    ("And is there a wheelchair user out front right now?", "presence", {"class": "person"}),
 ]
 
 
