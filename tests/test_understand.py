@@ -901,6 +901,13 @@ DRAWN_FROM_SETS = [
     # set 163: children at a zoo entrance
     ("how many zookeepers went away", "count_left", {"class": "person"}),
     ("how many doggys are there", "count_now", {"class": "dog"}),
+    # set 170: a Deaf couple writing English in BSL order about their shop front
+    ("now van there how-many?", "count_now", {"class": "truck"}),
+    ("last 10 minutes customer go how many?", "count_left", {"class": "person", "window_s": 600}),
+    ("between 1:00 and 2:00 motorbike go how many?", "count_left", {"class": "motorcycle"}),
+    ("now van outside?", "presence", {"class": "truck"}),
+    ("at 12:00 what camera see?", "describe", {"at_s": 720}),
+    ("now car park what happen?", "describe", {}),
     # set 165: a wedding venue's coordinator and photographer
     ("When were the doves last in shot?", "when_last", {"class": "bird"}),
 ]

@@ -58,7 +58,7 @@ _GRAMMAR_SURE = CONFIDENT  # at or above this the embedding matcher is not consu
 _ABSENCE = re.compile(r"\b(?:empty|emptied|deserted|vacant|nobody|no one|no people|no persons|clear of|free of|unoccupied)\b")
 _OCCUPIED = re.compile(r"\b(?:at least (?:1|one)|occupied|not been empty|without a break|(?:had|has|have) (?:somebody|someone|anyone|anybody|people|persons?) in it|"
                        r"(?:has|have) (?:there been|someone|somebody|anyone|anybody|people) been (?:visible|in view|around|there|present))\b")
-_GOING_ON_NOW = re.compile(r"\bnow,? what (?:is )?(?:happening|going on)\b|\b(?:happening|happens?|going on|shows|showing|what is on (?:screen|camera))\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
+_GOING_ON_NOW = re.compile(r"(?<!to )(?<!until )(?<!till )\bnow\b[^?]*\bwhat (?:is )?(?:happening|happen|going on)\b|\b(?:happening|happens?|going on|shows|showing|what is on (?:screen|camera))\b.*(?<!until )(?<!till )(?<!up to )\b(?:now|currently|at the moment|at present|"
                            r"(?:at )?this (?:moment|point|instant|minute|second)|on (?:screen|camera)|in (?:the )?(?:frame|shot|picture|view))\b"
                            # 'what's happening on the ramp': at a place, in the present tense
                            r"|\bwhat is (?:in (?:shot|view|frame|the frame|the picture)|on (?:screen|camera|cam))\b ?\??$"  # 'a rundown of what's in shot'
@@ -193,8 +193,8 @@ _BARE = re.compile(r"(?:(?:is|are) there )?(?:any|a|an|some)? ?[a-z-]+(?: (?:pre
 # a class and 'now', or a number word and a class, alone ('cars now', 'n buses'): how many
 _TERSE_COUNT = re.compile(r"(?:(?:n|number|count|no\.?)(?: of)? )?(?P<word>[a-z-]+)(?: (?:now|currently|at present|right now|at the moment))? ?\??")
 # a class and a place, asked: 'dog on the beach?', 'bus at the stop now?', 'ice cream van here yet?'
-_BARE_PLACE = (r"(?:any |an? |the )?(?:(?!(?:how|many|much|count|number|of|more|fewer|less|what|which|who|when|where|first|last|current|total|unique|distinct|different|separate)\b)[a-z-]+ ){{0,2}}"
-               r"{word} (?:(?:on|at|in|by|near|outside) (?:the |my |our )?[a-z-]+(?: (?!than\b|when\b|where\b|how\b)[a-z-]+)?|here|about|around|"
+_BARE_PLACE = (r"(?:now )?(?:any |an? |the )?(?:(?!(?:how|many|much|count|number|of|more|fewer|less|what|which|who|when|where|first|last|current|total|unique|distinct|different|separate)\b)[a-z-]+ ){{0,2}}"
+               r"{word} (?:(?:on|at|in|by|near|outside) (?:the |my |our )?[a-z-]+(?: (?!than\b|when\b|where\b|how\b)[a-z-]+)?|here|about|around|outside|"
                r"(?:visible )?anywhere)(?: (?:now|yet|still|again|at the moment|right now|currently))?(?: ?\?| yet)")
 _STATEMENT = re.compile(r"\b(?:i|we|you|he|she|they|it|there|this|that|is|are|was|were|am|has|have|had|do|does|did|looks?|seems?)\b")
 # where the player is, said beside the question ('it's 1:30 now', 'the video's at 1:45'): not a time asked about

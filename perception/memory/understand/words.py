@@ -105,9 +105,10 @@ _PHRASES = (
     (r"\bhalf[- ]hour mark\b", "30 minute mark"), (r"\b(?:one|an?)[- ]hour mark\b", "60 minute mark"),
     (r"\bhow long is it ago\b", "how long ago"),
     # sign-language order, the question word last: 'van come how many since 3:15', 'dog last outside how long before'
-    (r"^\s*(?!how\b|first\b|last\b|for\b)([^?,.!;]+?) how many\b ?(?=(?:since|so far|last|past|in|between|from|until|till|today|now)\b|\?|\s*$)",
+    (r"^\s*(?!\s|how\b|first\b|last\b|for\b)([^?,.!;]+?) how many\b ?(?=(?:since|so far|last|past|in|between|from|until|till|today|now)\b|\?|\s*$)",
      r" how many \1 "), (r"\bor no\b(?= ?\??\s*$)", "or not"),
     (r"^\s*([a-z-]+) now have\b", r"is there a \1 now"),
+    (r"\bhow-(many|much|long)\b", r"how \1"),
     # Singlish: 'motorbike park there', 'got bicycle anot', 'got what', 'just now come', 'walk in last 1 min'
     (r"\banot\b", "or not"), (r"\bgot what\b", "what is there"),
     (r"\b(motorbikes?|bicycles?|bikes?|vans?|lorry|lorries|trucks?|taxis?|buses|bus) park (?=there|here|outside|at|beside|along|near|by)\b",
