@@ -908,6 +908,24 @@ DRAWN_FROM_SETS = [
     ("now van outside?", "presence", {"class": "truck"}),
     ("at 12:00 what camera see?", "describe", {"at_s": 720}),
     ("now car park what happen?", "describe", {}),
+    # set 168: an ambulance hub's paramedics and duty manager
+    ("How many ambs have gone out in the last half hour?", "count_left", {"class": "truck", "window_s": 1800}),
+    ("When was the RRV last seen?", "when_last", {"class": "car"}),
+    ("How many DCAs RTB in the last 40 minutes?", "count_entered", {"class": "truck", "window_s": 2400}),
+    ("How many fly-cars mobilised since 2:15?", "count_left", {"class": "car", "since_s": 135}),
+    ("Got a cat 1 holding - how many ambs are on the forecourt right now?", "count_now", {"class": "truck"}),
+    ("What's the camera seen in the last hour?", "summary", {"window_s": 3600}),
+    ("How many staff have walked onto the forecourt in the last 10 mins?", "count_entered", {"class": "person", "window_s": 600}),
+    # set 171: neighbourhood-watch volunteers' notebook tallies and worried messages
+    ("cars all up so far?", "count_distinct", {"class": "car"}),
+    ("vans in since 0:40? no. of", "count_entered", {"class": "truck", "since_s": 40}),
+    ("different vans seen since the 10pm mark (video 0:40)? no. of", "count_distinct", {"class": "truck", "since_s": 40}),
+    ("could you tell me how many cars are on the camera at this very moment? I want to check before I go out.", "count_now", {"class": "car"}),
+    ("Tell me what the frame showed at 7:00.", "describe", {"at_s": 420}),
+    # set 173: an emergency department's triage nurse and porters in clinical shorthand
+    ("how many pts turned up between 1:00 and 4:00", "count_entered", {"class": "person"}),
+    ("more relatives outside now vs 2 mins ago?", "compare", {"class": "person", "window_s": 120}),
+    ("what's the current view", "describe", {}),
     # set 165: a wedding venue's coordinator and photographer
     ("When were the doves last in shot?", "when_last", {"class": "bird"}),
 ]

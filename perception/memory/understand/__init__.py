@@ -206,7 +206,7 @@ _ASKED_MOMENT = re.compile(r"\b(?:when|while|once|after|before|until|till|by the
 _SET_ASIDE = re.compile(r"\b(?:ignoring|ignore|never ?mind|forget(?:ting)?(?: about)?|leaving aside|setting aside|not counting|excluding)"
                         r" [^,?]*,")
 # where a sentence ends; a tag question ('the bus left, right?') ends a remark
-_SENTENCE_END = re.compile(r"(?<!\bno)(?<!\bvs)[.!;]\s+|, (?:right|yeah|yes|no|ok|okay|eh|innit|correct) \?\s+")
+_SENTENCE_END = re.compile(r"(?<!\bno)(?<!\bvs)[.!;]\s+|\?\s+(?=(?:i|i'm|we|my|our|it|it's|he|she|they|there's|this|that's|thanks|thank|cheers)\b)|, (?:right|yeah|yes|no|ok|okay|eh|innit|correct) \?\s+")
 # something that happened, told before the question without a 'but' ('a stray dog came in, how many dogs now?')
 _EVENT_REMARK = re.compile(r"^(?!(?:how|what|when|where|which|who|is|are|was|were|did|do|does|has|have|can|could|any)\b)"
                            r"(?![^?,]*\b(?:who|that|which)\b)[^?,]*?, "  # not a topic with its clause: 'people who came in, how many'
@@ -238,9 +238,8 @@ def _asking_clause(q: str) -> tuple[str, str]:
         return part.endswith("?") or bool(_QUESTION_START.match(re.sub(r"^(?:please|kindly),? ", "", part)))
 
     asking = [p for p in sentences if asks(p)]
-    if len(sentences) > 1 and asking and not asks(sentences[-1]):
-        sentences = sentences[: sentences.index(asking[-1]) + 1]  # a remark after the question ('my late wife fed them.')
-    asked = sentences[-1] if len(sentences) > 1 and words(sentences[-1]) >= 3 else q
+    last = asking[-1] if asking and not asks(sentences[-1]) else sentences[-1] if sentences else q  # not a remark after it
+    asked = last if len(sentences) > 1 and words(last) >= 3 else q
     parts = [p for p in re.split(r"\s+-+\s+|\s+\u2014\s+", asked) if p.strip(" ?")]
     if len(parts) > 1 and words(parts[-1]) >= 3 and _STATEMENT.search(" ".join(parts[:-1])) \
             and _QUESTION_START.match(parts[-1]):  # not the end of a question an aside interrupts ('- buses i mean -')

@@ -103,7 +103,11 @@ _PHRASES = (
     (r"\b(\d+),(\d{1,2}) (?=(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b)", r"\1.\2 "),  # a decimal comma: '1,5 minutes'
     (r"^\s*(is|are|was|were) (at the moment|now|currently|right now|at present) ((?:an?|any|some) [a-z-]+)", r"\1 there \3 \2"),
     (r"\bhalf[- ]hour mark\b", "30 minute mark"), (r"\b(?:one|an?)[- ]hour mark\b", "60 minute mark"),
-    (r"\bhow long is it ago\b", "how long ago"),
+    (r"\bhow long is it ago\b", "how long ago"), (r"\brelative to\b", "compared to"),
+    # a neighbourhood-watch notebook: 'cars all up', 'vans in since 0:40? no. of', 'the 10pm mark (video 0:40)'
+    (r"^\s*([a-z0-9-]+s) all up\b", r"how many \1 in total"), (r"\ball up\b", "in total"),
+    (r"\b(?:the )?\d{1,2}(?::\d\d)? ?(?:am|pm)(?: mark)? \((?:video|clip|footage|vid|on the video) ([\d:]+)\)", r"\1"),
+    (r"\bcat(?:egory)? [1-5] (?=holding|calls?|jobs?|dropped|just|pending|outstanding|incidents?|came in)", "a call "),  # no cat
     # sign-language order, the question word last: 'van come how many since 3:15', 'dog last outside how long before'
     (r"^\s*(?!\s|how\b|first\b|last\b|for\b)([^?,.!;]+?) how many\b ?(?=(?:since|so far|last|past|in|between|from|until|till|today|now)\b|\?|\s*$)",
      r" how many \1 "), (r"\bor no\b(?= ?\??\s*$)", "or not"),
@@ -116,7 +120,9 @@ _PHRASES = (
     (r"\bgot (?!how|what|when|where|which|who)(?=(?:an? |any )?[a-z-]+\b.*\bor not\b)", "is there any "),
     (r"\bjust now (c[oa]me|arrived?|left|leave|go|went)\b", r"most recently \1"),
     (r"\b(walk(?:ed)?|fl(?:y|ew)|c[oa]me|dr(?:ive|ove)|rode|ride|back) in (?=(?:the )?(?:last|past)\b)", r"\1 in within "),
-    (r"^\s*([a-z0-9-]+s|ppl|people|anyone|[a-z-]+ (?:owners|staff|riders|walkers|drivers)) in (?=(?:the )?(?:last|past|\d))", r"\1 came in "),  # 'dogs in last 5m'
+    (r"^\s*([a-z0-9-]+s|ppl|people|anyone|[a-z-]+ (?:owners|staff|riders|walkers|drivers)) in (?=(?:the )?(?:last|past|\d)|since\b|between\b|after\b)",
+     r"\1 came in "),  # 'dogs in last 5m'
+    (r"^\s*(.+?) ?\? (?:no\.? of|how many|number of|count)\s*$", r" how many \1 ?"),  # a notebook's 'vans in since 0:40? no. of'
     (r"\bmore quiet\b", "quieter"),
     (r"\b(?:stands?|is standing|waits?|is waiting|is parked|is there) (?:there |here )?since when\b", "has been there how long"),
     (r"^\s*many (?=[a-z-]+ (?:about|around|here|there|in|on|at|out)\b)", "how many "),  # 'many buyers about at the minute?'
@@ -207,7 +213,7 @@ _ROLES = (
     "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands", "player", "players",
     "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
     "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
-    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "pickney", "pickneys", "bredren", "angler", "anglers", "boater", "boaters", "gongoozler", "gongoozlers", "male", "males", "female", "females", "zookeeper", "zookeepers", "keeper", "keepers", "caterer", "caterers", "wedding party", "grown ups", "mummy", "mommy", "daddy",
+    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "pickney", "pickneys", "bredren", "angler", "anglers", "boater", "boaters", "gongoozler", "gongoozlers", "male", "males", "female", "females", "walk-in", "walk-ins", "make ready team", "day shift", "night shift", "pt", "pts", "relative", "relatives", "zookeeper", "zookeepers", "keeper", "keepers", "caterer", "caterers", "wedding party", "grown ups", "mummy", "mommy", "daddy",
     "detainee", "detainees", "prisoner", "prisoners", "cop", "cops", "solicitor", "solicitors", "mourner", "mourners", "funeral party",
     "funeral parties", "walk-up", "walk-ups", "walk-up customer", "walk-up customers",
 )
@@ -297,7 +303,8 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
             "off-roader", "off-roaders",
             "suv", "suvs", "sedan", "sedans", "hatchback", "hatchbacks", "station wagon", "station wagons", "estate car", "estate cars", "phv", "phvs", "tesla", "teslas",
             "private hire car", "private hire cars", "private-hire car", "private-hire cars", "minicab", "minicabs",
-            "motor", "motors", "hearse", "hearses", "panda", "pandas", "panda car", "panda cars", "irv", "irvs", "arv", "arvs"),
+            "motor", "motors", "hearse", "hearses", "panda", "panda car", "panda cars", "pandas", "irv", "irvs", "arv", "arvs",
+            "rrv", "rrvs", "fly-car", "fly-cars", "fly car", "fly cars"),
     "bicycle": ("bicycle", "bicycles", "bike", "bikes", "biker", "bikers", "cyclist", "cyclists", "rider", "riders", "e-bike",
                 "e-bikes", "ebike", "ebikes", "cycle courier", "cycle couriers", "pushie", "pushies", "cycle", "cycles",
                 "pushbike", "pushbikes", "bmx", "bmxs", "bmxes", "bmx bike", "bmx bikes", "bmxer", "bmxers", "roadie", "roadies", "mtb", "mtbs",
@@ -314,7 +321,8 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
               "semi", "semis", "semi-truck", "semi-trucks", "semi truck", "semi trucks", "rig", "rigs", "big rig", "big rigs",
               "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers", "wagon", "wagons", "dumper", "dumpers", "trailer", "trailers", "honeywagon", "honeywagons", "police carrier", "police carriers", "ambulance", "ambulances",
               "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "tempo", "tempos", "snowplough", "snowploughs",
-              "snowplow", "snowplows", "gritter", "gritters", "curtain-sider", "curtain-siders", "curtainsider", "curtainsiders", "curtain sider",
+              "snowplow", "snowplows", "gritter", "gritters", "amb", "ambs", "amb vehicle", "amb vehicles", "dca", "dcas", "pts vehicle", "pts vehicles", "hart vehicle",
+              "hart vehicles", "curtain-sider", "curtain-siders", "curtainsider", "curtainsiders", "curtain sider",
               "curtain siders", "rigid", "rigids", "tractor unit", "tractor units", "shunter", "shunters", "bakkie", "bakkies", "reefer", "reefers"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines", "dugs", "sheep dug", "sheep dugs") + _DOG_NAMES,
     "cat": ("cat", "cats", "moggy", "moggie", "moggies", "kitty", "kitties", "kitten", "kittens"),
