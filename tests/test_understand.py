@@ -916,6 +916,10 @@ DRAWN_FROM_SETS = [
     ("Got a cat 1 holding - how many ambs are on the forecourt right now?", "count_now", {"class": "truck"}),
     ("What's the camera seen in the last hour?", "summary", {"window_s": 3600}),
     ("How many staff have walked onto the forecourt in the last 10 mins?", "count_entered", {"class": "person", "window_s": 600}),
+    # set 175: an airport rescue and firefighting station
+    ("how many crash tenders went mobile since 12:00?", "count_left", {"class": "truck", "since_s": 720}),
+    ("when was the last appliance seen", "when_last", {"class": "truck"}),
+    ("how many of blue watch are in view right now", "count_now", {"class": "person"}),
     # set 171: neighbourhood-watch volunteers' notebook tallies and worried messages
     ("cars all up so far?", "count_distinct", {"class": "car"}),
     ("vans in since 0:40? no. of", "count_entered", {"class": "truck", "since_s": 40}),
@@ -926,6 +930,11 @@ DRAWN_FROM_SETS = [
     ("how many pts turned up between 1:00 and 4:00", "count_entered", {"class": "person"}),
     ("more relatives outside now vs 2 mins ago?", "compare", {"class": "person", "window_s": 120}),
     ("what's the current view", "describe", {}),
+    # set 178: an office's facilities team, in polite wrappers
+    ("Would you mind describing what the left side of the picture shows right now?", "describe", {}),
+    ("Could you paint me a picture of what the car park looked like at 6:45?", "describe", {"at_s": 405}),
+    ("Do you happen to know if there's a motorbike in shot right now?", "presence", {"class": "motorcycle"}),
+    ("Would you be able to tell me what the car park looks like right now?", "describe", {}),
     # set 165: a wedding venue's coordinator and photographer
     ("When were the doves last in shot?", "when_last", {"class": "bird"}),
 ]

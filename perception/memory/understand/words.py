@@ -103,7 +103,14 @@ _PHRASES = (
     (r"\b(\d+),(\d{1,2}) (?=(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b)", r"\1.\2 "),  # a decimal comma: '1,5 minutes'
     (r"^\s*(is|are|was|were) (at the moment|now|currently|right now|at present) ((?:an?|any|some) [a-z-]+)", r"\1 there \3 \2"),
     (r"\bhalf[- ]hour mark\b", "30 minute mark"), (r"\b(?:one|an?)[- ]hour mark\b", "60 minute mark"),
-    (r"\bhow long is it ago\b", "how long ago"), (r"\brelative to\b", "compared to"),
+    (r"\bhow long is it ago\b", "how long ago"),
+    # polite wrappers: 'would you mind describing', 'could you paint me a picture of', 'do you happen to know if there's'
+    (r"\b(?:would it be possible to |would you mind |(?:could|can|would) you (?:please |kindly )?)(?:describe|describing)\b", "describe"),
+    (r"\b(?:(?:could|can|would) you (?:please )?)?paint me a picture of\b", "describe"),
+    (r"^\s*(?:would|could|can) you (?:be able to |please |kindly )?(?:tell me|let me know) (?=what|how|when|where|which|who)", " "),
+    (r"^\s*(?:do you (?:happen to )?know|any idea)(?: (?:if|whether))? (?=there's|there is|there are|where|when|how|what|which|who)", " "),
+    (r"\b(?:(?:blue|red|green|white|amber) watch|(?<=of )the watch)\b", "the crew"),  # a fire station's shift
+    (r"\brelative to\b", "compared to"),
     # a neighbourhood-watch notebook: 'cars all up', 'vans in since 0:40? no. of', 'the 10pm mark (video 0:40)'
     (r"^\s*([a-z0-9-]+s) all up\b", r"how many \1 in total"), (r"\ball up\b", "in total"),
     (r"\b(?:the )?\d{1,2}(?::\d\d)? ?(?:am|pm)(?: mark)? \((?:video|clip|footage|vid|on the video) ([\d:]+)\)", r"\1"),
@@ -321,7 +328,9 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
               "semi", "semis", "semi-truck", "semi-trucks", "semi truck", "semi trucks", "rig", "rigs", "big rig", "big rigs",
               "tractor-trailer", "tractor-trailers", "tractor trailer", "tractor trailers", "wagon", "wagons", "dumper", "dumpers", "trailer", "trailers", "honeywagon", "honeywagons", "police carrier", "police carriers", "ambulance", "ambulances",
               "pickup", "pickups", "pick-up", "pick-ups", "tractor", "tractors", "ute", "utes", "tempo", "tempos", "snowplough", "snowploughs",
-              "snowplow", "snowplows", "gritter", "gritters", "amb", "ambs", "amb vehicle", "amb vehicles", "dca", "dcas", "pts vehicle", "pts vehicles", "hart vehicle",
+              "snowplow", "snowplows", "gritter", "gritters", "fire engine", "fire engines", "appliance", "appliances", "tender", "tenders",
+              "crash tender", "crash tenders", "rescue tender", "rescue tenders", "pump ladder", "pump ladders", "water carrier",
+              "water carriers", "riv", "rivs", "amb", "ambs", "amb vehicle", "amb vehicles", "dca", "dcas", "pts vehicle", "pts vehicles", "hart vehicle",
               "hart vehicles", "curtain-sider", "curtain-siders", "curtainsider", "curtainsiders", "curtain sider",
               "curtain siders", "rigid", "rigids", "tractor unit", "tractor units", "shunter", "shunters", "bakkie", "bakkies", "reefer", "reefers"),  # as COCO detectors label them
     "dog": ("dog", "dogs", "puppy", "puppies", "canine", "canines", "dugs", "sheep dug", "sheep dugs") + _DOG_NAMES,
