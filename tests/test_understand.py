@@ -935,6 +935,14 @@ DRAWN_FROM_SETS = [
     ("Could you paint me a picture of what the car park looked like at 6:45?", "describe", {"at_s": 405}),
     ("Do you happen to know if there's a motorbike in shot right now?", "presence", {"class": "motorcycle"}),
     ("Would you be able to tell me what the car park looks like right now?", "describe", {}),
+    # set 180: children on a farm-park trip
+    ("how many hens are there now", "count_now", {"class": "bird"}),
+    ("how many land rovers are there", "count_now", {"class": "car"}),
+    ("how many ducks waddled off in the last 30 seconds", "count_left", {"class": "bird", "window_s": 30}),
+    ("when did the first grown up come", "when_first", {"class": "person"}),
+    # set 181: a barn wedding venue's manager and bar staff
+    ("How many smokers went back in over the last 3 minutes?", "count_left", {"class": "person", "window_s": 180}),
+    ("How many guests have come out to the yard since 1:20:00?", "count_entered", {"class": "person", "since_s": 4800}),
     # set 165: a wedding venue's coordinator and photographer
     ("When were the doves last in shot?", "when_last", {"class": "bird"}),
 ]

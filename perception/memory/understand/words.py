@@ -220,7 +220,7 @@ _ROLES = (
     "postmen", "postwoman", "mailman", "mailmen", "farmer", "farmers", "farmhand", "farmhands", "player", "players",
     "ref", "refs", "referee", "referees", "umpire", "umpires", "sub", "subs", "substitute", "substitutes",
     "goalkeeper", "goalkeepers", "linesman", "linesmen", "groundsman", "groundsmen", "teammate", "teammates",
-    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "pickney", "pickneys", "bredren", "angler", "anglers", "boater", "boaters", "gongoozler", "gongoozlers", "male", "males", "female", "females", "walk-in", "walk-ins", "make ready team", "day shift", "night shift", "pt", "pts", "relative", "relatives", "zookeeper", "zookeepers", "keeper", "keepers", "caterer", "caterers", "wedding party", "grown ups", "mummy", "mommy", "daddy",
+    "agbero", "agberos", "tout", "touts", "oke", "okes", "buyer", "buyers", "fisherman", "fishermen", "fisherwoman", "fisherwomen", "pickney", "pickneys", "bredren", "angler", "anglers", "boater", "boaters", "gongoozler", "gongoozlers", "male", "males", "female", "females", "walk-in", "walk-ins", "make ready team", "day shift", "night shift", "pt", "pts", "relative", "relatives", "zookeeper", "zookeepers", "keeper", "keepers", "caterer", "caterers", "wedding party", "grown up", "grown ups", "mummy", "mommy", "daddy",
     "detainee", "detainees", "prisoner", "prisoners", "cop", "cops", "solicitor", "solicitors", "mourner", "mourners", "funeral party",
     "funeral parties", "walk-up", "walk-ups", "walk-up customer", "walk-up customers",
 )
@@ -267,7 +267,7 @@ _BIRDS = (
     "hawk", "hawks", "kestrel", "kestrels", "buzzard", "buzzards", "red kite", "red kites", "owl", "owls", "finch",
     "finches", "goldfinch", "goldfinches", "greenfinch", "greenfinches", "chaffinch", "chaffinches", "starling",
     "starlings", "thrush", "thrushes", "wren", "wrens", "woodpecker", "woodpeckers", "nuthatch", "nuthatches",
-    "duck", "ducks", "duckling", "ducklings", "dove", "doves", "mallard", "mallards", "moorhen", "moorhens", "coot", "coots", "cormorant", "cormorants", "parrot",
+    "duck", "ducks", "duckling", "ducklings", "dove", "doves", "hen", "hens", "mallard", "mallards", "moorhen", "moorhens", "coot", "coots", "cormorant", "cormorants", "parrot",
     "parrots", "parakeet", "parakeets", "budgie", "budgies", "chicken", "chickens", "cockerel", "cockerels",
     "peacock", "peacocks", "ibis", "ibises", "cockatoo", "cockatoos", "galah", "galahs", "kookaburra", "kookaburras",
     "peahen", "peahens", "peafowl", "pheasant", "pheasants", "partridge", "partridges", "grouse", "kite", "kites",
