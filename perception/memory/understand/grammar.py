@@ -13,16 +13,17 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 
 
 _RIDE = r"(?:drove|driven|drives?|driving|rode|ridden|rides?|riding|roll(?:ed|s|ing)?)"  # moving in or out on wheels
-# off a ferry, bus or train and into the camera's view; on board is out of it
 _FLY = r"(?:fl(?:ew|own|y|ies|ying)|flutter(?:ed|s|ing)?|swoop(?:ed|s|ing)?|hop(?:ped|s|ping)?|sne(?:ak(?:ed|s|ing)?|uck)|snuck)"
+# off a ferry, bus or train and into the camera's view; on board is out of it
 _OFF_BOARD = (r"(?:c[oa]m(?:e|es|ing)|(?:got|gets|get|getting)) (?:off|down) (?:the |a )?(?:ramp|boat|ferry|ship|vessel|bus|coach|train|"
               r"plane|gangway)|(?:got|gets|get|getting) off\b|disembark\w*|alight(?:s|ed|ing)?\b")
 _ON_BOARD = r"(?<!to )board(?:ed|s|ing)?\b(?! (?:the )?(?:camera|screen))|(?:gone|went|go|goes|going|got|get|gets|getting) (?:on )?(?:board|aboard)\b|embark(?:ed|s|ing)?\b"
+_NOT_A_STATE = r"(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )"  # 'pulled up', not 'are pulled up': a state, no arrival
 # arrivals that say the thing moved in (an arrival even beside 'so far', which alone asks for a distinct count)
 _MOVED_IN = (r"turn(?:s|ed|ing)? (?:in|into)", r"c[oa]m(?:e|es|ing) up (?:the|to)", r"c[oa]m(?:e|es|ing) on(?:to)? (?:the )?site",
              r"c[oa]m(?:e|es|ing) onto", r"rock(?:s|ed|ing)? up", r"(?:got|gets|get|getting) here",
              r"join(?:s|ed|ing)? (?:the )?(?:queue|line)", r"c[oa]m(?:e|es|ing) down (?:to|into|the)\b", r"(?<=\bhave )come down\b(?! (?:from|off)\b)", r"c[oa]m(?:e|es|ing) on(?= (?:shift|duty)\b| ?\??$)",
-             r"(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )back(?:ed|s|ing)? (?:in|into|onto)\b", r"c[oa]m(?:e|es|ing) along\b", r"(?:pull(?:s|ing)?|(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )pulled) up\b", rf"{_RIDE} up\b", r"c[oa]m(?:e|es|ing) through",
+             rf"{_NOT_A_STATE}back(?:ed|s|ing)? (?:in|into|onto)\b", r"c[oa]m(?:e|es|ing) along\b", rf"(?:pull(?:s|ing)?|{_NOT_A_STATE}pulled) up\b", rf"{_RIDE} up\b", r"c[oa]m(?:e|es|ing) through",
              rf"{_FLY} (?:in|into|onto|down)\b", r"land(?:ed|s|ing)?\b(?! rovers?\b)", r"admit(?:ted|s)?\b", r"c[oa]m(?:e|es|ing) out (?:onto|into|to the)\b",
              _OFF_BOARD)
 COUNT = _rx(r"how many", r"number of", r"no\.? of", r"count(?:ed|ing)?", r"tally", r"headcount", r"head count", r"total of", r"total (?:unique|distinct|different|separate)",
@@ -34,7 +35,7 @@ COUNT = _rx(r"how many", r"number of", r"no\.? of", r"count(?:ed|ing)?", r"tally
 ENTER = _rx(r"new(?:ly)?(?! (?:lane|road|street|path|route|junction|layout|crossing|camera|cam|sign|signals?|lights?|building|"
             r"car park|shop|store|bay|stand|gate|entrance|bridge|square|site)\b)", r"newcomers?", r"newly arrived", r"arriv\w*", r"enter\w*", r"entries", r"entry",
             r"c[oa]me?(?:s|ing)? (?:in|into|along|by|on screen|through)", rf"{_RIDE} (?:in(?! view\b| the (?:frame|picture|scene|shot|image)\b)|into|onto|up)",
-            r"walk(?:ed|s|ing)? up\b", *_MOVED_IN, r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b)|up\b)", r"(?:pull(?:s|ing)?|(?<!\bare )(?<!\bis )(?<!\bwere )(?<!\bwas )pulled) (?:up|in|into|onto)\b", r"in through\b", r"check-ins?\b", r"(?:brought|carried|wheeled) (?:in|into|to|up to|over to)\b",
+            r"walk(?:ed|s|ing)? up\b", *_MOVED_IN, r"wander(?:ed|s|ing)? (?:into\b|in\b(?! the\b)|up\b)", rf"(?:pull(?:s|ing)?|{_NOT_A_STATE}pulled) (?:up|in|into|onto)\b", r"in through\b", r"check-ins?\b", r"(?:brought|carried|wheeled) (?:in|into|to|up to|over to)\b",
             r"c[oa]m(?:e|es|ing) inside", r"show(?:ed|s)? (?:their|his|her) face", r"walk(?:ed|s|ing)? (?:into|onto|(?:in|on)(?! (?:the|this|a|view|sight|frame|screen|shot|picture|scene)\b))",  # 'walking in view': where
             r"step(?:ped|s)? (?:in|into)", r"(?:came|come|comes) back\b(?! out)", r"(?<=number of )[a-z-]+ (?:onto|into|to)\b(?! (?:the )?(?:left|right|top|bottom)\b)", r"(?:come|came|comes|pulled)(?= ?(?:,|\?|$|since\b|please\b|already\b|how many\b))", r"show(?:s|ed|n|ing)? up", r"turn(?:s|ed|ing)? up", r"appear(?:s|ed|ing|ance|ances)?",
             r"join(?:s|ed|ing)?", r"(?:filter|trickl|flow|stream|pour|flood)(?:s|ed|ing|e|es)? in\b", r"dr[ae]w(?:s|ing)? up\b", r"return(?:ed|s|ing)? (?:to|back|in)\b", r"rtb\b", r"back (?:at|to) base\b", r"c[oa]m(?:e|es|ing) to (?:the |my |our )?(?:door|gate|entrance|house|site|shop|station|stop|desk|counter|yard)\b", r"(?<=s )back in\b", r"(?<!to )reach(?:ed|es)?\b(?! (?:\d|over|out|up|the (?:end|limit|maximum|peak|top)|an? (?:peak|maximum|limit))\b)",
