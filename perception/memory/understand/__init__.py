@@ -41,11 +41,11 @@ from perception.memory.understand.slots import (
     find_ordinal,
 )
 from perception.memory.understand.words import (
-    CLASS_WORDS,
     COLOURED_NAMES,
     PLURAL_PERSON,
     WEAK_CLASS_WORDS,
     find_class,
+    is_singular,
     normalise,
     read_notation,
 )
@@ -257,15 +257,6 @@ def _asking_clause(q: str) -> tuple[str, str]:
     return asked, " ".join((q[:i] + " " + q[i + len(asked):]).split())
 
 
-_CLASS_WORD_SET = frozenset(w for ws in CLASS_WORDS.values() for w in ws)
-
-
-def _is_singular(word: str) -> bool:
-    """Whether the class word ``word`` names one thing: its plural is a class word too ('cormorant', not 'staff')."""
-    plurals = (word + "s", word + "es", word[:-1] + "ies" if word.endswith("y") else None)
-    return word not in PLURAL_PERSON and any(p in _CLASS_WORD_SET for p in plurals if p)
-
-
 def _about(q: str, intent: str) -> str | None:
     """Who a when / where / duration question is about: 'departure', 'arrival', 'occupied' or None."""
     if intent not in ("when_first", "when_last", "where", "duration"):
@@ -306,7 +297,7 @@ def read_question(text: str) -> Reading:
         intent, conf, source, yes_no = "presence", 0.65, "grammar", True
     elif label is not None and (terse := _TERSE_COUNT.fullmatch(q)) and terse.group("word") == word != q.strip(" ?") \
             and not (yes_no or TALLY.search(q)):  # not 'count arrivals': an event
-        if terse.group(0).startswith(word) and _is_singular(word):  # 'cormorant now?': is there one
+        if terse.group(0).startswith(word) and is_singular(word):  # 'cormorant now?': is there one
             intent, conf, source, yes_no = "presence", 0.65, "grammar", True
         else:
             intent, conf, source = "count_now", 0.7, "grammar"

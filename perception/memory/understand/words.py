@@ -486,9 +486,7 @@ _SPOKEN_CLOCK = re.compile(r"\b(since|after|at|from|before|until|till|between|an
 
 
 # 'how much car', 'how much different man': a count, as many Englishes say it
-_HOW_MUCH_OF_A_CLASS = re.compile(r"\bhow much (?=(?:(?:different|separate|unique|new) )?(?:" + "|".join(
-    sorted((re.escape(w) for ws in CLASS_WORDS.values() for w in ws if w not in ("time", "space", "room")), key=len, reverse=True))
-    + r")\b)")
+_HOW_MUCH_OF_A_CLASS = re.compile(r"\bhow much (?=(?:(?:different|separate|unique|new) )?" + _CLASS_RE.pattern + ")")
 
 
 def normalise(text: str) -> str:
@@ -543,6 +541,12 @@ _ON_A_BIKE = re.compile(r"(?: (?:rode|ride|rides|riding|came|come|went|go|zoomed
                         r" on (?:a |an |their |his |her |the )?(?:[a-z-]+ )?(?P<ride>bikes?|bicycles?|e-bikes?|pushies|pushie|pushbikes?|"
                         r"mopeds?|motorbikes?|motorcycles?)\b"
                         r"(?! (?:path|lane|rack|shed|stand|bay|park|track|route)s?\b)")  # 'kids rode up on their bikes'; not the bike path
+
+
+def is_singular(word: str) -> bool:
+    """Whether the class word ``word`` names one thing: its plural is a class word too ('cormorant', not 'staff')."""
+    plurals = (word + "s", word + "es", word[:-1] + "ies" if word.endswith("y") else None)
+    return word not in PLURAL_PERSON and any(p in _WORD_CLASS for p in plurals if p)
 
 
 def find_class(text: str) -> tuple[str | None, str | None]:
