@@ -133,7 +133,7 @@ class PipelinePanel(QWidget):
         self.detector = QComboBox()
         self.detector.addItems(available_detectors())
         self.detector.setToolTip("What finds objects on video and webcam: auto picks cached pretrained weights, else a "
-                                 "MOT folder's det/det.txt, else people (moving objects and HOG people, no weights)")
+                                 "MOT folder's det/det.txt, else people (moving objects, HOG people and the small bundled person network)")
         self.detector.currentTextChanged.connect(lambda _t: self._show_detector())
         self.detector_path = QLineEdit()
         self.detector_path.setPlaceholderText("model or detections file")
@@ -280,7 +280,8 @@ class PipelinePanel(QWidget):
             now = f"Runs now: <b>{html.escape(running)}</b>."
         if choice == "auto":
             why = ("auto: cached pretrained weights, else a MOT folder's det/det.txt, else people (moving objects "
-                   "from a static camera and HOG people, no weights; class names person and object).")
+                   "from a static camera, HOG people and the small person network bundled with the studio; class "
+                   "names person and object).")
         elif choice.endswith(":") and not self.detector_path.text().strip():
             why = "Choose the file with Browse…, then press Apply."
         elif choice.startswith("torchvision:") and offer:

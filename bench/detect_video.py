@@ -1,12 +1,14 @@
 """Detectors for plain video, side by side through the same graph tracker on every shared MOT sequence.
 
 Rows: "rgb" (the colour segmenter's regions as detections, the old default), "motion" (MotionDetector),
-"people" (PeopleDetector: motion fused with OpenCV's HOG people detector, the default for video) and "public"
+"people" (PeopleDetector: motion fused with OpenCV's HOG people detector and the bundled person network, the
+default for video), "people-hog" (the same without the network: what a checkout without the model file runs) and "public"
 (the sequence's det/det.txt, scores normalised as for every tracker). Each run is the whole pipeline
 (frame decoding + detection + graph tracker), inline, one frame at a time; FPS is frames / wall time of that run
 (wall time on a shared machine is pessimistic); "det ms" and "dec ms" are the detector's and the frame decoder's
 mean time per frame in that same run. Tracks are scored against gt/ with TrackEval (MOT15 conventions).
-Run: OMP_NUM_THREADS=1 .venv/bin/python bench/detect_video.py [--methods rgb motion people public] [--sequences ...]
+Run: OMP_NUM_THREADS=1 .venv/bin/python bench/detect_video.py [--methods rgb motion people people-hog public]
+[--sequences ...]
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ REPO = Path(__file__).resolve().parents[1]
 # the shared data beside the repository (or beside the folder of git worktrees the repository sits in)
 DATA = next((p for p in (REPO.parent / "shared/data/mot", REPO.parent.parent / "shared/data/mot") if p.is_dir()),
             REPO.parent / "shared/data/mot")
-METHODS = ("rgb", "motion", "people", "public")
-DEFAULT_METHODS = ("motion", "people", "public")
+METHODS = ("rgb", "motion", "people", "people-hog", "public")
+DEFAULT_METHODS = ("motion", "people", "people-hog", "public")
 
 
 def shared_sequences(root: Path = DATA) -> list[Path]:
@@ -72,6 +74,8 @@ def detection_stage(method: str, seq_dir: Path, **options):
         return DetectStage(MotionDetector(**options))
     if method == "people":
         return DetectStage(PeopleDetector(**options))
+    if method == "people-hog":
+        return DetectStage(PeopleDetector(network=False, **options))
     if method == "public":
         table = read_mot(seq_dir / "det" / "det.txt")
         return PublicDetectionsStage(table, normalise_scores(table.scores))
@@ -120,7 +124,7 @@ def main() -> int:
     print("Detectors for plain video through the graph tracker (same tracker defaults for every row).")
     print("FPS = frames / wall time of the whole inline pipeline (decode + detect + track), shared CPUs.")
     print("dec ms = wall time per frame not spent in detection or tracking: frame decoding and loop overhead.")
-    print(f"{'sequence':<14} {'method':<8} {'HOTA':>6} {'DetA':>6} {'AssA':>6} {'MOTA':>7} {'IDF1':>6} {'IDsw':>5} "
+    print(f"{'sequence':<14} {'method':<10} {'HOTA':>6} {'DetA':>6} {'AssA':>6} {'MOTA':>7} {'IDF1':>6} {'IDsw':>5} "
           f"{'FPS':>6} {'det ms':>7} {'dec ms':>7} {'trk ms':>7}")
     with tempfile.TemporaryDirectory(prefix="detect-video-") as tmp:
         for method in a.methods:
@@ -133,14 +137,14 @@ def main() -> int:
                 res = evaluate_mot(gt_tmp, out)
             for name, m in res["sequences"].items():
                 r = runs[name]
-                print(f"{name:<14} {method:<8} {100 * m['HOTA']:6.1f} {100 * m['DetA']:6.1f} {100 * m['AssA']:6.1f} "
+                print(f"{name:<14} {method:<10} {100 * m['HOTA']:6.1f} {100 * m['DetA']:6.1f} {100 * m['AssA']:6.1f} "
                       f"{100 * m['MOTA']:7.1f} {100 * m['IDF1']:6.1f} {m['IDsw']:5d} {r['fps']:6.1f} "
                       f"{r['detect_ms']:7.1f} {r['decode_ms']:7.1f} {r['tracker_ms']:7.1f}")
             hota = [100 * m["HOTA"] for m in res["sequences"].values()]
-            print(f"{'MEAN':<14} {method:<8} {np.mean(hota):6.1f}   (mean HOTA over the sequences)")
+            print(f"{'MEAN':<14} {method:<10} {np.mean(hota):6.1f}   (mean HOTA over the sequences)")
             if len(seqs) > 1:
                 m = res["combined"]
-                print(f"{'COMBINED':<14} {method:<8} {100 * m['HOTA']:6.1f} {100 * m['DetA']:6.1f} "
+                print(f"{'COMBINED':<14} {method:<10} {100 * m['HOTA']:6.1f} {100 * m['DetA']:6.1f} "
                       f"{100 * m['AssA']:6.1f} {100 * m['MOTA']:7.1f} {100 * m['IDF1']:6.1f} {m['IDsw']:5d}")
     return 0
 

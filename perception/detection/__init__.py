@@ -1,7 +1,8 @@
 """Detectors (frame -> labelled boxes, optionally masks), their registry and the pipeline stage.
 
-Names: "none"; "motion" (weight-free moving-object boxes; options: MotionDetector); "people" (weight-free:
-motion fused with OpenCV's HOG people detector; options: PeopleDetector); "auto" (see
+Names: "none"; "motion" (weight-free moving-object boxes; options: MotionDetector); "people" (motion fused with
+OpenCV's HOG people detector and the small pedestrian network ./dev install builds into assets/models, weight-free
+without that file; options: PeopleDetector); "auto" (see
 ``resolve_detector``); "torchvision:<model>" (COCO models, see torchvision_models.MODELS; options:
 TorchvisionDetector); "onnx:<path>" (YOLOv8/YOLO11/YOLOX ONNX; options: OnnxDetector); "file:<path>"
 (replayed det.txt or JSON; options: FileDetector). Every detector module is imported lazily by name.

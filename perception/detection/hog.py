@@ -27,6 +27,14 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
+def box_inside(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """(len(outer), len(inner)): the share of each ``inner`` box's area inside each ``outer`` box."""
+    lt = np.maximum(outer[:, None, :2], inner[None, :, :2])
+    rb = np.minimum(outer[:, None, 2:], inner[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    return inter / np.maximum(np.prod(inner[:, 2:] - inner[:, :2], axis=1), 1e-9)[None, :]
+
+
 def nms(xyxy: np.ndarray, scores: np.ndarray, iou: float = 0.4) -> np.ndarray:
     """Indices kept by greedy non-maximum suppression, best first."""
     order = np.argsort(-scores, kind="stable")
