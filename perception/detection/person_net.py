@@ -60,9 +60,9 @@ class PersonNet:
     def find(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Person boxes (Nx4 xyxy, frame pixels) and scores in a BGR (or grey) frame."""
         h, w = image.shape[:2]
-        rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB if image.ndim == 2 else cv2.COLOR_BGR2RGB)
-        small = cv2.resize(rgb, INPUT_SIZE, interpolation=cv2.INTER_LINEAR)
-        boxes, scores, classes = self.session.run(self.outputs, {self.input: small[None]})
+        small = cv2.resize(image, INPUT_SIZE, interpolation=cv2.INTER_LINEAR)  # then the colour: 300x300 pixels
+        rgb = cv2.cvtColor(small, cv2.COLOR_GRAY2RGB if small.ndim == 2 else cv2.COLOR_BGR2RGB)
+        boxes, scores, classes = self.session.run(self.outputs, {self.input: rgb[None]})
         yxyx, scores = boxes[0].astype(np.float64), scores[0].astype(np.float64)
         big = np.prod(yxyx[:, 2:] - yxyx[:, :2], axis=1) > 0.5
         keep = (scores >= np.where(big, self.big_score, self.min_score)) & (classes[0] == PEDESTRIAN)
