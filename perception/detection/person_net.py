@@ -88,8 +88,10 @@ def adopt_network_people(found: Detections, boxes: np.ndarray, scores: np.ndarra
     higher score and the ``person`` class: the network draws the whole person where a blob stops at dark
     trousers or takes in a shadow. A network person overlapping no found box by ``new_iou`` is added (people
     standing still, or there before the background was learned). An unpaired found box holding two or more
-    network people (``group`` of each inside it) is a group blob: they replace it. Other found boxes stay as
-    they are: the network misses small and crowded people.
+    network people (``group`` of each inside it) is a group blob: they replace it. An unpaired found box of
+    another class (a moving "object" blob) lying ``group`` inside a network person is a piece of that person
+    (legs, a bag, a shadow) and is dropped: left in, it can carry the person's track off. Other found boxes stay
+    as they are: the network misses small and crowded people.
     """
     tall = (boxes[:, 3] - boxes[:, 1]) >= min_height
     boxes, scores = boxes[tall], scores[tall]
@@ -108,7 +110,8 @@ def adopt_network_people(found: Detections, boxes: np.ndarray, scores: np.ndarra
     groups[rows] = False
     new = (iou.max(axis=0, initial=0.0) < new_iou) | held[groups].any(axis=0)
     new[cols] = False
-    keep = ~groups
+    pieces = (box_inside(xyxy, boxes) >= group).any(axis=0) & (ids != person)  # objects inside a network person
+    keep = ~(groups | pieces)
     n = int(new.sum())
     return Detections(np.concatenate([xyxy[keep], boxes[new]]), np.concatenate([sc[keep], scores[new]]),
                       np.concatenate([ids[keep], np.full(n, person)]),
