@@ -246,3 +246,18 @@ def test_a_track_asked_against_a_length_of_time_answers_yes_or_no():
     mem = _scene(51)  # track 1 (A) in view from 1.0 s to 4.9 s
     assert _value(mem, "Has person 1 been in view for more than 3 seconds?") is True
     assert _value(mem, "Was person 1 visible for at least 10 seconds?") is False
+
+
+def test_a_close_up_does_not_hide_everyone_who_vanishes_in_the_picture():
+    """A small figure vanishing mid-image beside a close-up (0.56 of the close-up's height from its centre) is gone,
+    not hidden behind it: measured in the close-up's height, everything in the picture is near it. One vanishing
+    beside a person of its own size may be behind them, and still counts for a moment."""
+    def after_vanishing(other: tuple[float, float, float, float]) -> object:
+        mem = VideoMemory()
+        for i in range(40):
+            boxes = [(1, other)] + ([(2, (60.0, 100.0, 90.0, 170.0))] if i < 30 else [])
+            mem.update(_frame(i, boxes))
+        return _value(mem, "How many people are in view right now?")
+
+    assert after_vanishing((100.0, 10.0, 300.0, 235.0)) == 1
+    assert after_vanishing((95.0, 98.0, 125.0, 168.0)) == 2

@@ -252,7 +252,8 @@ class Crowd:
         return p.edge_distance(t, self.snap.image_size) <= EDGE_MARGIN
 
     def _near_others(self, p: Person, t: float) -> bool:
-        """Whether another identity in view at ``t`` is within ``NEAR_OTHERS`` box heights of ``p``."""
+        """Whether another identity in view at ``t`` is within ``NEAR_OTHERS`` box heights of ``p`` (the taller's
+        height, at most twice the shorter's: by a close-up's height everything in the picture is near it)."""
         a = p.position_at(t)
         if a is None:
             return False
@@ -260,7 +261,8 @@ class Crowd:
             if q is p or not q.first_t - self.slack <= t <= q.last_t + self.slack or q.track_at(t, self.slack) is None:
                 continue
             b = q.position_at(t)
-            if b is not None and np.hypot(b[0] - a[0], b[1] - a[1]) <= NEAR_OTHERS * max(p.height, q.height):
+            reach = NEAR_OTHERS * min(max(p.height, q.height), 2 * min(p.height, q.height))
+            if b is not None and np.hypot(b[0] - a[0], b[1] - a[1]) <= reach:
                 return True
         return False
 
