@@ -81,17 +81,20 @@ def load_bundled(threads: int = 1) -> PersonNet | None:
 
 
 def adopt_network_people(found: Detections, boxes: np.ndarray, scores: np.ndarray, person: int, label: str,
-                         min_height: float, match_iou: float = 0.5, new_iou: float = 0.3, group: float = 0.7) -> Detections:
+                         min_height: float, match_iou: float = 0.5, new_iou: float = 0.3, group: float = 0.7,
+                         part: float = 0.6) -> Detections:
     """``found`` with the network's people of at least ``min_height`` pixels joined in.
 
     A found box paired (one to one, IoU >= ``match_iou``) with a network person takes the network's box, the
     higher score and the ``person`` class: the network draws the whole person where a blob stops at dark
     trousers or takes in a shadow. A network person overlapping no found box by ``new_iou`` is added (people
     standing still, or there before the background was learned). An unpaired found box holding two or more
-    network people (``group`` of each inside it) is a group blob: they replace it. An unpaired found box of
-    another class (a moving "object" blob) lying ``group`` inside a network person is a piece of that person
-    (legs, a bag, a shadow) and is dropped: left in, it can carry the person's track off. Other found boxes stay
-    as they are: the network misses small and crowded people.
+    network people (``group`` of each inside it) is a group blob: they replace it. An unpaired found box lying
+    ``group`` inside a network person is a piece of that person, and is dropped, when it is of another class (a
+    moving "object" blob: legs, a bag, a shadow) or shorter than ``part`` of the person (an upper body cut at dark
+    trousers, a head, an ear in a close-up; someone standing behind is nearly as tall): left in, pieces carry
+    the person's track off and count as more people. Other found boxes stay as they are: the network misses
+    small and crowded people.
     """
     tall = (boxes[:, 3] - boxes[:, 1]) >= min_height
     boxes, scores = boxes[tall], scores[tall]
@@ -110,7 +113,9 @@ def adopt_network_people(found: Detections, boxes: np.ndarray, scores: np.ndarra
     groups[rows] = False
     new = (iou.max(axis=0, initial=0.0) < new_iou) | held[groups].any(axis=0)
     new[cols] = False
-    pieces = (box_inside(xyxy, boxes) >= group).any(axis=0) & (ids != person)  # objects inside a network person
+    short = (xyxy[:, 3] - xyxy[:, 1])[None, :] < part * (boxes[:, 3] - boxes[:, 1])[:, None]  # (network, found)
+    pieces = ((box_inside(xyxy, boxes) >= group) & (short | (ids != person)[None, :])).any(axis=0)
+    pieces[rows] = False
     keep = ~(groups | pieces)
     n = int(new.sum())
     return Detections(np.concatenate([xyxy[keep], boxes[new]]), np.concatenate([sc[keep], scores[new]]),
