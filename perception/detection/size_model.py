@@ -69,6 +69,12 @@ class PersonSizeModel:
         """Expected height at ``foot_row`` (at least a fifth of the median sample, so extrapolation stays sane)."""
         return np.maximum(self.slope * np.asarray(foot_row, dtype=np.float64) + self.intercept, self._floor)
 
+    def foot_below(self, top_row: np.ndarray | float) -> np.ndarray:
+        """Foot row of a person whose head is at ``top_row`` (the row ``y`` where ``y - top_row = height(y)``)."""
+        top = np.asarray(top_row, dtype=np.float64)
+        foot = (top + self.intercept) / max(1.0 - self.slope, 0.1)
+        return np.where(self.slope * foot + self.intercept >= self._floor, foot, top + self._floor)
+
     def width(self, foot_row: np.ndarray | float) -> np.ndarray:
         """Expected width at ``foot_row``."""
         return self.aspect * self.height(foot_row)
