@@ -283,3 +283,15 @@ def test_a_walker_at_a_low_frame_rate_keeps_one_track():
     ids = [step(tr, frame(i, [person(60 + 40 * i)])).ids.tolist() for i in range(10)]
     assert ids[1:] == [[1]] * 9
     assert GraphTracker(fps=2.5, appearance=False, slow_fps=0).scorer.w_offset == 2.0
+
+
+def test_a_prediction_shrunk_to_nothing_is_not_reported():
+    # a person walking out across the right border: the clipped box narrows 5 px a frame, then detections stop
+    tr = GraphTracker(fps=10, appearance=False)
+    reported = []
+    for i in range(12):
+        boxes = [[600 + 5 * i, 190, 640, 290]] if i < 7 else []
+        out = step(tr, frame(i, boxes))
+        reported += [(i, *b) for b in out.xyxy]
+    assert any(r[0] >= 7 for r in reported)  # it coasts at first
+    assert all(x1 - x0 > 0 and y1 - y0 > 0 for _, x0, y0, x1, y1 in reported), reported

@@ -5,8 +5,9 @@ and appearance (no score cutoff on the detection side); score each edge from its
 compete for a few rounds of message passing; solve the assignment; then a second IoU pass, re-identify
 lost tracks by appearance, and start tracks only from high-score detections. A low-score detection may
 only extend an existing track (detection recovery) after a "real object" check. A confirmed track that
-misses its detection is still reported, at its predicted box and in state LOST, for ``coast_frames`` frames:
-detectors miss people for a frame or two, and the prediction is closer to them than no box. Below
+misses its detection is still reported, at its predicted box and in state LOST, for ``coast_frames`` frames
+while that box has an area: detectors miss people for a frame or two, and the prediction is closer to them
+than no box. Below
 ``slow_fps`` frames a second the edge score forgives larger offsets: a frame spans more walking.
 """
 
@@ -314,8 +315,9 @@ class GraphTracker(Tracker):
         return t.misses > max(self.track_buffer, self.reid_window if has_embedding else 0)
 
     def _report(self, dets: Detections) -> Tracks:
+        # a coasting track whose prediction has shrunk to nothing (one walking out across the border) is not drawn
         rows = [i for i, t in enumerate(self._tracks) if (t.state == TrackState.CONFIRMED and t.misses == 0)
-                or (t.state == TrackState.LOST and t.misses <= self.coast_frames)]
+                or (t.state == TrackState.LOST and t.misses <= self.coast_frames and np.all(self._mean[i, 2:4] > 0))]
         if not rows:
             return Tracks.empty()
         out = [self._tracks[i] for i in rows]
