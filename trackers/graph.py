@@ -7,8 +7,8 @@ lost tracks by appearance, and start tracks only from high-score detections. A l
 only extend an existing track (detection recovery) after a "real object" check. A confirmed track that
 misses its detection is still reported, at its predicted box and in state LOST, for ``coast_frames`` frames
 while that box has an area: detectors miss people for a frame or two, and the prediction is closer to them
-than no box. Below
-``slow_fps`` frames a second the edge score forgives larger offsets: a frame spans more walking.
+than no box. Below ``slow_fps`` frames a second the edge score forgives larger offsets: a frame spans more
+walking.
 """
 
 from __future__ import annotations

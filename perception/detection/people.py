@@ -345,8 +345,8 @@ class PeopleDetector:
 
 
 
-def complete_pieces(boxes: np.ndarray, size: PersonSizeModel, scale: float, verify: Callable[[np.ndarray], np.ndarray], short: float = 0.85,
-                    reject: float = -1.0, least: float = 0.35) -> np.ndarray:
+def complete_pieces(boxes: np.ndarray, size: PersonSizeModel, scale: float, verify: Callable[[np.ndarray], np.ndarray],
+                    short: float = 0.85, reject: float = -1.0, least: float = 0.35) -> np.ndarray:
     """Boxes shorter than ``short`` (and at least ``least``) of the size model's person at their foot row are pieces
     of one (an upper body over dark trousers, legs under a coat the colour of the ground): each is redrawn as the
     model's person standing on its bottom or hanging from its top, whichever ``verify`` (HOG margins) scores
