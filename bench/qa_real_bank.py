@@ -1,6 +1,7 @@
 """Build the question bank for bench/qa_real.py: hand-written phrasings, truth computed from each sequence's gt.
 
     .venv/bin/python bench/qa_real_bank.py [--data ../shared/data/mot] [--out bench/qa_real_questions.json]
+    .venv/bin/python bench/qa_real_bank.py --data /tmp/sparse --like PETS09-S2L2 --out /tmp/sparse/bank.json
 
 Only questions whose truth is well defined at their time are kept (see bench/qa_real_truth.py); each item stores
 its sequence, time, question, kind, answer type, truth and a one-line definition of the truth.
@@ -239,11 +240,11 @@ def select(cands: list[Candidate], per_kind: int, used: collections.Counter) -> 
     return sorted(chosen, key=lambda c: c.t)
 
 
-def build(data: Path) -> list[dict]:
-    """The bank: every sequence in PLANS found under ``data``, every kind."""
+def build(data: Path, plans: dict[str, Plan] = PLANS) -> list[dict]:
+    """The bank: every sequence of ``plans`` found under ``data``, every kind."""
     items: list[dict] = []
     used: collections.Counter = collections.Counter()
-    for name, plan in PLANS.items():
+    for name, plan in plans.items():
         seq = SequenceTruth(data / name)
         for kind in PHRASINGS:
             for c in select(candidates(seq, kind, plan), plan.per_kind, used):
@@ -256,15 +257,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA, help="folder holding the MOT sequences")
     ap.add_argument("--out", type=Path, default=BANK)
+    ap.add_argument("--like", choices=sorted(PLANS), help="ask every sequence with gt under --data at the times of "
+                    "this shared sequence's plan (copies of it, such as bench/sparse_copy.py makes)")
     args = ap.parse_args()
-    items = build(args.data)
+    plans = PLANS
+    if args.like:
+        plans = {p.name: PLANS[args.like] for p in sorted(args.data.iterdir()) if (p / "gt" / "gt.txt").is_file()}
+        if not plans:
+            ap.error(f"no sequence with gt/gt.txt under {args.data}")
+    items = build(args.data, plans)
     doc = {"about": "Questions about real MOT sequences with truth computed from gt/gt.txt by bench/qa_real_bank.py. "
                     "t: stream seconds (frame index / frameRate); frame: the 1-based gt frame the truth is computed at "
                     "(the first frame at or after t). Counts are graded exact, yes/no exact, seconds within 2 s.",
            "items": items}
     atomic_write_text(args.out, json.dumps(doc, indent=1) + "\n")
     table = collections.Counter((it["sequence"], it["kind"]) for it in items)
-    for name in PLANS:
+    for name in plans:
         print(name, {k: table[(name, k)] for k in PHRASINGS})
     print(f"wrote {len(items)} questions to {args.out}")
 
