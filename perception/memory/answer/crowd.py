@@ -20,6 +20,7 @@ from perception.types import UNLABELLED
 HOLD_FRAMES = 1.5  # a past moment counts tracks seen within this many frame periods (the memory's hold)
 HIDDEN_HOLD_S = 1.5  # someone last seen well inside the image (not at its edge) stays counted this long: hidden, not gone
 MERGE_GAP_S = 2.5  # a track starting inside the image continues an identity lost at most this long before ...
+PERSON_GAP_S = 6.0  # ... (between people this long: nobody appears from nothing mid-image; missed for seconds, one walks on) ...
 MERGE_DISTANCE = 1.0  # ... within this many box heights (x (1 + gap s)) of where it was last seen ...
 MERGE_SIZE_RATIO = 1.6  # ... with a box height within this ratio (and the same dominant colour)
 EDGE_MARGIN = 1.5  # a box within this many box widths of the image border is at the edge (where people walk in and out)
@@ -161,12 +162,12 @@ class Crowd:
         recent: list[int] = []  # indices into out of identities seen within MERGE_GAP_S of the newest start
         for p in people:
             best, best_cost = None, np.inf
-            recent = [k for k in recent if out[k].last_t >= p.first_t - MERGE_GAP_S]
+            recent = [k for k in recent if out[k].last_t >= p.first_t - max(MERGE_GAP_S, PERSON_GAP_S)]
             if p.first_t > self.start_t + 2 * self.snap.frame_period and p.edge_distance(p.first_t, size) > EDGE_MARGIN:
                 for k in recent:
                     q = out[k]
                     gap = p.first_t - q.last_t
-                    if not 0 < gap <= MERGE_GAP_S:
+                    if not 0 < gap <= (PERSON_GAP_S if p.label == q.label == "person" else MERGE_GAP_S):
                         continue
                     ratio = p.height / max(q.height, 1.0)
                     if not 1 / MERGE_SIZE_RATIO <= ratio <= MERGE_SIZE_RATIO or (p.colour and q.colour and p.colour != q.colour):
