@@ -159,7 +159,7 @@ class Crowd:
         size = self.snap.image_size
         self.merged = 0  # identities joined here (beyond the memory's own links)
         out: list[Person] = []
-        recent: list[int] = []  # indices into out of identities seen within MERGE_GAP_S of the newest start
+        recent: list[int] = []  # indices into out of identities seen within the longest merge gap of the newest start
         for p in people:
             best, best_cost = None, np.inf
             recent = [k for k in recent if out[k].last_t >= p.first_t - max(MERGE_GAP_S, PERSON_GAP_S)]
