@@ -351,13 +351,13 @@ def complete_pieces(boxes: np.ndarray, size: PersonSizeModel, scale: float, veri
     of one (an upper body over dark trousers, legs under a coat the colour of the ground): each is redrawn as the
     model's person standing on its bottom or hanging from its top, whichever ``verify`` (HOG margins) scores
     higher, unless both score below ``reject``."""
-    h = boxes[:, 3] - boxes[:, 1]
-    rel = h / (size.height(boxes[:, 3] * scale) / scale)
+    expected = size.height(boxes[:, 3] * scale) / scale
+    rel = (boxes[:, 3] - boxes[:, 1]) / expected
     idx = np.flatnonzero((rel < short) & (rel >= least))
     if not len(idx):
         return boxes
     piece = boxes[idx]
-    standing = np.c_[piece[:, 3] - size.height(piece[:, 3] * scale) / scale, piece[:, 3]]
+    standing = np.c_[piece[:, 3] - expected[idx], piece[:, 3]]
     hanging = np.c_[piece[:, 1], size.foot_below(piece[:, 1] * scale) / scale]
     rows = np.concatenate([standing, hanging])  # (top, foot) of each candidate
     cx = np.tile((piece[:, 0] + piece[:, 2]) / 2, 2)
