@@ -122,7 +122,7 @@ def test_nothing_found_and_nothing_from_the_network() -> None:
 def test_without_the_file_the_people_detector_is_weight_free(monkeypatch, tmp_path: Path, shared_data: Path) -> None:
     monkeypatch.setattr(person_net, "BUNDLED", tmp_path / "missing.onnx")
     det, off = PeopleDetector(), PeopleDetector(network=False)
-    assert det.net is None
+    assert det.net is None and det.motion.uncover_s is None and off.motion.uncover_s is None
     seq = shared_data / "mot" / "TUD-Campus"
     for i in range(3):
         image = cv2.imread(str(seq / "img1" / f"{i + 1:06d}.jpg"))
@@ -168,3 +168,15 @@ def test_people_while_the_camera_pans(shared_data: Path) -> None:
     without.close()
     assert with_net.camera_moving and without.camera_moving
     assert len(alone) == 0 and len(found) >= 3 and set(found.labels) == {"person"}
+
+
+def test_the_networks_people_keep_still_foreground_from_being_healed(shared_data: Path) -> None:
+    """Every person the network finds (of any height) is handed to the motion step, where still foreground inside
+    it stays foreground (a coat's flat middle as someone walks slowly through the first frames of TUD-Campus)."""
+    image = cv2.imread(str(shared_data / "mot" / "TUD-Campus" / "img1" / "000001.jpg"))
+    det = PeopleDetector(parallel=False)
+    det.detect(_packet(0, image))
+    det.close()
+    expected = PersonNet().find(image)[0]
+    assert len(expected) >= 4
+    np.testing.assert_allclose(det.motion.people_seen, expected)

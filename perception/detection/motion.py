@@ -4,7 +4,8 @@ Per frame, at a reduced working resolution: check the camera is still (sparse co
 global gain changes; classify pixels against a running background model with cast-shadow suppression; drop
 flickering pixels; clean the mask and take its connected components; heal ghosts (scenery uncovered by an
 object that was there when the model started: the blob's outline has edges in the background model but not in
-the frame); split blobs that are larger than one person at their foot row into person-sized boxes, using a
+the frame, or its pixels have been foreground almost since the start and have stopped changing, where no
+person is seen); split blobs that are larger than one person at their foot row into person-sized boxes, using a
 perspective size model learned online from isolated upright blobs.
 
 Labels: a moving blob has no class of its own. A box is labelled "person" when it is upright (taller than
@@ -48,7 +49,11 @@ class MotionDetector:
     flips a pixel within a frame or two at low frame rates, as leaves do at video rates)
     are dynamic scenery (leaves, water, screens); ghost_ratio: a blob whose outline is weaker in the frame than
     this share of its strength in the background is a ghost; split: split groups with the size model;
-    masks: also return full-resolution masks.
+    masks: also return full-resolution masks; uncover_s / still_step / stale_share: a pixel foreground in
+    ``stale_share`` of the frames since the model started, whose grey level has stayed within ``still_step`` of
+    the previous frame's for ``uncover_s`` seconds, is uncovered scenery and is healed (None: never) unless it
+    lies in one of ``people_seen``, the boxes (frame pixels) in which a detector that does not use motion saw
+    people on the previous frame (set by callers): a ghost that a walker's blob has joined fails the outline test.
 
     After each ``detect``: ``camera_moving`` is True when the camera moved on that frame (no detections then),
     ``status`` says what the detector did ("learning", "camera moving", "scene change" or "detecting");
@@ -63,13 +68,15 @@ class MotionDetector:
                  shadow_range: tuple[float, float] = (0.45, 0.95), shadow_chroma: float = 0.06,
                  camera_shift: float = 0.004, max_foreground: float = 0.5, min_area: float = 3e-4,
                  flicker_s: float = 4.0, max_flicker: float = 0.25, ghost_ratio: float = 0.7, split: bool = True,
-                 pad: float = 0.06, masks: bool = False):
+                 pad: float = 0.06, masks: bool = False, uncover_s: float | None = 1.0, still_step: int = 6,
+                 stale_share: float = 0.8):
         self.work_width = int(work_width)
         self.bg_options = {"adapt_s": adapt_s, "absorb_s": absorb_s, "k_sigma": k_sigma,
                            "shadow_range": tuple(shadow_range), "shadow_chroma": shadow_chroma}
         self.camera_shift, self.max_foreground, self.min_area = camera_shift, max_foreground, min_area
         self.flicker_s, self.max_flicker, self.ghost_ratio = flicker_s, max_flicker, ghost_ratio
         self.split, self.masks, self.pad = split, masks, pad
+        self.uncover_s, self.still_step, self.stale_share = uncover_s, still_step, stale_share
         self.size = PersonSizeModel()
         self.guide: PersonSizeModel | None = None  # splits and labels while ``size`` is not ready (set by callers)
         self.motion = GlobalMotion()
@@ -87,6 +94,7 @@ class MotionDetector:
         self.status = "learning"
         self.foreground: np.ndarray | None = None
         self.work_scale = 1.0
+        self.people_seen = np.zeros((0, 4))
 
     def detect(self, packet: FramePacket) -> Detections:
         """Moving objects of this frame (none while the model learns, the camera moves or the scene changes)."""
@@ -120,6 +128,10 @@ class MotionDetector:
             return Detections.empty()
         self.status = "detecting"
         mask = self.foreground = clean_mask(fg, max(3, int(round(0.02 * size[1]))))
+        uncovered = self._uncovered(gray, mask)
+        if uncovered is not None:
+            bg.heal(small, uncovered)
+            mask[uncovered] = 0
         labels, blobs = find_blobs(mask, max(4, int(self.min_area * size[0] * size[1])))
         ghosts = self._ghosts(gray, mask, labels, blobs)
         if ghosts:
@@ -152,8 +164,31 @@ class MotionDetector:
         bg.reset(small)
         self._flicker = np.zeros(small.shape[:2], np.float32)
         self._prev_fg = np.zeros(small.shape[:2], bool)
+        self._prev_gray: np.ndarray | None = None
+        self._still = np.zeros(small.shape[:2], np.uint16)  # frames each pixel's grey level has held
+        self._fg_frames = np.zeros(small.shape[:2], np.uint16)  # frames each pixel was foreground since the start
+        self._since = 0
         self._bg = bg
         self.status = status
+
+    def _uncovered(self, gray: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+        """Foreground pixels the model has had wrong since it started (foreground in ``stale_share`` of the frames
+        since, still for ``uncover_s``) outside ``people_seen``: scenery someone there at the start has uncovered."""
+        fg = mask > 0
+        prev, self._prev_gray = self._prev_gray, gray
+        self._since = min(self._since + 1, 60000)
+        self._fg_frames = np.minimum(self._fg_frames + fg, 60000).astype(np.uint16)
+        if prev is None or self.uncover_s is None:
+            return None
+        calm = cv2.absdiff(gray, prev) <= self.still_step
+        self._still = np.where(calm, np.minimum(self._still + 1, 60000), 0).astype(np.uint16)
+        need = max(2.0, self.uncover_s * self._fps)
+        if self._since < need:
+            return None
+        stale = fg & (self._still >= need) & (self._fg_frames >= self.stale_share * self._since)
+        for x0, y0, x1, y1 in np.round(self.people_seen * self.work_scale).astype(int):
+            stale[max(0, y0):max(0, y1), max(0, x0):max(0, x1)] = False
+        return stale if stale.any() else None
 
     def _ghosts(self, gray: np.ndarray, mask: np.ndarray, labels: np.ndarray, blobs: list) -> list:
         """Blobs whose outline is an edge of the background model rather than of the frame."""
