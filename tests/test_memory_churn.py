@@ -277,3 +277,21 @@ def test_a_person_missed_for_seconds_mid_image_counts_once(label: str, distinct:
         tid = 1 if i < 40 else 2
         mem.update(_frame(i, [(tid, (x, top, x + 20.0, 140.0))], {tid: label}))
     assert _value(mem, "How many different people have you seen so far?") == distinct
+
+
+@pytest.mark.parametrize("start, distinct", [(0, 1), (100, 2)])
+def test_a_blob_from_the_detectors_first_seconds_counts_as_who_follows_it(start: int, distinct: int):
+    # while a motion detector warms up its box can hold someone and the scenery they uncover (120 px tall); 0.5 s
+    # after it ends, a 50 px person walks on from inside it under a new id: the same person at the stream's start,
+    # two people 10 s in (when boxes are person-sized and a height 2.4x off means someone else)
+    mem = VideoMemory()
+    for i in range(start + 80):
+        k = i - start
+        if 0 <= k < 15:
+            mem.update(_frame(i, [(1, (140.0, 40.0, 200.0, 160.0))], {1: "person"}))
+        elif k >= 20:
+            x = 170.0 + 1.0 * (k - 20)
+            mem.update(_frame(i, [(2, (x, 90.0, x + 20.0, 140.0))], {2: "person"}))
+        else:
+            mem.update(_frame(i, []))
+    assert _value(mem, "How many different people have you seen so far?") == distinct

@@ -23,6 +23,8 @@ MERGE_GAP_S = 2.5  # a track starting inside the image continues an identity los
 PERSON_GAP_S = 6.0  # ... (between people this long: nobody appears from nothing mid-image; missed for seconds, one walks on) ...
 MERGE_DISTANCE = 1.0  # ... within this many box heights (x (1 + gap s)) of where it was last seen ...
 MERGE_SIZE_RATIO = 1.6  # ... with a box height within this ratio (and the same dominant colour)
+WARM_UP_S = 2.0  # an identity first seen this soon after the stream began and ...
+WARM_UP_FRAGMENT_S = 6.0  # ... seen under this long in all merges whatever its height and colour (a warm-up blob)
 EDGE_MARGIN = 1.5  # a box within this many box widths of the image border is at the edge (where people walk in and out)
 MIN_VISIT_S = 1.0  # an arrival or departure is someone in view at least this long (shorter: a spurious fragment)
 PEAK_HOLD_S = 0.5  # a count at t includes who was in the scene this long before, away from the border
@@ -143,6 +145,7 @@ class Crowd:
             last = max((s.last_seen_t for s in members if s.last_seen_t is not None), default=members[0].born_t)
             people.append(Person(key, tuple(members), members[0].born_t, last, any(s.id in present for s in members)))
         self.start_t = min((s.born_t for s in snap.tracks.values()), default=0.0)
+        self.stream_t = float(snap.count_times[0]) if len(snap.count_times) else self.start_t  # the first frame's time
         people = self._merge_fragments(sorted(people, key=lambda p: p.first_t))
         if reading.colour:
             people = [p for p in people if p.colour == reading.colour]
@@ -155,7 +158,8 @@ class Crowd:
 
     def _merge_fragments(self, people: list[Person]) -> list[Person]:
         """Join identities the tracker split: one that starts inside the image (not walking in across its border)
-        shortly after another vanished close by, with a similar box height, continues it (time order, greedy)."""
+        shortly after another vanished close by, with a similar box height and colour (any, after a warm-up blob),
+        continues it (time order, greedy)."""
         size = self.snap.image_size
         self.merged = 0  # identities joined here (beyond the memory's own links)
         out: list[Person] = []
@@ -170,7 +174,8 @@ class Crowd:
                     if not 0 < gap <= (PERSON_GAP_S if p.label == q.label == "person" else MERGE_GAP_S):
                         continue
                     ratio = p.height / max(q.height, 1.0)
-                    if not 1 / MERGE_SIZE_RATIO <= ratio <= MERGE_SIZE_RATIO or (p.colour and q.colour and p.colour != q.colour):
+                    alike = 1 / MERGE_SIZE_RATIO <= ratio <= MERGE_SIZE_RATIO and not (p.colour and q.colour and p.colour != q.colour)
+                    if not alike and not self._warm_up_blob(q):
                         continue
                     a, b = q.position_at(q.last_t), p.position_at(p.first_t)
                     if a is None or b is None:
@@ -186,6 +191,11 @@ class Crowd:
             self.merged += 1
             out[best] = Person(q.id, q.tracks + p.tracks, q.first_t, max(q.last_t, p.last_t), q.present or p.present)
         return out
+
+    def _warm_up_blob(self, q: Person) -> bool:
+        """Whether ``q`` is a box from the detector's first seconds, before its models settle (a blob of several
+        people, or of someone and the scenery they uncover): its height and colour say nothing of who it was."""
+        return q.first_t <= self.stream_t + WARM_UP_S and q.duration < WARM_UP_FRAGMENT_S
 
     @property
     def slack(self) -> float:
