@@ -174,15 +174,18 @@ class MotionDetector:
     def _uncovered(self, gray: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
         """Foreground pixels the model has had wrong since it started (foreground in ``stale_share`` of the frames
         since, still for ``uncover_s``) outside ``people_seen``: scenery someone there at the start has uncovered."""
+        if self.uncover_s is None:
+            return None
         fg = mask > 0
         prev, self._prev_gray = self._prev_gray, gray
-        self._since = min(self._since + 1, 60000)
-        self._fg_frames = np.minimum(self._fg_frames + fg, 60000).astype(np.uint16)
-        if prev is None or self.uncover_s is None:
+        if self._since < 60000:  # both counts stop here (an hour at 16 fps): their ratio holds
+            self._since += 1
+            self._fg_frames += fg
+        if prev is None:
             return None
-        calm = cv2.absdiff(gray, prev) <= self.still_step
-        self._still = np.where(calm, np.minimum(self._still + 1, 60000), 0).astype(np.uint16)
         need = max(2.0, self.uncover_s * self._fps)
+        self._still += self._still < need  # counts up to ``need`` only
+        self._still[cv2.absdiff(gray, prev) > self.still_step] = 0
         if self._since < need:
             return None
         stale = fg & (self._still >= need) & (self._fg_frames >= self.stale_share * self._since)
