@@ -193,8 +193,8 @@ class Crowd:
         return out
 
     def _warm_up_blob(self, q: Person) -> bool:
-        """Whether ``q`` is a box from the detector's first seconds, before its models settle (a blob of several
-        people, or of someone and the scenery they uncover): its height and colour say nothing of who it was."""
+        """Whether ``q`` is a short identity from the detector's first seconds, before its models settle (a blob of
+        several people, or of someone and the scenery they uncover): its height and colour say nothing of who it was."""
         return q.first_t <= self.stream_t + WARM_UP_S and q.duration < WARM_UP_FRAGMENT_S
 
     @property
