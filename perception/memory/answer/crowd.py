@@ -24,7 +24,7 @@ PERSON_GAP_S = 6.0  # ... (between people this long: nobody appears from nothing
 MERGE_DISTANCE = 1.0  # ... within this many box heights (x (1 + gap s)) of where it was last seen ...
 MERGE_SIZE_RATIO = 1.6  # ... with a box height within this ratio (and the same dominant colour)
 WARM_UP_S = 2.0  # an identity first seen this soon after the stream began and ...
-WARM_UP_FRAGMENT_S = 6.0  # ... seen under this long in all merges whatever its height and colour (a warm-up blob)
+WARM_UP_FRAGMENT_S = 6.0  # ... seen under this long in all is continued within HIDDEN_HOLD_S whatever its height and colour
 EDGE_MARGIN = 1.5  # a box within this many box widths of the image border is at the edge (where people walk in and out)
 MIN_VISIT_S = 1.0  # an arrival or departure is someone in view at least this long (shorter: a spurious fragment)
 PEAK_HOLD_S = 0.5  # a count at t includes who was in the scene this long before, away from the border
@@ -158,8 +158,8 @@ class Crowd:
 
     def _merge_fragments(self, people: list[Person]) -> list[Person]:
         """Join identities the tracker split: one that starts inside the image (not walking in across its border)
-        shortly after another vanished close by, with a similar box height and colour (any, after a warm-up blob),
-        continues it (time order, greedy)."""
+        shortly after another vanished close by, with a similar box height and colour (any, right after a warm-up
+        blob), continues it (time order, greedy)."""
         size = self.snap.image_size
         self.merged = 0  # identities joined here (beyond the memory's own links)
         out: list[Person] = []
@@ -175,7 +175,7 @@ class Crowd:
                         continue
                     ratio = p.height / max(q.height, 1.0)
                     alike = 1 / MERGE_SIZE_RATIO <= ratio <= MERGE_SIZE_RATIO and not (p.colour and q.colour and p.colour != q.colour)
-                    if not alike and not self._warm_up_blob(q):
+                    if not alike and not (gap <= HIDDEN_HOLD_S and self._warm_up_blob(q)):
                         continue
                     a, b = q.position_at(q.last_t), p.position_at(p.first_t)
                     if a is None or b is None:
