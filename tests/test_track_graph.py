@@ -295,3 +295,21 @@ def test_a_prediction_shrunk_to_nothing_is_not_reported():
         reported += [(i, *b) for b in out.xyxy]
     assert any(r[0] >= 7 for r in reported)  # it coasts at first
     assert all(x1 - x0 > 0 and y1 - y0 > 0 for _, x0, y0, x1, y1 in reported), reported
+
+
+def test_a_prediction_that_left_the_image_is_not_reported():
+    # a walker leaving across the right border at 20 px a frame, seen whole until its box touches the border: its
+    # coasting prediction is off the 640 px image by the third missed frame; without an image it is still drawn
+    def run(image):
+        tr = GraphTracker(fps=10, appearance=False)
+        reported = []
+        for i in range(12):
+            boxes = [[500 + 20 * i, 190, 540 + 20 * i, 290]] if i < 6 else []
+            out = tr.update(frame(i, boxes).detections, image)
+            reported += [(i, *b) for b in out.xyxy]
+        return reported
+
+    with_image = run(IMAGE)
+    assert any(r[0] == 6 for r in with_image)  # the first coasting frame still overlaps the image
+    assert all(x0 < 640 for _, x0, _y0, _x1, _y1 in with_image), with_image
+    assert any(x0 >= 640 for _, x0, _y0, _x1, _y1 in run(None))

@@ -6,9 +6,9 @@ compete for a few rounds of message passing; solve the assignment; then a second
 lost tracks by appearance, and start tracks only from high-score detections. A low-score detection may
 only extend an existing track (detection recovery) after a "real object" check. A confirmed track that
 misses its detection is still reported, at its predicted box and in state LOST, for ``coast_frames`` frames
-while that box has an area: detectors miss people for a frame or two, and the prediction is closer to them
-than no box. Below ``slow_fps`` frames a second the edge score forgives larger offsets: a frame spans more
-walking.
+while that box has an area and overlaps the image: detectors miss people for a frame or two, and the
+prediction is closer to them than no box. Below ``slow_fps`` frames a second the edge score forgives larger
+offsets: a frame spans more walking.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ class GraphTracker(Tracker):
         self._has_emb = np.zeros(0, dtype=bool)
         self._next_id = 1
         self._frames = 0
+        self._frame_size: tuple[int, int] | None = None  # (width, height) of the last image seen
         if self.cmc is not None:
             self.cmc.reset()
 
@@ -106,6 +107,8 @@ class GraphTracker(Tracker):
         """Associate this frame's detections with the tracks; report confirmed tracks matched now."""
         dets = detections
         self._frames += 1
+        if image is not None:
+            self._frame_size = (image.shape[1], image.shape[0])
         self._predict(image)
         cand = self._candidates(dets)
         boxes = dets.xyxy[cand]
@@ -314,10 +317,21 @@ class GraphTracker(Tracker):
             return t.misses > 0
         return t.misses > max(self.track_buffer, self.reid_window if has_embedding else 0)
 
+    def _drawable(self, i: int) -> bool:
+        """Whether track ``i``'s predicted box has an area and, where the image size is known, overlaps the image."""
+        cx, cy, w, h = self._mean[i, :4]
+        if w <= 0 or h <= 0:
+            return False
+        if self._frame_size is None:
+            return True
+        width, height = self._frame_size
+        return cx + w / 2 > 0 and cy + h / 2 > 0 and cx - w / 2 < width and cy - h / 2 < height
+
     def _report(self, dets: Detections) -> Tracks:
-        # a coasting track whose prediction has shrunk to nothing (one walking out across the border) is not drawn
+        # a coasting track whose prediction has shrunk to nothing or left the image (one walking out across the
+        # border) is not drawn
         rows = [i for i, t in enumerate(self._tracks) if (t.state == TrackState.CONFIRMED and t.misses == 0)
-                or (t.state == TrackState.LOST and t.misses <= self.coast_frames and np.all(self._mean[i, 2:4] > 0))]
+                or (t.state == TrackState.LOST and t.misses <= self.coast_frames and self._drawable(i))]
         if not rows:
             return Tracks.empty()
         out = [self._tracks[i] for i in rows]
