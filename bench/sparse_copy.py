@@ -50,7 +50,7 @@ def background(frames: np.ndarray, gt: MotTable, rows: int = 32) -> np.ndarray:
     """Per-pixel median over the frames where no (generously widened) gt box covers the pixel; the plain median
     where every frame covers it. Float32 (h, w, 3)."""
     n, h, w = frames.shape[:3]
-    covered = np.stack([box_mask(gt.xywh[gt.frames == f + 1], (h, w), 0.4, 0.15) for f in range(n)])
+    covered = np.stack([box_mask(gt.xywh[gt.rows_for(f + 1)], (h, w), 0.4, 0.15) for f in range(n)])
     out = np.empty((h, w, 3), np.float32)
     for y in range(0, h, rows):  # a band of rows at a time: all frames of the whole image as float would not fit
         band = frames[:, y:y + rows].astype(np.float32)
@@ -75,18 +75,15 @@ def erase(frame: np.ndarray, bg: np.ndarray, gone: np.ndarray, kept: np.ndarray,
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def _xyxy(table: MotTable, rows: np.ndarray) -> np.ndarray:
-    return np.c_[table.xywh[rows, :2], table.xywh[rows, :2] + table.xywh[rows, 2:]]
-
-
 def public_of_kept(det: MotTable, gt: MotTable, keep: set[int]) -> np.ndarray:
     """Detections to keep: those overlapping no gt person by IoU 0.3, or overlapping a kept one best."""
     out = np.ones(len(det.frames), bool)
-    for f in np.unique(det.frames):
-        d, g = np.flatnonzero(det.frames == f), np.flatnonzero(gt.frames == f)
+    det_boxes, gt_boxes = det.xyxy, gt.xyxy
+    for f, d in det.split_by_frame().items():
+        g = gt.rows_for(f)
         if not len(g):
             continue
-        iou = box_iou(_xyxy(det, d), _xyxy(gt, g))
+        iou = box_iou(det_boxes[d], gt_boxes[g])
         best = iou.argmax(axis=1)
         out[d] = (iou.max(axis=1) < 0.3) | np.isin(gt.ids[g][best], list(keep))
     return out
@@ -103,8 +100,8 @@ def make_copy(seq: Path, frames: np.ndarray, bg: np.ndarray, keep_share: float, 
         (dst / sub).mkdir(parents=True, exist_ok=True)
     kept_rows = np.isin(gt.ids, list(keep))
     for f, frame in enumerate(frames):
-        now = gt.frames == f + 1
-        image = erase(frame, bg, gt.xywh[now & ~kept_rows], gt.xywh[now & kept_rows], rng)
+        now = gt.rows_for(f + 1)
+        image = erase(frame, bg, gt.xywh[now[~kept_rows[now]]], gt.xywh[now[kept_rows[now]]], rng)
         cv2.imwrite(str(dst / "img1" / f"{f + 1:06d}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
     write_mot(dst / "gt" / "gt.txt", gt.frames[kept_rows], gt.ids[kept_rows], gt.xywh[kept_rows], gt.scores[kept_rows])
     d = public_of_kept(det, gt, keep)
