@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import qa_peak_bank
 from bench.qa_real import extract, is_correct
 from bench.qa_real_bank import BANK, build
 from bench.qa_real_truth import SequenceTruth
@@ -52,6 +53,20 @@ def test_truth_on_a_small_sequence(small_seq: Path) -> None:
 
 def test_committed_bank_is_what_the_gt_gives(shared_data: Path) -> None:
     assert json.loads(BANK.read_text())["items"] == build(shared_data / "mot")
+
+
+def test_peak_truth_on_a_small_sequence(small_seq: Path) -> None:
+    items = qa_peak_bank.items_for(SequenceTruth(small_seq), "small")
+    last = [it for it in items if it["t"] == 2.9]  # asked at the last frame
+    assert {it["truth"] for it in last if it["kind"] == "count_peak_most"} == {2}  # id 1 with id 2, then with id 3
+    assert {it["truth"] for it in last if it["kind"] == "count_peak_fewest"} == {1}  # id 1 alone, frames 1-10
+    assert {it["truth"] for it in last if it["kind"] == "when_peak_when_most"} == {1.0}  # two in view from frame 11 on
+    window = {it["truth"] for it in last if it["kind"] == "count_peak_most_window"}
+    assert window == {2} and all("{n}" not in it["question"] for it in items)
+
+
+def test_committed_peak_bank_is_what_the_gt_gives(shared_data: Path) -> None:
+    assert json.loads(qa_peak_bank.BANK.read_text())["items"] == qa_peak_bank.build(shared_data / "mot")
 
 
 def test_grading() -> None:

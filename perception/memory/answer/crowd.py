@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from perception.memory.store import MemorySnapshot
 from perception.memory.tracks import TrackSummary
@@ -29,6 +30,9 @@ EDGE_MARGIN = 1.5  # a box within this many box widths of the image border is at
 MIN_VISIT_S = 1.0  # an arrival or departure is someone in view at least this long (shorter: a spurious fragment)
 PEAK_HOLD_S = 0.5  # a count at t includes who was in the scene this long before, away from the border
 PEAK_SAMPLES = 16  # ... sampled at every frame, or at most this many instants
+EXTREME_SPAN_S = 1.0  # the most (fewest) at once is of median counts over this long either side (the largest of noisy
+EXTREME_CANDIDATES = 4  # counts is too large), taken where the memory's own count, so smoothed, is highest (lowest) ...
+EXTREME_GRID = 4  # ... and, for a question narrowed by class, colour or region, at this many instants over the window
 NEAR_OTHERS = 0.75  # someone appearing (vanishing) within this many box heights of another is emerging from (going behind) them
 
 
@@ -354,6 +358,34 @@ class Crowd:
     def count_at(self, t: float) -> int:
         """How many identities were in the scene at ``t`` (flicker and short occlusions do not change it)."""
         return len(self.at_held(t))
+
+    def extreme(self, t1: float, t2: float, most: bool) -> tuple[int, float]:
+        """The most (``most``) or fewest identities in the scene at once during [t1, t2], and the first instant with
+        that count: the median of ``count_at`` over ``EXTREME_SPAN_S`` either side (inside the window), at the instants
+        where the memory's per-frame count, so smoothed, peaks (dips), plus an even grid when the question narrows the
+        count (``count_at`` at every frame of a long window is too slow for an answer). The fewest leave out the
+        detector's first ``WARM_UP_S`` where the window allows: people there are still being found."""
+        t1 = max(t1, self.start_t)
+        if not most and t1 < self.stream_t + WARM_UP_S < t2:
+            t1 = self.stream_t + WARM_UP_S
+        t2 = max(t1, t2)
+        step = max(self.snap.frame_period, (t2 - t1) / 4000)
+        grid = np.arange(t1, t2 + 1e-9, step)
+        at = np.searchsorted(self.snap.count_times, grid, side="right") - 1
+        raw = np.where(at >= 0, self.snap.count_values[np.maximum(at, 0)], 0)
+        smooth = median_filter(raw, size=2 * round(EXTREME_SPAN_S / step) + 1, mode="nearest")
+        ranked = np.argsort(-smooth if most else smooth, kind="stable")[:EXTREME_CANDIDATES]
+        spread = np.linspace(t1, t2, EXTREME_GRID) if self.filtered else []
+        instants = np.unique(np.concatenate([grid[ranked], spread, [t2]]))
+        memo: dict[float, int] = {}
+
+        def steady(t: float) -> float:
+            around = [u for u in (t - EXTREME_SPAN_S, t, t + EXTREME_SPAN_S) if t1 - 1e-9 <= u <= t2 + 1e-9]
+            return float(np.median([memo.setdefault(u, self.count_at(u)) for u in around]))
+
+        counts = np.array([steady(float(t)) for t in instants])
+        k = int(np.argmax(counts) if most else np.argmin(counts))
+        return int(round(counts[k])), float(instants[k])
 
     def newcomer(self, p: Person) -> bool:
         """Whether ``p`` came into view after the stream began (not there from the first frames)."""

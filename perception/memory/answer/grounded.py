@@ -69,7 +69,8 @@ class GroundedAnswerer:
         self.min_confidence = min_confidence
         self._handlers: dict[str, Callable[[MemorySnapshot, Reading], Reply]] = {
             "count_now": self._count_now, "count_distinct": self._count_distinct, "count_entered": self._count_entered,
-            "count_left": self._count_left, "presence": self._presence, "compare": self._compare,
+            "count_left": self._count_left, "count_peak": self._peak, "when_peak": self._peak,
+            "presence": self._presence, "compare": self._compare,
             "when_first": self._when_first, "when_last": self._when_last, "duration": self._duration,
             "where": self._where, "summary": self._summary, "describe": self._describe, "track": self._track,
         }
@@ -242,6 +243,22 @@ class GroundedAnswerer:
             text += f": {detail}." if went else "."
         text, value = _counted(n, r, text)
         return text, value, [Citation(p.last_t, (p.shown_id,)) for p in went[:20]] or [Citation(t2)]
+
+    def _peak(self, snap: MemorySnapshot, r: Reading) -> Reply:
+        """The most (fewest) in view at once in the asked window: the count, or for 'when was it busiest' its time."""
+        crowd = Crowd(snap, r)
+        t1, t2, when = self._window(snap, r)
+        most = r.extreme != "fewest"
+        n, t = crowd.extreme(t1, t2, most)
+        who = crowd.at_held(t)
+        seconds, at = self._time_value(snap, r, t)
+        text = (f"The {'most' if most else 'fewest'} {r.noun()}{self._where_words(r)} in view at once {when}: {n}, "
+                f"first {at}{self._note(crowd)}" + (f" ({_ids(who)})." if who else "."))
+        cites = [Citation(t, tuple(p.shown_id for p in who[:20]))]
+        if r.intent == "when_peak":
+            return text, seconds, cites
+        text, value = _counted(n, r, text)
+        return text, value, cites
 
     def _presence(self, snap: MemorySnapshot, r: Reading) -> Reply:
         crowd = Crowd(snap, r)

@@ -13,21 +13,27 @@ from dataclasses import dataclass
 from perception.memory.understand.embed import IntentMatcher
 from perception.memory.understand.grammar import (
     AGO,
+    AT_ONCE,
     COUNT,
     CURRENT,
     ENTER,
     FEWER,
+    HOW_LONG,
     INTENTS,
     LATEST,
     LEAVE,
     MORE,
     NEW,
+    PEAK_WHEN,
     SAME,
     STAY_CHECK,
     TALLY,
     THRESHOLD,
+    WHEN,
+    WHERE,
     YES_NO,
     classify,
+    extreme,
     has,
 )
 from perception.memory.understand.slots import (
@@ -88,8 +94,9 @@ class Reading:
     the question is about and ``reference`` a second one to compare with; ``yes_no`` when the answer is
     a yes or no; ``threshold`` what a yes-or-no count or a tracked object's seconds in view are checked against ('>', 20
     for 'more than 20'); ``ago`` when a time is wanted as 'how long ago'; ``compare_op`` 'more', 'fewer',
-    'same' or 'change'; ``attribute`` 'color' or 'size' for describe/track questions; ``about`` narrows who a when, where or
-    duration question means: 'arrival' (the newest newcomer), 'departure' (who left) or 'occupied' (anyone at all).
+    'same' or 'change'; ``extreme`` 'most' or 'fewest' for the number in view at once (count_peak, when_peak);
+    ``attribute`` 'color' or 'size' for describe/track questions; ``about`` narrows who a when, where or duration
+    question means: 'arrival' (the newest newcomer), 'departure' (who left) or 'occupied' (anyone at all).
     """
 
     text: str
@@ -109,6 +116,7 @@ class Reading:
     threshold: tuple[str, float] | None = None
     ago: bool = False
     compare_op: str | None = None
+    extreme: str | None = None
     attribute: str | None = None
     about: str | None = None
     three_d: bool = False
@@ -156,6 +164,8 @@ class Reading:
             "count_distinct": f"number of distinct {what}{where}{when or ' so far'}",
             "count_entered": f"number of {what} who came into view{where}{when}",
             "count_left": f"number of {what} who left the view{where}{when}",
+            "count_peak": f"{self.extreme or 'most'} {what} in view at once{where}{when or ' so far'}",
+            "when_peak": f"when the {self.extreme or 'most'} {what} were in view at once{where}{when or ' so far'}",
             "presence": f"whether any {what} {'was' if when else 'is'}{where or ' visible'}{when}",
             "compare": (f"whether there are as many {what}{where} now as before" if self.compare_op == "same" else
                         f"whether there are {self.compare_op or 'more or fewer'} {what}{where} now than before"),
@@ -257,6 +267,9 @@ def _asking_clause(q: str) -> tuple[str, str]:
     return asked, " ".join((q[:i] + " " + q[i + len(asked):]).split())
 
 
+_HAPPENED = re.compile(r"\bwhat (?:has |had |have )?(?:happened|happens|went on|was going on|is going on|goes on)\b")
+
+
 def _about(q: str, intent: str) -> str | None:
     """Who a when / where / duration question is about: 'departure', 'arrival', 'occupied' or None."""
     if intent not in ("when_first", "when_last", "where", "duration"):
@@ -275,6 +288,9 @@ def read_question(text: str) -> Reading:
     q0 = _SET_ASIDE.sub(" ", _without_player_time(normalise(unwrap(read_notation(text)))))
     asked, context = _asking_clause(q0)  # a statement beside the question: slots are looked for there last
     track_id, instance_id, q = extract_ids(asked)
+    peak = extreme(q)
+    if peak:  # 'at one time' says at once, not at 1 s
+        q = " ".join(AT_ONCE.sub(" ", q).split())
     if track_id is None and instance_id is None and context:
         track_id, instance_id, _ = extract_ids(context)
     times, q = extract_times(q)
@@ -290,7 +306,12 @@ def read_question(text: str) -> Reading:
         label = None
     three_d = bool(re.search(r"\b(?:3d|3-d|world|metres|meters|coordinates|in space|how far(?! into)|distance)\b", q0))
     yes_no = bool(YES_NO.search(q))
-    if region is not None and _BARE.fullmatch(q):  # 'bike in right third?': is there one
+    now = CURRENT.search(re.sub(r"\b(?:up to|until|till|by|as of) now\b", " ", q)) and not times
+    if peak and not ((has(HOW_LONG, q) and not has(AGO, q)) or has(WHERE, q) or _HAPPENED.search(q) or now):
+        # 'most people at once so far', 'when was it busiest' (not 'how long was the peak', 'max cars right now')
+        timed = PEAK_WHEN.search(q) or (has(WHEN, q) and not has(COUNT, q))  # not 'how many when it was busiest'
+        intent, conf, source = ("when_peak" if timed else "count_peak"), 0.85, "grammar"
+    elif region is not None and _BARE.fullmatch(q):  # 'bike in right third?': is there one
         intent, conf, source, yes_no = "presence", 0.7, "grammar", True
     elif word is not None and word not in WEAK_CLASS_WORDS and re.fullmatch(_BARE_PLACE.format(word=re.escape(word)), q):
         # 'dog on the beach?', 'ice cream van here yet?': is there one
@@ -337,7 +358,8 @@ def read_question(text: str) -> Reading:
         threshold, yes_no, time = (_OPS[checked.group("op")], time.a), True, None  # seconds in view, asked about
     return Reading(text=text, intent=intent, confidence=round(conf, 3), label=label, label_word=word, time=time,
                    reference=reference, region=region, depth=depth, ordinal=ordinal, colour=find_colour(COLOURED_NAMES.sub(" ", q)),
-                   track_id=track_id, instance_id=instance_id, yes_no=yes_no and (intent not in ("when_first", "when_last", "duration") or threshold is not None),
+                   track_id=track_id, instance_id=instance_id, yes_no=yes_no and (intent not in ("when_first", "when_last", "when_peak", "duration") or threshold is not None),
                    threshold=threshold,
-                   ago=has(AGO, q) and intent in ("when_first", "when_last"), compare_op=op, attribute=attribute,
+                   ago=has(AGO, q) and intent in ("when_first", "when_last", "when_peak"), compare_op=op,
+                   extreme=peak if intent in ("count_peak", "when_peak") else None, attribute=attribute,
                    about=about, three_d=three_d, negated=intent == "presence" and bool(_ABSENCE.search(q)), source=source)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-INTENTS = ("count_now", "count_distinct", "count_entered", "count_left", "presence", "compare", "when_first",
-           "when_last", "duration", "where", "summary", "describe", "track")
+INTENTS = ("count_now", "count_distinct", "count_entered", "count_left", "count_peak", "presence", "compare",
+           "when_first", "when_last", "when_peak", "duration", "where", "summary", "describe", "track")
 
 
 def _rx(*alternatives: str) -> re.Pattern[str]:
@@ -130,6 +130,49 @@ CURRENT = re.compile(r"\b(?:now|currently|current|at the moment|right now|at pre
 
 
 _LATEST_EVENT = re.compile(r"(?:the )?(?:last|latest|most recent|newest|final) (?:[a-z]+ )?(?:arrival|newcomer|entry|entrant|departure|exit)\b")
+
+
+# the most (fewest) in view at once: a superlative with a word of simultaneity or of number ('the maximum number of
+# people', 'most cars at the same time', 'how many birds at once, at most'), or a busiest (quietest) moment
+AT_ONCE = re.compile(r"\b(?:(?:all )?at once|(?:(?:at|in) )?(?:the |a )?same (?:time|moment|instant)"
+                     r"|at (?:a|1|any(?: 1| single)?) (?:time|moment|point|instant)|in 1 (?:moment|go)"
+                     r"|simultaneous(?:ly)?|concurrent(?:ly)?|together)\b")
+_NUMBER_WORD = r"(?:number|count|headcount|head count|crowd|occupancy|quantity|tally|amount|total|load)\b"
+_CALM = r"(?:empty|quiet|calm|dead)"  # 'most empty' is the fewest
+_MOST = re.compile(rf"\b(?:max(?:imum|imal)?|most(?! recent| {_CALM})|highest|largest|biggest|greatest|peak|record"
+                   r"|all-time high|at most(?! \d))\b")
+_FEWEST = re.compile(rf"\b(?:(?<!\d )min(?:imum|imal)?(?! \d)|fewest|lowest|smallest|least(?! \d)|how low|most {_CALM})\b")
+_MOST_NUMBER = re.compile(rf"\b(?:(?:max(?:imum|imal)?|highest|largest|biggest|greatest|peak|most) (?:[a-z]+ )?"
+                          rf"|(?:top|record) ){_NUMBER_WORD}|\bhigh[- ]water mark\b")
+_FEWEST_NUMBER = re.compile(rf"\b(?:(?<!\d )min(?:imum|imal)?|fewest|lowest|smallest|least) (?:[a-z]+ )?{_NUMBER_WORD}"
+                            r"|\blow[- ]water mark\b|\btrough\b")
+_SUPERLATIVE_MOMENT = (r"\b(?:(?:at|during|in) (?:its|the|their) {0}(?! \d| hours?\b| times?\b)"
+                       r"|(?:it|the [a-z]+) (?:was|got|is) (?:at its |the )?{0}"
+                       r"|(?:was|is|did|does) (?:it|the [a-z]+) (?:at its |the |get |look )?{0}"
+                       r"|{0} (?:moment|point|instant|second)|(?:were|was) (?:there )?the {1}(?! recent))\b")
+_BUSIEST = re.compile(
+    _SUPERLATIVE_MOMENT.format(r"(?:busiest|fullest|peak|worst|height|longest|most (?:crowded|packed|full|busy|rammed|swamped))",
+                               "most") + r"|\b(?:biggest|largest) crowd\b|\bpeak(?:ed)?(?= ?\??$)")  # 'when did it peak'
+_QUIETEST = re.compile(
+    _SUPERLATIVE_MOMENT.format(rf"(?:quietest|emptiest|slowest|calmest|most {_CALM}|least (?:busy|crowded))", "fewest")
+    + r"|\bbottom(?:ed|s)? out\b")
+# a question after the time of the most (fewest): 'timestamp of peak occupancy', 'in which minute was it busiest'
+PEAK_WHEN = re.compile(r"\b(?:time ?stamp|time|moment|minute|second|point) (?:of|when)\b"
+                       r"|\b(?:in |at )?(?:which|what) (?:minute|second|moment|time|point)\b"
+                       r"|^time ?stamp\b|(?:^|, )when (?:was|were|did|is|does)\b")
+
+
+def extreme(q: str) -> str | None:
+    """'most' or 'fewest' when a normalised question asks for the largest or smallest number in view at once, else None
+    (run before time slots are taken: 'at one time' is no moment)."""
+    together = bool(AT_ONCE.search(q))
+    if together and re.search(r"\bever\b|\bat any (?:time|point)\b", q) and (checked := THRESHOLD.search(q)):  # 'ever more than 5 at once?'
+        return "fewest" if checked.group("op") in ("fewer than", "less than", "under") else "most"
+    if _QUIETEST.search(q) or _FEWEST_NUMBER.search(q) or (together and _FEWEST.search(q)):
+        return "fewest"
+    if _BUSIEST.search(q) or _MOST_NUMBER.search(q) or (together and _MOST.search(q)):
+        return "most"
+    return None
 
 
 def has(rx: re.Pattern[str], q: str) -> bool:
