@@ -65,3 +65,18 @@ class FrameSource(abc.ABC):
         if index < 0 or (length is not None and index >= length):
             raise InputError(f"seek to frame {index} is outside '{self.info.name}' (0..{(length or 0) - 1})")
         return int(index)
+
+
+class IndexedSource(FrameSource):
+    """A source whose frames are addressed by index (a folder, a list, a generator): seekable anywhere in it."""
+
+    _next: int  # the index read() returns next; set by the subclass's __init__
+
+    @property
+    def seekable(self) -> bool:
+        """Always seekable."""
+        return True
+
+    def seek(self, index: int) -> None:
+        """Make the next read() return frame ``index``."""
+        self._next = self._check_seek(index)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from perception.sources.base import FrameSource
+from perception.sources.base import IndexedSource
 from perception.types import FramePacket, SourceInfo
 
 
-class BlankSource(FrameSource):
+class BlankSource(IndexedSource):
     """``length`` black frames sharing one read-only image."""
 
     def __init__(self, name: str, width: int, height: int, fps: float, length: int):
@@ -16,15 +16,6 @@ class BlankSource(FrameSource):
         self._image = np.zeros((height, width, 3), dtype=np.uint8)
         self._image.flags.writeable = False
         self._next = 0
-
-    @property
-    def seekable(self) -> bool:
-        """Always seekable."""
-        return True
-
-    def seek(self, index: int) -> None:
-        """Jump to ``index``."""
-        self._next = self._check_seek(index)
 
     def read(self) -> FramePacket | None:
         """The next blank frame."""

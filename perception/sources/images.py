@@ -19,7 +19,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from perception.sources.base import FrameSource
+from perception.sources.base import FrameSource, IndexedSource
 from perception.types import FramePacket, InputError, SourceInfo
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def read_seqinfo(path: str | os.PathLike[str]) -> SeqInfo:
                    video=ini.parent / video if video else None)
 
 
-class ImageFolderSource(FrameSource):
+class ImageFolderSource(IndexedSource):
     """Images of a folder in natural order, or a MOT sequence folder; seekable, index = position in the folder."""
 
     def __init__(self, path: str | os.PathLike[str], fps: float | None = None,
@@ -146,15 +146,6 @@ class ImageFolderSource(FrameSource):
             if img is not None:
                 return img
         raise InputError(f"none of the {len(self.files)} images in {self.files[0].parent} can be decoded")
-
-    @property
-    def seekable(self) -> bool:
-        """Always seekable."""
-        return True
-
-    def seek(self, index: int) -> None:
-        """Make the next read() return image ``index`` (or the next decodable one after it)."""
-        self._next = self._check_seek(index)
 
     def read(self) -> FramePacket | None:
         """The next decodable image, or None after the last one."""

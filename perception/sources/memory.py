@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from perception.sources.base import FrameSource
+from perception.sources.base import IndexedSource
 from perception.types import FramePacket, InputError, SourceInfo
 
 
-class MemorySource(FrameSource):
+class MemorySource(IndexedSource):
     """A seekable source over a list of HxWx3 uint8 BGR images (optionally with per-frame depth in metres)."""
 
     def __init__(self, images: Sequence[np.ndarray], fps: float = 30.0, name: str = "memory",
@@ -26,15 +26,6 @@ class MemorySource(FrameSource):
         self.info = SourceInfo(name=name, kind="memory", fps=float(fps), width=w, height=h, length=len(images),
                                has_depth=depths is not None)
         self._next = 0
-
-    @property
-    def seekable(self) -> bool:
-        """Always seekable."""
-        return True
-
-    def seek(self, index: int) -> None:
-        """Make the next read() return frame ``index``."""
-        self._next = self._check_seek(index)
 
     def read(self) -> FramePacket | None:
         """The next frame, or None after the last."""

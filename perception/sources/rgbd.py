@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from perception.sources.base import FrameSource
+from perception.sources.base import IndexedSource
 from perception.sources.images import imread
 from perception.sources.rgbd_layouts import PARSERS, Pinhole, detect_layout
 from perception.types import FramePacket, InputError, Intrinsics, SourceInfo
@@ -34,7 +34,7 @@ def _as_pinhole(k: IntrinsicsLike) -> Pinhole:
     raise InputError(f"intrinsics must be Intrinsics, (fx, fy, cx, cy) or a 3x3 matrix, got shape {a.shape}")
 
 
-class RGBDFolderSource(FrameSource):
+class RGBDFolderSource(IndexedSource):
     """Colour + metric depth + pose per frame from an RGB-D folder; ``layout`` overrides auto-detection.
 
     ``intrinsics`` overrides the folder's camera model (needed for TUM, whose folders store none);
@@ -70,15 +70,6 @@ class RGBDFolderSource(FrameSource):
     def layout(self) -> str:
         """'esam', 'tum' or '7scenes'."""
         return self.index.layout
-
-    @property
-    def seekable(self) -> bool:
-        """Always seekable."""
-        return True
-
-    def seek(self, index: int) -> None:
-        """Make the next read() return frame ``index``."""
-        self._next = self._check_seek(index)
 
     def _color(self, i: int) -> np.ndarray:
         img = imread(self.index.colors[i])
