@@ -58,3 +58,18 @@ def test_a_window_in_the_future_is_said_to_be_so():
     mem = _busy_middle()
     chunk = _answer(mem, "most people at once since 30 s")
     assert chunk.value is None and "future" in chunk.text
+
+
+def test_a_summary_so_far_covers_the_whole_stream_in_a_few_lines():
+    mem = VideoMemory()
+    for i in range(121):  # 12 s: one stands mid-image; another walks in at the left edge every second from 1 s to 8 s
+        boxes = [(k, (min(3.0 * (i - 10 * k), 40.0 * k), 20.0 * k, min(3.0 * (i - 10 * k), 40.0 * k) + 20.0, 20.0 * k + 50.0))
+                 for k in range(1, 9) if i >= 10 * k] + [(20, (280.0, 20.0, 300.0, 70.0))]
+        mem.update(_frame(i, boxes))
+    recent = _answer(mem, "What happened?")  # no window: the last ten seconds
+    assert recent.text.startswith("In the last 10 seconds")
+    whole = _answer(mem, "Give me a summary of the video so far.")
+    lines = whole.text.splitlines()
+    assert lines[0] == "Between 0.0 s and 12.0 s:" and whole.value["appeared"] == list(range(1, 9))
+    assert len(lines) <= 1 + 6 + 1  # the heading, at most six spans of time, the totals
+    assert lines[1].startswith("0.0-2.0 s: 1 came in (#1)") and lines[-1].startswith("8 came")

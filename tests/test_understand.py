@@ -1173,3 +1173,11 @@ def test_a_count_at_once_keeps_its_window_and_a_when_question_asks_for_the_time(
 ])
 def test_words_of_the_most_at_once_in_other_questions_keep_their_intent(question, intent):
     assert read_question(question).intent == intent
+
+
+@pytest.mark.parametrize("question", ["Give me a summary of the video so far.", "what's gone on overall",
+                                      "I was away — can you summarise since the start?", "Sum up the whole video"])
+def test_a_summary_of_everything_so_far_covers_the_stream_from_its_start(question):
+    r = read_question(question)
+    assert (r.intent, r.time) == ("summary", TimeSpec("since", 0.0))
+    assert read_question("what happened?").time is None  # no window: the answer's default (the last ten seconds)

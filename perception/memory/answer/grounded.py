@@ -53,6 +53,23 @@ def _checked(r: Reading, yes: bool, text: str) -> tuple[str, bool]:
     return f"{'Yes' if yes else 'No'} ({r.check_words} asked): {text}", yes
 
 
+def _binned(events: list[tuple[float, str, str, Person]], t1: float, t2: float) -> list[str]:
+    """Events of [t1, t2] in ``SUMMARY_LINES`` equal spans, one line per span with any: '10.0-20.0 s: 3 came in (#4,
+    #7, #9), 1 left (#2).'"""
+    edges = np.linspace(t1, t2, SUMMARY_LINES + 1)
+    lines = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        inside = [e for e in events if a <= e[0] < b or (b == t2 and e[0] == t2)]
+        parts = []
+        for kind, verb in (("appeared", "came in"), ("disappeared", "left"), ("stopped", "stopped")):
+            who = [e[3] for e in inside if e[1] == kind]
+            if who:
+                parts.append(f"{len(who)} {verb} ({_ids(who, 5)})")
+        if parts:
+            lines.append(f"{a:.1f}-{b:.1f} s: {', '.join(parts)}.")
+    return lines
+
+
 def _ids(people: list[Person], k: int = 10) -> str:
     return ", ".join(f"#{p.shown_id}" for p in people[:k]) + (f" and {len(people) - k} more" if len(people) > k else "")
 
@@ -543,9 +560,10 @@ class GroundedAnswerer:
             value[kind].append(p.tracks[0].id if kind == "appeared" else p.shown_id)
         value = {k: sorted(v) for k, v in value.items()}
         lines = [f"{when.capitalize()}:"]
-        lines += [f"{t:.1f} s: {text}." for t, _, text, _ in events[:SUMMARY_LINES]]
-        if len(events) > SUMMARY_LINES:
-            lines.append(f"... and {len(events) - SUMMARY_LINES} more arrivals, departures or stops.")
+        if len(events) <= SUMMARY_LINES:
+            lines += [f"{t:.1f} s: {text}." for t, _, text, _ in events]
+        else:  # more than a few lines hold: what came, left and stopped in each of a few equal spans, in time order
+            lines += _binned(events, t1, t2)
         counts = (f"{len(value['appeared'])} came, {len(value['disappeared'])} left, {len(value['stopped'])} stopped, "
                   f"{len(moved)} moved about; {crowd.count_at(t2)} in view at {_fmt(t2)}.")
         if not events and not moved:

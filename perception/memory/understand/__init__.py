@@ -78,6 +78,8 @@ _OP_WORDS = {">": "more than", ">=": "at least", "<": "fewer than"}
 _SCENE_AT_A_MOMENT = re.compile(r"\bdescribe\b|\b(?:was|were) (?:happening|going on)\b|\bwhat (?:happening|going on)\b|\bwhat could be seen\b"
                                 r"|\bwhat (?:was|were) on (?:the )?(?:camera|cam|screen|feed)\b|\bwhat (?:did )?(?:you|the camera) (?:saw|see|catch|caught)\b")
 _WHOLE_STREAM = re.compile(r"\b(?:from|since) (?:the )?(?:very )?(?:beginning|start)\b|\b(?:whole|entire) (?:video|stream|clip|recording|footage)\b")
+_SO_FAR = re.compile(_WHOLE_STREAM.pattern + r"|\bso far\b|\b(?:up to|until|till) now\b|\boverall\b"
+                     r"|\bof the (?:video|stream|clip|recording|footage)\b|\bsince (?:it|the [a-z]+) (?:started|began)\b")
 _AT_A_MOMENT = ("compare", "describe", "count_now", "presence")
 _BEFORE_SPAN = re.compile(r"\bbefore \d+(?:\.\d+)? ?(?:seconds?|secs?|s|minutes?|mins?)\b(?! (?:into|in|mark)\b)")
 _CAR_PARK = re.compile(r"\b(?:car ?park|(?:lorry|truck|hgv) park|parking (?:lot|area|garage|deck)|car lot|drive[- ]?th(?:ru|rough)"
@@ -337,6 +339,8 @@ def read_question(text: str) -> Reading:
             # 'describe what happened at 1:00', 'what was going on at the 50-second mark': the scene at that moment
             or (time is None and _GOING_ON_NOW.search(q))):  # 'what is happening right now'
         intent = "describe"
+    if intent == "summary" and time is None and _SO_FAR.search(q0):  # 'summarise everything so far': not the last 10 s
+        time = TimeSpec("since", 0.0)
     op = None
     if intent == "compare":
         op = "fewer" if has(FEWER, q) else "more" if has(MORE, q) else "same" if has(SAME, q) else "change"
