@@ -1,12 +1,13 @@
 """3D instance AP of the default weight-free map over many synthetic scenes (sensor model on) and the real
-ycbv-0000 scan: AP25/AP50 per scene and their means, and AP/AP50/AP25 with each object's best IoU on ycbv-0000.
+ycbv-0000 scan: AP25/AP50 per scene and their means, and AP/AP50/AP25 with each object's best IoU on ycbv-0000
+and on the YCB-Video-like synthetic clusters (``--ycb``, with each object kind's mean best IoU over them).
 
 Synthetic scenes use ``eval3d --scene`` scoring (map voxels against a reference map built from the instance
 images); ycbv-0000 uses ``eval3d --source`` scoring (ScanNet-style on ground-truth points). Scenes are rendered
 into the cache once.
 
-Usage: python bench/map3d_ap.py [--rooms 1 2 3 4 5 7] [--tabletops 1 2 3 4 5 6 8 9] [--focal 525] [--ycbv PATH]
-[--json OUT]
+Usage: python bench/map3d_ap.py [--rooms 1 2 3 4 5 7] [--tabletops 1 2 3 4 5 6 8 9] [--ycb 1 2 3] [--focal 525]
+[--ycbv PATH] [--json OUT]
 """
 
 from __future__ import annotations
@@ -30,9 +31,16 @@ YCBV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "rgbd" /
 
 
 def synthetic(spec: str, frames: int, clean: bool, focal: float | None = None) -> dict:
-    """eval3d --scene SPEC with the default segmenter and a scene-sized voxel."""
+    """eval3d --scene SPEC with the default segmenter and a scene-sized voxel; ``names`` maps GT ids to names."""
     folder = scene_folder(spec, frames, heavy_occlusion=False, static=False, sensor=not clean, focal=focal)
-    return evaluate_rgbd_folder(folder, build_segmenter("geometric", keyframe_every=0), voxel=None)
+    m = evaluate_rgbd_folder(folder, build_segmenter("geometric", keyframe_every=0), voxel=None)
+    records = json.loads((folder / "gt_instances.json").read_text())["instances"]
+    return {**m, "names": {int(r["id"]): r["name"] for r in records}}
+
+
+def kind(spec: str) -> str:
+    """rooms, tabletops or ycb-like of a synthetic spec."""
+    return {"tabletop": "tabletops", "ycb": "ycb-like"}.get(spec.split(":")[1], "rooms")
 
 
 def main() -> None:
@@ -40,7 +48,9 @@ def main() -> None:
     ap.add_argument("--rooms", type=int, nargs="*", default=[1, 2, 3, 4, 5, 7])
     ap.add_argument("--tabletops", type=int, nargs="*", default=[1, 2, 3, 4, 5, 6, 8, 9])
     ap.add_argument("--room-frames", type=int, default=60)
+    ap.add_argument("--ycb", type=int, nargs="*", default=[], help="YCB-Video-like cluster seeds (synthetic:ycb:SEED)")
     ap.add_argument("--tabletop-frames", type=int, default=30)
+    ap.add_argument("--ycb-frames", type=int, default=10)
     ap.add_argument("--focal", type=float, help="synthetic scenes' focal length in pixels (default 525)")
     ap.add_argument("--clean", action="store_true", help="perfect depth instead of the sensor model")
     ap.add_argument("--ycbv", default=os.environ.get("YCBV", str(YCBV)))
@@ -50,19 +60,30 @@ def main() -> None:
     rows: dict[str, dict] = {}
     specs = [(f"synthetic:{s}", args.room_frames) for s in args.rooms]
     specs += [(f"synthetic:tabletop:{s}", args.tabletop_frames) for s in args.tabletops]
+    specs += [(f"synthetic:ycb:{s}", args.ycb_frames) for s in args.ycb]
     print(f"{'scene':26s} {'AP25':>6s} {'AP50':>6s} {'GT':>4s} {'pred':>5s} {'voxel':>6s} {'seg ms':>7s} {'map ms':>7s} {'AP':>6s}")
     for spec, n in specs:
         t0 = time.perf_counter()
         m = synthetic(spec, n, args.clean, args.focal)
-        rows[spec] = {k: m[k] for k in ("ap", "ap25", "ap50", "gt_instances", "pred_instances", "voxel", "segment_ms", "map_ms")}
+        rows[spec] = {k: m[k] for k in ("ap", "ap25", "ap50", "gt_instances", "pred_instances", "voxel", "segment_ms",
+                                        "map_ms", "best_iou", "names")}
         print(f"{spec:26s} {m['ap25']:6.3f} {m['ap50']:6.3f} {m['gt_instances']:4d} {m['pred_instances']:5d} "
               f"{100 * m['voxel']:4.1f}cm {m['segment_ms']:7.1f} {m['map_ms']:7.1f} {m['ap']:6.3f}   ({time.perf_counter() - t0:.0f} s)")
-    for kind in ("synthetic:", "synthetic:tabletop:"):
-        sel = [r for s, r in rows.items() if s.startswith(kind) and (kind != "synthetic:" or "tabletop" not in s)]
+        if kind(spec) == "ycb-like":
+            print("    best IoU " + ", ".join(f"{m['names'][g]}: {v:.2f}" for g, v in m["best_iou"].items() if g > 2))
+    for name in ("rooms", "tabletops", "ycb-like"):
+        sel = [r for s, r in rows.items() if kind(s) == name]
         if sel:
-            name = "rooms" if kind == "synthetic:" else "tabletops"
             print(f"mean {name:21s} {np.mean([r['ap25'] for r in sel]):6.3f} {np.mean([r['ap50'] for r in sel]):6.3f}"
                   f"   AP {np.mean([r['ap'] for r in sel]):6.3f}")
+    per_name: dict[str, list[float]] = {}
+    for s, r in rows.items():
+        for g, v in r["best_iou"].items():
+            if kind(s) == "ycb-like" and g > 2:
+                per_name.setdefault(r["names"][g], []).append(v)
+    if per_name:
+        print("ycb-like mean best IoU: " + ", ".join(f"{n} {np.mean(v):.2f} (n={len(v)}, <0.5: {sum(x < 0.5 for x in v)})"
+                                                 for n, v in sorted(per_name.items(), key=lambda kv: np.mean(kv[1]))))
     if rows:
         print(f"mean all synthetic         {np.mean([r['ap25'] for r in rows.values()]):6.3f} "
               f"{np.mean([r['ap50'] for r in rows.values()]):6.3f}   AP {np.mean([r['ap'] for r in rows.values()]):6.3f}")

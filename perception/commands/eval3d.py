@@ -25,8 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval3d", help="3D instance AP25/AP50 of the map against a synthetic scene's ground truth")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--scene",
-                      help="synthetic:SEED (a room) or synthetic:tabletop:SEED (small objects on a table), rendered "
-                           "once into the cache, or an RGB-D folder with instance/N.png")
+                      help="synthetic:SEED (a room), synthetic:tabletop:SEED (small objects on a table) or "
+                           "synthetic:ycb:SEED (a YCB-Video-like cluster of touching objects seen at fx 1066), "
+                           "rendered once into the cache, or an RGB-D folder with instance/N.png")
     what.add_argument("--source", metavar="FOLDER",
                       help="an RGB-D folder scored on ground-truth points (gt_points.npz or instance-filt/N.png)")
     p.add_argument("--gt", metavar="FILE",
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="synthetic scene with perfect depth (default: Kinect-like sensor model: noise, holes, "
                         "flying pixels, colour misregistration)")
     p.add_argument("--focal", type=float_in(100.0, 5000.0),
-                   help="focal length in pixels at 640x480 of a synthetic scene (default 525: 63 degrees wide)")
+                   help="focal length in pixels at 640x480 of a synthetic scene (default 525: 63 degrees wide; 1066 for ycb)")
     p.add_argument("--odometry", action="store_true", help="estimate camera poses instead of using the given ones")
     p.add_argument("--voxel", type=float_in(0.002, 1.0),
                    help="map voxel size in metres (default: from the first frame's depth, 1-2.5 cm)")
@@ -54,8 +55,9 @@ def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool, se
                  focal: float | None = None) -> Path:
     """The folder for ``spec``: a synthetic scene (rendered into the cache when missing) or a given path.
 
-    ``focal`` (pixels at 640x480; None: RoomConfig's default) renders with another focal length, cached apart."""
-    m = re.fullmatch(r"synthetic:(tabletop:)?(\d+)", spec.strip())
+    ``focal`` (pixels at 640x480; None: the layout's default, 1066 for ycb, else RoomConfig's) renders with another
+    focal length, cached apart."""
+    m = re.fullmatch(r"synthetic:(?:(tabletop|ycb):)?(\d+)", spec.strip())
     if m is None:
         path = Path(spec).expanduser()
         if not (path / "instance").is_dir():
@@ -64,20 +66,21 @@ def scene_folder(spec: str, frames: int, heavy_occlusion: bool, static: bool, se
     from perception.paths import cache_dir
     from perception.synthetic.rgbd_scene import focal_suffix, generate_rgbd_scene
     from perception.synthetic.room import DEFAULT_FOCAL
+    from perception.synthetic.ycb_like import FOCAL as YCB_FOCAL
 
     if not 1 <= frames <= MAX_RENDER_FRAMES:
         raise InputError(f"--frames must be from 1 to {MAX_RENDER_FRAMES}, got {frames}")
-    seed, tabletop = int(m.group(2)), m.group(1) is not None
-    focal = DEFAULT_FOCAL if focal is None else focal
-    name = (f"{'tabletop' if tabletop else 'room'}-seed{seed}-n{frames}{'-occluded' if heavy_occlusion else ''}"
+    seed, layout = int(m.group(2)), m.group(1) or "room"
+    focal = (YCB_FOCAL if layout == "ycb" else DEFAULT_FOCAL) if focal is None else focal
+    name = (f"{layout}-seed{seed}-n{frames}{'-occluded' if heavy_occlusion else ''}"
             f"{'-static' if static else ''}{'-sensor' if sensor else ''}{focal_suffix(focal)}")
     folder = cache_dir("synthetic") / name
     if not (folder / "gt_instances.json").is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)
         print(f"rendering {spec} into {folder} ...")
         generate_rgbd_scene(folder, seed=seed, n_frames=frames, moving=not static, heavy_occlusion=heavy_occlusion,
-                            overwrite=True, sensor=sensor, tabletop=tabletop,
-                            n_objects=8 if tabletop else 10, focal=focal)
+                            overwrite=True, sensor=sensor, tabletop=layout == "tabletop", ycb=layout == "ycb",
+                            n_objects={"tabletop": 8, "ycb": 9}.get(layout, 10), focal=focal)
     return folder
 
 

@@ -104,6 +104,7 @@ def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_fram
 
     from perception.lifting import LiftConfig
     from perception.map3d.instance_map import InstanceMap, MapConfig
+    from perception.map3d.point_eval import best_ious
     from perception.map3d.stage import Map3DStage
     from perception.odometry import ate_rmse
     from perception.segmentation.stage import SegmentStage
@@ -161,7 +162,8 @@ def evaluate_rgbd_folder(folder, segmenter, use_odometry: bool = False, max_fram
            "id_changes_per_thing": stability.mean_changes(_things(folder)),
            "id_changes": {int(k): int(v) for k, v in stability.changes.items()}, "gt_instances": int(len(np.unique(gt[gt > 0]))),
            "pred_instances": int(len(np.unique(pred[pred > 0]))), "segment_ms": 1e3 * t_seg / max(frames, 1),
-           "map_ms": 1e3 * t_map / max(frames, 1), "skipped_frames": map_stage.skipped, "voxel": voxel}
+           "map_ms": 1e3 * t_map / max(frames, 1), "skipped_frames": map_stage.skipped, "voxel": voxel,
+           "best_iou": {int(g): round(v, 4) for g, v in best_ious(gt, pred).items()}}
     if use_odometry and len(est) >= 3:
         out["ate_rmse_m"] = ate_rmse(np.stack(est), np.stack(ref))
     return out

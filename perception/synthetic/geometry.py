@@ -42,7 +42,8 @@ class RoomInstance:
     """One ground-truth instance: what it is, its exact shape, and its object-to-world pose per frame.
 
     ``poses`` is (1, 4, 4) for a static instance and (n_frames, 4, 4) for a moving one.
-    ``structure`` marks floor, ceiling and walls; ``texture`` holds the colour-pattern wave parameters.
+    ``structure`` marks floor, ceiling and walls; ``texture`` holds the colour-pattern wave parameters;
+    ``patches`` (P, 9: local lo xyz, hi xyz, rgb), if any, repaint the boxes they cover (printed labels).
     """
 
     id: int
@@ -53,6 +54,7 @@ class RoomInstance:
     poses: np.ndarray
     texture: np.ndarray
     structure: bool = False
+    patches: np.ndarray | None = None
 
     @property
     def moving(self) -> bool:

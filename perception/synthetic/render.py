@@ -31,6 +31,14 @@ def _rotate(points: np.ndarray, rot: np.ndarray) -> np.ndarray:
     return points[:, :1] * rot[:, 0] + points[:, 1:2] * rot[:, 1] + points[:, 2:] * rot[:, 2]
 
 
+def _albedo(inst: RoomInstance, local: np.ndarray) -> np.ndarray:
+    """Nx3 float32 colour of local points: the instance colour, repainted by each label patch covering them."""
+    out = np.repeat(inst.color.astype(np.float32)[None], len(local), axis=0)
+    for patch in inst.patches.astype(np.float32):
+        out[np.all((local >= patch[:3]) & (local <= patch[3:6]), axis=1)] = patch[6:]
+    return out
+
+
 class RoomRenderer:
     """Renders the instances of one room through a pinhole camera; rays pass through integer pixel coordinates.
 
@@ -90,5 +98,6 @@ class RoomRenderer:
             local = _rotate(points[rows] - pose[:3, 3], pose[:3, :3].T)
             tex = inst.texture.astype(np.float32)
             waves = np.sin(2 * np.pi * _rotate(local, tex[:, :3]) + tex[:, 3]).mean(axis=1)
-            rgb[rows] = inst.color.astype(np.float32) * ((0.78 + 0.22 * waves) * light[rows])[:, None]
+            albedo = inst.color.astype(np.float32) if inst.patches is None else _albedo(inst, local)
+            rgb[rows] = albedo * ((0.78 + 0.22 * waves) * light[rows])[:, None]
         return np.clip(rgb[:, ::-1] * 255.0 + 0.5, 0, 255).astype(np.uint8)

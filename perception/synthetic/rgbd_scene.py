@@ -11,11 +11,13 @@ import numpy as np
 
 from perception.io.esam import EsamWriter
 from perception.synthetic.folder import atomic_folder
+from perception.synthetic.geometry import RoomInstance
 from perception.synthetic.render import RoomRenderer
 from perception.synthetic.room import DEFAULT_FOCAL, RoomConfig, build_room, camera_path
 from perception.synthetic.room_truth import DEPTH_SCALE, GT_FILE, INSTANCE_POLICY, instance_record
 from perception.synthetic.sensor import SensorModel
 from perception.synthetic.tabletop import build_tabletop, tabletop_camera_path
+from perception.synthetic.ycb_like import build_ycb_like, ycb_camera_path
 from perception.types import InputError
 
 FORMAT = "perception-studio synthetic room"
@@ -24,15 +26,29 @@ VERSION = 2  # bump whenever the same arguments would produce different files (c
 
 def scene_name(seed: int = 0, n_frames: int = 90, width: int = 640, height: int = 480, n_objects: int = 10,
                moving: bool = True, heavy_occlusion: bool = False, sensor: bool = False, tabletop: bool = False,
-               focal: float = DEFAULT_FOCAL) -> str:
+               focal: float = DEFAULT_FOCAL, ycb: bool = False) -> str:
     """Cache folder name of a room scene: every parameter that changes the files, plus the format version."""
-    return (f"{'tabletop' if tabletop else 'room'}-s{seed}-{width}x{height}-f{n_frames}-o{n_objects}-m{int(moving)}-h{int(heavy_occlusion)}"
+    return (f"{_layout(tabletop, ycb)}-s{seed}-{width}x{height}-f{n_frames}-o{n_objects}-m{int(moving)}-h{int(heavy_occlusion)}"
             f"{'-sensor' if sensor else ''}{focal_suffix(focal)}-v{VERSION}")
 
 
 def focal_suffix(focal: float) -> str:
     """Cache folder name part for a focal length: empty for the default (older names stay valid), else ``-fxF``."""
     return "" if focal == DEFAULT_FOCAL else f"-fx{focal:g}"
+
+
+def _layout(tabletop: bool, ycb: bool) -> str:
+    return "ycb" if ycb else "tabletop" if tabletop else "room"
+
+
+def _scene(cfg: RoomConfig, layout: str) -> tuple[list[RoomInstance], np.ndarray]:
+    """Instances and (n_frames, 4, 4) camera-to-world poses of a room, tabletop or YCB-like scene."""
+    if layout == "ycb":
+        instances = build_ycb_like(cfg)
+        return instances, ycb_camera_path(cfg, instances)
+    if layout == "tabletop":
+        return build_tabletop(cfg), tabletop_camera_path(cfg)
+    return build_room(cfg), camera_path(cfg)
 
 
 def _check_config(cfg: RoomConfig) -> None:
@@ -49,20 +65,21 @@ def _check_config(cfg: RoomConfig) -> None:
 def generate_rgbd_scene(out_dir: str | os.PathLike[str], seed: int = 0, n_frames: int = 90, width: int = 640,
                         height: int = 480, n_objects: int = 10, moving: bool = True, heavy_occlusion: bool = False,
                         fps: float = 15.0, overwrite: bool = False, nthreads: int = 0, sensor: bool = False,
-                        tabletop: bool = False, focal: float = DEFAULT_FOCAL) -> Path:
+                        tabletop: bool = False, focal: float = DEFAULT_FOCAL, ycb: bool = False) -> Path:
     """Render a room scene into ``out_dir`` (created atomically) and return it; same arguments, same files.
 
     ``nthreads`` is the ray-casting thread count (0 = all cores); it does not change the output. ``sensor`` passes
     depth and colour through a Kinect-like SensorModel (noise, holes, flying pixels, colour misregistration);
     the instance images stay the clean, depth-aligned truth. ``tabletop`` renders small objects on a table seen
-    from 0.6-1 m (``tabletop.py``; ``moving`` and ``heavy_occlusion`` do not apply) instead of the room.
+    from 0.6-1 m (``tabletop.py``; ``moving`` and ``heavy_occlusion`` do not apply) instead of the room; ``ycb``
+    renders a YCB-Video-like cluster of up to ``n_objects`` touching objects (``ycb_like.py``) instead of either.
     ``focal`` is the focal length in pixels at 640x480 (RoomConfig.focal).
     """
     cfg = RoomConfig(seed=seed, n_frames=n_frames, width=width, height=height, n_objects=n_objects,
                      moving=moving, heavy_occlusion=heavy_occlusion, fps=fps, focal=focal)
     _check_config(cfg)
-    instances = build_tabletop(cfg) if tabletop else build_room(cfg)
-    poses = tabletop_camera_path(cfg) if tabletop else camera_path(cfg)
+    layout = _layout(tabletop, ycb)
+    instances, poses = _scene(cfg, layout)
     k = cfg.intrinsics_matrix()
     renderer = RoomRenderer(instances, k, width, height, nthreads=nthreads)
     pixels = {inst.id: 0 for inst in instances}
@@ -92,7 +109,7 @@ def generate_rgbd_scene(out_dir: str | os.PathLike[str], seed: int = 0, n_frames
             rec = instance_record(inst, n_frames)
             rec["pixel_count"], rec["frames_visible"] = pixels[inst.id], frames_seen[inst.id]
             records.append(rec)
-        meta = {"format": FORMAT, "version": VERSION, **asdict(cfg), "depth_scale": DEPTH_SCALE, "sensor_model": sensor, "scene": "tabletop" if tabletop else "room",
+        meta = {"format": FORMAT, "version": VERSION, **asdict(cfg), "depth_scale": DEPTH_SCALE, "sensor_model": sensor, "scene": layout,
                 "world": "metres, z up, floor at z=0; poses camera-to-world, OpenCV camera axes",
                 "instance_policy": INSTANCE_POLICY, "instances": records}
         (tmp / GT_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")

@@ -31,6 +31,8 @@ def instance_record(inst: RoomInstance, n_frames: int) -> dict:
            "color": [int(round(c * 255)) for c in inst.color], "shape": inst.shape,
            "size": [round(float(s), 6) for s in inst.size], "box": [lo.tolist(), hi.tolist()],
            "pose": inst.pose(0).tolist(), "texture": inst.texture.tolist()}
+    if inst.patches is not None:
+        rec["patches"] = inst.patches.tolist()
     if inst.moving:
         rec["poses"] = [p.tolist() for p in inst.poses]
         rec["boxes"] = [[b.tolist() for b in inst.world_box(f)] for f in range(n_frames)]
@@ -41,7 +43,8 @@ def _instance_from_record(rec: dict) -> RoomInstance:
     poses = np.asarray(rec["poses"] if rec.get("moving") else [rec["pose"]], dtype=np.float64)
     return RoomInstance(int(rec["id"]), str(rec["name"]), rec["shape"], np.asarray(rec["size"], dtype=np.float64),
                         np.asarray(rec["color"], dtype=np.float64) / 255.0, poses,
-                        np.asarray(rec["texture"], dtype=np.float64), bool(rec.get("structure", False)))
+                        np.asarray(rec["texture"], dtype=np.float64), bool(rec.get("structure", False)),
+                        np.asarray(rec["patches"], dtype=np.float64) if "patches" in rec else None)
 
 
 def read_matrix(path: Path, shape: tuple[int, int]) -> np.ndarray:
