@@ -34,6 +34,8 @@ class GeometricSegmenter:
     colour region mostly without depth standing off the planes becomes a segment (``dark``).
     A plane takes the pixels of a component partly on it that face its way within ``plane_dist``, and others
     only within 0.8 % of their depth (at least 4 mm), so the lower rim of objects standing on a table stays theirs.
+    A plane parallel to an earlier one and at most ``max_raise`` m above it (the tops of flat objects side by side
+    on a table) stays with its objects: as a plane it would join them all into one segment.
     """
 
     name = "geometric"
@@ -42,7 +44,7 @@ class GeometricSegmenter:
     def __init__(self, stride: int | None = None, depth_rel: float = 0.04, normal_deg: float = 25.0,
                  min_pixels: int = 400, max_planes: int = 3, plane_dist: float = 0.02, plane_min_frac: float = 0.08,
                  max_depth: float = 10.0, concave_only: bool = True, convex_merge: bool = True, thin_objects: bool = True,
-                 concave_merge: bool = True, dark_objects: bool = True, seed: int = 0):
+                 concave_merge: bool = True, dark_objects: bool = True, max_raise: float = 0.3, seed: int = 0):
         self.stride = stride
         self.depth_rel = depth_rel
         self.cos_normal = float(np.cos(np.deg2rad(normal_deg)))
@@ -54,6 +56,7 @@ class GeometricSegmenter:
         self.thin_objects = thin_objects
         self.concave_merge = concave_merge
         self.dark_objects = dark_objects
+        self.max_raise = max_raise
         self._rng = np.random.default_rng(seed)
 
     def segment(self, packet: FramePacket) -> Segmentation:
@@ -190,6 +193,9 @@ class GeometricSegmenter:
             inl = cand[(near & (np.abs(nrm @ normal) > 0.9))[cand]]
             if len(inl) < min_frac * n_valid:
                 break
+            if any(_raised(normal, float(off), p, self.max_raise) for p in planes.values()):
+                cand = cand[~np.isin(cand, inl)]  # tops of objects standing on a plane are no plane of their own
+                continue
             on_plane = np.bincount(labf[inl], minlength=n_lab)
             share = on_plane / np.maximum(comp_size, 1)
             small_rest = (comp_size - on_plane) * stride ** 2 < self.min_pixels
@@ -317,6 +323,17 @@ class GeometricSegmenter:
         c = q.mean(0)
         normal = np.linalg.svd(q - c, full_matrices=False)[2][2]
         return normal, np.float32(-c @ normal)
+
+
+def _raised(normal: np.ndarray, off: float, below: Plane, height: float, cos_max: float = 0.985) -> bool:
+    """Whether plane (normal, off) is parallel to ``below`` (within 10 degrees) and at most ``height`` metres
+    above it, on the camera's side (the camera is at the origin)."""
+    n0, off0 = below
+    cos = float(normal @ n0)
+    if abs(cos) < cos_max:
+        return False
+    lift = float(np.sign(off0)) * (off0 - np.sign(cos) * off)  # camera side of ``below`` is positive
+    return 0.0 < lift <= height
 
 
 def _central(c: np.ndarray, axis: int) -> np.ndarray:
