@@ -28,8 +28,10 @@ class GeometricSegmenter:
     degree view; a narrower one needs a larger share: ``plane_share``);
     max_depth: depth beyond this (m) is ignored; concave_only: only concave creases separate segments
     (convex ones, like the edges of a box, stay inside one object); convex_merge: neighbouring pieces that meet
-    in 3D at a convex or smooth seam join (an object split by noisy depth or a hole); thin_objects: objects too
-    low for the coarse grid lying on a plane (a marker on a table) are found on a finer one (``on_plane``);
+    in 3D at a convex or smooth seam join (an object split by noisy depth or a hole) if, with ``seam_chroma_max``
+    set, their mean chromaticities along the seam agree within it (touching objects of other colours stay apart);
+    thin_objects: objects too low for the coarse grid lying on a plane (a marker on a table) are found on a finer
+    one (``on_plane``);
     concave_merge: the inside of a container seen over its rim joins the outside (``concave``); dark_objects: a dark
     colour region mostly without depth standing off the planes becomes a segment (``dark``).
     A plane takes the pixels of a component partly on it that face its way within ``plane_dist``, and others
@@ -44,7 +46,8 @@ class GeometricSegmenter:
     def __init__(self, stride: int | None = None, depth_rel: float = 0.04, normal_deg: float = 25.0,
                  min_pixels: int = 400, max_planes: int = 3, plane_dist: float = 0.02, plane_min_frac: float = 0.08,
                  max_depth: float = 10.0, concave_only: bool = True, convex_merge: bool = True, thin_objects: bool = True,
-                 concave_merge: bool = True, dark_objects: bool = True, max_raise: float = 0.3, seed: int = 0):
+                 concave_merge: bool = True, dark_objects: bool = True, max_raise: float = 0.3,
+                 seam_chroma_max: float | None = 0.06, seed: int = 0):
         self.stride = stride
         self.depth_rel = depth_rel
         self.cos_normal = float(np.cos(np.deg2rad(normal_deg)))
@@ -57,6 +60,7 @@ class GeometricSegmenter:
         self.concave_merge = concave_merge
         self.dark_objects = dark_objects
         self.max_raise = max_raise
+        self.seam_chroma_max = seam_chroma_max
         self._rng = np.random.default_rng(seed)
 
     def segment(self, packet: FramePacket) -> Segmentation:
@@ -78,7 +82,8 @@ class GeometricSegmenter:
         lab = self._fill_edges(lab, d, valid)
         lab, planes = self._merge_planes(lab, pts, normals, valid, s, self.plane_share(k))
         if self.convex_merge and valid.any():
-            lab = self._merge_convex(lab, pts, normals, planes, s * float(np.median(d[valid])) / k.fx)
+            small = cv2.resize(packet.image, (w, h), interpolation=cv2.INTER_AREA) if self.seam_chroma_max else None
+            lab = self._merge_convex(lab, pts, normals, planes, s * float(np.median(d[valid])) / k.fx, small)
         if self.concave_merge:
             lab = merge_insides(lab, pts, planes, self.min_pixels // (s * s))
         if self.dark_objects:
@@ -260,16 +265,17 @@ class GeometricSegmenter:
         return out
 
     def _merge_convex(self, lab: np.ndarray, pts: np.ndarray, normals: np.ndarray, planes: dict[int, Plane],
-                      spacing: float, reach: int = 3) -> np.ndarray:
+                      spacing: float, small: np.ndarray | None = None, reach: int = 3) -> np.ndarray:
         """Join neighbouring non-plane segments whose facing pixels (up to ``reach`` pixels apart, about as close
-        in 3D as in the image) mostly form convex or smooth seams (locally convex connected patches)."""
+        in 3D as in the image) mostly form convex or smooth seams (locally convex connected patches) and, given the
+        grid's colours ``small``, have mean chromaticities within ``seam_chroma_max`` along the seam."""
         n = int(lab.max()) + 1
         if n < 2:
             return lab
         is_plane = np.zeros(n + 1, bool)
         is_plane[[p for p in planes if p < n]] = True
         is_plane[-1] = True  # label -1
-        pa, pb, convex = [], [], []
+        pa, pb, convex, ra, rb = [], [], [], [], []
         h, w = lab.shape
         free = ~is_plane[lab]
         labf, flat, nrm = lab.ravel(), pts.reshape(-1, 3), normals.reshape(-1, 3)
@@ -286,6 +292,8 @@ class GeometricSegmenter:
             pa.append(labf[ia[close]])
             pb.append(labf[ib[close]])
             convex.append(ok[close])
+            ra.append(ia[close])
+            rb.append(ib[close])
         if not pa:
             return lab
         a, b, ok = np.concatenate(pa), np.concatenate(pb), np.concatenate(convex)
@@ -293,6 +301,11 @@ class GeometricSegmenter:
         uniq, inv = np.unique(key, return_inverse=True)
         total = np.bincount(inv)
         good = np.bincount(inv, ok.astype(np.float64))
+        if small is not None:
+            swap = a > b  # side of the smaller label first
+            ia, ib = np.concatenate(ra), np.concatenate(rb)
+            good[_seam_chroma(small, np.where(swap, ib, ia), np.where(swap, ia, ib), inv, len(uniq))
+                 > self.seam_chroma_max] = 0
         parent = np.arange(n)
 
         def root(x: int) -> int:
@@ -323,6 +336,19 @@ class GeometricSegmenter:
         c = q.mean(0)
         normal = np.linalg.svd(q - c, full_matrices=False)[2][2]
         return normal, np.float32(-c @ normal)
+
+
+def _seam_chroma(small: np.ndarray, ia: np.ndarray, ib: np.ndarray, group: np.ndarray, k: int) -> np.ndarray:
+    """Per group of pixel pairs (``ia`` on one side of a seam, ``ib`` on the other, flat indices into ``small``,
+    HxWx3 uint8): the largest channel difference of the two sides' mean chromaticities (r, g, b) / (r + g + b)."""
+    rgb = small.reshape(-1, 3)
+    count = np.maximum(np.bincount(group, minlength=k), 1)
+    sides = []
+    for i in (ia, ib):
+        c = rgb[i].astype(np.float32) + 1.0
+        c /= c.sum(1, keepdims=True)
+        sides.append(np.stack([np.bincount(group, c[:, j], k) for j in range(3)], 1) / count[:, None])
+    return np.abs(sides[0] - sides[1]).max(1)
 
 
 def _raised(normal: np.ndarray, off: float, below: Plane, height: float, cos_max: float = 0.985) -> bool:
