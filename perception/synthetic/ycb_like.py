@@ -103,7 +103,8 @@ def _rest(name: str, rng: np.random.Generator) -> tuple[str, np.ndarray, str]:
     return shape, local, rest
 
 
-def _pose(shape: str, size: np.ndarray, rest: str, xy: np.ndarray, yaw: float) -> np.ndarray:
+def _pose(size: np.ndarray, rest: str, xy: np.ndarray, yaw: float) -> np.ndarray:
+    """Object-to-world pose of an item of local ``size`` resting on the table at ``xy`` turned by ``yaw``."""
     top = float(TABLE_SIZE[2])
     if rest == "side":
         return _lying(xy[0], xy[1], top + size[0] / 2, yaw)
@@ -118,12 +119,12 @@ def _place(item: RoomInstance, surface: np.ndarray, anchor: RoomInstance, anchor
     near, far = 0.0, 0.6
     for _ in range(18):  # 2 micrometres
         mid = (near + far) / 2
-        item.poses = _pose(item.shape, item.size, rest, base + mid * direction, yaw)[None]
+        item.poses = _pose(item.size, rest, base + mid * direction, yaw)[None]
         if gap(item, anchor, surface, anchor_surface) < target:
             near = mid
         else:
             far = mid
-    return _pose(item.shape, item.size, rest, base + far * direction, yaw)[None]
+    return _pose(item.size, rest, base + far * direction, yaw)[None]
 
 
 def build_ycb_like(cfg: RoomConfig) -> list[RoomInstance]:
@@ -141,7 +142,7 @@ def build_ycb_like(cfg: RoomConfig) -> list[RoomInstance]:
     for name in rng.choice(list(YCB), size=min(n, len(YCB)), replace=False):
         shape, size, rest = _rest(str(name), rng)
         item = RoomInstance(FIRST_ITEM_ID + len(out) - 2, str(name), shape, size, _colour(rng),
-                            _pose(shape, size, rest, np.zeros(2), rng.uniform(0, np.pi))[None],
+                            _pose(size, rest, np.zeros(2), rng.uniform(0, np.pi))[None],
                             _texture(rng, 8.0, 20.0), patches=_labels(rng, shape, size))
         surface = surface_points(shape, size)
         placed = out[2:]
