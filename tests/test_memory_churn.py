@@ -296,3 +296,22 @@ def test_a_blob_from_the_detectors_first_seconds_counts_as_who_follows_it(start:
         else:
             mem.update(_frame(i, []))
     assert _value(mem, "How many different people have you seen so far?") == distinct
+
+
+def test_people_walking_into_a_view_empty_at_first_are_arrivals():
+    """Nobody for 5 s; A walks in at the left edge at 5 s and B at the right edge at 8 s (asked at 12 s). Counting from
+    the first track (as for a detector still settling on people there from the start) missed A and every moment before."""
+    mem = VideoMemory()
+    for i in range(121):
+        boxes = []
+        if i >= 50:
+            x = min(2.0 * (i - 50), 100.0)
+            boxes.append((1, (x, 80.0, x + 30.0, 150.0)))
+        if i >= 80:
+            x = 290.0 - min(2.0 * (i - 80), 60.0)
+            boxes.append((2, (x, 80.0, x + 30.0, 150.0)))
+        mem.update(_frame(i, boxes))
+    assert _value(mem, "How many people came into view?") == 2
+    assert _value(mem, "How many people were visible at 2 s?") == 0
+    assert _value(mem, "When did the first person arrive?") == pytest.approx(5.0)
+    assert _value(mem, "Are there more people now than 10 seconds ago?") is True

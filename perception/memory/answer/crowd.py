@@ -148,8 +148,11 @@ class Crowd:
             members.sort(key=lambda s: s.born_t)
             last = max((s.last_seen_t for s in members if s.last_seen_t is not None), default=members[0].born_t)
             people.append(Person(key, tuple(members), members[0].born_t, last, any(s.id in present for s in members)))
-        self.start_t = min((s.born_t for s in snap.tracks.values()), default=0.0)
-        self.stream_t = float(snap.count_times[0]) if len(snap.count_times) else self.start_t  # the first frame's time
+        first = min((s.born_t for s in snap.tracks.values()), default=0.0)
+        self.stream_t = float(snap.count_times[0]) if len(snap.count_times) else first  # the first frame's time
+        # from when identities are counted: the first track when it came in the detector's first seconds (people there
+        # from the start, found as its models settle), else the first frame (the view was empty until someone came)
+        self.start_t = first if first <= self.stream_t + WARM_UP_S else self.stream_t
         people = self._merge_fragments(sorted(people, key=lambda p: p.first_t))
         if reading.colour:
             people = [p for p in people if p.colour == reading.colour]
