@@ -31,7 +31,8 @@ QUESTIONS = ["How many objects are visible now?", "How many objects were visible
              "How big is object {old}?", "What happened between {t1:.1f} s and {t2:.1f} s?", "How long was object {old} visible?",
              "Where is the red object now?", "How many people came into view in the last 10 seconds?",
              "How many people left the view in the last 20 seconds?", "Are there more people now than 10 seconds ago?",
-             "When did the most recent newcomer appear?", "How many people left since {t1:.1f} s?"]
+             "When did the most recent newcomer appear?", "How many people left since {t1:.1f} s?",
+             "What was the most objects in view at once?", "When was it busiest?"]
 
 
 def answer_latency(mem: VideoMemory, scene: ScriptedScene, repeats: int = 5) -> tuple[float, float, float]:
