@@ -12,7 +12,7 @@ from tests.test_memory_churn import _frame
 
 def _busy_middle() -> VideoMemory:
     """12 s at 10 fps: A and B stand mid-image throughout; C walks in at the left edge at 3 s and out at 8 s; D walks
-    in at the right edge at 4 s and out at 6 s; at 5 s two boxes flash mid-image for one frame (a detector spike)."""
+    in at the right edge at 4 s and out at 6 s; at 5 s two boxes flash below A and B for one frame (a detector spike)."""
     mem = VideoMemory()
     for i in range(121):
         boxes = [(1, (100.0, 80.0, 130.0, 150.0)), (2, (140.0, 80.0, 170.0, 150.0))]
@@ -23,7 +23,7 @@ def _busy_middle() -> VideoMemory:
             x = 290.0 - min(2.0 * (i - 40), 20.0) if i < 55 else 270.0 + 4.0 * (i - 55)
             boxes.append((4, (x, 90.0, min(x + 30.0, 320.0), 160.0)))
         if i == 50:
-            boxes += [(8, (200.0, 60.0, 230.0, 130.0)), (9, (240.0, 60.0, 270.0, 130.0))]
+            boxes += [(8, (150.0, 170.0, 180.0, 235.0)), (9, (190.0, 170.0, 220.0, 235.0))]
         mem.update(_frame(i, boxes))
     return mem
 

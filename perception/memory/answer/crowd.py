@@ -32,7 +32,8 @@ PEAK_HOLD_S = 0.5  # a count at t includes who was in the scene this long before
 PEAK_SAMPLES = 16  # ... sampled at every frame, or at most this many instants
 EXTREME_SPAN_S = 1.0  # the most (fewest) at once is of median counts over this long either side (the largest of noisy
 EXTREME_CANDIDATES = 4  # counts is too large), taken where the memory's own count, so smoothed, is highest (lowest) ...
-EXTREME_GRID = 4  # ... and, for a question narrowed by class, colour or region, at this many instants over the window
+EXTREME_GRID = 4  # ... and at this many instants spread over the window (the memory's count is of every class and
+# place, and its peak can be where the people asked about are fewer)
 NEAR_OTHERS = 0.75  # someone appearing (vanishing) within this many box heights of another is emerging from (going behind) them
 
 
@@ -365,8 +366,8 @@ class Crowd:
     def extreme(self, t1: float, t2: float, most: bool) -> tuple[int, float]:
         """The most (``most``) or fewest identities in the scene at once during [t1, t2], and the first instant with
         that count: the median of ``count_at`` over ``EXTREME_SPAN_S`` either side (inside the window), at the instants
-        where the memory's per-frame count, so smoothed, peaks (dips), plus an even grid when the question narrows the
-        count (``count_at`` at every frame of a long window is too slow for an answer). The fewest leave out the
+        where the memory's per-frame count, so smoothed, peaks (dips) and on an even grid (``count_at`` at every frame
+        of a long window is too slow for an answer). The fewest leave out the
         detector's first ``WARM_UP_S`` where the window allows: people there are still being found."""
         t1 = max(t1, self.start_t)
         if not most and t1 < self.stream_t + WARM_UP_S < t2:
@@ -378,7 +379,7 @@ class Crowd:
         raw = np.where(at >= 0, self.snap.count_values[np.maximum(at, 0)], 0)
         smooth = median_filter(raw, size=2 * round(EXTREME_SPAN_S / step) + 1, mode="nearest")
         ranked = np.argsort(-smooth if most else smooth, kind="stable")[:EXTREME_CANDIDATES]
-        spread = np.linspace(t1, t2, EXTREME_GRID) if self.filtered else []
+        spread = np.linspace(t1, t2, EXTREME_GRID)
         instants = np.unique(np.concatenate([grid[ranked], spread, [t2]]))
         memo: dict[float, int] = {}
 
