@@ -11,11 +11,8 @@ import numpy as np
 from perception.segmentation.geometric import GeometricSegmenter
 from perception.sources import open_source
 from perception.synthetic import generate_rgbd_scene
-from perception.synthetic.geometry import RoomInstance, look_at, yaw_pose
-from perception.synthetic.render import RoomRenderer
-from perception.synthetic.room import RoomConfig
 from perception.synthetic.room_truth import RoomGroundTruth
-from perception.types import FramePacket, Intrinsics, SourceInfo
+from tests.test_segmentation_focal import _box_on_a_table
 
 
 def _first_frame(tmp_path, seed: int):
@@ -57,21 +54,10 @@ def test_one_box_split_by_a_hole_still_rejoins():
     """A box (18 x 9 x 22 cm, one colour, clean depth at fx 1066) with a 4 px depth hole down its middle: the two
     halves rejoin across the seam (measured: 0.47 of it in one segment without the convex merge, 0.94 with it, gate
     or not)."""
-    k = RoomConfig(focal=1066.0).intrinsics_matrix()
-    flat = np.zeros((3, 4))
-    table = RoomInstance(1, "table", "box", np.array([1.2, 0.8, 0.74]), np.array([0.85, 0.84, 0.8]),
-                         yaw_pose(0, 0, 0.37, 0.0)[None], flat)
-    box = RoomInstance(2, "box", "box", np.array([0.18, 0.09, 0.22]), np.array([0.8, 0.3, 0.2]),
-                       yaw_pose(0, 0, 0.85, 0.3)[None], flat)
-    view = RoomRenderer([table, box], k, 640, 480, nthreads=1).render(0, look_at(np.array([0.8, 0.0, 1.15]),
-                                                                                np.array([0.0, 0.0, 0.8])))
-    mask = view.instance == 2
+    packet, mask = _box_on_a_table(1066.0)
     mid = int(np.median(np.flatnonzero(mask.any(0))))
-    view.depth[:, mid - 2: mid + 2] = 0
-    info = SourceInfo("t", "test", 30.0, 640, 480, has_depth=True)
-    packet = FramePacket(0, 0.0, view.color, info, depth=view.depth.astype(np.float32),
-                         intrinsics=Intrinsics.from_matrix(k, 640, 480))
-    inside = mask & (view.depth > 0)
+    packet.depth[:, mid - 2: mid + 2] = 0
+    inside = mask & (packet.depth > 0)
     for seg, least, most in ((GeometricSegmenter(convex_merge=False), 0.0, 0.6), (GeometricSegmenter(), 0.85, 1.0)):
         lab = seg.segment(packet).labels[inside]
         assert least <= np.bincount(lab[lab >= 0]).max() / inside.sum() <= most

@@ -39,15 +39,20 @@ def _lying(x: float, y: float, z: float, yaw: float) -> np.ndarray:
     return yaw_pose(x, y, z, yaw) @ tilt
 
 
+def floor_and_table(rng: np.random.Generator, table_size: np.ndarray) -> list[RoomInstance]:
+    """Instance 1, the floor (structure), and 2, a table of ``table_size`` (full extents, m) centred on the origin."""
+    floor = RoomInstance(1, "floor", "box", np.array([6.0, 6.0, 0.1]), np.array([0.55, 0.42, 0.30]),
+                         yaw_pose(0, 0, -0.05, 0.0)[None], _texture(rng, 1.5, 5.0), structure=True)
+    table = RoomInstance(2, "table", "box", table_size.copy(), np.array([0.85, 0.84, 0.80]),
+                         yaw_pose(0, 0, table_size[2] / 2, 0.0)[None], _texture(rng, 1.5, 4.0))
+    return [floor, table]
+
+
 def build_tabletop(cfg: RoomConfig) -> list[RoomInstance]:
     """Floor, table and ``cfg.n_objects`` items placed at random on the table top (gaps of 0-2 cm, so some
     touch); the same config always gives the same scene."""
     rng = np.random.default_rng([cfg.seed, 2024])
-    floor = RoomInstance(1, "floor", "box", np.array([6.0, 6.0, 0.1]), np.array([0.55, 0.42, 0.30]),
-                         yaw_pose(0, 0, -0.05, 0.0)[None], _texture(rng, 1.5, 5.0), structure=True)
-    table = RoomInstance(2, "table", "box", TABLE_SIZE.copy(), np.array([0.85, 0.84, 0.80]),
-                         yaw_pose(0, 0, TABLE_SIZE[2] / 2, 0.0)[None], _texture(rng, 1.5, 4.0))
-    out = [floor, table]
+    out = floor_and_table(rng, TABLE_SIZE)
     placed: list[tuple[np.ndarray, float]] = []
     names = list(ITEMS)
     top = float(TABLE_SIZE[2])

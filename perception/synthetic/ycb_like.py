@@ -13,7 +13,7 @@ import numpy as np
 
 from perception.synthetic.geometry import RoomInstance, look_at, yaw_pose
 from perception.synthetic.room import RoomConfig, _texture
-from perception.synthetic.tabletop import FIRST_ITEM_ID, _colour, _lying
+from perception.synthetic.tabletop import FIRST_ITEM_ID, _colour, _lying, floor_and_table
 
 TABLE_SIZE = np.array([1.6, 1.0, 0.74])
 FOCAL = 1066.0  # YCB-Video's Asus Xtion at 640x480
@@ -132,11 +132,7 @@ def build_ycb_like(cfg: RoomConfig) -> list[RoomInstance]:
     each new item goes ``TOUCH_SHARE`` of the time 0-5 mm (else 5-30 mm) from a placed one, without overlapping
     any, at the most central of a few tries; the same config always gives the same scene."""
     rng = np.random.default_rng([cfg.seed, 3031])
-    floor = RoomInstance(1, "floor", "box", np.array([6.0, 6.0, 0.1]), np.array([0.55, 0.42, 0.30]),
-                         yaw_pose(0, 0, -0.05, 0.0)[None], _texture(rng, 1.5, 5.0), structure=True)
-    table = RoomInstance(2, "table", "box", TABLE_SIZE.copy(), np.array([0.85, 0.84, 0.80]),
-                         yaw_pose(0, 0, TABLE_SIZE[2] / 2, 0.0)[None], _texture(rng, 1.5, 4.0))
-    out = [floor, table]
+    out = floor_and_table(rng, TABLE_SIZE)
     surfaces: list[np.ndarray] = []
     n = int(rng.integers(MIN_OBJECTS, max(MIN_OBJECTS, cfg.n_objects) + 1))
     for name in rng.choice(list(YCB), size=min(n, len(YCB)), replace=False):
