@@ -367,8 +367,8 @@ class Crowd:
         """The most (``most``) or fewest identities in the scene at once during [t1, t2], and the first instant with
         that count: the median of ``count_at`` over ``EXTREME_SPAN_S`` either side (inside the window), at the instants
         where the memory's per-frame count, so smoothed, peaks (dips) and on an even grid (``count_at`` at every frame
-        of a long window is too slow for an answer). The fewest leave out the
-        detector's first ``WARM_UP_S`` where the window allows: people there are still being found."""
+        of a long window is too slow for an answer). The fewest leave out the detector's first ``WARM_UP_S`` where
+        the window allows: people there are still being found."""
         t1 = max(t1, self.start_t)
         if not most and t1 < self.stream_t + WARM_UP_S < t2:
             t1 = self.stream_t + WARM_UP_S
@@ -383,9 +383,14 @@ class Crowd:
         instants = np.unique(np.concatenate([grid[ranked], spread, [t2]]))
         memo: dict[float, int] = {}
 
+        def count(u: float) -> int:
+            if u not in memo:
+                memo[u] = self.count_at(u)
+            return memo[u]
+
         def steady(t: float) -> float:
             around = [u for u in (t - EXTREME_SPAN_S, t, t + EXTREME_SPAN_S) if t1 - 1e-9 <= u <= t2 + 1e-9]
-            return float(np.median([memo.setdefault(u, self.count_at(u)) for u in around]))
+            return float(np.median([count(u) for u in around]))
 
         counts = np.array([steady(float(t)) for t in instants])
         k = int(np.argmax(counts) if most else np.argmin(counts))
